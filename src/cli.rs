@@ -1,0 +1,120 @@
+//! The command line: every flag, its help text and its environment fallback.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Mint, list, switch off and verify API keys. The full key is shown once;
+/// the store keeps only its SHA-256 hash.
+#[derive(Debug, Parser)]
+#[command(name = "keysmith", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// The store: a file path (default: the platform data directory,
+    /// e.g. ~/.local/share/keysmith/keys.db)
+    #[arg(long, global = true, env = "KEYSMITH_DB", hide_env_values = true, value_name = "PATH")]
+    pub db: Option<String>,
+
+    /// Print JSON on stdout instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Mint a key and print it once (stdout carries the key alone)
+    Create(CreateArgs),
+    /// List keys, newest first, with the secret masked
+    List(ListArgs),
+    /// Switch a key on
+    Enable(SelectArgs),
+    /// Switch a key off: verification fails until it is enabled again
+    Disable(SelectArgs),
+    /// Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)
+    Verify(VerifyArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// What the key is for (required unless prompted on a terminal)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// A longer note about the key
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+
+    /// The service the key belongs to, e.g. sms
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+
+    /// The key's prefix
+    #[arg(long, env = "KEYSMITH_PREFIX", default_value = crate::key::DEFAULT_PREFIX, value_name = "PREFIX")]
+    pub prefix: String,
+
+    /// Make the key expire after this long, e.g. 30d, 12h, 1d12h
+    #[arg(long, value_name = "DURATION")]
+    pub expires_in: Option<String>,
+
+    /// Skip the confirmation prompt
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only keys of this service
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+
+    /// Only keys with this status
+    #[arg(long, value_enum)]
+    pub status: Option<StatusArg>,
+
+    /// At most this many keys
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StatusArg {
+    Enabled,
+    Disabled,
+    Expired,
+}
+
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// The key: its id, its full key, or a name that matches exactly one key
+    #[arg(value_name = "KEY")]
+    pub key: String,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Also require the key to belong to this service
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+
+    /// The key to check; read from stdin (first line) when omitted
+    #[arg(value_name = "KEY")]
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,55 @@
+//! `keysmith list`: keys newest first, as a table or a streamed JSON array.
+
+use super::Context;
+use crate::cli::{ListArgs, StatusArg};
+use crate::error::Result;
+use crate::input;
+use crate::output::{KeyJson, notice};
+use crate::store::{KeyFilter, OpenMode, Status};
+use crate::time;
+
+pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
+    let filtered = args.service.is_some() || args.status.is_some();
+    let filter = KeyFilter {
+        service: args.service.as_deref().map(input::service).transpose()?,
+        status: args.status.map(|s| match s {
+            StatusArg::Enabled => Status::Enabled,
+            StatusArg::Disabled => Status::Disabled,
+            StatusArg::Expired => Status::Expired,
+        }),
+        limit: args.limit,
+        now: time::now(),
+    };
+    let mut store = ctx.open(OpenMode::NoCreate)?;
+    let out = &mut ctx.out;
+    let mut count = 0u64;
+    if out.json {
+        // Streamed: each row is written as it is read, whatever the store's size.
+        store.list_keys(&filter, &mut |key| {
+            out.raw(if count == 0 { "[\n" } else { ",\n" })?;
+            count += 1;
+            serde_json::to_string(&KeyJson::new(&key, filter.now))
+                .map_err(|e| crate::error::Error::output(e.into()))
+                .and_then(|json| out.raw(&json))
+        })?;
+        out.raw(if count == 0 { "[]\n" } else { "\n]\n" })?;
+    } else {
+        let mut keys = Vec::new();
+        store.list_keys(&filter, &mut |key| {
+            keys.push(key);
+            Ok(())
+        })?;
+        count = keys.len() as u64;
+        if count > 0 {
+            out.key_table(&keys, filter.now)?;
+        }
+    }
+    if count == 0 && !out.json {
+        notice(if filtered {
+            "No keys match these filters."
+        } else {
+            "No keys yet. Create one with: keysmith create --name NAME"
+        });
+    }
+    Ok(0)
+}

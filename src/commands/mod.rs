@@ -1,0 +1,95 @@
+//! One file per command. A command validates its input, talks to the store
+//! through the `Store` trait and prints through `Output`; none builds SQL.
+
+mod completions;
+mod create;
+mod list;
+mod switch;
+mod verify;
+
+use crate::cli::{Cli, Command};
+use crate::error::{Error, Result};
+use crate::key;
+use crate::output::{Output, for_terminal};
+use crate::store::{self, Event, KeyRecord, Location, OpenMode, Store, Timestamp};
+
+/// What every command gets: where the store is and how to print.
+pub struct Context {
+    pub location: Option<String>,
+    pub out: Output,
+}
+
+impl Context {
+    pub fn open(&self, mode: OpenMode) -> Result<Box<dyn Store>> {
+        store::open(&Location::resolve(self.location.as_deref())?, mode)
+    }
+}
+
+/// Runs the parsed command; `Ok` carries the exit code of an answer (0 or 1).
+pub fn run(cli: Cli) -> Result<u8> {
+    let mut ctx = Context {
+        location: cli.db,
+        out: Output::new(cli.json),
+    };
+    let code = match cli.command {
+        Command::Create(args) => create::run(&mut ctx, args),
+        Command::List(args) => list::run(&mut ctx, args),
+        Command::Enable(args) => switch::run(&mut ctx, args, false),
+        Command::Disable(args) => switch::run(&mut ctx, args, true),
+        Command::Verify(args) => verify::run(&mut ctx, args),
+        Command::Completions(args) => completions::run(&mut ctx, args),
+    }?;
+    ctx.out.flush()?;
+    Ok(code)
+}
+
+/// The OS user a change is recorded against.
+fn actor() -> String {
+    whoami::username()
+        .ok()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn event(action: &str, key_id: &str, at: Timestamp, detail: Option<String>) -> Event {
+    Event {
+        at,
+        action: action.into(),
+        key_id: key_id.into(),
+        actor: actor(),
+        detail,
+    }
+}
+
+/// Finds the key a selector names: a full key (by its id), an id, or a name
+/// that matches exactly one key, tried in that order.
+fn resolve(store: &mut dyn Store, selector: &str) -> Result<KeyRecord> {
+    if let Some(parsed) = key::parse(selector) {
+        return store.key_by_id(&parsed.id)?.ok_or_else(|| {
+            Error::NoSuchKey(format!("no key with id {} in this store", parsed.id))
+        });
+    }
+    if key::is_id_shaped(selector)
+        && let Some(found) = store.key_by_id(selector)?
+    {
+        return Ok(found);
+    }
+    let mut named = store.keys_by_name(selector.trim())?;
+    match named.len() {
+        1 => Ok(named.remove(0)),
+        0 => Err(Error::NoSuchKey(format!(
+            "no key matches '{}'; run `keysmith list` to see ids and names",
+            for_terminal(&key::redact_for_message(selector))
+        ))),
+        n => Err(Error::NoSuchKey(format!(
+            "the name '{}' matches {n} keys ({}); select one by id",
+            for_terminal(selector.trim()),
+            named.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+/// `name (id)` for messages, safe for a terminal.
+fn describe(key: &KeyRecord) -> String {
+    format!("{} ({})", key.id, for_terminal(&key.name))
+}

@@ -1,0 +1,29 @@
+//! `keysmith enable` / `keysmith disable`: switch a key on or off.
+
+use super::{Context, describe, event, resolve};
+use crate::cli::SelectArgs;
+use crate::error::{Error, Result};
+use crate::output::KeyJson;
+use crate::store::OpenMode;
+use crate::time;
+
+pub fn run(ctx: &mut Context, args: SelectArgs, disable: bool) -> Result<u8> {
+    let mut store = ctx.open(OpenMode::NoCreate)?;
+    let key = resolve(store.as_mut(), &args.key)?;
+    let now = time::now();
+    let action = if disable { "disable" } else { "enable" };
+    let (key, changed) = store
+        .set_disabled(&key.id, disable, &event(action, &key.id, now, None))?
+        .ok_or_else(|| Error::NoSuchKey(format!("key {} was deleted meanwhile", key.id)))?;
+    if ctx.out.json {
+        return ctx.out.json_line(&KeyJson::new(&key, now)).map(|()| 0);
+    }
+    let status = key.status(now).as_str();
+    let message = if changed {
+        format!("key {} is now {status}", describe(&key))
+    } else {
+        format!("key {} was already {action}d; status: {status}", describe(&key))
+    };
+    ctx.out.line(&message)?;
+    Ok(0)
+}

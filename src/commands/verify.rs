@@ -1,0 +1,87 @@
+//! `keysmith verify`: check one key; exit 0 when valid, 1 when not.
+
+use std::io::{self, BufRead, IsTerminal, Read};
+
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use super::Context;
+use crate::cli::VerifyArgs;
+use crate::error::{Error, Result};
+use crate::input;
+use crate::key;
+use crate::output::{for_terminal, notice};
+use crate::prompt;
+use crate::store::OpenMode;
+use crate::time;
+use crate::verify::{Code, Verdict, check};
+
+/// A key line longer than this is no key; the cap bounds what is read.
+const MAX_INPUT: u64 = 4096;
+
+#[derive(Serialize)]
+struct VerdictJson<'a> {
+    valid: bool,
+    code: &'static str,
+    id: Option<&'a str>,
+    name: Option<&'a str>,
+}
+
+pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
+    let service = args.service.as_deref().map(input::service).transpose()?;
+    let presented = read_key(args.key)?;
+    let verdict = match key::parse(presented.trim()) {
+        None => Verdict {
+            code: Code::Malformed,
+            key: None,
+        },
+        Some(parsed) => {
+            let mut store = ctx.open(OpenMode::NoCreate)?;
+            check(store.as_mut(), &parsed, service.as_deref(), time::now())?
+        }
+    };
+    drop(presented);
+
+    let key = verdict.key.as_ref();
+    if ctx.out.json {
+        ctx.out.json_line(&VerdictJson {
+            valid: verdict.is_valid(),
+            code: verdict.code.as_str(),
+            id: key.map(|k| k.id.as_str()),
+            name: key.map(|k| k.name.as_str()),
+        })?;
+    } else if let (true, Some(key)) = (verdict.is_valid(), key) {
+        ctx.out.line(&format!("valid {} {}", key.id, for_terminal(&key.name)))?;
+    } else {
+        ctx.out.line(&format!("invalid: {}", verdict.code.as_str()))?;
+    }
+    Ok(if verdict.is_valid() { 0 } else { 1 })
+}
+
+/// The key to check: the argument, else the first line of stdin, else a
+/// hidden prompt on a terminal.
+fn read_key(argument: Option<String>) -> Result<Zeroizing<String>> {
+    if let Some(key) = argument {
+        notice(
+            "warning: a key given as an argument is visible to other users (ps, shell history); \
+             pipe it on stdin instead: keysmith verify < keyfile",
+        );
+        return Ok(Zeroizing::new(key));
+    }
+    let stdin = io::stdin();
+    if !stdin.is_terminal() {
+        let mut line = Zeroizing::new(String::new());
+        stdin
+            .lock()
+            .take(MAX_INPUT)
+            .read_line(&mut line)
+            .map_err(Error::input)?;
+        return Ok(line);
+    }
+    if prompt::can_prompt() {
+        return prompt::secret("Key");
+    }
+    Err(Error::Usage(
+        "no key given: pass it on stdin (keysmith verify < keyfile) or as an argument".into(),
+    ))
+}

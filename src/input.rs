@@ -1,0 +1,155 @@
+//! The input rules of SPEC §4. Each check returns the cleaned value or a
+//! usage error naming the field and the rule.
+
+use crate::error::Error;
+
+pub const MAX_NAME_CHARS: usize = 128;
+pub const MAX_DESCRIPTION_CHARS: usize = 1024;
+const MAX_SERVICE_LEN: usize = 32;
+
+fn invalid(field: &str, rule: &str) -> Error {
+    Error::Usage(format!("invalid {field}: {rule}"))
+}
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// Name: required, trimmed, 1–128 characters, no control characters.
+pub fn name(raw: &str) -> Result<String, Error> {
+    let trimmed = raw.trim();
+    let rule = "must be 1 to 128 characters with no control characters (newline, tab, escape...)";
+    if trimmed.is_empty() || trimmed.chars().count() > MAX_NAME_CHARS || has_control(trimmed) {
+        return Err(invalid("name", rule));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Description: optional, trimmed, at most 1024 characters, no control characters.
+/// An empty description is no description.
+pub fn description(raw: &str) -> Result<Option<String>, Error> {
+    let trimmed = raw.trim();
+    if trimmed.chars().count() > MAX_DESCRIPTION_CHARS || has_control(trimmed) {
+        return Err(invalid(
+            "description",
+            "must be at most 1024 characters with no control characters (newline, tab, escape...)",
+        ));
+    }
+    Ok((!trimmed.is_empty()).then(|| trimmed.to_owned()))
+}
+
+/// Service: `[a-z0-9][a-z0-9-]{0,31}`.
+pub fn service(raw: &str) -> Result<String, Error> {
+    let bytes = raw.as_bytes();
+    let ok = !bytes.is_empty()
+        && bytes.len() <= MAX_SERVICE_LEN
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+    if !ok {
+        return Err(invalid(
+            "service",
+            "must be 1 to 32 characters of a-z, 0-9 and '-', starting with a letter or digit",
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+/// Prefix: `[a-z][a-z0-9]{0,15}`.
+pub fn prefix(raw: &str) -> Result<String, Error> {
+    if !crate::key::is_valid_prefix(raw) {
+        return Err(invalid(
+            "prefix",
+            "must be 1 to 16 characters of a-z and 0-9, starting with a letter",
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+/// Duration: one or more `<number><unit>` parts with units w, d, h, m, s
+/// (`30d`, `1d12h`); the total must be positive. Returns seconds.
+pub fn duration(field: &str, raw: &str) -> Result<i64, Error> {
+    let bad = || {
+        invalid(
+            field,
+            "use a positive duration such as 30d, 12h, 90m, 45s, 2w or 1d12h",
+        )
+    };
+    let mut total: i64 = 0;
+    let mut number: Option<i64> = None;
+    for c in raw.chars() {
+        if let Some(digit) = c.to_digit(10) {
+            let n = number.unwrap_or(0);
+            number = Some(n.checked_mul(10).and_then(|n| n.checked_add(digit.into())).ok_or_else(bad)?);
+            continue;
+        }
+        let unit: i64 = match c {
+            'w' => 7 * 86_400,
+            'd' => 86_400,
+            'h' => 3_600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(bad()),
+        };
+        let part = number.take().ok_or_else(bad)?.checked_mul(unit).ok_or_else(bad)?;
+        total = total.checked_add(part).ok_or_else(bad)?;
+    }
+    // Past 1,000 years a timestamp is meaningless and arithmetic could overflow.
+    const LIMIT: i64 = 1_000 * 366 * 86_400;
+    if number.is_some() || total <= 0 || total > LIMIT {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("d", "30d").unwrap(), 30 * 86_400);
+        assert_eq!(duration("d", "12h").unwrap(), 12 * 3_600);
+        assert_eq!(duration("d", "90m").unwrap(), 5_400);
+        assert_eq!(duration("d", "45s").unwrap(), 45);
+        assert_eq!(duration("d", "2w").unwrap(), 14 * 86_400);
+        assert_eq!(duration("d", "1d12h").unwrap(), 36 * 3_600);
+        for bad in ["", "0s", "0d0h", "d", "12", "1x", "-1d", "1 d", "1.5h", "99999999999999999999s", "1d12"] {
+            assert!(duration("d", bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(name("  Data Sync ").unwrap(), "Data Sync");
+        assert!(name("   ").is_err());
+        assert!(name(&"x".repeat(128)).is_ok());
+        assert!(name(&"x".repeat(129)).is_err());
+        assert!(name(&"é".repeat(128)).is_ok(), "the limit counts characters, not bytes");
+        for bad in ["a\nb", "a\tb", "a\u{1b}[31mb", "a\u{7f}"] {
+            assert!(name(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn services_and_prefixes() {
+        assert!(service("sms").is_ok());
+        assert!(service("0-sms-eu").is_ok());
+        for bad in ["", "-sms", "SMS", "sms_eu", &"a".repeat(33)] {
+            assert!(service(bad).is_err(), "{bad:?} accepted");
+        }
+        assert!(prefix("ks").is_ok());
+        for bad in ["", "1ks", "Ks", "k_s", &"a".repeat(17)] {
+            assert!(prefix(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn duration_never_panics(s in "\\PC{0,30}") {
+            let _ = duration("d", &s);
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! The key format of SPEC §1: minting, parsing, checksum, masking and hashing.
+//! Pure functions, no I/O.
+
+use std::fmt;
+
+use rand::RngExt;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+/// The base62 alphabet, in the order the checksum encoding relies on.
+pub const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+pub const DEFAULT_PREFIX: &str = "ks";
+pub const ID_LEN: usize = 12;
+pub const SECRET_LEN: usize = 32;
+pub const CHECK_LEN: usize = 6;
+pub const MAX_PREFIX_LEN: usize = 16;
+const MASK: &str = "********";
+
+/// SHA-256 of the full key string: all the store ever keeps of a key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct KeyHash(pub [u8; 32]);
+
+impl KeyHash {
+    pub fn of(full_key: &str) -> Self {
+        KeyHash(Sha256::digest(full_key.as_bytes()).into())
+    }
+
+    /// Constant-time, so a timing side channel cannot reveal how much of a digest matched.
+    pub fn matches(&self, other: &KeyHash) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl fmt::Debug for KeyHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyHash(..)")
+    }
+}
+
+/// A full key. Zeroized on drop; no `Display`, a redacted `Debug`, no `Serialize`,
+/// so it reaches output only through an explicit `expose()`.
+pub struct SecretKey(Zeroizing<String>);
+
+impl SecretKey {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey([REDACTED])")
+    }
+}
+
+/// A freshly minted key: the secret to show once, and its public parts.
+#[derive(Debug)]
+pub struct MintedKey {
+    pub secret: SecretKey,
+    pub id: String,
+    pub prefix: String,
+    pub hash: KeyHash,
+}
+
+/// The public parts of a well-formed key string (shape and checksum correct).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedKey {
+    pub prefix: String,
+    pub id: String,
+    pub hash: KeyHash,
+}
+
+impl ParsedKey {
+    pub fn masked(&self) -> String {
+        masked(&self.prefix, &self.id)
+    }
+}
+
+/// `<prefix>_<id>_********`: the only form of a key shown after creation.
+pub fn masked(prefix: &str, id: &str) -> String {
+    format!("{prefix}_{id}_{MASK}")
+}
+
+pub fn is_valid_prefix(prefix: &str) -> bool {
+    let bytes = prefix.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= MAX_PREFIX_LEN
+        && bytes[0].is_ascii_lowercase()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+fn is_base62(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Whether `s` has the shape of a key id (not whether one exists).
+pub fn is_id_shaped(s: &str) -> bool {
+    s.len() == ID_LEN && is_base62(s)
+}
+
+/// CRC32 (IEEE) of `body`, in base62, left-padded with `0` to six characters.
+pub fn checksum(body: &str) -> [u8; CHECK_LEN] {
+    let mut value = crc32fast::hash(body.as_bytes());
+    let mut out = [b'0'; CHECK_LEN];
+    for slot in out.iter_mut().rev() {
+        *slot = BASE62[(value % 62) as usize];
+        value /= 62;
+    }
+    out
+}
+
+fn random_base62(len: usize, out: &mut String) {
+    // ThreadRng is a CSPRNG (ChaCha, reseeded from the OS); `random_range` is unbiased.
+    let mut rng = rand::rng();
+    for _ in 0..len {
+        out.push(BASE62[rng.random_range(0..BASE62.len())] as char);
+    }
+}
+
+pub fn random_id() -> String {
+    let mut id = String::with_capacity(ID_LEN);
+    random_base62(ID_LEN, &mut id);
+    id
+}
+
+/// Mints a key with a fresh random id and secret. `prefix` must be valid.
+pub fn mint(prefix: &str) -> MintedKey {
+    mint_with_id(prefix, random_id())
+}
+
+/// Mints a key for a chosen id (the caller retries with a new id on a collision).
+pub fn mint_with_id(prefix: &str, id: String) -> MintedKey {
+    debug_assert!(is_valid_prefix(prefix) && is_id_shaped(&id));
+    let mut full = Zeroizing::new(String::with_capacity(
+        prefix.len() + 2 + ID_LEN + SECRET_LEN + CHECK_LEN,
+    ));
+    full.push_str(prefix);
+    full.push('_');
+    full.push_str(&id);
+    full.push('_');
+    random_base62(SECRET_LEN, &mut full);
+    let check = checksum(&full);
+    full.push_str(std::str::from_utf8(&check).expect("base62 is ASCII"));
+    let hash = KeyHash::of(&full);
+    MintedKey {
+        secret: SecretKey(full),
+        id,
+        prefix: prefix.to_owned(),
+        hash,
+    }
+}
+
+/// Splits a key-shaped string into prefix, id and the 38-character tail, checking
+/// only the shape. Shared by `parse` and by the masking of untrusted input.
+fn split_shape(s: &str) -> Option<(&str, &str, &str)> {
+    let (prefix, rest) = s.split_once('_')?;
+    if !is_valid_prefix(prefix) || rest.len() != ID_LEN + 1 + SECRET_LEN + CHECK_LEN {
+        return None;
+    }
+    let (id, rest) = rest.split_at_checked(ID_LEN)?;
+    let tail = rest.strip_prefix('_')?;
+    (is_base62(id) && is_base62(tail)).then_some((prefix, id, tail))
+}
+
+/// Parses a full key: `None` when its shape or checksum is wrong (MALFORMED).
+pub fn parse(s: &str) -> Option<ParsedKey> {
+    let (prefix, id, tail) = split_shape(s)?;
+    let body_len = s.len() - CHECK_LEN;
+    if checksum(&s[..body_len]) != tail.as_bytes()[SECRET_LEN..] {
+        return None;
+    }
+    Some(ParsedKey {
+        prefix: prefix.to_owned(),
+        id: id.to_owned(),
+        hash: KeyHash::of(s),
+    })
+}
+
+/// Text that may be a (possibly mistyped) key, made safe to echo in a message:
+/// anything that starts like a key has everything after its id masked.
+pub fn redact_for_message(s: &str) -> String {
+    if let Some((prefix, rest)) = s.split_once('_')
+        && is_valid_prefix(prefix)
+        && rest.len() > ID_LEN
+        && is_base62(&rest[..ID_LEN.min(rest.len())])
+        && rest.as_bytes().get(ID_LEN) == Some(&b'_')
+    {
+        return masked(prefix, &rest[..ID_LEN]);
+    }
+    s.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SPEC_EXAMPLE: &str = "ks_4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhd6";
+
+    #[test]
+    fn spec_example_is_valid() {
+        let body = &SPEC_EXAMPLE[..SPEC_EXAMPLE.len() - CHECK_LEN];
+        assert_eq!(crc32fast::hash(body.as_bytes()), 0xa485fc3c);
+        assert_eq!(&checksum(body), b"30nhd6");
+        let parsed = parse(SPEC_EXAMPLE).expect("spec example parses");
+        assert_eq!(parsed.prefix, "ks");
+        assert_eq!(parsed.id, "4fQ8xW2mLp0Z");
+        assert_eq!(parsed.masked(), "ks_4fQ8xW2mLp0Z_********");
+    }
+
+    #[test]
+    fn checksum_pads_small_values() {
+        // Any body works; the encoding must always be six characters.
+        for body in ["", "a", "ks_x"] {
+            assert_eq!(checksum(body).len(), CHECK_LEN);
+        }
+    }
+
+    #[test]
+    fn rejects_bad_shapes() {
+        for bad in [
+            "",
+            "ks",
+            "ks_",
+            "KS_4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhd6",
+            "ks-4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhd6",
+            &SPEC_EXAMPLE[..SPEC_EXAMPLE.len() - 1],
+            &format!("{SPEC_EXAMPLE}0"),
+            &format!(" {SPEC_EXAMPLE}"),
+            "ks_4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhé",
+        ] {
+            assert!(parse(bad).is_none(), "{bad:?} parsed");
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let minted = mint("ks");
+        let shown = format!("{minted:?}");
+        assert!(!shown.contains(&minted.secret.expose()[16..]));
+    }
+
+    #[test]
+    fn redaction_masks_key_like_text() {
+        assert_eq!(
+            redact_for_message(&SPEC_EXAMPLE[..30]),
+            "ks_4fQ8xW2mLp0Z_********"
+        );
+        assert_eq!(redact_for_message("Data Sync"), "Data Sync");
+    }
+
+    fn prefix_strategy() -> impl Strategy<Value = String> {
+        "[a-z][a-z0-9]{0,15}"
+    }
+
+    proptest! {
+        #[test]
+        fn minted_keys_round_trip(prefix in prefix_strategy()) {
+            let minted = mint(&prefix);
+            let parsed = parse(minted.secret.expose()).expect("a minted key parses");
+            prop_assert_eq!(&parsed.prefix, &prefix);
+            prop_assert_eq!(&parsed.id, &minted.id);
+            prop_assert!(parsed.hash.matches(&minted.hash));
+        }
+
+        #[test]
+        fn any_substitution_fails(prefix in prefix_strategy(), pos in any::<prop::sample::Index>(), pick in 0usize..62) {
+            let minted = mint(&prefix);
+            let key = minted.secret.expose();
+            let i = pos.index(key.len());
+            let mut bytes = key.as_bytes().to_vec();
+            let replacement = if bytes[i] == b'_' { b'A' } else { BASE62[pick] };
+            prop_assume!(replacement != bytes[i]);
+            bytes[i] = replacement;
+            prop_assert!(parse(std::str::from_utf8(&bytes).unwrap()).is_none());
+        }
+
+        #[test]
+        fn any_transposition_fails(prefix in prefix_strategy(), pos in any::<prop::sample::Index>()) {
+            let minted = mint(&prefix);
+            let key = minted.secret.expose();
+            let i = pos.index(key.len() - 1);
+            let mut bytes = key.as_bytes().to_vec();
+            prop_assume!(bytes[i] != bytes[i + 1]);
+            bytes.swap(i, i + 1);
+            prop_assert!(parse(std::str::from_utf8(&bytes).unwrap()).is_none());
+        }
+
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,80}") {
+            let _ = parse(&s);
+            let _ = redact_for_message(&s);
+        }
+    }
+}

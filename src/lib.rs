@@ -1,0 +1,56 @@
+//! keysmith: mint, list, switch off, rotate and verify API keys.
+//!
+//! The binary is a thin wrapper over [`run`]. Applications can verify keys
+//! in-process through the same code:
+//!
+//! ```no_run
+//! let mut store = keysmith::store::open_path("keys.db".as_ref())?;
+//! let verdict = keysmith::verify(&mut store, "ks_...", Some("sms"), keysmith::time::now())?;
+//! if verdict.is_valid() { /* serve the request */ }
+//! # Ok::<(), keysmith::Error>(())
+//! ```
+
+pub mod cli;
+mod commands;
+pub mod error;
+pub mod input;
+pub mod key;
+pub mod output;
+mod prompt;
+pub mod store;
+pub mod time;
+pub mod verify;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use error::{Error, Result};
+pub use key::{mint, parse};
+pub use store::{Location, OpenMode, Store};
+pub use verify::{Code, Verdict, verify};
+
+/// Parses `args`, runs the command, prints any error as one `error:` line and
+/// returns the exit code of SPEC §3.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    // A panic message could carry anything, even key material: print none.
+    std::panic::set_hook(Box::new(|_| {
+        eprintln!("error: keysmith hit an internal error (a bug); nothing more is shown");
+    }));
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    match commands::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

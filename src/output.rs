@@ -1,0 +1,166 @@
+//! Everything printed: stdout carries data (keys, tables, JSON), stderr carries
+//! talk. Colour is decided once, here.
+
+use std::io::{self, IsTerminal, Write};
+
+use comfy_table::{Cell, Color, Table, presets};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::key::SecretKey;
+use crate::store::{KeyRecord, Status, Timestamp};
+use crate::time;
+
+pub struct Output {
+    pub json: bool,
+    color: bool,
+    out: io::BufWriter<io::Stdout>,
+}
+
+impl Output {
+    pub fn new(json: bool) -> Self {
+        let color = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Output {
+            json,
+            color,
+            out: io::BufWriter::new(io::stdout()),
+        }
+    }
+
+    /// Writes one line of data to stdout.
+    pub fn line(&mut self, text: &str) -> Result<()> {
+        writeln!(self.out, "{text}").map_err(Error::output)
+    }
+
+    /// Writes one compact JSON document (or JSON Lines record) to stdout.
+    pub fn json_line<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        serde_json::to_writer(&mut self.out, value).map_err(|e| Error::output(e.into()))?;
+        self.out.write_all(b"\n").map_err(Error::output)
+    }
+
+    /// Writes a raw fragment (used to stream a JSON array element by element).
+    pub fn raw(&mut self, text: &str) -> Result<()> {
+        self.out.write_all(text.as_bytes()).map_err(Error::output)
+    }
+
+    pub fn flush(&mut self) -> Result<()> {
+        self.out.flush().map_err(Error::output)
+    }
+
+    /// Prints a table of keys, styled only when colour is on.
+    pub fn key_table(&mut self, keys: &[KeyRecord], now: Timestamp) -> Result<()> {
+        let mut table = Table::new();
+        table.load_style(presets::NOTHING).set_header([
+            "ID",
+            "NAME",
+            "KEY",
+            "SERVICE",
+            "STATUS",
+            "CREATED",
+            "LAST USED",
+            "EXPIRES",
+        ]);
+        if self.color {
+            table.enforce_styling();
+        }
+        for key in keys {
+            let status = key.status(now);
+            let mut status_cell = Cell::new(status.as_str());
+            if self.color {
+                status_cell = status_cell.fg(match status {
+                    Status::Enabled => Color::Green,
+                    Status::Disabled => Color::Red,
+                    Status::Expired => Color::Yellow,
+                });
+            }
+            table.add_row(vec![
+                Cell::new(&key.id),
+                Cell::new(for_terminal(&key.name)),
+                Cell::new(key.masked()),
+                Cell::new(key.service.as_deref().map_or("-".into(), for_terminal)),
+                status_cell,
+                Cell::new(time::local_minutes(key.created_at)),
+                Cell::new(key.last_used_at.map_or("never".into(), time::local_minutes)),
+                Cell::new(key.expires_at.map_or("never".into(), time::local_minutes)),
+            ]);
+        }
+        writeln!(self.out, "{}", table.trim_fmt()).map_err(Error::output)
+    }
+}
+
+/// Prints a message for the person at the terminal (stderr, never data).
+pub fn notice(text: &str) {
+    eprintln!("{text}");
+}
+
+/// Escapes control, bidirectional and zero-width characters, so text written
+/// into the store by anyone cannot move the cursor or recolour a terminal.
+pub fn for_terminal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let hidden = matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || hidden {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The key object of SPEC §5, with `key` only at creation.
+#[derive(Serialize)]
+pub struct KeyJson<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: Option<&'a str>,
+    service: Option<&'a str>,
+    prefix: &'a str,
+    masked: String,
+    status: &'static str,
+    created_at: String,
+    last_used_at: Option<String>,
+    use_count: i64,
+    expires_at: Option<String>,
+    rotated_from: Option<&'a str>,
+    replaced_by: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
+}
+
+impl<'a> KeyJson<'a> {
+    pub fn new(record: &'a KeyRecord, now: Timestamp) -> Self {
+        KeyJson {
+            id: &record.id,
+            name: &record.name,
+            description: record.description.as_deref(),
+            service: record.service.as_deref(),
+            prefix: &record.prefix,
+            masked: record.masked(),
+            status: record.status(now).as_str(),
+            created_at: time::rfc3339(record.created_at),
+            last_used_at: record.last_used_at.map(time::rfc3339),
+            use_count: record.use_count,
+            expires_at: record.expires_at.map(time::rfc3339),
+            rotated_from: record.rotated_from.as_deref(),
+            replaced_by: record.replaced_by.as_deref(),
+            key: None,
+        }
+    }
+
+    /// Adds the full key: only `create` and `rotate` call this.
+    pub fn with_secret(mut self, secret: &'a SecretKey) -> Self {
+        self.key = Some(secret.expose());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_what_a_terminal_would_obey() {
+        assert_eq!(super::for_terminal("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(super::for_terminal("x\ny"), "x\\ny");
+        assert_eq!(super::for_terminal("é \u{202E}"), "é \\u{202e}");
+    }
+}

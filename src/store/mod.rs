@@ -1,0 +1,173 @@
+//! The storage interface. Only this module and its backends know SQL, a
+//! connection or the schema; the interface speaks in keysmith's nouns, and
+//! every method that changes something is one transaction.
+
+mod sqlite;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::key::KeyHash;
+
+pub use sqlite::SqliteStore;
+
+/// Seconds since the Unix epoch, UTC.
+pub type Timestamp = i64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Enabled,
+    Disabled,
+    Expired,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Enabled => "enabled",
+            Status::Disabled => "disabled",
+            Status::Expired => "expired",
+        }
+    }
+}
+
+/// A stored key: everything but the secret, which is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub id: String,
+    pub hash: KeyHash,
+    pub prefix: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub service: Option<String>,
+    pub disabled: bool,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub use_count: i64,
+    pub rotated_from: Option<String>,
+    pub replaced_by: Option<String>,
+}
+
+impl KeyRecord {
+    /// `disabled` when switched off, else `expired` from the instant
+    /// `expires_at` is reached, else `enabled` (SPEC §5).
+    pub fn status(&self, now: Timestamp) -> Status {
+        if self.disabled {
+            Status::Disabled
+        } else if self.expires_at.is_some_and(|at| now >= at) {
+            Status::Expired
+        } else {
+            Status::Enabled
+        }
+    }
+
+    pub fn masked(&self) -> String {
+        crate::key::masked(&self.prefix, &self.id)
+    }
+}
+
+/// One entry of a store's history: what happened, when, to which key, by whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub at: Timestamp,
+    pub action: String,
+    pub key_id: String,
+    pub actor: String,
+    pub detail: Option<String>,
+}
+
+/// Which keys `list_keys` yields, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct KeyFilter {
+    pub service: Option<String>,
+    pub status: Option<Status>,
+    pub limit: Option<u64>,
+    /// The instant `status` is judged at.
+    pub now: Timestamp,
+}
+
+/// Where a store lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(PathBuf),
+}
+
+impl Location {
+    /// `--db`/`KEYSMITH_DB` if given, else the platform data directory.
+    pub fn resolve(explicit: Option<&str>) -> Result<Self> {
+        if let Some(db) = explicit.filter(|s| !s.is_empty()) {
+            if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+                return Err(Error::Usage(
+                    "PostgreSQL stores are not supported by this build yet; use a file path for --db"
+                        .into(),
+                ));
+            }
+            return Ok(Location::Sqlite(PathBuf::from(db)));
+        }
+        let dirs = directories::ProjectDirs::from("", "", "keysmith").ok_or_else(|| {
+            Error::Store(
+                "cannot find a data directory (is HOME set?); pass --db PATH or set KEYSMITH_DB"
+                    .into(),
+            )
+        })?;
+        Ok(Location::Sqlite(dirs.data_dir().join("keys.db")))
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            Location::Sqlite(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// Whether opening may create the store. Commands that only read treat a
+/// missing store as an empty one instead of leaving a file behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    Create,
+    NoCreate,
+}
+
+/// The operations every backend provides.
+pub trait Store {
+    /// Adds a key and its `create` event in one durable transaction.
+    /// Returns `false`, changing nothing, when the id is already taken.
+    fn insert_key(&mut self, key: &KeyRecord, event: &Event) -> Result<bool>;
+
+    fn key_by_id(&mut self, id: &str) -> Result<Option<KeyRecord>>;
+
+    /// Every key with exactly this name, newest first.
+    fn keys_by_name(&mut self, name: &str) -> Result<Vec<KeyRecord>>;
+
+    /// Sets a key's disabled flag and, if that changed it, records `event`.
+    /// Returns the key as it is afterwards and whether it changed.
+    fn set_disabled(
+        &mut self,
+        id: &str,
+        disabled: bool,
+        event: &Event,
+    ) -> Result<Option<(KeyRecord, bool)>>;
+
+    /// Records one successful verification: a use, not a change, so no event.
+    fn record_use(&mut self, id: &str, at: Timestamp) -> Result<()>;
+
+    /// Streams matching keys to `each`, newest first, stopping at its first error.
+    fn list_keys(
+        &mut self,
+        filter: &KeyFilter,
+        each: &mut dyn FnMut(KeyRecord) -> Result<()>,
+    ) -> Result<()>;
+}
+
+/// Opens the store at `location`, creating it when `mode` allows.
+pub fn open(location: &Location, mode: OpenMode) -> Result<Box<dyn Store>> {
+    match location {
+        Location::Sqlite(path) => Ok(Box::new(SqliteStore::open(path, mode)?)),
+    }
+}
+
+/// Opens a SQLite store by path: the in-process entry point for applications.
+pub fn open_path(path: &Path) -> Result<SqliteStore> {
+    SqliteStore::open(path, OpenMode::Create)
+}

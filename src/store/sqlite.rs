@@ -1,0 +1,420 @@
+//! The embedded SQLite backend: the schema, its migrations and every SQL
+//! statement for a store kept in one local file.
+
+use std::fs::{self, OpenOptions};
+use std::io::ErrorKind;
+#[cfg(unix)]
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+
+use super::{Event, KeyFilter, KeyRecord, OpenMode, Status, Store, Timestamp};
+use crate::error::{Error, Result};
+use crate::key::KeyHash;
+
+/// Stamped into the file header (`PRAGMA application_id`) so a keysmith store
+/// is told apart from any other SQLite file: "KSMT".
+const APPLICATION_ID: i64 = 0x4B53_4D54;
+
+/// Append-only: step N turns a version-N store into version N+1. The schema
+/// version a store carries (`PRAGMA user_version`) is the number of steps applied.
+const MIGRATIONS: &[&str] = &[
+    // Version 1. Times are Unix seconds (UTC). `seq` orders keys newest first.
+    "CREATE TABLE keys (
+        seq          INTEGER PRIMARY KEY,
+        id           TEXT    NOT NULL UNIQUE,
+        hash         BLOB    NOT NULL,
+        prefix       TEXT    NOT NULL,
+        name         TEXT    NOT NULL,
+        description  TEXT,
+        service      TEXT,
+        disabled     INTEGER NOT NULL DEFAULT 0,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER,
+        last_used_at INTEGER,
+        use_count    INTEGER NOT NULL DEFAULT 0,
+        rotated_from TEXT,
+        replaced_by  TEXT
+    ) STRICT;
+    CREATE TABLE events (
+        seq    INTEGER PRIMARY KEY,
+        at     INTEGER NOT NULL,
+        action TEXT    NOT NULL,
+        key_id TEXT    NOT NULL,
+        actor  TEXT    NOT NULL,
+        detail TEXT
+    ) STRICT;
+    CREATE INDEX events_by_key ON events (key_id);",
+];
+
+const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Long enough to ride out a burst of writers, short enough not to look hung.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+const KEY_COLUMNS: &str = "id, hash, prefix, name, description, service, disabled, created_at, \
+     expires_at, last_used_at, use_count, rotated_from, replaced_by";
+
+pub struct SqliteStore {
+    conn: Connection,
+    /// The path as shown in messages.
+    shown: String,
+}
+
+impl SqliteStore {
+    /// Opens (and, with `OpenMode::Create`, creates) the store at `path`. A file
+    /// that is not a keysmith store, or has a newer schema, is refused untouched.
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Self> {
+        let shown = path.display().to_string();
+        let mut exposed = false;
+        match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => {
+                return Err(Error::Store(format!(
+                    "{shown} is a directory, not a keysmith store; point --db at a file"
+                )));
+            }
+            Ok(meta) => exposed = readable_by_others(&meta),
+            Err(e) if e.kind() == ErrorKind::NotFound => match mode {
+                OpenMode::NoCreate => return Self::empty(shown),
+                OpenMode::Create => create_private_file(path, &shown)?,
+            },
+            Err(e) => return Err(Error::Store(format!("cannot read the store {shown}: {e}"))),
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| failure(&shown, &e))?;
+        let mut store = SqliteStore { conn, shown };
+        store.prepare().map_err(|e| store.fail(&e))?.map_err(Error::Store)?;
+        if exposed {
+            eprintln!(
+                "warning: the store {} can be read by other users; fix it with: chmod 600 '{}'",
+                store.shown, store.shown
+            );
+        }
+        Ok(store)
+    }
+
+    /// A missing store read by a command that only reads: empty, and left uncreated.
+    fn empty(shown: String) -> Result<Self> {
+        let conn = Connection::open_in_memory().map_err(|e| failure(&shown, &e))?;
+        let mut store = SqliteStore { conn, shown };
+        store.initialise().map_err(|e| store.fail(&e))?.map_err(Error::Store)?;
+        Ok(store)
+    }
+
+    fn fail(&self, e: &rusqlite::Error) -> Error {
+        failure(&self.shown, e)
+    }
+
+    /// Validates the header and brings the schema up to date. The common case,
+    /// a current store, costs one read of two header fields.
+    fn prepare(&mut self) -> rusqlite::Result<Result<(), String>> {
+        let (app_id, version) = self.header()?;
+        if app_id == APPLICATION_ID && version == SCHEMA_VERSION {
+            return self.finish_open().map(Ok);
+        }
+        if app_id == APPLICATION_ID && version > SCHEMA_VERSION {
+            return Ok(Err(newer_schema(&self.shown, version)));
+        }
+        if app_id != APPLICATION_ID && !self.is_blank()? {
+            return Ok(Err(not_a_store(&self.shown)));
+        }
+        if let Err(message) = self.initialise()? {
+            return Ok(Err(message));
+        }
+        self.finish_open().map(Ok)
+    }
+
+    fn header(&self) -> rusqlite::Result<(i64, i64)> {
+        self.conn.query_row(
+            "SELECT application_id, user_version FROM pragma_application_id(), pragma_user_version()",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+    }
+
+    /// A zero-byte file holds nothing to lose: it becomes a new store.
+    fn is_blank(&self) -> rusqlite::Result<bool> {
+        let pages: i64 = self
+            .conn
+            .query_row("SELECT page_count FROM pragma_page_count()", [], |row| row.get(0))?;
+        Ok(pages == 0)
+    }
+
+    /// Creates or migrates the schema under an exclusive lock, re-checking
+    /// inside it: another process may have done the work meanwhile.
+    fn initialise(&mut self) -> rusqlite::Result<Result<(), String>> {
+        let shown = self.shown.clone();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+        let (app_id, version): (i64, i64) = tx.query_row(
+            "SELECT application_id, user_version FROM pragma_application_id(), pragma_user_version()",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
+        let from = match (app_id, version) {
+            (APPLICATION_ID, v) if v > SCHEMA_VERSION => return Ok(Err(newer_schema(&shown, v))),
+            (APPLICATION_ID, v) => v,
+            (0, 0) if tables == 0 => 0,
+            _ => return Ok(Err(not_a_store(&shown))),
+        };
+        if from == SCHEMA_VERSION {
+            // Another process finished the work while this one waited.
+            return tx.commit().map(Ok);
+        }
+        for step in &MIGRATIONS[from as usize..] {
+            tx.execute_batch(step)?;
+        }
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
+        Ok(Ok(()))
+    }
+
+    fn finish_open(&mut self) -> rusqlite::Result<()> {
+        // WAL lets readers and one writer work at once. The mode is stored in
+        // the file, so this is a no-op after the first open.
+        let mode: String = self.conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+            self.conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+        }
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Every commit reaches the disk before keysmith reports it: a key that
+        // was printed is never lost.
+        self.conn.pragma_update(None, "synchronous", "FULL")
+    }
+}
+
+fn not_a_store(shown: &str) -> String {
+    format!(
+        "{shown} is not a keysmith store; it was left unchanged. Point --db at a keysmith store or a new path"
+    )
+}
+
+fn newer_schema(shown: &str, version: i64) -> String {
+    format!(
+        "the store {shown} has schema version {version}, newer than this keysmith understands \
+         ({SCHEMA_VERSION}); it was left unchanged. Upgrade keysmith"
+    )
+}
+
+/// Creates the store file 0600 (and any missing folders 0700) before SQLite
+/// opens it, so no other user can ever read it.
+fn create_private_file(path: &Path, shown: &str) -> Result<()> {
+    let cannot = |e: std::io::Error| Error::Store(format!("cannot create the store {shown}: {e}"));
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.exists() {
+            let mut builder = fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            builder.mode(0o700);
+            builder.create(parent).map_err(cannot)?;
+        }
+    }
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Another keysmith process created it first: theirs is as good.
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(cannot(e)),
+    }
+}
+
+#[cfg(unix)]
+fn readable_by_others(meta: &fs::Metadata) -> bool {
+    meta.mode() & 0o044 != 0
+}
+
+#[cfg(not(unix))]
+fn readable_by_others(_meta: &fs::Metadata) -> bool {
+    false
+}
+
+/// Turns a SQLite failure into a message for people: what is wrong with the
+/// store and what to do, never SQL text.
+fn failure(shown: &str, e: &rusqlite::Error) -> Error {
+    let code = e.sqlite_error_code();
+    let message = match code {
+        Some(ErrorCode::NotADatabase) => not_a_store(shown),
+        Some(ErrorCode::DatabaseCorrupt) => format!(
+            "the store {shown} is damaged; restore it from a backup (keysmith backup makes one)"
+        ),
+        Some(ErrorCode::ReadOnly) => {
+            format!("the store {shown} is read-only for this user; check its permissions")
+        }
+        Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied) => {
+            format!("cannot open the store {shown}; check the path and its permissions")
+        }
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => format!(
+            "the store {shown} stayed busy for {}s; another process holds it, try again",
+            BUSY_TIMEOUT.as_secs()
+        ),
+        Some(ErrorCode::DiskFull) => format!("the disk holding the store {shown} is full"),
+        Some(ErrorCode::SystemIoFailure) => format!("cannot read or write the store {shown} (I/O error)"),
+        _ => format!(
+            "the store {shown} could not be used (SQLite error {}); it may be damaged, restore it from a backup",
+            match e {
+                rusqlite::Error::SqliteFailure(f, _) => f.extended_code.to_string(),
+                _ => "in reading a row".to_owned(),
+            }
+        ),
+    };
+    Error::Store(message)
+}
+
+fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
+    Ok(KeyRecord {
+        id: row.get(0)?,
+        hash: KeyHash(row.get(1)?),
+        prefix: row.get(2)?,
+        name: row.get(3)?,
+        description: row.get(4)?,
+        service: row.get(5)?,
+        disabled: row.get(6)?,
+        created_at: row.get(7)?,
+        expires_at: row.get(8)?,
+        last_used_at: row.get(9)?,
+        use_count: row.get(10)?,
+        rotated_from: row.get(11)?,
+        replaced_by: row.get(12)?,
+    })
+}
+
+fn insert_event(conn: &Connection, event: &Event) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO events (at, action, key_id, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![event.at, event.action, event.key_id, event.actor, event.detail])?;
+    Ok(())
+}
+
+fn select_key(conn: &Connection, id: &str) -> rusqlite::Result<Option<KeyRecord>> {
+    conn.prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM keys WHERE id = ?1"))?
+        .query_row([id], key_from_row)
+        .optional()
+}
+
+impl Store for SqliteStore {
+    fn insert_key(&mut self, key: &KeyRecord, event: &Event) -> Result<bool> {
+        let run = |conn: &mut Connection| -> rusqlite::Result<bool> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let inserted = tx
+                .prepare_cached(
+                    "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, \
+                     created_at, expires_at, last_used_at, use_count, rotated_from, replaced_by) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+                     ON CONFLICT (id) DO NOTHING",
+                )?
+                .execute(params![
+                    key.id,
+                    key.hash.0,
+                    key.prefix,
+                    key.name,
+                    key.description,
+                    key.service,
+                    key.disabled,
+                    key.created_at,
+                    key.expires_at,
+                    key.last_used_at,
+                    key.use_count,
+                    key.rotated_from,
+                    key.replaced_by,
+                ])?;
+            if inserted == 0 {
+                return Ok(false);
+            }
+            insert_event(&tx, event)?;
+            tx.commit()?;
+            Ok(true)
+        };
+        run(&mut self.conn).map_err(|e| self.fail(&e))
+    }
+
+    fn key_by_id(&mut self, id: &str) -> Result<Option<KeyRecord>> {
+        select_key(&self.conn, id).map_err(|e| self.fail(&e))
+    }
+
+    fn keys_by_name(&mut self, name: &str) -> Result<Vec<KeyRecord>> {
+        let run = || -> rusqlite::Result<Vec<KeyRecord>> {
+            let mut stmt = self.conn.prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS} FROM keys WHERE name = ?1 ORDER BY seq DESC"
+            ))?;
+            stmt.query_map([name], key_from_row)?.collect()
+        };
+        run().map_err(|e| self.fail(&e))
+    }
+
+    fn set_disabled(
+        &mut self,
+        id: &str,
+        disabled: bool,
+        event: &Event,
+    ) -> Result<Option<(KeyRecord, bool)>> {
+        let run = |conn: &mut Connection| -> rusqlite::Result<Option<(KeyRecord, bool)>> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some(mut key) = select_key(&tx, id)? else {
+                return Ok(None);
+            };
+            let changed = key.disabled != disabled;
+            if changed {
+                tx.prepare_cached("UPDATE keys SET disabled = ?2 WHERE id = ?1")?
+                    .execute(params![id, disabled])?;
+                insert_event(&tx, event)?;
+                key.disabled = disabled;
+            }
+            tx.commit()?;
+            Ok(Some((key, changed)))
+        };
+        run(&mut self.conn).map_err(|e| self.fail(&e))
+    }
+
+    fn record_use(&mut self, id: &str, at: Timestamp) -> Result<()> {
+        let run = || -> rusqlite::Result<()> {
+            self.conn
+                .prepare_cached(
+                    "UPDATE keys SET last_used_at = ?2, use_count = use_count + 1 WHERE id = ?1",
+                )?
+                .execute(params![id, at])?;
+            Ok(())
+        };
+        run().map_err(|e| self.fail(&e))
+    }
+
+    fn list_keys(
+        &mut self,
+        filter: &KeyFilter,
+        each: &mut dyn FnMut(KeyRecord) -> Result<()>,
+    ) -> Result<()> {
+        let shown = self.shown.clone();
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS} FROM keys
+                 WHERE (?1 IS NULL OR service = ?1)
+                   AND (?2 IS NULL
+                        OR (?2 = 'disabled' AND disabled = 1)
+                        OR (?2 = 'expired' AND disabled = 0 AND expires_at <= ?3)
+                        OR (?2 = 'enabled' AND disabled = 0 AND (expires_at IS NULL OR expires_at > ?3)))
+                 ORDER BY seq DESC
+                 LIMIT ?4"
+            ))
+            .map_err(|e| failure(&shown, &e))?;
+        let limit = filter.limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let mut rows = stmt
+            .query(params![
+                filter.service,
+                filter.status.map(Status::as_str),
+                filter.now,
+                limit
+            ])
+            .map_err(|e| failure(&shown, &e))?;
+        while let Some(row) = rows.next().map_err(|e| failure(&shown, &e))? {
+            each(key_from_row(row).map_err(|e| failure(&shown, &e))?)?;
+        }
+        Ok(())
+    }
+}
