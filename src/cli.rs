@@ -5,11 +5,22 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Mint, list, switch off and verify API keys. The full key is shown once;
 /// the store keeps only its SHA-256 hash.
 #[derive(Debug, Parser)]
-#[command(name = "keysmith", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "keysmith",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// The store: a file path (default: the platform data directory,
     /// e.g. ~/.local/share/keysmith/keys.db)
-    #[arg(long, global = true, env = "KEYSMITH_DB", hide_env_values = true, value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "KEYSMITH_DB",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
     pub db: Option<String>,
 
     /// Print JSON on stdout instead of text
@@ -39,15 +50,15 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// What the key is for (required unless prompted on a terminal)
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
     pub name: Option<String>,
 
     /// A longer note about the key
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
     pub description: Option<String>,
 
     /// The service the key belongs to, e.g. sms
-    #[arg(long, value_name = "SERVICE")]
+    #[arg(long, value_name = "SERVICE", allow_hyphen_values = true)]
     pub service: Option<String>,
 
     /// The key's prefix
@@ -55,7 +66,7 @@ pub struct CreateArgs {
     pub prefix: String,
 
     /// Make the key expire after this long, e.g. 30d, 12h, 1d12h
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub expires_in: Option<String>,
 
     /// Skip the confirmation prompt

@@ -81,7 +81,11 @@ pub fn duration(field: &str, raw: &str) -> Result<i64, Error> {
     for c in raw.chars() {
         if let Some(digit) = c.to_digit(10) {
             let n = number.unwrap_or(0);
-            number = Some(n.checked_mul(10).and_then(|n| n.checked_add(digit.into())).ok_or_else(bad)?);
+            number = Some(
+                n.checked_mul(10)
+                    .and_then(|n| n.checked_add(digit.into()))
+                    .ok_or_else(bad)?,
+            );
             continue;
         }
         let unit: i64 = match c {
@@ -92,7 +96,11 @@ pub fn duration(field: &str, raw: &str) -> Result<i64, Error> {
             's' => 1,
             _ => return Err(bad()),
         };
-        let part = number.take().ok_or_else(bad)?.checked_mul(unit).ok_or_else(bad)?;
+        let part = number
+            .take()
+            .ok_or_else(bad)?
+            .checked_mul(unit)
+            .ok_or_else(bad)?;
         total = total.checked_add(part).ok_or_else(bad)?;
     }
     // Past 1,000 years a timestamp is meaningless and arithmetic could overflow.
@@ -116,7 +124,19 @@ mod tests {
         assert_eq!(duration("d", "45s").unwrap(), 45);
         assert_eq!(duration("d", "2w").unwrap(), 14 * 86_400);
         assert_eq!(duration("d", "1d12h").unwrap(), 36 * 3_600);
-        for bad in ["", "0s", "0d0h", "d", "12", "1x", "-1d", "1 d", "1.5h", "99999999999999999999s", "1d12"] {
+        for bad in [
+            "",
+            "0s",
+            "0d0h",
+            "d",
+            "12",
+            "1x",
+            "-1d",
+            "1 d",
+            "1.5h",
+            "99999999999999999999s",
+            "1d12",
+        ] {
             assert!(duration("d", bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -127,7 +147,10 @@ mod tests {
         assert!(name("   ").is_err());
         assert!(name(&"x".repeat(128)).is_ok());
         assert!(name(&"x".repeat(129)).is_err());
-        assert!(name(&"é".repeat(128)).is_ok(), "the limit counts characters, not bytes");
+        assert!(
+            name(&"é".repeat(128)).is_ok(),
+            "the limit counts characters, not bytes"
+        );
         for bad in ["a\nb", "a\tb", "a\u{1b}[31mb", "a\u{7f}"] {
             assert!(name(bad).is_err(), "{bad:?} accepted");
         }

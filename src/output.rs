@@ -47,6 +47,14 @@ impl Output {
         self.out.flush().map_err(Error::output)
     }
 
+    /// A message on stderr after the data already written, so that on a
+    /// terminal the two appear in the order they were produced.
+    pub fn notice(&mut self, text: &str) -> Result<()> {
+        self.flush()?;
+        notice(text);
+        Ok(())
+    }
+
     /// Prints a table of keys, styled only when colour is on.
     pub fn key_table(&mut self, keys: &[KeyRecord], now: Timestamp) -> Result<()> {
         let mut table = Table::new();

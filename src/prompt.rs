@@ -15,7 +15,10 @@ pub fn can_prompt() -> bool {
 fn prompt_failed(e: dialoguer::Error) -> Error {
     let dialoguer::Error::IO(io) = e;
     // Ctrl-C or a closed terminal while asking: treat as "no".
-    if matches!(io.kind(), io::ErrorKind::Interrupted | io::ErrorKind::UnexpectedEof) {
+    if matches!(
+        io.kind(),
+        io::ErrorKind::Interrupted | io::ErrorKind::UnexpectedEof
+    ) {
         Error::Declined
     } else {
         Error::input(io)

@@ -19,7 +19,10 @@ pub fn rfc3339(ts: Timestamp) -> String {
 
 /// `2026-11-22 19:14`, in the local time zone.
 pub fn local_minutes(ts: Timestamp) -> String {
-    utc(ts).with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
+    utc(ts)
+        .with_timezone(&Local)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 #[cfg(test)]

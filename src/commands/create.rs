@@ -5,7 +5,7 @@ use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
 use crate::input;
 use crate::key::{self, MintedKey};
-use crate::output::{KeyJson, notice};
+use crate::output::KeyJson;
 use crate::prompt;
 use crate::store::{KeyRecord, OpenMode, Store, Timestamp};
 use crate::time;
@@ -21,7 +21,12 @@ pub struct NewKey {
 
 pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
     // Flags are checked before any prompt, so nobody answers questions in vain.
-    let description = args.description.as_deref().map(input::description).transpose()?.flatten();
+    let description = args
+        .description
+        .as_deref()
+        .map(input::description)
+        .transpose()?
+        .flatten();
     let service = args.service.as_deref().map(input::service).transpose()?;
     let prefix = input::prefix(&args.prefix)?;
     let expires_in = args
@@ -65,14 +70,15 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
     let now = time::now();
     let (minted, record) = insert_new_key(store.as_mut(), &spec, now)?;
     if ctx.out.json {
-        ctx.out.json_line(&KeyJson::new(&record, now).with_secret(&minted.secret))?;
+        ctx.out
+            .json_line(&KeyJson::new(&record, now).with_secret(&minted.secret))?;
     } else {
         ctx.out.line(minted.secret.expose())?;
     }
-    notice(&format!(
+    ctx.out.notice(&format!(
         "Created key {}. This is the only time the full key is shown: store it now.",
         describe(&record)
-    ));
+    ))?;
     Ok(0)
 }
 

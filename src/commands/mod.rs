@@ -84,7 +84,11 @@ fn resolve(store: &mut dyn Store, selector: &str) -> Result<KeyRecord> {
         n => Err(Error::NoSuchKey(format!(
             "the name '{}' matches {n} keys ({}); select one by id",
             for_terminal(selector.trim()),
-            named.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", ")
+            named
+                .iter()
+                .map(|k| k.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }

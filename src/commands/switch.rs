@@ -22,7 +22,10 @@ pub fn run(ctx: &mut Context, args: SelectArgs, disable: bool) -> Result<u8> {
     let message = if changed {
         format!("key {} is now {status}", describe(&key))
     } else {
-        format!("key {} was already {action}d; status: {status}", describe(&key))
+        format!(
+            "key {} was already {action}d; status: {status}",
+            describe(&key)
+        )
     };
     ctx.out.line(&message)?;
     Ok(0)

@@ -51,9 +51,11 @@ pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
             name: key.map(|k| k.name.as_str()),
         })?;
     } else if let (true, Some(key)) = (verdict.is_valid(), key) {
-        ctx.out.line(&format!("valid {} {}", key.id, for_terminal(&key.name)))?;
+        ctx.out
+            .line(&format!("valid {} {}", key.id, for_terminal(&key.name)))?;
     } else {
-        ctx.out.line(&format!("invalid: {}", verdict.code.as_str()))?;
+        ctx.out
+            .line(&format!("invalid: {}", verdict.code.as_str()))?;
     }
     Ok(if verdict.is_valid() { 0 } else { 1 })
 }

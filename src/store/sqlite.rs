@@ -8,7 +8,9 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params,
+};
 
 use super::{Event, KeyFilter, KeyRecord, OpenMode, Status, Store, Timestamp};
 use crate::error::{Error, Result};
@@ -85,7 +87,10 @@ impl SqliteStore {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| failure(&shown, &e))?;
         let mut store = SqliteStore { conn, shown };
-        store.prepare().map_err(|e| store.fail(&e))?.map_err(Error::Store)?;
+        store
+            .prepare()
+            .map_err(|e| store.fail(&e))?
+            .map_err(Error::Store)?;
         if exposed {
             eprintln!(
                 "warning: the store {} can be read by other users; fix it with: chmod 600 '{}'",
@@ -99,7 +104,10 @@ impl SqliteStore {
     fn empty(shown: String) -> Result<Self> {
         let conn = Connection::open_in_memory().map_err(|e| failure(&shown, &e))?;
         let mut store = SqliteStore { conn, shown };
-        store.initialise().map_err(|e| store.fail(&e))?.map_err(Error::Store)?;
+        store
+            .initialise()
+            .map_err(|e| store.fail(&e))?
+            .map_err(Error::Store)?;
         Ok(store)
     }
 
@@ -136,9 +144,11 @@ impl SqliteStore {
 
     /// A zero-byte file holds nothing to lose: it becomes a new store.
     fn is_blank(&self) -> rusqlite::Result<bool> {
-        let pages: i64 = self
-            .conn
-            .query_row("SELECT page_count FROM pragma_page_count()", [], |row| row.get(0))?;
+        let pages: i64 =
+            self.conn
+                .query_row("SELECT page_count FROM pragma_page_count()", [], |row| {
+                    row.get(0)
+                })?;
         Ok(pages == 0)
     }
 
@@ -146,13 +156,16 @@ impl SqliteStore {
     /// inside it: another process may have done the work meanwhile.
     fn initialise(&mut self) -> rusqlite::Result<Result<(), String>> {
         let shown = self.shown.clone();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Exclusive)?;
         let (app_id, version): (i64, i64) = tx.query_row(
             "SELECT application_id, user_version FROM pragma_application_id(), pragma_user_version()",
             [],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
-        let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
+        let tables: i64 =
+            tx.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
         let from = match (app_id, version) {
             (APPLICATION_ID, v) if v > SCHEMA_VERSION => return Ok(Err(newer_schema(&shown, v))),
             (APPLICATION_ID, v) => v,
@@ -175,9 +188,12 @@ impl SqliteStore {
     fn finish_open(&mut self) -> rusqlite::Result<()> {
         // WAL lets readers and one writer work at once. The mode is stored in
         // the file, so this is a no-op after the first open.
-        let mode: String = self.conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
-            self.conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+            self.conn
+                .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         }
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
         // Every commit reaches the disk before keysmith reports it: a key that
@@ -203,14 +219,14 @@ fn newer_schema(shown: &str, version: i64) -> String {
 /// opens it, so no other user can ever read it.
 fn create_private_file(path: &Path, shown: &str) -> Result<()> {
     let cannot = |e: std::io::Error| Error::Store(format!("cannot create the store {shown}: {e}"));
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.exists() {
-            let mut builder = fs::DirBuilder::new();
-            builder.recursive(true);
-            #[cfg(unix)]
-            builder.mode(0o700);
-            builder.create(parent).map_err(cannot)?;
-        }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.exists()
+    {
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        builder.mode(0o700);
+        builder.create(parent).map_err(cannot)?;
     }
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
@@ -254,7 +270,9 @@ fn failure(shown: &str, e: &rusqlite::Error) -> Error {
             BUSY_TIMEOUT.as_secs()
         ),
         Some(ErrorCode::DiskFull) => format!("the disk holding the store {shown} is full"),
-        Some(ErrorCode::SystemIoFailure) => format!("cannot read or write the store {shown} (I/O error)"),
+        Some(ErrorCode::SystemIoFailure) => {
+            format!("cannot read or write the store {shown} (I/O error)")
+        }
         _ => format!(
             "the store {shown} could not be used (SQLite error {}); it may be damaged, restore it from a backup",
             match e {
@@ -288,7 +306,13 @@ fn insert_event(conn: &Connection, event: &Event) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO events (at, action, key_id, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![event.at, event.action, event.key_id, event.actor, event.detail])?;
+    .execute(params![
+        event.at,
+        event.action,
+        event.key_id,
+        event.actor,
+        event.detail
+    ])?;
     Ok(())
 }
 
@@ -403,7 +427,9 @@ impl Store for SqliteStore {
                  LIMIT ?4"
             ))
             .map_err(|e| failure(&shown, &e))?;
-        let limit = filter.limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+        let limit = filter
+            .limit
+            .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         let mut rows = stmt
             .query(params![
                 filter.service,

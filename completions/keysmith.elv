@@ -1,0 +1,119 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[keysmith] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'keysmith'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'keysmith'= {
+            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Mint a key and print it once (stdout carries the key alone)'
+            cand list 'List keys, newest first, with the secret masked'
+            cand enable 'Switch a key on'
+            cand disable 'Switch a key off: verification fails until it is enabled again'
+            cand verify 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keysmith;create'= {
+            cand --name 'What the key is for (required unless prompted on a terminal)'
+            cand --description 'A longer note about the key'
+            cand --service 'The service the key belongs to, e.g. sms'
+            cand --prefix 'The key''s prefix'
+            cand --expires-in 'Make the key expire after this long, e.g. 30d, 12h, 1d12h'
+            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand -y 'Skip the confirmation prompt'
+            cand --yes 'Skip the confirmation prompt'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;list'= {
+            cand --service 'Only keys of this service'
+            cand --status 'Only keys with this status'
+            cand --limit 'At most this many keys'
+            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;enable'= {
+            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;disable'= {
+            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;verify'= {
+            cand --service 'Also require the key to belong to this service'
+            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;completions'= {
+            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;help'= {
+            cand create 'Mint a key and print it once (stdout carries the key alone)'
+            cand list 'List keys, newest first, with the secret masked'
+            cand enable 'Switch a key on'
+            cand disable 'Switch a key off: verification fails until it is enabled again'
+            cand verify 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keysmith;help;create'= {
+        }
+        &'keysmith;help;list'= {
+        }
+        &'keysmith;help;enable'= {
+        }
+        &'keysmith;help;disable'= {
+        }
+        &'keysmith;help;verify'= {
+        }
+        &'keysmith;help;completions'= {
+        }
+        &'keysmith;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

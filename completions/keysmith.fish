@@ -1,0 +1,80 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_keysmith_global_optspecs
+    string join \n db= json h/help V/version
+end
+
+function __fish_keysmith_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_keysmith_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_keysmith_using_subcommand
+    set -l cmd (__fish_keysmith_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c keysmith -n "__fish_keysmith_needs_command" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_needs_command" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_needs_command" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_needs_command" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "create" -d 'Mint a key and print it once (stdout carries the key alone)'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "list" -d 'List keys, newest first, with the secret masked'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "enable" -d 'Switch a key on'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "disable" -d 'Switch a key off: verification fails until it is enabled again'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "verify" -d 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l name -d 'What the key is for (required unless prompted on a terminal)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l description -d 'A longer note about the key' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l service -d 'The service the key belongs to, e.g. sms' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l prefix -d 'The key\'s prefix' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l expires-in -d 'Make the key expire after this long, e.g. 30d, 12h, 1d12h' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s y -l yes -d 'Skip the confirmation prompt'
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l service -d 'Only keys of this service' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l status -d 'Only keys with this status' -r -f -a "enabled\t''
+disabled\t''
+expired\t''"
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l limit -d 'At most this many keys' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l service -d 'Also require the key to belong to this service' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify completions help" -f -a "create" -d 'Mint a key and print it once (stdout carries the key alone)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify completions help" -f -a "list" -d 'List keys, newest first, with the secret masked'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify completions help" -f -a "enable" -d 'Switch a key on'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify completions help" -f -a "disable" -d 'Switch a key off: verification fails until it is enabled again'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify completions help" -f -a "verify" -d 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,149 @@
+//! SPEC §5 `list`: masked keys, newest first, filters, JSON fields.
+
+use crate::common::Env;
+
+const FIELDS: [&str; 13] = [
+    "id",
+    "name",
+    "description",
+    "service",
+    "prefix",
+    "masked",
+    "status",
+    "created_at",
+    "last_used_at",
+    "use_count",
+    "expires_at",
+    "rotated_from",
+    "replaced_by",
+];
+
+/// Every 8-character piece of each key's secret: none may ever be shown.
+fn secret_pieces(keys: &[String]) -> Vec<String> {
+    keys.iter()
+        .flat_map(|k| {
+            let secret = &k[k.len() - 38..];
+            (0..=secret.len() - 8).map(move |i| secret[i..i + 8].to_owned())
+        })
+        .collect()
+}
+
+fn three_keys(env: &Env) -> Vec<String> {
+    vec![
+        env.create("alpha", &["--service", "sms"]),
+        env.create("beta", &["--service", "email"]),
+        env.create("gamma", &[]),
+    ]
+}
+
+#[test]
+fn table_has_the_columns_and_masks_every_key() {
+    let env = Env::new();
+    let keys = three_keys(&env);
+    let run = env.run(&["list"]).code(0);
+    let header: Vec<&str> = run
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split("  ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "ID",
+            "NAME",
+            "KEY",
+            "SERVICE",
+            "STATUS",
+            "CREATED",
+            "LAST USED",
+            "EXPIRES"
+        ]
+    );
+    for key in &keys {
+        let id = Env::id_of(key);
+        assert!(
+            run.stdout.contains(&format!("ks_{id}_********")),
+            "{run:#?}"
+        );
+    }
+    for piece in secret_pieces(&keys) {
+        assert!(!run.stdout.contains(&piece) && !run.stderr.contains(&piece));
+    }
+    assert!(run.stdout.contains("never"), "LAST USED shows never");
+}
+
+#[test]
+fn json_has_exactly_the_key_object_fields_and_no_secret() {
+    let env = Env::new();
+    let keys = three_keys(&env);
+    let run = env.run(&["--json", "list"]).code(0);
+    let list = run.json();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    for obj in list {
+        let names: Vec<&String> = obj.as_object().unwrap().keys().collect();
+        let mut want = FIELDS.to_vec();
+        want.sort();
+        let mut got: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        got.sort();
+        assert_eq!(got, want);
+    }
+    for piece in secret_pieces(&keys) {
+        assert!(!run.stdout.contains(&piece));
+    }
+}
+
+#[test]
+fn newest_first_and_filters() {
+    let env = Env::new();
+    three_keys(&env);
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["--json", "list"];
+        all.extend_from_slice(args);
+        env.run(&all)
+            .code(0)
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&[]), ["gamma", "beta", "alpha"]);
+    assert_eq!(names(&["--service", "sms"]), ["alpha"]);
+    assert_eq!(names(&["--limit", "2"]), ["gamma", "beta"]);
+    env.run(&["disable", "beta"]).code(0);
+    assert_eq!(names(&["--status", "disabled"]), ["beta"]);
+    assert_eq!(names(&["--status", "enabled"]), ["gamma", "alpha"]);
+    assert!(names(&["--status", "expired"]).is_empty());
+    env.create("delta", &["--expires-in", "1s"]);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(names(&["--status", "expired"]), ["delta"]);
+    assert_eq!(names(&["--status", "enabled"]), ["gamma", "alpha"]);
+    let table = env.run(&["list", "--status", "expired"]).code(0);
+    assert!(table.stdout.contains("expired"), "{table:#?}");
+}
+
+#[test]
+fn empty_store_is_friendly_and_succeeds() {
+    let env = Env::new();
+    let run = env.run(&["list"]).code(0);
+    assert_eq!(run.stdout, "");
+    assert!(run.stderr.contains("No keys"), "{run:#?}");
+    assert!(!env.db.exists(), "listing does not create a store");
+    let json = env.run(&["--json", "list"]).code(0);
+    assert_eq!(json.json(), serde_json::json!([]));
+}
+
+#[test]
+fn bad_filters_are_usage_errors() {
+    let env = Env::new();
+    env.run(&["list", "--service", "Bad_Service"])
+        .error(2, "service");
+    env.run(&["list", "--status", "sleeping"]).code(2);
+    env.run(&["list", "--limit", "0"]).code(2);
+}

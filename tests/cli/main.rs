@@ -1,0 +1,12 @@
+//! keysmith's behaviour, checked through the built binary.
+
+mod color;
+mod common;
+mod completions;
+mod create;
+mod input_rules;
+mod interactive;
+mod list;
+mod select;
+mod store_file;
+mod verify;
