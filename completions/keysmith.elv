@@ -29,6 +29,11 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand enable 'Switch a key on'
             cand disable 'Switch a key off: verification fails until it is enabled again'
             cand verify 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
+            cand show 'Show every field of a key and its history'
+            cand edit 'Change a key''s name, description, service or expiry'
+            cand rotate 'Replace a key with a new one: same name, service and prefix, new secret'
+            cand delete 'Remove a key for good (its history stays)'
+            cand history 'Show the event log, newest first'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -83,6 +88,57 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keysmith;show'= {
+            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;edit'= {
+            cand --name 'A new name'
+            cand --description 'A new description ("" removes it)'
+            cand --service 'A new service'
+            cand --expires-in 'Expire this long from now, e.g. 30d, 12h, 1d12h'
+            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --no-expiry 'Remove the expiry'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;rotate'= {
+            cand --grace 'Keep the old key valid this long (e.g. 24h) instead of disabling it now'
+            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand -y 'Skip the confirmation prompt (required without a terminal)'
+            cand --yes 'Skip the confirmation prompt (required without a terminal)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;delete'= {
+            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand -y 'Skip the confirmation prompt (required without a terminal)'
+            cand --yes 'Skip the confirmation prompt (required without a terminal)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;history'= {
+            cand --limit 'At most this many events'
+            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'keysmith;completions'= {
             cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
@@ -97,6 +153,11 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand enable 'Switch a key on'
             cand disable 'Switch a key off: verification fails until it is enabled again'
             cand verify 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
+            cand show 'Show every field of a key and its history'
+            cand edit 'Change a key''s name, description, service or expiry'
+            cand rotate 'Replace a key with a new one: same name, service and prefix, new secret'
+            cand delete 'Remove a key for good (its history stays)'
+            cand history 'Show the event log, newest first'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -109,6 +170,16 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         &'keysmith;help;disable'= {
         }
         &'keysmith;help;verify'= {
+        }
+        &'keysmith;help;show'= {
+        }
+        &'keysmith;help;edit'= {
+        }
+        &'keysmith;help;rotate'= {
+        }
+        &'keysmith;help;delete'= {
+        }
+        &'keysmith;help;history'= {
         }
         &'keysmith;help;completions'= {
         }

@@ -33,6 +33,11 @@ complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "list" -d 'List ke
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "enable" -d 'Switch a key on'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "disable" -d 'Switch a key off: verification fails until it is enabled again'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "verify" -d 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "show" -d 'Show every field of a key and its history'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "edit" -d 'Change a key\'s name, description, service or expiry'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "rotate" -d 'Replace a key with a new one: same name, service and prefix, new secret'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "delete" -d 'Remove a key for good (its history stays)'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "history" -d 'Show the event log, newest first'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l name -d 'What the key is for (required unless prompted on a terminal)' -r
@@ -67,14 +72,48 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l db -d 'The 
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand show" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand show" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand show" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_using_subcommand show" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l name -d 'A new name' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l description -d 'A new description ("" removes it)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l service -d 'A new service' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l expires-in -d 'Expire this long from now, e.g. 30d, 12h, 1d12h' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-expiry -d 'Remove the expiry'
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l grace -d 'Keep the old key valid this long (e.g. 24h) instead of disabling it now' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s y -l yes -d 'Skip the confirmation prompt (required without a terminal)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s y -l yes -d 'Skip the confirmation prompt (required without a terminal)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l limit -d 'At most this many events' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand history" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_using_subcommand history" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify completions help" -f -a "create" -d 'Mint a key and print it once (stdout carries the key alone)'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify completions help" -f -a "list" -d 'List keys, newest first, with the secret masked'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify completions help" -f -a "enable" -d 'Switch a key on'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify completions help" -f -a "disable" -d 'Switch a key off: verification fails until it is enabled again'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify completions help" -f -a "verify" -d 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history completions help" -f -a "create" -d 'Mint a key and print it once (stdout carries the key alone)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history completions help" -f -a "list" -d 'List keys, newest first, with the secret masked'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history completions help" -f -a "enable" -d 'Switch a key on'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history completions help" -f -a "disable" -d 'Switch a key off: verification fails until it is enabled again'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history completions help" -f -a "verify" -d 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history completions help" -f -a "show" -d 'Show every field of a key and its history'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history completions help" -f -a "edit" -d 'Change a key\'s name, description, service or expiry'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history completions help" -f -a "rotate" -d 'Replace a key with a new one: same name, service and prefix, new secret'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history completions help" -f -a "delete" -d 'Remove a key for good (its history stays)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history completions help" -f -a "history" -d 'Show the event log, newest first'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

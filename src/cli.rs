@@ -43,6 +43,16 @@ pub enum Command {
     Disable(SelectArgs),
     /// Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)
     Verify(VerifyArgs),
+    /// Show every field of a key and its history
+    Show(SelectArgs),
+    /// Change a key's name, description, service or expiry
+    Edit(EditArgs),
+    /// Replace a key with a new one: same name, service and prefix, new secret
+    Rotate(RotateArgs),
+    /// Remove a key for good (its history stays)
+    Delete(DeleteArgs),
+    /// Show the event log, newest first
+    History(HistoryArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -101,6 +111,70 @@ pub struct SelectArgs {
     /// The key: its id, its full key, or a name that matches exactly one key
     #[arg(value_name = "KEY")]
     pub key: String,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The key: its id, its full key, or a name that matches exactly one key
+    #[arg(value_name = "KEY")]
+    pub key: String,
+
+    /// A new name
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub name: Option<String>,
+
+    /// A new description ("" removes it)
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+    pub description: Option<String>,
+
+    /// A new service
+    #[arg(long, value_name = "SERVICE", allow_hyphen_values = true)]
+    pub service: Option<String>,
+
+    /// Expire this long from now, e.g. 30d, 12h, 1d12h
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub expires_in: Option<String>,
+
+    /// Remove the expiry
+    #[arg(long, conflicts_with = "expires_in")]
+    pub no_expiry: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The key: its id, its full key, or a name that matches exactly one key
+    #[arg(value_name = "KEY")]
+    pub key: String,
+
+    /// Keep the old key valid this long (e.g. 24h) instead of disabling it now
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub grace: Option<String>,
+
+    /// Skip the confirmation prompt (required without a terminal)
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The key: its id, its full key, or a name that matches exactly one key
+    #[arg(value_name = "KEY")]
+    pub key: String,
+
+    /// Skip the confirmation prompt (required without a terminal)
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this key's events (an id also works for a deleted key)
+    #[arg(value_name = "KEY")]
+    pub key: Option<String>,
+
+    /// At most this many events
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
-use crate::store::{KeyRecord, Status, Timestamp};
+use crate::store::{Event, KeyRecord, Status, Timestamp};
 use crate::time;
 
 pub struct Output {
@@ -38,9 +38,17 @@ impl Output {
         self.out.write_all(b"\n").map_err(Error::output)
     }
 
-    /// Writes a raw fragment (used to stream a JSON array element by element).
-    pub fn raw(&mut self, text: &str) -> Result<()> {
-        self.out.write_all(text.as_bytes()).map_err(Error::output)
+    /// Streams element `index` of a JSON array, one element per line, so a
+    /// listing of any size is written as it is read. Close with `array_end`.
+    pub fn array_element<T: Serialize>(&mut self, index: u64, value: &T) -> Result<()> {
+        let opening: &[u8] = if index == 0 { b"[\n" } else { b",\n" };
+        self.out.write_all(opening).map_err(Error::output)?;
+        serde_json::to_writer(&mut self.out, value).map_err(|e| Error::output(e.into()))
+    }
+
+    pub fn array_end(&mut self, count: u64) -> Result<()> {
+        let closing: &[u8] = if count == 0 { b"[]\n" } else { b"\n]\n" };
+        self.out.write_all(closing).map_err(Error::output)
     }
 
     pub fn flush(&mut self) -> Result<()> {
@@ -93,6 +101,73 @@ impl Output {
             ]);
         }
         writeln!(self.out, "{}", table.trim_fmt()).map_err(Error::output)
+    }
+}
+
+impl Output {
+    /// Prints events, newest first, as a table.
+    pub fn event_table(&mut self, events: &[Event]) -> Result<()> {
+        let mut table = Table::new();
+        table
+            .load_style(presets::NOTHING)
+            .set_header(["WHEN", "ACTION", "KEY", "ACTOR", "DETAIL"]);
+        for e in events {
+            table.add_row(vec![
+                time::local_minutes(e.at),
+                e.action.clone(),
+                e.key_id.clone(),
+                for_terminal(&e.actor),
+                e.detail.as_deref().map_or("-".into(), for_terminal),
+            ]);
+        }
+        writeln!(self.out, "{}", table.trim_fmt()).map_err(Error::output)
+    }
+
+    /// Prints every field of a key, one per line, for `show`.
+    pub fn key_details(&mut self, key: &KeyRecord, now: Timestamp) -> Result<()> {
+        let optional = |v: Option<&String>| v.map_or("-".to_owned(), |s| for_terminal(s));
+        let when = |t: Option<Timestamp>| t.map_or("never".to_owned(), time::local_minutes);
+        let rows = [
+            ("ID", key.id.clone()),
+            ("Name", for_terminal(&key.name)),
+            ("Description", optional(key.description.as_ref())),
+            ("Service", optional(key.service.as_ref())),
+            ("Prefix", key.prefix.clone()),
+            ("Key", key.masked()),
+            ("Status", key.status(now).as_str().to_owned()),
+            ("Created", time::local_minutes(key.created_at)),
+            ("Last used", when(key.last_used_at)),
+            ("Use count", key.use_count.to_string()),
+            ("Expires", when(key.expires_at)),
+            ("Rotated from", optional(key.rotated_from.as_ref())),
+            ("Replaced by", optional(key.replaced_by.as_ref())),
+        ];
+        for (label, value) in rows {
+            writeln!(self.out, "{label:<13} {value}").map_err(Error::output)?;
+        }
+        Ok(())
+    }
+}
+
+/// The event object of SPEC §5 (`history --json`, `show --json`).
+#[derive(Serialize)]
+pub struct EventJson<'a> {
+    at: String,
+    action: &'a str,
+    key_id: &'a str,
+    actor: &'a str,
+    detail: Option<&'a str>,
+}
+
+impl<'a> EventJson<'a> {
+    pub fn new(event: &'a Event) -> Self {
+        EventJson {
+            at: time::rfc3339(event.at),
+            action: &event.action,
+            key_id: &event.key_id,
+            actor: &event.actor,
+            detail: event.detail.as_deref(),
+        }
     }
 }
 

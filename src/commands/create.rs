@@ -89,28 +89,59 @@ pub fn insert_new_key(
     spec: &NewKey,
     now: Timestamp,
 ) -> Result<(MintedKey, KeyRecord)> {
-    for _ in 0..8 {
-        let minted = key::mint(&spec.prefix);
-        let record = KeyRecord {
-            id: minted.id.clone(),
-            hash: minted.hash,
-            prefix: spec.prefix.clone(),
-            name: spec.name.clone(),
-            description: spec.description.clone(),
-            service: spec.service.clone(),
-            disabled: false,
-            created_at: now,
-            expires_at: spec.expires_in.map(|secs| now + secs),
-            last_used_at: None,
-            use_count: 0,
-            rotated_from: None,
-            replaced_by: None,
-        };
+    for _ in 0..MINT_ATTEMPTS {
+        let (minted, record) = mint_record(spec, now);
         if store.insert_key(&record, &event("create", &record.id, now, None))? {
             return Ok((minted, record));
         }
     }
-    Err(Error::Store(
-        "could not find a free key id after 8 tries; the store may be damaged".into(),
+    Err(id_space_exhausted())
+}
+
+/// How often a colliding id is redrawn before the store is suspected.
+pub const MINT_ATTEMPTS: usize = 8;
+
+pub fn id_space_exhausted() -> Error {
+    Error::Store("could not find a free key id after 8 tries; the store may be damaged".into())
+}
+
+/// A freshly minted key and the record that stores it.
+pub fn mint_record(spec: &NewKey, now: Timestamp) -> (MintedKey, KeyRecord) {
+    let minted = key::mint(&spec.prefix);
+    let record = KeyRecord {
+        id: minted.id.clone(),
+        hash: minted.hash,
+        prefix: spec.prefix.clone(),
+        name: spec.name.clone(),
+        description: spec.description.clone(),
+        service: spec.service.clone(),
+        disabled: false,
+        created_at: now,
+        expires_at: spec.expires_in.map(|secs| now + secs),
+        last_used_at: None,
+        use_count: 0,
+        rotated_from: None,
+        replaced_by: None,
+    };
+    (minted, record)
+}
+
+/// Prints a key that was just committed: the key alone on stdout (or the key
+/// object with `key`), and on stderr that this is the only time it is shown.
+pub fn show_new_key(
+    ctx: &mut Context,
+    minted: &MintedKey,
+    record: &KeyRecord,
+    now: Timestamp,
+    what: &str,
+) -> Result<()> {
+    if ctx.out.json {
+        ctx.out
+            .json_line(&KeyJson::new(record, now).with_secret(&minted.secret))?;
+    } else {
+        ctx.out.line(minted.secret.expose())?;
+    }
+    ctx.out.notice(&format!(
+        "{what}. This is the only time the full key is shown: store it now."
     ))
 }

@@ -26,13 +26,11 @@ pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
     if out.json {
         // Streamed: each row is written as it is read, whatever the store's size.
         store.list_keys(&filter, &mut |key| {
-            out.raw(if count == 0 { "[\n" } else { ",\n" })?;
+            out.array_element(count, &KeyJson::new(&key, filter.now))?;
             count += 1;
-            serde_json::to_string(&KeyJson::new(&key, filter.now))
-                .map_err(|e| crate::error::Error::output(e.into()))
-                .and_then(|json| out.raw(&json))
+            Ok(())
         })?;
-        out.raw(if count == 0 { "[]\n" } else { "\n]\n" })?;
+        out.array_end(count)?;
     } else {
         let mut keys = Vec::new();
         store.list_keys(&filter, &mut |key| {

@@ -3,7 +3,12 @@
 
 mod completions;
 mod create;
+mod delete;
+mod edit;
+mod history;
 mod list;
+mod rotate;
+mod show;
 mod switch;
 mod verify;
 
@@ -11,6 +16,7 @@ use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
 use crate::key;
 use crate::output::{Output, for_terminal};
+use crate::prompt;
 use crate::store::{self, Event, KeyRecord, Location, OpenMode, Store, Timestamp};
 
 /// What every command gets: where the store is and how to print.
@@ -37,6 +43,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Enable(args) => switch::run(&mut ctx, args, false),
         Command::Disable(args) => switch::run(&mut ctx, args, true),
         Command::Verify(args) => verify::run(&mut ctx, args),
+        Command::Show(args) => show::run(&mut ctx, args),
+        Command::Edit(args) => edit::run(&mut ctx, args),
+        Command::Rotate(args) => rotate::run(&mut ctx, args),
+        Command::Delete(args) => delete::run(&mut ctx, args),
+        Command::History(args) => history::run(&mut ctx, args),
         Command::Completions(args) => completions::run(&mut ctx, args),
     }?;
     ctx.out.flush()?;
@@ -93,7 +104,25 @@ fn resolve(store: &mut dyn Store, selector: &str) -> Result<KeyRecord> {
     }
 }
 
-/// `name (id)` for messages, safe for a terminal.
+/// Goes ahead with `yes`; otherwise asks at a terminal (no: exit 1), and
+/// without one fails at once, naming `--yes`, rather than wait for input.
+fn confirm(yes: bool, question: &str) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !prompt::can_prompt() {
+        return Err(Error::Usage(
+            "this needs confirmation: pass --yes (prompting needs a terminal)".into(),
+        ));
+    }
+    if prompt::confirm(question, false)? {
+        Ok(())
+    } else {
+        Err(Error::Declined)
+    }
+}
+
+/// `id (name)` for messages, safe for a terminal.
 fn describe(key: &KeyRecord) -> String {
     format!("{} ({})", key.id, for_terminal(&key.name))
 }

@@ -77,6 +77,36 @@ pub struct Event {
     pub detail: Option<String>,
 }
 
+/// The fields `edit` may change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyEdit {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub service: Option<String>,
+    pub expires_at: Option<Option<Timestamp>>,
+}
+
+/// How a rotated key is retired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retire {
+    /// Disabled in the same transaction that creates its replacement.
+    Now,
+    /// Left valid until this instant (or its own earlier expiry).
+    At(Timestamp),
+}
+
+/// What `rotate_key` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// Done; this is the old key as retired.
+    Rotated(Box<KeyRecord>),
+    NoSuchKey,
+    /// The key already has this replacement; nothing changed.
+    AlreadyReplaced(String),
+    /// The replacement's id is taken; nothing changed, mint another.
+    IdTaken,
+}
+
 /// Which keys `list_keys` yields, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct KeyFilter {
@@ -148,6 +178,37 @@ pub trait Store {
         disabled: bool,
         event: &Event,
     ) -> Result<Option<(KeyRecord, bool)>>;
+
+    /// Applies `edit` and records `event`, if that changes anything.
+    /// Returns the key as it is afterwards and whether it changed.
+    fn update_key(
+        &mut self,
+        id: &str,
+        edit: &KeyEdit,
+        event: &Event,
+    ) -> Result<Option<(KeyRecord, bool)>>;
+
+    /// In one transaction: checks the old key has no replacement yet, inserts
+    /// `new` (whose `rotated_from` names the old key), links the old key to
+    /// it, retires the old key and records `events`.
+    fn rotate_key(
+        &mut self,
+        old_id: &str,
+        new: &KeyRecord,
+        retire: Retire,
+        events: &[Event],
+    ) -> Result<Rotation>;
+
+    /// Removes a key for good and records `event`; its history stays.
+    fn delete_key(&mut self, id: &str, event: &Event) -> Result<Option<KeyRecord>>;
+
+    /// Streams events, newest first: all of them, or one key's.
+    fn events(
+        &mut self,
+        key_id: Option<&str>,
+        limit: Option<u64>,
+        each: &mut dyn FnMut(Event) -> Result<()>,
+    ) -> Result<()>;
 
     /// Records one successful verification: a use, not a change, so no event.
     fn record_use(&mut self, id: &str, at: Timestamp) -> Result<()>;

@@ -9,10 +9,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::{
-    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, TransactionBehavior, params,
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior,
+    params,
 };
 
-use super::{Event, KeyFilter, KeyRecord, OpenMode, Status, Store, Timestamp};
+use super::{
+    Event, KeyEdit, KeyFilter, KeyRecord, OpenMode, Retire, Rotation, Status, Store, Timestamp,
+};
 use crate::error::{Error, Result};
 use crate::key::KeyHash;
 
@@ -322,54 +325,86 @@ fn select_key(conn: &Connection, id: &str) -> rusqlite::Result<Option<KeyRecord>
         .optional()
 }
 
+impl SqliteStore {
+    /// Runs `work` in one write transaction that takes the write lock up
+    /// front (a deferred one could fail busy without waiting), and commits.
+    fn write<T>(
+        &mut self,
+        work: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let run = |conn: &mut Connection| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = work(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        };
+        run(&mut self.conn).map_err(|e| failure(&self.shown, &e))
+    }
+
+    fn read<T>(&self, work: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        work(&self.conn).map_err(|e| failure(&self.shown, &e))
+    }
+}
+
+fn insert_key_row(conn: &Connection, key: &KeyRecord) -> rusqlite::Result<bool> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, \
+             created_at, expires_at, last_used_at, use_count, rotated_from, replaced_by) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+             ON CONFLICT (id) DO NOTHING",
+        )?
+        .execute(params![
+            key.id,
+            key.hash.0,
+            key.prefix,
+            key.name,
+            key.description,
+            key.service,
+            key.disabled,
+            key.created_at,
+            key.expires_at,
+            key.last_used_at,
+            key.use_count,
+            key.rotated_from,
+            key.replaced_by,
+        ])?;
+    Ok(inserted == 1)
+}
+
+fn event_from_row(row: &Row<'_>) -> rusqlite::Result<Event> {
+    Ok(Event {
+        at: row.get(0)?,
+        action: row.get(1)?,
+        key_id: row.get(2)?,
+        actor: row.get(3)?,
+        detail: row.get(4)?,
+    })
+}
+
 impl Store for SqliteStore {
     fn insert_key(&mut self, key: &KeyRecord, event: &Event) -> Result<bool> {
-        let run = |conn: &mut Connection| -> rusqlite::Result<bool> {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let inserted = tx
-                .prepare_cached(
-                    "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, \
-                     created_at, expires_at, last_used_at, use_count, rotated_from, replaced_by) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
-                     ON CONFLICT (id) DO NOTHING",
-                )?
-                .execute(params![
-                    key.id,
-                    key.hash.0,
-                    key.prefix,
-                    key.name,
-                    key.description,
-                    key.service,
-                    key.disabled,
-                    key.created_at,
-                    key.expires_at,
-                    key.last_used_at,
-                    key.use_count,
-                    key.rotated_from,
-                    key.replaced_by,
-                ])?;
-            if inserted == 0 {
-                return Ok(false);
+        self.write(|tx| {
+            let inserted = insert_key_row(tx, key)?;
+            if inserted {
+                insert_event(tx, event)?;
             }
-            insert_event(&tx, event)?;
-            tx.commit()?;
-            Ok(true)
-        };
-        run(&mut self.conn).map_err(|e| self.fail(&e))
+            Ok(inserted)
+        })
     }
 
     fn key_by_id(&mut self, id: &str) -> Result<Option<KeyRecord>> {
-        select_key(&self.conn, id).map_err(|e| self.fail(&e))
+        self.read(|conn| select_key(conn, id))
     }
 
     fn keys_by_name(&mut self, name: &str) -> Result<Vec<KeyRecord>> {
-        let run = || -> rusqlite::Result<Vec<KeyRecord>> {
-            let mut stmt = self.conn.prepare_cached(&format!(
+        self.read(|conn| {
+            conn.prepare_cached(&format!(
                 "SELECT {KEY_COLUMNS} FROM keys WHERE name = ?1 ORDER BY seq DESC"
-            ))?;
-            stmt.query_map([name], key_from_row)?.collect()
-        };
-        run().map_err(|e| self.fail(&e))
+            ))?
+            .query_map([name], key_from_row)?
+            .collect()
+        })
     }
 
     fn set_disabled(
@@ -378,34 +413,145 @@ impl Store for SqliteStore {
         disabled: bool,
         event: &Event,
     ) -> Result<Option<(KeyRecord, bool)>> {
-        let run = |conn: &mut Connection| -> rusqlite::Result<Option<(KeyRecord, bool)>> {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let Some(mut key) = select_key(&tx, id)? else {
+        self.write(|tx| {
+            let Some(mut key) = select_key(tx, id)? else {
                 return Ok(None);
             };
             let changed = key.disabled != disabled;
             if changed {
                 tx.prepare_cached("UPDATE keys SET disabled = ?2 WHERE id = ?1")?
                     .execute(params![id, disabled])?;
-                insert_event(&tx, event)?;
+                insert_event(tx, event)?;
                 key.disabled = disabled;
             }
-            tx.commit()?;
             Ok(Some((key, changed)))
-        };
-        run(&mut self.conn).map_err(|e| self.fail(&e))
+        })
+    }
+
+    fn update_key(
+        &mut self,
+        id: &str,
+        edit: &KeyEdit,
+        event: &Event,
+    ) -> Result<Option<(KeyRecord, bool)>> {
+        self.write(|tx| {
+            let Some(before) = select_key(tx, id)? else {
+                return Ok(None);
+            };
+            let mut after = before.clone();
+            if let Some(name) = &edit.name {
+                after.name = name.clone();
+            }
+            if let Some(description) = &edit.description {
+                after.description = description.clone();
+            }
+            if let Some(service) = &edit.service {
+                after.service = Some(service.clone());
+            }
+            if let Some(expires_at) = edit.expires_at {
+                after.expires_at = expires_at;
+            }
+            let changed = after != before;
+            if changed {
+                tx.prepare_cached(
+                    "UPDATE keys SET name = ?2, description = ?3, service = ?4, expires_at = ?5 \
+                     WHERE id = ?1",
+                )?
+                .execute(params![
+                    id,
+                    after.name,
+                    after.description,
+                    after.service,
+                    after.expires_at
+                ])?;
+                insert_event(tx, event)?;
+            }
+            Ok(Some((after, changed)))
+        })
+    }
+
+    fn rotate_key(
+        &mut self,
+        old_id: &str,
+        new: &KeyRecord,
+        retire: Retire,
+        events: &[Event],
+    ) -> Result<Rotation> {
+        self.write(|tx| {
+            let Some(mut old) = select_key(tx, old_id)? else {
+                return Ok(Rotation::NoSuchKey);
+            };
+            if let Some(replacement) = old.replaced_by {
+                return Ok(Rotation::AlreadyReplaced(replacement));
+            }
+            if !insert_key_row(tx, new)? {
+                return Ok(Rotation::IdTaken);
+            }
+            match retire {
+                Retire::Now => old.disabled = true,
+                Retire::At(at) => old.expires_at = Some(old.expires_at.map_or(at, |e| e.min(at))),
+            }
+            old.replaced_by = Some(new.id.clone());
+            tx.prepare_cached(
+                "UPDATE keys SET replaced_by = ?2, disabled = ?3, expires_at = ?4 WHERE id = ?1",
+            )?
+            .execute(params![
+                old.id,
+                old.replaced_by,
+                old.disabled,
+                old.expires_at
+            ])?;
+            for event in events {
+                insert_event(tx, event)?;
+            }
+            Ok(Rotation::Rotated(Box::new(old)))
+        })
+    }
+
+    fn delete_key(&mut self, id: &str, event: &Event) -> Result<Option<KeyRecord>> {
+        self.write(|tx| {
+            let Some(key) = select_key(tx, id)? else {
+                return Ok(None);
+            };
+            tx.prepare_cached("DELETE FROM keys WHERE id = ?1")?
+                .execute([id])?;
+            insert_event(tx, event)?;
+            Ok(Some(key))
+        })
+    }
+
+    fn events(
+        &mut self,
+        key_id: Option<&str>,
+        limit: Option<u64>,
+        each: &mut dyn FnMut(Event) -> Result<()>,
+    ) -> Result<()> {
+        let shown = self.shown.clone();
+        let fail = |e: rusqlite::Error| failure(&shown, &e);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT at, action, key_id, actor, detail FROM events \
+                 WHERE ?1 IS NULL OR key_id = ?1 ORDER BY seq DESC LIMIT ?2",
+            )
+            .map_err(fail)?;
+        let mut rows = stmt
+            .query(params![key_id, sql_limit(limit)])
+            .map_err(fail)?;
+        while let Some(row) = rows.next().map_err(fail)? {
+            each(event_from_row(row).map_err(fail)?)?;
+        }
+        Ok(())
     }
 
     fn record_use(&mut self, id: &str, at: Timestamp) -> Result<()> {
-        let run = || -> rusqlite::Result<()> {
-            self.conn
-                .prepare_cached(
-                    "UPDATE keys SET last_used_at = ?2, use_count = use_count + 1 WHERE id = ?1",
-                )?
-                .execute(params![id, at])?;
-            Ok(())
-        };
-        run().map_err(|e| self.fail(&e))
+        self.write(|tx| {
+            tx.prepare_cached(
+                "UPDATE keys SET last_used_at = ?2, use_count = use_count + 1 WHERE id = ?1",
+            )?
+            .execute(params![id, at])
+            .map(drop)
+        })
     }
 
     fn list_keys(
@@ -414,6 +560,7 @@ impl Store for SqliteStore {
         each: &mut dyn FnMut(KeyRecord) -> Result<()>,
     ) -> Result<()> {
         let shown = self.shown.clone();
+        let fail = |e: rusqlite::Error| failure(&shown, &e);
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
@@ -426,21 +573,23 @@ impl Store for SqliteStore {
                  ORDER BY seq DESC
                  LIMIT ?4"
             ))
-            .map_err(|e| failure(&shown, &e))?;
-        let limit = filter
-            .limit
-            .map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+            .map_err(fail)?;
         let mut rows = stmt
             .query(params![
                 filter.service,
                 filter.status.map(Status::as_str),
                 filter.now,
-                limit
+                sql_limit(filter.limit)
             ])
-            .map_err(|e| failure(&shown, &e))?;
-        while let Some(row) = rows.next().map_err(|e| failure(&shown, &e))? {
-            each(key_from_row(row).map_err(|e| failure(&shown, &e))?)?;
+            .map_err(fail)?;
+        while let Some(row) = rows.next().map_err(fail)? {
+            each(key_from_row(row).map_err(fail)?)?;
         }
         Ok(())
     }
+}
+
+/// SQLite reads a negative LIMIT as "no limit".
+fn sql_limit(limit: Option<u64>) -> i64 {
+    limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX))
 }

@@ -127,3 +127,36 @@ fn verify_reads_a_hidden_key_at_a_terminal() {
     assert!(rest.contains(&Env::id_of(&key)));
     assert_eq!(exit_code(&p), 0);
 }
+
+#[test]
+fn delete_asks_and_no_changes_nothing() {
+    let env = Env::new();
+    let id = Env::id_of(&env.create("keep me", &[]));
+    let mut p = spawn(&env, &["delete", &id]);
+    p.exp_string("Delete key").unwrap();
+    p.send_line("n").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&p), 1);
+    assert_eq!(env.count("keys"), 1);
+    assert_eq!(env.count("events"), 1);
+
+    let mut p = spawn(&env, &["delete", &id]);
+    p.exp_string("Delete key").unwrap();
+    p.send_line("y").unwrap();
+    p.exp_string("deleted").unwrap();
+    assert_eq!(exit_code(&p), 0);
+    assert_eq!(env.count("keys"), 0);
+}
+
+#[test]
+fn rotate_asks_and_no_changes_nothing() {
+    let env = Env::new();
+    let id = Env::id_of(&env.create("k", &[]));
+    let mut p = spawn(&env, &["rotate", &id]);
+    p.exp_string("Rotate key").unwrap();
+    p.send_line("n").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&p), 1);
+    assert_eq!(env.count("keys"), 1);
+    assert_eq!(env.count("events"), 1);
+}

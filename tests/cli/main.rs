@@ -6,6 +6,7 @@ mod completions;
 mod create;
 mod input_rules;
 mod interactive;
+mod lifecycle;
 mod list;
 mod select;
 mod store_file;

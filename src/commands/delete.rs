@@ -1,0 +1,28 @@
+//! `keysmith delete`: remove a key for good; its history stays.
+
+use super::{Context, confirm, describe, event, resolve};
+use crate::cli::DeleteArgs;
+use crate::error::{Error, Result};
+use crate::output::KeyJson;
+use crate::store::OpenMode;
+use crate::time;
+
+pub fn run(ctx: &mut Context, args: DeleteArgs) -> Result<u8> {
+    let mut store = ctx.open(OpenMode::NoCreate)?;
+    let key = resolve(store.as_mut(), &args.key)?;
+    confirm(
+        args.yes,
+        &format!("Delete key {} for good? Its history stays.", describe(&key)),
+    )?;
+    let now = time::now();
+    let deleted = store
+        .delete_key(&key.id, &event("delete", &key.id, now, None))?
+        .ok_or_else(|| Error::NoSuchKey(format!("key {} was deleted meanwhile", key.id)))?;
+    if ctx.out.json {
+        ctx.out.json_line(&KeyJson::new(&deleted, now))?;
+    } else {
+        ctx.out
+            .line(&format!("deleted key {}", describe(&deleted)))?;
+    }
+    Ok(0)
+}

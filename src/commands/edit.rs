@@ -1,0 +1,76 @@
+//! `keysmith edit`: change a key's name, description, service or expiry.
+
+use super::{Context, describe, event, resolve};
+use crate::cli::EditArgs;
+use crate::error::{Error, Result};
+use crate::input;
+use crate::output::KeyJson;
+use crate::store::{KeyEdit, OpenMode};
+use crate::time;
+
+pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
+    let now = time::now();
+    let edit = KeyEdit {
+        name: args.name.as_deref().map(input::name).transpose()?,
+        description: args
+            .description
+            .as_deref()
+            .map(input::description)
+            .transpose()?,
+        service: args.service.as_deref().map(input::service).transpose()?,
+        expires_at: match (args.expires_in.as_deref(), args.no_expiry) {
+            (Some(d), _) => Some(Some(now + input::duration("--expires-in", d)?)),
+            (None, true) => Some(None),
+            (None, false) => None,
+        },
+    };
+    if edit == KeyEdit::default() {
+        return Err(Error::Usage(
+            "nothing to change: pass --name, --description, --service, --expires-in or --no-expiry"
+                .into(),
+        ));
+    }
+    let mut store = ctx.open(OpenMode::NoCreate)?;
+    let key = resolve(store.as_mut(), &args.key)?;
+    let changed_fields: Vec<&str> = [
+        ("name", edit.name.as_ref().is_some_and(|n| *n != key.name)),
+        (
+            "description",
+            edit.description
+                .as_ref()
+                .is_some_and(|d| *d != key.description),
+        ),
+        (
+            "service",
+            edit.service
+                .as_ref()
+                .is_some_and(|s| Some(s) != key.service.as_ref()),
+        ),
+        (
+            "expires_at",
+            edit.expires_at.is_some_and(|e| e != key.expires_at),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then_some(field))
+    .collect();
+    let detail = Some(changed_fields.join(", ")).filter(|d| !d.is_empty());
+    let (key, changed) = store
+        .update_key(&key.id, &edit, &event("edit", &key.id, now, detail))?
+        .ok_or_else(|| Error::NoSuchKey(format!("key {} was deleted meanwhile", key.id)))?;
+    if ctx.out.json {
+        ctx.out.json_line(&KeyJson::new(&key, now))?;
+    } else if changed {
+        ctx.out.line(&format!(
+            "updated key {}: {}",
+            describe(&key),
+            changed_fields.join(", ")
+        ))?;
+    } else {
+        ctx.out.line(&format!(
+            "key {} already had these values; nothing changed",
+            describe(&key)
+        ))?;
+    }
+    Ok(0)
+}

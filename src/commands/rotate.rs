@@ -1,0 +1,95 @@
+//! `keysmith rotate`: replace a key with a new one and retire the old one,
+//! at once or after a grace period.
+
+use super::create::{MINT_ATTEMPTS, NewKey, id_space_exhausted, mint_record, show_new_key};
+use super::{Context, confirm, describe, event, resolve};
+use crate::cli::RotateArgs;
+use crate::error::{Error, Result};
+use crate::input;
+use crate::store::{OpenMode, Retire, Rotation};
+use crate::time;
+
+fn already_replaced(id: &str, replacement: &str) -> Error {
+    Error::Usage(format!(
+        "key {id} was already rotated: its replacement is {replacement}; rotate {replacement} instead"
+    ))
+}
+
+pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
+    let grace = args
+        .grace
+        .as_deref()
+        .map(|g| input::duration("--grace", g))
+        .transpose()?;
+    let mut store = ctx.open(OpenMode::NoCreate)?;
+    let old = resolve(store.as_mut(), &args.key)?;
+    if let Some(replacement) = &old.replaced_by {
+        return Err(already_replaced(&old.id, replacement));
+    }
+    let retirement = match grace {
+        None => "disabled at once".to_owned(),
+        Some(secs) => format!("valid until {}", time::local_minutes(time::now() + secs)),
+    };
+    confirm(
+        args.yes,
+        &format!(
+            "Rotate key {}? The old key stays {retirement}.",
+            describe(&old)
+        ),
+    )?;
+
+    let now = time::now();
+    let retire = grace.map_or(Retire::Now, |secs| Retire::At(now + secs));
+    let spec = NewKey {
+        name: old.name.clone(),
+        description: old.description.clone(),
+        service: old.service.clone(),
+        prefix: old.prefix.clone(),
+        expires_in: None,
+    };
+    for _ in 0..MINT_ATTEMPTS {
+        let (minted, mut new) = mint_record(&spec, now);
+        new.rotated_from = Some(old.id.clone());
+        let events = [
+            event("rotate", &old.id, now, Some(new.id.clone())),
+            event("rotate", &new.id, now, Some(old.id.clone())),
+        ];
+        match store.rotate_key(&old.id, &new, retire, &events)? {
+            Rotation::Rotated(retired) => {
+                if old.disabled {
+                    ctx.out.notice(&format!(
+                        "note: key {} was already disabled; its replacement is enabled",
+                        old.id
+                    ))?;
+                }
+                let status = match retire {
+                    Retire::Now => "is disabled now".to_owned(),
+                    Retire::At(_) => format!(
+                        "stays valid until {}",
+                        retired
+                            .expires_at
+                            .map_or("never".into(), time::local_minutes)
+                    ),
+                };
+                let what = format!(
+                    "Rotated key {} to {}; the old key {status}",
+                    describe(&retired),
+                    new.id
+                );
+                show_new_key(ctx, &minted, &new, now, &what)?;
+                return Ok(0);
+            }
+            Rotation::AlreadyReplaced(replacement) => {
+                return Err(already_replaced(&old.id, &replacement));
+            }
+            Rotation::NoSuchKey => {
+                return Err(Error::NoSuchKey(format!(
+                    "key {} was deleted meanwhile",
+                    old.id
+                )));
+            }
+            Rotation::IdTaken => continue,
+        }
+    }
+    Err(id_space_exhausted())
+}
