@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Replace a key with a new one: same name, service and prefix, new secret')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Remove a key for good (its history stays)')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show the event log, newest first')
+            [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Find keysmith keys in files, folders or stdin, and report their state')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -153,6 +154,16 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'keysmith;scan' {
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Print a rule for this scanner that finds keysmith keys, instead of scanning')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'keysmith;completions' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
@@ -173,6 +184,7 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Replace a key with a new one: same name, service and prefix, new secret')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Remove a key for good (its history stays)')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show the event log, newest first')
+            [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Find keysmith keys in files, folders or stdin, and report their state')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -205,6 +217,9 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             break
         }
         'keysmith;help;history' {
+            break
+        }
+        'keysmith;help;scan' {
             break
         }
         'keysmith;help;completions' {

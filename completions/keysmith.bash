@@ -46,6 +46,9 @@ _keysmith() {
             keysmith,rotate)
                 cmd="keysmith__subcmd__rotate"
                 ;;
+            keysmith,scan)
+                cmd="keysmith__subcmd__scan"
+                ;;
             keysmith,show)
                 cmd="keysmith__subcmd__show"
                 ;;
@@ -82,6 +85,9 @@ _keysmith() {
             keysmith__subcmd__help,rotate)
                 cmd="keysmith__subcmd__help__subcmd__rotate"
                 ;;
+            keysmith__subcmd__help,scan)
+                cmd="keysmith__subcmd__help__subcmd__scan"
+                ;;
             keysmith__subcmd__help,show)
                 cmd="keysmith__subcmd__help__subcmd__show"
                 ;;
@@ -95,7 +101,7 @@ _keysmith() {
 
     case "${cmd}" in
         keysmith)
-            opts="-h -V --db --json --help --version create list enable disable verify show edit rotate delete history completions help"
+            opts="-h -V --db --json --help --version create list enable disable verify show edit rotate delete history scan completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -257,7 +263,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__help)
-            opts="create list enable disable verify show edit rotate delete history completions help"
+            opts="create list enable disable verify show edit rotate delete history scan completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -410,6 +416,20 @@ _keysmith() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        keysmith__subcmd__help__subcmd__scan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         keysmith__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -499,6 +519,28 @@ _keysmith() {
             case "${prev}" in
                 --grace)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keysmith__subcmd__scan)
+            opts="-h -V --rules --db --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --rules)
+                    COMPREPLY=($(compgen -W "gitleaks trufflehog" -- "${cur}"))
                     return 0
                     ;;
                 --db)

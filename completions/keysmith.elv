@@ -34,6 +34,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand rotate 'Replace a key with a new one: same name, service and prefix, new secret'
             cand delete 'Remove a key for good (its history stays)'
             cand history 'Show the event log, newest first'
+            cand scan 'Find keysmith keys in files, folders or stdin, and report their state'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -139,6 +140,15 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keysmith;scan'= {
+            cand --rules 'Print a rule for this scanner that finds keysmith keys, instead of scanning'
+            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'keysmith;completions'= {
             cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
@@ -158,6 +168,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand rotate 'Replace a key with a new one: same name, service and prefix, new secret'
             cand delete 'Remove a key for good (its history stays)'
             cand history 'Show the event log, newest first'
+            cand scan 'Find keysmith keys in files, folders or stdin, and report their state'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -180,6 +191,8 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         &'keysmith;help;delete'= {
         }
         &'keysmith;help;history'= {
+        }
+        &'keysmith;help;scan'= {
         }
         &'keysmith;help;completions'= {
         }

@@ -53,6 +53,8 @@ pub enum Command {
     Delete(DeleteArgs),
     /// Show the event log, newest first
     History(HistoryArgs),
+    /// Find keysmith keys in files, folders or stdin, and report their state
+    Scan(ScanArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -186,6 +188,24 @@ pub struct VerifyArgs {
     /// The key to check; read from stdin (first line) when omitted
     #[arg(value_name = "KEY")]
     pub key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or folders to scan (folders recursively, skipping .git); `-` or
+    /// nothing reads stdin
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// Print a rule for this scanner that finds keysmith keys, instead of scanning
+    #[arg(long, value_enum, value_name = "SCANNER", conflicts_with = "paths")]
+    pub rules: Option<ScannerArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScannerArg {
+    Gitleaks,
+    Trufflehog,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ mod edit;
 mod history;
 mod list;
 mod rotate;
+mod scan;
 mod show;
 mod switch;
 mod verify;
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Rotate(args) => rotate::run(&mut ctx, args),
         Command::Delete(args) => delete::run(&mut ctx, args),
         Command::History(args) => history::run(&mut ctx, args),
+        Command::Scan(args) => scan::run(&mut ctx, args),
         Command::Completions(args) => completions::run(&mut ctx, args),
     }?;
     ctx.out.flush()?;

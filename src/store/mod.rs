@@ -210,6 +210,9 @@ pub trait Store {
         each: &mut dyn FnMut(Event) -> Result<()>,
     ) -> Result<()>;
 
+    /// The distinct prefixes of the stored keys, sorted.
+    fn prefixes(&mut self) -> Result<Vec<String>>;
+
     /// Records one successful verification: a use, not a change, so no event.
     fn record_use(&mut self, id: &str, at: Timestamp) -> Result<()>;
 

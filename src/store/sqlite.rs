@@ -544,6 +544,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn prefixes(&mut self) -> Result<Vec<String>> {
+        self.read(|conn| {
+            conn.prepare_cached("SELECT DISTINCT prefix FROM keys ORDER BY prefix")?
+                .query_map([], |row| row.get(0))?
+                .collect()
+        })
+    }
+
     fn record_use(&mut self, id: &str, at: Timestamp) -> Result<()> {
         self.write(|tx| {
             tx.prepare_cached(
