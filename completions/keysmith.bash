@@ -16,6 +16,9 @@ _keysmith() {
             ",$1")
                 cmd="keysmith"
                 ;;
+            keysmith,backup)
+                cmd="keysmith__subcmd__backup"
+                ;;
             keysmith,completions)
                 cmd="keysmith__subcmd__completions"
                 ;;
@@ -54,6 +57,9 @@ _keysmith() {
                 ;;
             keysmith,verify)
                 cmd="keysmith__subcmd__verify"
+                ;;
+            keysmith__subcmd__help,backup)
+                cmd="keysmith__subcmd__help__subcmd__backup"
                 ;;
             keysmith__subcmd__help,completions)
                 cmd="keysmith__subcmd__help__subcmd__completions"
@@ -101,8 +107,26 @@ _keysmith() {
 
     case "${cmd}" in
         keysmith)
-            opts="-h -V --db --json --help --version create list enable disable verify show edit rotate delete history scan completions help"
+            opts="-h -V --db --json --help --version create list enable disable verify show edit rotate delete history scan backup completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keysmith__subcmd__backup)
+            opts="-h -V --force --db --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -137,7 +161,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__create)
-            opts="-y -h -V --name --description --service --prefix --expires-in --yes --db --json --help --version"
+            opts="-y -h -V --name --description --service --prefix --expires-in --yes --from --db --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -160,6 +184,10 @@ _keysmith() {
                     return 0
                     ;;
                 --expires-in)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -263,8 +291,22 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__help)
-            opts="create list enable disable verify show edit rotate delete history scan completions help"
+            opts="create list enable disable verify show edit rotate delete history scan backup completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keysmith__subcmd__help__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -481,7 +523,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__list)
-            opts="-h -V --service --status --limit --db --json --help --version"
+            opts="-h -V --service --status --limit --expiring-within --unused-for --exit-code --db --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -496,6 +538,14 @@ _keysmith() {
                     return 0
                     ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expiring-within)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unused-for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -573,7 +623,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__verify)
-            opts="-h -V --service --db --json --help --version"
+            opts="-h -V --service --stdin-all --db --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand delete 'Remove a key for good (its history stays)'
             cand history 'Show the event log, newest first'
             cand scan 'Find keysmith keys in files, folders or stdin, and report their state'
+            cand backup 'Write a consistent copy of the store to a new file (mode 0600)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -44,6 +45,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --service 'The service the key belongs to, e.g. sms'
             cand --prefix 'The key''s prefix'
             cand --expires-in 'Make the key expire after this long, e.g. 30d, 12h, 1d12h'
+            cand --from 'Create one key per line of this JSON Lines file (`-`: stdin), all or nothing; prints one JSON line per key, with the full key'
             cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand -y 'Skip the confirmation prompt'
             cand --yes 'Skip the confirmation prompt'
@@ -57,7 +59,10 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --service 'Only keys of this service'
             cand --status 'Only keys with this status'
             cand --limit 'At most this many keys'
+            cand --expiring-within 'Only keys that expire within this time from now, e.g. 7d'
+            cand --unused-for 'Only keys not used for this long (a key never used counts from its creation)'
             cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --exit-code 'Exit 1 when any key is listed (for cron jobs and alerts)'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -83,6 +88,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         &'keysmith;verify'= {
             cand --service 'Also require the key to belong to this service'
             cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --stdin-all 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -149,6 +155,15 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keysmith;backup'= {
+            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --force 'Replace FILE if it exists'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'keysmith;completions'= {
             cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
@@ -169,6 +184,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand delete 'Remove a key for good (its history stays)'
             cand history 'Show the event log, newest first'
             cand scan 'Find keysmith keys in files, folders or stdin, and report their state'
+            cand backup 'Write a consistent copy of the store to a new file (mode 0600)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -193,6 +209,8 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         &'keysmith;help;history'= {
         }
         &'keysmith;help;scan'= {
+        }
+        &'keysmith;help;backup'= {
         }
         &'keysmith;help;completions'= {
         }

@@ -39,6 +39,7 @@ complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "rotate" -d 'Repla
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "delete" -d 'Remove a key for good (its history stays)'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "history" -d 'Show the event log, newest first'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "scan" -d 'Find keysmith keys in files, folders or stdin, and report their state'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "backup" -d 'Write a consistent copy of the store to a new file (mode 0600)'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l name -d 'What the key is for (required unless prompted on a terminal)' -r
@@ -46,6 +47,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l description
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l service -d 'The service the key belongs to, e.g. sms' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l prefix -d 'The key\'s prefix' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l expires-in -d 'Make the key expire after this long, e.g. 30d, 12h, 1d12h' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l from -d 'Create one key per line of this JSON Lines file (`-`: stdin), all or nothing; prints one JSON line per key, with the full key' -r -F
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s y -l yes -d 'Skip the confirmation prompt'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l json -d 'Print JSON on stdout instead of text'
@@ -56,7 +58,10 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l status -d 'On
 disabled\t''
 expired\t''"
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l limit -d 'At most this many keys' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l expiring-within -d 'Only keys that expire within this time from now, e.g. 7d' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l unused-for -d 'Only keys not used for this long (a key never used counts from its creation)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l exit-code -d 'Exit 1 when any key is listed (for cron jobs and alerts)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s V -l version -d 'Print version'
@@ -70,6 +75,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -s h -l help 
 complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l service -d 'Also require the key to belong to this service' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l stdin-all -d 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -s V -l version -d 'Print version'
@@ -108,20 +114,26 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -l db -d 'The st
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -l force -d 'Replace FILE if it exists'
+complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -l db -d 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan completions help" -f -a "create" -d 'Mint a key and print it once (stdout carries the key alone)'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan completions help" -f -a "list" -d 'List keys, newest first, with the secret masked'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan completions help" -f -a "enable" -d 'Switch a key on'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan completions help" -f -a "disable" -d 'Switch a key off: verification fails until it is enabled again'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan completions help" -f -a "verify" -d 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan completions help" -f -a "show" -d 'Show every field of a key and its history'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan completions help" -f -a "edit" -d 'Change a key\'s name, description, service or expiry'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan completions help" -f -a "rotate" -d 'Replace a key with a new one: same name, service and prefix, new secret'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan completions help" -f -a "delete" -d 'Remove a key for good (its history stays)'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan completions help" -f -a "history" -d 'Show the event log, newest first'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan completions help" -f -a "scan" -d 'Find keysmith keys in files, folders or stdin, and report their state'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup completions help" -f -a "create" -d 'Mint a key and print it once (stdout carries the key alone)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup completions help" -f -a "list" -d 'List keys, newest first, with the secret masked'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup completions help" -f -a "enable" -d 'Switch a key on'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup completions help" -f -a "disable" -d 'Switch a key off: verification fails until it is enabled again'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup completions help" -f -a "verify" -d 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup completions help" -f -a "show" -d 'Show every field of a key and its history'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup completions help" -f -a "edit" -d 'Change a key\'s name, description, service or expiry'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup completions help" -f -a "rotate" -d 'Replace a key with a new one: same name, service and prefix, new secret'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup completions help" -f -a "delete" -d 'Remove a key for good (its history stays)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup completions help" -f -a "history" -d 'Show the event log, newest first'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup completions help" -f -a "scan" -d 'Find keysmith keys in files, folders or stdin, and report their state'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup completions help" -f -a "backup" -d 'Write a consistent copy of the store to a new file (mode 0600)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -55,6 +55,8 @@ pub enum Command {
     History(HistoryArgs),
     /// Find keysmith keys in files, folders or stdin, and report their state
     Scan(ScanArgs),
+    /// Write a consistent copy of the store to a new file (mode 0600)
+    Backup(BackupArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -84,6 +86,15 @@ pub struct CreateArgs {
     /// Skip the confirmation prompt
     #[arg(long, short)]
     pub yes: bool,
+
+    /// Create one key per line of this JSON Lines file (`-`: stdin), all or
+    /// nothing; prints one JSON line per key, with the full key
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["name", "description", "service", "expires_in"]
+    )]
+    pub from: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +110,18 @@ pub struct ListArgs {
     /// At most this many keys
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: Option<u64>,
+
+    /// Only keys that expire within this time from now, e.g. 7d
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub expiring_within: Option<String>,
+
+    /// Only keys not used for this long (a key never used counts from its creation)
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub unused_for: Option<String>,
+
+    /// Exit 1 when any key is listed (for cron jobs and alerts)
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -188,6 +211,11 @@ pub struct VerifyArgs {
     /// The key to check; read from stdin (first line) when omitted
     #[arg(value_name = "KEY")]
     pub key: Option<String>,
+
+    /// Check every line of stdin, one result line per input line; exit 0 only
+    /// if every key is valid
+    #[arg(long, conflicts_with = "key")]
+    pub stdin_all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -206,6 +234,17 @@ pub struct ScanArgs {
 pub enum ScannerArg {
     Gitleaks,
     Trufflehog,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where to write the copy
+    #[arg(value_name = "FILE")]
+    pub file: std::path::PathBuf,
+
+    /// Replace FILE if it exists
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

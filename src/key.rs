@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use rand::RngExt;
+use rand::{CryptoRng, Rng, RngExt};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -112,18 +112,30 @@ pub fn checksum(body: &str) -> [u8; CHECK_LEN] {
     out
 }
 
-fn random_base62(len: usize, out: &mut String) {
-    // ThreadRng is a CSPRNG (ChaCha, reseeded from the OS); `random_range` is unbiased.
-    let mut rng = rand::rng();
-    for _ in 0..len {
-        out.push(BASE62[rng.random_range(0..BASE62.len())] as char);
-    }
+/// One base62 character. `random_range` is unbiased.
+fn random_base62<R: Rng + ?Sized>(rng: &mut R) -> u8 {
+    BASE62[rng.random_range(0..BASE62.len())]
 }
 
 pub fn random_id() -> String {
-    let mut id = String::with_capacity(ID_LEN);
-    random_base62(ID_LEN, &mut id);
-    id
+    // ThreadRng is a CSPRNG (ChaCha, reseeded from the OS).
+    let mut rng = rand::rng();
+    (0..ID_LEN)
+        .map(|_| random_base62(&mut rng) as char)
+        .collect()
+}
+
+/// The secret part of a key, zeroized on drop.
+pub type SecretChars = Zeroizing<[u8; SECRET_LEN]>;
+
+/// Draws a secret from `rng`, which must be a CSPRNG. Bulk creation passes a
+/// seeded one so that it can draw the same secrets again after its commit.
+pub fn random_secret<R: CryptoRng + ?Sized>(rng: &mut R) -> SecretChars {
+    let mut secret = Zeroizing::new([0u8; SECRET_LEN]);
+    for c in secret.iter_mut() {
+        *c = random_base62(rng);
+    }
+    secret
 }
 
 /// Mints a key with a fresh random id and secret. `prefix` must be valid.
@@ -133,6 +145,11 @@ pub fn mint(prefix: &str) -> MintedKey {
 
 /// Mints a key for a chosen id (the caller retries with a new id on a collision).
 pub fn mint_with_id(prefix: &str, id: String) -> MintedKey {
+    assemble(prefix, id, &random_secret(&mut rand::rng()))
+}
+
+/// Puts a key together from its parts and computes its checksum and hash.
+pub fn assemble(prefix: &str, id: String, secret: &[u8; SECRET_LEN]) -> MintedKey {
     debug_assert!(is_valid_prefix(prefix) && is_id_shaped(&id));
     let mut full = Zeroizing::new(String::with_capacity(
         prefix.len() + 2 + ID_LEN + SECRET_LEN + CHECK_LEN,
@@ -141,9 +158,9 @@ pub fn mint_with_id(prefix: &str, id: String) -> MintedKey {
     full.push('_');
     full.push_str(&id);
     full.push('_');
-    random_base62(SECRET_LEN, &mut full);
+    full.extend(secret.iter().map(|&b| b as char));
     let check = checksum(&full);
-    full.push_str(std::str::from_utf8(&check).expect("base62 is ASCII"));
+    full.extend(check.iter().map(|&b| b as char));
     let hash = KeyHash::of(&full);
     MintedKey {
         secret: SecretKey(full),

@@ -67,7 +67,24 @@ pub fn check(
     service: Option<&str>,
     now: Timestamp,
 ) -> Result<Verdict> {
-    let Some(mut record) = store.key_by_id(&parsed.id)? else {
+    let mut verdict = judge(store, parsed, service, now)?;
+    if let (Code::Valid, Some(record)) = (verdict.code, verdict.key.as_mut()) {
+        store.record_use(&record.id, now)?;
+        record.last_used_at = Some(now);
+        record.use_count += 1;
+    }
+    Ok(verdict)
+}
+
+/// Judges a well-formed key without recording anything; the caller records
+/// the use of a valid key (batch verification does so many at a time).
+pub fn judge(
+    store: &mut dyn Store,
+    parsed: &ParsedKey,
+    service: Option<&str>,
+    now: Timestamp,
+) -> Result<Verdict> {
+    let Some(record) = store.key_by_id(&parsed.id)? else {
         return Ok(Verdict::rejected(Code::NotFound, None));
     };
     // Right id, wrong secret: the presented key is not one we issued.
@@ -82,11 +99,6 @@ pub fn check(
         }
         Status::Enabled => Code::Valid,
     };
-    if code == Code::Valid {
-        store.record_use(&record.id, now)?;
-        record.last_used_at = Some(now);
-        record.use_count += 1;
-    }
     Ok(Verdict {
         code,
         key: Some(record),

@@ -20,6 +20,9 @@ pub struct NewKey {
 }
 
 pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
+    if let Some(source) = &args.from {
+        return super::bulk::run(ctx, source, &args.prefix);
+    }
     // Flags are checked before any prompt, so nobody answers questions in vain.
     let description = args
         .description
@@ -108,7 +111,13 @@ pub fn id_space_exhausted() -> Error {
 /// A freshly minted key and the record that stores it.
 pub fn mint_record(spec: &NewKey, now: Timestamp) -> (MintedKey, KeyRecord) {
     let minted = key::mint(&spec.prefix);
-    let record = KeyRecord {
+    let record = key_record(spec, &minted, now);
+    (minted, record)
+}
+
+/// The record that stores `minted`, a key made for `spec`.
+pub fn key_record(spec: &NewKey, minted: &MintedKey, now: Timestamp) -> KeyRecord {
+    KeyRecord {
         id: minted.id.clone(),
         hash: minted.hash,
         prefix: spec.prefix.clone(),
@@ -122,8 +131,7 @@ pub fn mint_record(spec: &NewKey, now: Timestamp) -> (MintedKey, KeyRecord) {
         use_count: 0,
         rotated_from: None,
         replaced_by: None,
-    };
-    (minted, record)
+    }
 }
 
 /// Prints a key that was just committed: the key alone on stdout (or the key

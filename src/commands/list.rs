@@ -9,7 +9,13 @@ use crate::store::{KeyFilter, OpenMode, Status};
 use crate::time;
 
 pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
-    let filtered = args.service.is_some() || args.status.is_some();
+    let filtered = args.service.is_some()
+        || args.status.is_some()
+        || args.expiring_within.is_some()
+        || args.unused_for.is_some();
+    let now = time::now();
+    let within =
+        |flag: &str, d: &Option<String>| d.as_deref().map(|d| input::duration(flag, d)).transpose();
     let filter = KeyFilter {
         service: args.service.as_deref().map(input::service).transpose()?,
         status: args.status.map(|s| match s {
@@ -18,7 +24,9 @@ pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
             StatusArg::Expired => Status::Expired,
         }),
         limit: args.limit,
-        now: time::now(),
+        expiring_by: within("--expiring-within", &args.expiring_within)?.map(|d| now + d),
+        unused_since: within("--unused-for", &args.unused_for)?.map(|d| now - d),
+        now,
     };
     let mut store = ctx.open(OpenMode::NoCreate)?;
     let out = &mut ctx.out;
@@ -49,5 +57,5 @@ pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
             "No keys yet. Create one with: keysmith create --name NAME"
         });
     }
-    Ok(0)
+    Ok(if args.exit_code && count > 0 { 1 } else { 0 })
 }

@@ -1,6 +1,8 @@
 //! One file per command. A command validates its input, talks to the store
 //! through the `Store` trait and prints through `Output`; none builds SQL.
 
+mod backup;
+mod bulk;
 mod completions;
 mod create;
 mod delete;
@@ -12,6 +14,7 @@ mod scan;
 mod show;
 mod switch;
 mod verify;
+mod verify_all;
 
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
@@ -50,18 +53,24 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Delete(args) => delete::run(&mut ctx, args),
         Command::History(args) => history::run(&mut ctx, args),
         Command::Scan(args) => scan::run(&mut ctx, args),
+        Command::Backup(args) => backup::run(&mut ctx, args),
         Command::Completions(args) => completions::run(&mut ctx, args),
     }?;
     ctx.out.flush()?;
     Ok(code)
 }
 
-/// The OS user a change is recorded against.
+/// The OS user a change is recorded against (looked up once per process).
 fn actor() -> String {
-    whoami::username()
-        .ok()
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "unknown".into())
+    static ACTOR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ACTOR
+        .get_or_init(|| {
+            whoami::username()
+                .ok()
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "unknown".into())
+        })
+        .clone()
 }
 
 fn event(action: &str, key_id: &str, at: Timestamp, detail: Option<String>) -> Event {

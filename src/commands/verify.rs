@@ -17,18 +17,37 @@ use crate::time;
 use crate::verify::{Code, Verdict, check};
 
 /// A key line longer than this is no key; the cap bounds what is read.
-const MAX_INPUT: u64 = 4096;
+pub const MAX_INPUT: u64 = 4096;
 
+/// The `verify --json` object; `verify --stdin-all --json` adds `line`.
 #[derive(Serialize)]
-struct VerdictJson<'a> {
+pub struct VerdictJson<'a> {
     valid: bool,
     code: &'static str,
     id: Option<&'a str>,
     name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u64>,
+}
+
+impl<'a> VerdictJson<'a> {
+    pub fn new(verdict: &'a Verdict, line: Option<u64>) -> Self {
+        let key = verdict.key.as_ref();
+        VerdictJson {
+            valid: verdict.is_valid(),
+            code: verdict.code.as_str(),
+            id: key.map(|k| k.id.as_str()),
+            name: key.map(|k| k.name.as_str()),
+            line,
+        }
+    }
 }
 
 pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
     let service = args.service.as_deref().map(input::service).transpose()?;
+    if args.stdin_all {
+        return super::verify_all::run(ctx, service.as_deref());
+    }
     let presented = read_key(args.key)?;
     let verdict = match key::parse(presented.trim()) {
         None => Verdict {
@@ -42,15 +61,9 @@ pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
     };
     drop(presented);
 
-    let key = verdict.key.as_ref();
     if ctx.out.json {
-        ctx.out.json_line(&VerdictJson {
-            valid: verdict.is_valid(),
-            code: verdict.code.as_str(),
-            id: key.map(|k| k.id.as_str()),
-            name: key.map(|k| k.name.as_str()),
-        })?;
-    } else if let (true, Some(key)) = (verdict.is_valid(), key) {
+        ctx.out.json_line(&VerdictJson::new(&verdict, None))?;
+    } else if let (true, Some(key)) = (verdict.is_valid(), verdict.key.as_ref()) {
         ctx.out
             .line(&format!("valid {} {}", key.id, for_terminal(&key.name)))?;
     } else {

@@ -113,6 +113,10 @@ pub struct KeyFilter {
     pub service: Option<String>,
     pub status: Option<Status>,
     pub limit: Option<u64>,
+    /// Only keys that expire after `now` and by this instant.
+    pub expiring_by: Option<Timestamp>,
+    /// Only keys last used (or, never used, created) at or before this instant.
+    pub unused_since: Option<Timestamp>,
     /// The instant `status` is judged at.
     pub now: Timestamp,
 }
@@ -159,11 +163,27 @@ pub enum OpenMode {
     NoCreate,
 }
 
+/// Adds keys inside a write transaction that `Store::insert_batch` holds open.
+pub trait KeyInserter {
+    /// Adds a key and its event; `false`, writing nothing, when the id is taken.
+    fn insert(&mut self, key: &KeyRecord, event: &Event) -> Result<bool>;
+}
+
 /// The operations every backend provides.
 pub trait Store {
     /// Adds a key and its `create` event in one durable transaction.
     /// Returns `false`, changing nothing, when the id is already taken.
     fn insert_key(&mut self, key: &KeyRecord, event: &Event) -> Result<bool>;
+
+    /// All or nothing: `fill` adds keys through the inserter inside one
+    /// transaction; if it returns `Ok` the transaction commits durably, and
+    /// only then does `committed` receive each added key, in the order added.
+    /// Returns how many keys were added.
+    fn insert_batch(
+        &mut self,
+        fill: &mut dyn FnMut(&mut dyn KeyInserter) -> Result<()>,
+        committed: &mut dyn FnMut(KeyRecord) -> Result<()>,
+    ) -> Result<u64>;
 
     fn key_by_id(&mut self, id: &str) -> Result<Option<KeyRecord>>;
 
@@ -215,6 +235,13 @@ pub trait Store {
 
     /// Records one successful verification: a use, not a change, so no event.
     fn record_use(&mut self, id: &str, at: Timestamp) -> Result<()>;
+
+    /// Writes a consistent copy of the whole store to `dest`, a new file,
+    /// while other processes keep using the store.
+    fn backup_to(&mut self, dest: &Path) -> Result<()>;
+
+    /// Records many verifications in one transaction; an id may repeat.
+    fn record_uses(&mut self, ids: &[String], at: Timestamp) -> Result<()>;
 
     /// Streams matching keys to `each`, newest first, stopping at its first error.
     fn list_keys(

@@ -14,7 +14,8 @@ use rusqlite::{
 };
 
 use super::{
-    Event, KeyEdit, KeyFilter, KeyRecord, OpenMode, Retire, Rotation, Status, Store, Timestamp,
+    Event, KeyEdit, KeyFilter, KeyInserter, KeyRecord, OpenMode, Retire, Rotation, Status, Store,
+    Timestamp,
 };
 use crate::error::{Error, Result};
 use crate::key::KeyHash;
@@ -58,6 +59,9 @@ const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Long enough to ride out a burst of writers, short enough not to look hung.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Page cache for bulk writes, in KiB (SQLite reads a negative size as KiB).
+const BULK_CACHE_KIB: i64 = -65_536;
 
 const KEY_COLUMNS: &str = "id, hash, prefix, name, description, service, disabled, created_at, \
      expires_at, last_used_at, use_count, rotated_from, replaced_by";
@@ -372,6 +376,28 @@ fn insert_key_row(conn: &Connection, key: &KeyRecord) -> rusqlite::Result<bool> 
     Ok(inserted == 1)
 }
 
+/// The inserter `insert_batch` hands out: remembers the range of rows it
+/// added, so they can be read back in order after the commit.
+struct BatchInserter<'t, 'c> {
+    tx: &'t Transaction<'c>,
+    shown: &'t str,
+    rows: Option<(i64, i64)>,
+}
+
+impl KeyInserter for BatchInserter<'_, '_> {
+    fn insert(&mut self, key: &KeyRecord, event: &Event) -> Result<bool> {
+        let shown = self.shown;
+        let fail = |e: rusqlite::Error| failure(shown, &e);
+        if !insert_key_row(self.tx, key).map_err(fail)? {
+            return Ok(false);
+        }
+        let seq = self.tx.last_insert_rowid();
+        self.rows = Some(self.rows.map_or((seq, seq), |(first, _)| (first, seq)));
+        insert_event(self.tx, event).map_err(fail)?;
+        Ok(true)
+    }
+}
+
 fn event_from_row(row: &Row<'_>) -> rusqlite::Result<Event> {
     Ok(Event {
         at: row.get(0)?,
@@ -391,6 +417,48 @@ impl Store for SqliteStore {
             }
             Ok(inserted)
         })
+    }
+
+    fn insert_batch(
+        &mut self,
+        fill: &mut dyn FnMut(&mut dyn KeyInserter) -> Result<()>,
+        committed: &mut dyn FnMut(KeyRecord) -> Result<()>,
+    ) -> Result<u64> {
+        let shown = self.shown.clone();
+        let fail = |e: rusqlite::Error| failure(&shown, &e);
+        // A large batch touches many index pages: a bigger page cache keeps
+        // them in memory instead of spilling to the WAL mid-transaction.
+        self.conn
+            .pragma_update(None, "cache_size", BULK_CACHE_KIB)
+            .map_err(fail)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let mut inserter = BatchInserter {
+            tx: &tx,
+            shown: &shown,
+            rows: None,
+        };
+        fill(&mut inserter)?;
+        let rows = inserter.rows;
+        tx.commit().map_err(fail)?;
+        let Some((first, last)) = rows else {
+            return Ok(0);
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {KEY_COLUMNS} FROM keys WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq"
+            ))
+            .map_err(fail)?;
+        let mut rows = stmt.query([first, last]).map_err(fail)?;
+        let mut count = 0;
+        while let Some(row) = rows.next().map_err(fail)? {
+            committed(key_from_row(row).map_err(fail)?)?;
+            count += 1;
+        }
+        Ok(count)
     }
 
     fn key_by_id(&mut self, id: &str) -> Result<Option<KeyRecord>> {
@@ -562,6 +630,44 @@ impl Store for SqliteStore {
         })
     }
 
+    fn backup_to(&mut self, dest: &Path) -> Result<()> {
+        if self.conn.path().is_none_or(str::is_empty) {
+            return Err(Error::Store(format!(
+                "there is no store at {} yet: nothing to back up",
+                self.shown
+            )));
+        }
+        let shown_dest = dest.display().to_string();
+        let mut copy = Connection::open(dest).map_err(|e| failure(&shown_dest, &e))?;
+        let backup = rusqlite::backup::Backup::new(&self.conn, &mut copy)
+            .map_err(|e| failure(&self.shown, &e))?;
+        // All pages in one step: one read transaction, so the copy is a
+        // consistent snapshot even while other processes write (WAL).
+        loop {
+            match backup.step(-1).map_err(|e| failure(&self.shown, &e))? {
+                rusqlite::backup::StepResult::Done => break,
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        drop(backup);
+        // The copy is a store of its own: rollback journal, nothing left in a WAL.
+        copy.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
+            .map_err(|e| failure(&shown_dest, &e))?;
+        copy.close().map_err(|(_, e)| failure(&shown_dest, &e))
+    }
+
+    fn record_uses(&mut self, ids: &[String], at: Timestamp) -> Result<()> {
+        self.write(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE keys SET last_used_at = ?2, use_count = use_count + 1 WHERE id = ?1",
+            )?;
+            for id in ids {
+                stmt.execute(params![id, at])?;
+            }
+            Ok(())
+        })
+    }
+
     fn list_keys(
         &mut self,
         filter: &KeyFilter,
@@ -578,6 +684,8 @@ impl Store for SqliteStore {
                         OR (?2 = 'disabled' AND disabled = 1)
                         OR (?2 = 'expired' AND disabled = 0 AND expires_at <= ?3)
                         OR (?2 = 'enabled' AND disabled = 0 AND (expires_at IS NULL OR expires_at > ?3)))
+                   AND (?5 IS NULL OR (expires_at > ?3 AND expires_at <= ?5))
+                   AND (?6 IS NULL OR coalesce(last_used_at, created_at) <= ?6)
                  ORDER BY seq DESC
                  LIMIT ?4"
             ))
@@ -587,7 +695,9 @@ impl Store for SqliteStore {
                 filter.service,
                 filter.status.map(Status::as_str),
                 filter.now,
-                sql_limit(filter.limit)
+                sql_limit(filter.limit),
+                filter.expiring_by,
+                filter.unused_since,
             ])
             .map_err(fail)?;
         while let Some(row) = rows.next().map_err(fail)? {

@@ -92,12 +92,18 @@ impl Env {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn keysmith");
-        if let Some(input) = stdin {
+        // Fed from a thread: a command may write as it reads, and a full
+        // stdout pipe must not stall the writer of its stdin.
+        let feeder = stdin.map(|input| {
             let mut pipe = child.stdin.take().unwrap();
+            let input = input.to_owned();
             // A command may stop reading early (verify reads one line): that is fine.
-            let _ = pipe.write_all(input.as_bytes());
-        }
+            std::thread::spawn(move || drop(pipe.write_all(input.as_bytes())))
+        });
         let out = child.wait_with_output().expect("wait for keysmith");
+        if let Some(feeder) = feeder {
+            feeder.join().expect("stdin feeder");
+        }
         Run {
             code: out.status.code().expect("exited, not killed"),
             stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),

@@ -1,5 +1,6 @@
 //! keysmith's behaviour, checked through the built binary.
 
+mod bulk;
 mod color;
 mod common;
 mod completions;
