@@ -17,6 +17,7 @@ pub mod input;
 pub mod key;
 pub mod output;
 mod prompt;
+pub mod scan;
 pub mod store;
 pub mod time;
 pub mod verify;

@@ -1,9 +1,406 @@
-//! `keysmith scan`: find keysmith keys in files and report their state.
+//! `keysmith scan`: find keysmith keys in files, folders or stdin and report
+//! each with its state in this store (exit 1 when one is live), or print a
+//! rule that teaches another secret scanner what a keysmith key looks like.
+//!
+//! Finding keys is `crate::scan`'s job; this file walks paths, asks the store
+//! and prints. A found key is shown masked only, and so is any key that
+//! happens to be part of a path.
+
+use std::collections::HashMap;
+use std::fs::{self, File, Metadata};
+use std::io::{self, BufRead, BufReader, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
 
 use super::Context;
-use crate::cli::ScanArgs;
+use crate::cli::{ScanArgs, ScannerArg};
 use crate::error::{Error, Result};
+use crate::key::{self, ParsedKey};
+use crate::output::{Output, for_terminal};
+use crate::scan::{self, mask_keys};
+use crate::store::{OpenMode, Status, Store, Timestamp};
+use crate::time;
 
-pub fn run(_ctx: &mut Context, _args: ScanArgs) -> Result<u8> {
-    Err(Error::Usage("scan is not built yet".into()))
+/// Larger files are skipped: keys live in source and config files, and the
+/// cap keeps a stray disk image or database dump from stalling the scan.
+const MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+/// A NUL byte in this much of a file's start marks it binary (as git does).
+const BINARY_PROBE: u64 = 8 * 1024;
+/// Input is scanned in batches of whole lines of about this size, so that a
+/// pipe of any length is streamed and no key is split between two batches.
+const BATCH: usize = 1024 * 1024;
+/// Folders with this name are never entered: their contents are compressed
+/// history, and scanning them finds nothing but costs time.
+const GIT_DIR: &str = ".git";
+
+pub fn run(ctx: &mut Context, args: ScanArgs) -> Result<u8> {
+    if let Some(scanner) = args.rules {
+        return rules(ctx, scanner);
+    }
+    let sources = sources(args.paths)?;
+    // A missing store knows no keys: every key found is then `unknown`.
+    let store = ctx.open(OpenMode::NoCreate)?;
+    let mut scan = Scan {
+        out: &mut ctx.out,
+        store,
+        now: time::now(),
+        states: HashMap::new(),
+        files: 0,
+        read_stdin: false,
+        found: 0,
+        live: 0,
+    };
+    for source in &sources {
+        match source {
+            Source::Stdin => scan.stdin()?,
+            Source::Path(path) => scan.path(path)?,
+        }
+    }
+    scan.summary()?;
+    Ok(if scan.live > 0 { 1 } else { 0 })
+}
+
+enum Source {
+    Stdin,
+    Path(PathBuf),
+}
+
+/// The inputs, checked before anything is scanned, so that a mistyped path
+/// fails at once rather than after a partial report.
+fn sources(paths: Vec<PathBuf>) -> Result<Vec<Source>> {
+    if paths.is_empty() {
+        if io::stdin().is_terminal() {
+            return Err(Error::Usage(
+                "nothing to scan: name files or folders (keysmith scan .) or pipe text on stdin"
+                    .into(),
+            ));
+        }
+        return Ok(vec![Source::Stdin]);
+    }
+    paths
+        .into_iter()
+        .map(|path| {
+            if path.as_os_str() == "-" {
+                return Ok(Source::Stdin);
+            }
+            match fs::metadata(&path) {
+                Ok(_) => Ok(Source::Path(path)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::Usage(format!(
+                    "{}: no such file or folder",
+                    shown(&path)
+                ))),
+                Err(e) => Err(Error::Usage(format!("cannot read {}: {e}", shown(&path)))),
+            }
+        })
+        .collect()
+}
+
+/// A path as printed for people: keys masked, control characters escaped.
+fn shown(path: &Path) -> String {
+    for_terminal(&mask_keys(&path.to_string_lossy()))
+}
+
+/// A key's state in this store, as `scan` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Stored, the hash matches and it is enabled: whoever holds it can use it.
+    Live,
+    Disabled,
+    Expired,
+    /// Not in this store, or its id is but the secret differs.
+    Unknown,
+}
+
+impl State {
+    fn as_str(self) -> &'static str {
+        match self {
+            State::Live => "live",
+            State::Disabled => "disabled",
+            State::Expired => "expired",
+            State::Unknown => "unknown",
+        }
+    }
+}
+
+/// One finding in `--json` mode (JSON Lines).
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    file: &'a str,
+    line: usize,
+    masked: String,
+    id: &'a str,
+    state: &'static str,
+}
+
+/// One run of the scan: where to print, what the store said, what was found.
+struct Scan<'a> {
+    out: &'a mut Output,
+    store: Box<dyn Store>,
+    now: Timestamp,
+    /// Each distinct key is looked up once, however often it appears.
+    states: HashMap<(String, [u8; 32]), State>,
+    files: u64,
+    read_stdin: bool,
+    found: u64,
+    live: u64,
+}
+
+impl Scan<'_> {
+    fn stdin(&mut self) -> Result<()> {
+        self.read_stdin = true;
+        self.read("-", io::stdin().lock())
+    }
+
+    /// A path named on the command line: a folder is walked; anything else is
+    /// read, even a pipe such as `<(git log -p)`. Symbolic links are followed
+    /// here, since the user named them.
+    fn path(&mut self, path: &Path) -> Result<()> {
+        match fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => self.walk(path),
+            Ok(meta) => self.file(path, &meta, true),
+            Err(e) => self.skip(path, &e.to_string()),
+        }
+    }
+
+    /// Walks a folder depth-first in name order, so reports are stable.
+    /// Folders named `.git` are skipped, and symbolic links to folders are
+    /// not followed (they could loop, or lead out of the tree).
+    fn walk(&mut self, root: &Path) -> Result<()> {
+        let mut pending = vec![root.to_path_buf()];
+        while let Some(dir) = pending.pop() {
+            let entries = match sorted_entries(&dir) {
+                Ok(entries) => entries,
+                Err(e) => {
+                    self.skip(&dir, &e.to_string())?;
+                    continue;
+                }
+            };
+            let mut folders = Vec::new();
+            for (path, kind) in entries {
+                if kind.is_dir() {
+                    if path.file_name().is_none_or(|name| name != GIT_DIR) {
+                        folders.push(path);
+                    }
+                } else if kind.is_symlink() {
+                    // Followed to a file only; a broken link holds nothing.
+                    if let Ok(meta) = fs::metadata(&path)
+                        && meta.is_file()
+                    {
+                        self.file(&path, &meta, false)?;
+                    }
+                } else if kind.is_file() {
+                    match fs::metadata(&path) {
+                        Ok(meta) => self.file(&path, &meta, false)?,
+                        Err(e) => self.skip(&path, &e.to_string())?,
+                    }
+                } else {
+                    self.skip(&path, "not a regular file")?;
+                }
+            }
+            pending.extend(folders.into_iter().rev());
+        }
+        Ok(())
+    }
+
+    /// Reads one file, unless it is too large or binary. A binary file met
+    /// while walking a folder is passed over silently (images, archives and
+    /// build output are common and hold no text); one named on the command
+    /// line gets a warning.
+    fn file(&mut self, path: &Path, meta: &Metadata, named: bool) -> Result<()> {
+        if meta.is_file() && meta.len() > MAX_FILE_SIZE {
+            return self.skip(path, "larger than 10 MiB");
+        }
+        let mut file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) => return self.skip(path, &e.to_string()),
+        };
+        let mut head = Vec::new();
+        if let Err(e) = (&mut file).take(BINARY_PROBE).read_to_end(&mut head) {
+            return self.skip(path, &e.to_string());
+        }
+        if head.contains(&0) {
+            return if named {
+                self.skip(path, "binary file")
+            } else {
+                Ok(())
+            };
+        }
+        self.files += 1;
+        let name = mask_keys(&path.to_string_lossy());
+        self.read(&name, BufReader::new(io::Cursor::new(head).chain(file)))
+    }
+
+    /// Scans everything `input` yields and reports each key found in it.
+    fn read(&mut self, name: &str, mut input: impl BufRead) -> Result<()> {
+        let mut batch = Vec::new();
+        let mut first_line = 1;
+        let mut failure = None;
+        let mut done = false;
+        while !done {
+            batch.clear();
+            let mut lines = 0;
+            while !done && batch.len() < BATCH {
+                match input.read_until(b'\n', &mut batch) {
+                    Ok(0) => done = true,
+                    Ok(_) => lines += 1,
+                    Err(e) => {
+                        failure = Some(e);
+                        done = true;
+                    }
+                }
+            }
+            for found in scan::find_keys(&batch) {
+                self.report(name, first_line + found.line - 1, &found.key)?;
+            }
+            first_line += lines;
+        }
+        match failure {
+            Some(e) => self.warn(&format!(
+                "could not finish reading {}: {e}",
+                for_terminal(name)
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn report(&mut self, file: &str, line: usize, key: &ParsedKey) -> Result<()> {
+        let state = self.state(key)?;
+        self.found += 1;
+        if state == State::Live {
+            self.live += 1;
+        }
+        if self.out.json {
+            self.out.json_line(&FindingJson {
+                file,
+                line,
+                masked: key.masked(),
+                id: &key.id,
+                state: state.as_str(),
+            })
+        } else {
+            self.out.line(&format!(
+                "{}:{line}: {} {}",
+                for_terminal(file),
+                key.masked(),
+                state.as_str()
+            ))
+        }
+    }
+
+    /// What this store says about a key, asking it once per distinct key.
+    fn state(&mut self, key: &ParsedKey) -> Result<State> {
+        let cache_key = (key.id.clone(), key.hash.0);
+        if let Some(&state) = self.states.get(&cache_key) {
+            return Ok(state);
+        }
+        let state = match self.store.key_by_id(&key.id)? {
+            Some(record) if record.hash.matches(&key.hash) => match record.status(self.now) {
+                Status::Enabled => State::Live,
+                Status::Disabled => State::Disabled,
+                Status::Expired => State::Expired,
+            },
+            // Right id, different secret: not a key this store issued.
+            _ => State::Unknown,
+        };
+        self.states.insert(cache_key, state);
+        Ok(state)
+    }
+
+    fn skip(&mut self, path: &Path, reason: &str) -> Result<()> {
+        self.warn(&format!("skipped {}: {reason}", shown(path)))
+    }
+
+    fn warn(&mut self, text: &str) -> Result<()> {
+        self.out.notice(&format!("warning: {text}"))
+    }
+
+    /// One line for the person at the terminal; JSON output stays data only.
+    fn summary(&mut self) -> Result<()> {
+        if self.out.json {
+            return Ok(());
+        }
+        let scanned = match (self.files, self.read_stdin) {
+            (0, true) => "stdin".to_owned(),
+            (n, true) => format!("{} and stdin", plural(n, "file")),
+            (n, false) => plural(n, "file"),
+        };
+        if self.found == 0 {
+            return self
+                .out
+                .notice(&format!("No keysmith keys found ({scanned} scanned)."));
+        }
+        self.out.notice(&format!(
+            "{} found, {} live ({scanned} scanned).",
+            plural(self.found, "key"),
+            self.live
+        ))?;
+        if self.live > 0 {
+            self.out.notice(
+                "A live key in a file may have leaked: switch it off with `keysmith disable ID`, \
+                 then replace it with `keysmith rotate ID`.",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A folder's entries with their kinds (symbolic links not followed), by name.
+fn sorted_entries(dir: &Path) -> io::Result<Vec<(PathBuf, fs::FileType)>> {
+    let mut entries = fs::read_dir(dir)?
+        .map(|entry| {
+            let entry = entry?;
+            Ok((entry.path(), entry.file_type()?))
+        })
+        .collect::<io::Result<Vec<_>>>()?;
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(entries)
+}
+
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// The `--rules` output in `--json` mode: the rule plus its parts, for scripts.
+#[derive(Serialize)]
+struct RulesJson<'a> {
+    scanner: &'static str,
+    regex: &'a str,
+    keywords: &'a [String],
+    rule: &'a str,
+}
+
+/// Prints a rule for another scanner, matching the prefixes of this store's
+/// keys (the default prefix when it has none). Writes nothing.
+fn rules(ctx: &mut Context, scanner: ScannerArg) -> Result<u8> {
+    let mut store = ctx.open(OpenMode::NoCreate)?;
+    // Prefixes were validated on the way in; checking again keeps a tampered
+    // store from injecting regex syntax into the rule.
+    let mut prefixes: Vec<String> = store
+        .prefixes()?
+        .into_iter()
+        .filter(|p| key::is_valid_prefix(p))
+        .collect();
+    if prefixes.is_empty() {
+        prefixes.push(key::DEFAULT_PREFIX.to_owned());
+    }
+    let (name, rule) = match scanner {
+        ScannerArg::Gitleaks => ("gitleaks", scan::gitleaks_rule(&prefixes)),
+        ScannerArg::Trufflehog => ("trufflehog", scan::trufflehog_detector(&prefixes)),
+    };
+    if ctx.out.json {
+        ctx.out.json_line(&RulesJson {
+            scanner: name,
+            regex: &scan::rule_pattern(&prefixes),
+            keywords: &scan::rule_keywords(&prefixes),
+            rule: &rule,
+        })?;
+    } else {
+        ctx.out.line(&rule)?;
+    }
+    Ok(0)
 }

@@ -1,0 +1,380 @@
+//! Finding keysmith keys in text (SPEC §5 `scan`), and describing their shape
+//! to other secret scanners. Pure functions over bytes, no I/O: files need not
+//! be UTF-8, and a library caller can scan any buffer the way the CLI does.
+//!
+//! A regex finds key-shaped candidates; the checksum of SPEC §1 decides which
+//! are keys, so a random string of the right shape is almost never reported.
+//! Nothing of a found key is kept but its public parts and its hash.
+
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+
+use crate::key::{self, CHECK_LEN, ID_LEN, MAX_PREFIX_LEN, ParsedKey, SECRET_LEN};
+
+/// From the `_` that ends the prefix to the key's last character.
+const BODY_LEN: usize = 1 + ID_LEN + 1 + SECRET_LEN + CHECK_LEN;
+
+/// A key-shaped candidate: a prefix, `_`, the id, `_`, the secret and check.
+/// Only the end of a match is trusted: the prefix is worked out again from the
+/// text around it, because a match may start inside a longer lowercase word.
+static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        "[a-z][a-z0-9]{{0,{}}}_[0-9A-Za-z]{{{ID_LEN}}}_[0-9A-Za-z]{{{}}}",
+        MAX_PREFIX_LEN - 1,
+        SECRET_LEN + CHECK_LEN
+    ))
+    .expect("the candidate pattern is a valid regex")
+});
+
+/// One key found in a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// 1-based line number of the key's first character.
+    pub line: usize,
+    /// Byte offset of the key's first character.
+    pub offset: usize,
+    pub key: ParsedKey,
+}
+
+impl Found {
+    /// Byte offset just past the key's last character.
+    pub fn end(&self) -> usize {
+        self.offset + self.key.prefix.len() + BODY_LEN
+    }
+}
+
+/// Every checksum-valid key in `text`, in order of position.
+///
+/// A key may be glued to the text before it (`TOKEN=ks_...`, `xks_...`): when
+/// lowercase letters or digits precede the prefix, each suffix of that run
+/// that could be a prefix is tried, longest first, and the first whose
+/// checksum holds wins. A key directly followed by another base62 character
+/// is part of some longer token and is not reported.
+pub fn find_keys(text: &[u8]) -> Vec<Found> {
+    let mut found = Vec::new();
+    let mut lines = LineCounter::default();
+    let mut from = 0;
+    while let Some(m) = CANDIDATE.find_at(text, from) {
+        let separator = m.end() - BODY_LEN;
+        // The id and tail hold no `_`, so no other key can have its first
+        // `_` before this match ends; the next key's prefix, though, may
+        // begin inside this tail.
+        from = separator + 1 + ID_LEN + 1;
+        if text.get(m.end()).is_some_and(u8::is_ascii_alphanumeric) {
+            continue;
+        }
+        if let Some((offset, key)) = key_ending_at(text, separator, m.end()) {
+            found.push(Found {
+                line: lines.line_at(text, offset),
+                offset,
+                key,
+            });
+        }
+    }
+    found
+}
+
+/// `text` with every key in it masked, so that text which may hold one (a
+/// file name, a path given on the command line) can be shown.
+pub fn mask_keys(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut shown = 0;
+    for found in find_keys(text.as_bytes()) {
+        // Keys are ASCII, so their bounds are character boundaries.
+        out.push_str(&text[shown..found.offset]);
+        out.push_str(&found.key.masked());
+        shown = found.end();
+    }
+    out.push_str(&text[shown..]);
+    out
+}
+
+/// The key whose prefix ends at `separator` and which ends at `end`, trying
+/// each possible start of its prefix, longest first.
+fn key_ending_at(text: &[u8], separator: usize, end: usize) -> Option<(usize, ParsedKey)> {
+    let run = text[..separator]
+        .iter()
+        .rev()
+        .take(MAX_PREFIX_LEN)
+        .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        .count();
+    (1..=run).rev().find_map(|len| {
+        let start = separator - len;
+        // Every byte of a candidate is ASCII, so this never fails.
+        let candidate = std::str::from_utf8(&text[start..end]).ok()?;
+        key::parse(candidate).map(|key| (start, key))
+    })
+}
+
+/// Turns increasing byte offsets into line numbers in one pass over the text.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    newlines: usize,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, text: &[u8], offset: usize) -> usize {
+        self.newlines += text[self.offset..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.offset = offset;
+        self.newlines + 1
+    }
+}
+
+/// A pattern for other scanners (gitleaks, trufflehog: Go's RE2 syntax, which
+/// this also is) that matches keys with any of `prefixes`. It cannot check the
+/// checksum, so it is anchored on the prefixes in use to stay precise.
+pub fn rule_pattern(prefixes: &[String]) -> String {
+    format!(
+        r"\b(?:{})_[0-9A-Za-z]{{{ID_LEN}}}_[0-9A-Za-z]{{{}}}\b",
+        prefixes.join("|"),
+        SECRET_LEN + CHECK_LEN
+    )
+}
+
+/// The keywords a scanner looks for before running the pattern: `<prefix>_`.
+pub fn rule_keywords(prefixes: &[String]) -> Vec<String> {
+    prefixes.iter().map(|p| format!("{p}_")).collect()
+}
+
+/// A gitleaks rule (TOML) for keys with these prefixes.
+pub fn gitleaks_rule(prefixes: &[String]) -> String {
+    let keywords: Vec<String> = rule_keywords(prefixes)
+        .iter()
+        .map(|k| format!("\"{k}\""))
+        .collect();
+    [
+        "# keysmith API keys; made by `keysmith scan --rules gitleaks`.",
+        "# Add to .gitleaks.toml (with `[extend] useDefault = true` to keep the default rules).",
+        "[[rules]]",
+        "id = \"keysmith-api-key\"",
+        "description = \"keysmith API key\"",
+        &format!("regex = '''{}'''", rule_pattern(prefixes)),
+        &format!("keywords = [{}]", keywords.join(", ")),
+    ]
+    .join("\n")
+}
+
+/// A trufflehog custom detector (YAML) for keys with these prefixes.
+pub fn trufflehog_detector(prefixes: &[String]) -> String {
+    let mut lines = vec![
+        "# keysmith API keys; made by `keysmith scan --rules trufflehog`.".to_owned(),
+        "# Use with: trufflehog filesystem --config=THIS_FILE PATH".to_owned(),
+        "detectors:".to_owned(),
+        "  - name: keysmith-api-key".to_owned(),
+        "    keywords:".to_owned(),
+    ];
+    lines.extend(
+        rule_keywords(prefixes)
+            .iter()
+            .map(|k| format!("      - {k}")),
+    );
+    lines.push("    regex:".to_owned());
+    lines.push(format!(
+        "      keysmith-api-key: '{}'",
+        rule_pattern(prefixes)
+    ));
+    lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SPEC_EXAMPLE: &str = "ks_4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhd6";
+
+    fn ids(text: &str) -> Vec<(usize, String)> {
+        find_keys(text.as_bytes())
+            .into_iter()
+            .map(|f| (f.line, f.key.id))
+            .collect()
+    }
+
+    fn minted(prefix: &str) -> (String, String) {
+        let m = key::mint(prefix);
+        (m.secret.expose().to_owned(), m.id)
+    }
+
+    #[test]
+    fn finds_a_key_alone_and_in_text() {
+        let (key, id) = minted("acme");
+        for text in [
+            key.clone(),
+            format!("TOKEN={key};"),
+            format!("\"{key}\""),
+            format!("x = '{key}' # live"),
+            format!("https://api.example.com/?key={key}&x=1"),
+        ] {
+            assert_eq!(ids(&text), vec![(1, id.clone())], "{text}");
+        }
+    }
+
+    #[test]
+    fn reports_line_numbers_and_offsets() {
+        let (a, a_id) = minted("ks");
+        let (b, b_id) = minted("ks");
+        let text = format!("first\n\n  {a}\nnothing\r\nx {b} {a}\n");
+        assert_eq!(
+            ids(&text),
+            vec![(3, a_id.clone()), (5, b_id), (5, a_id.clone())]
+        );
+        let first = &find_keys(text.as_bytes())[0];
+        assert_eq!(first.offset, text.find(&a).unwrap());
+        assert_eq!(first.key.masked(), format!("ks_{a_id}_********"));
+    }
+
+    #[test]
+    fn skips_checksum_failures_and_near_misses() {
+        let mut typo = SPEC_EXAMPLE.as_bytes().to_vec();
+        typo[20] = if typo[20] == b'a' { b'b' } else { b'a' };
+        let typo = String::from_utf8(typo).unwrap();
+        for text in [
+            typo.as_str(),
+            &SPEC_EXAMPLE[..SPEC_EXAMPLE.len() - 1],
+            &SPEC_EXAMPLE[1..],
+            "ks_AAAAAAAAAAAA_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "no keys here at all",
+            "",
+        ] {
+            assert!(ids(text).is_empty(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_key_followed_by_base62_is_part_of_a_longer_token() {
+        assert!(ids(&format!("{SPEC_EXAMPLE}x")).is_empty());
+        assert!(ids(&format!("{SPEC_EXAMPLE}0")).is_empty());
+        assert_eq!(ids(&format!("{SPEC_EXAMPLE}_x")).len(), 1);
+        assert_eq!(ids(&format!("{SPEC_EXAMPLE}-x")).len(), 1);
+    }
+
+    #[test]
+    fn a_prefix_glued_to_a_lowercase_word_is_found() {
+        let (key, id) = minted("ks");
+        for glue in [
+            "x",
+            "abc",
+            "9",
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "Zz",
+        ] {
+            assert_eq!(
+                ids(&format!("{glue}{key}")),
+                vec![(1, id.clone())],
+                "{glue}"
+            );
+        }
+        // A longer prefix that itself ends in a shorter valid prefix.
+        let (long, long_id) = minted("acmeks");
+        assert_eq!(ids(&format!("x{long}")), vec![(1, long_id)]);
+        let found = &find_keys(format!("x{long}").as_bytes())[0];
+        assert_eq!((found.offset, found.key.prefix.as_str()), (1, "acmeks"));
+    }
+
+    #[test]
+    fn the_longest_possible_prefix_is_found() {
+        let (key, id) = minted("abcdefghijklmnop");
+        assert_eq!(ids(&format!("zz{key}")), vec![(1, id)]);
+    }
+
+    #[test]
+    fn keys_back_to_back_and_sharing_characters() {
+        let (a, a_id) = minted("ks");
+        let (b, b_id) = minted("ks");
+        assert_eq!(
+            ids(&format!("{a} {b}")),
+            vec![(1, a_id.clone()), (1, b_id.clone())]
+        );
+        assert_eq!(
+            ids(&format!("{a}\n{b}")),
+            vec![(1, a_id), (2, b_id.clone())]
+        );
+        // A key-shaped run whose last two characters are the next key's prefix:
+        // the failed candidate must not swallow the real key after it.
+        let decoy = format!("ks_AAAAAAAAAAAA_{}", "A".repeat(36));
+        let (c, c_id) = minted("ab");
+        assert_eq!(ids(&format!("{decoy}{c}")), vec![(1, c_id)]);
+    }
+
+    #[test]
+    fn bytes_need_not_be_utf8() {
+        let (key, id) = minted("ks");
+        let mut text = vec![0xff, 0xfe, b'\n', 0x00];
+        text.extend_from_slice(key.as_bytes());
+        text.extend_from_slice(&[0xc3, 0x28, b'\n']);
+        let found = find_keys(&text);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].line, found[0].key.id.as_str()), (2, id.as_str()));
+    }
+
+    #[test]
+    fn mask_keys_hides_every_secret_and_keeps_the_rest() {
+        let (a, a_id) = minted("ks");
+        let (b, b_id) = minted("acme");
+        let text = format!("dir/é{a}.txt and x{b}");
+        assert_eq!(
+            mask_keys(&text),
+            format!("dir/éks_{a_id}_********.txt and xacme_{b_id}_********")
+        );
+        assert_eq!(mask_keys("nothing"), "nothing");
+    }
+
+    #[test]
+    fn debug_never_shows_a_found_secret() {
+        let (key, _) = minted("ks");
+        let shown = format!("{:?}", find_keys(key.as_bytes()));
+        assert!(!shown.contains(&key[16..]), "{shown}");
+    }
+
+    #[test]
+    fn rule_pattern_matches_keys_of_the_given_prefixes_only() {
+        let prefixes = vec!["acme".to_owned(), "ks".to_owned()];
+        let pattern = Regex::new(&rule_pattern(&prefixes)).unwrap();
+        let (acme, _) = minted("acme");
+        assert!(pattern.is_match(format!("key: {acme}\n").as_bytes()));
+        assert!(pattern.is_match(SPEC_EXAMPLE.as_bytes()));
+        assert!(!pattern.is_match(&SPEC_EXAMPLE.as_bytes()[..SPEC_EXAMPLE.len() - 1]));
+        let (other, _) = minted("zz");
+        assert!(!pattern.is_match(other.as_bytes()));
+        assert_eq!(rule_keywords(&prefixes), ["acme_", "ks_"]);
+    }
+
+    #[test]
+    fn rules_carry_the_pattern_and_keywords() {
+        let prefixes = vec!["ks".to_owned()];
+        let toml = gitleaks_rule(&prefixes);
+        assert!(toml.contains(&format!("regex = '''{}'''", rule_pattern(&prefixes))));
+        assert!(toml.contains("keywords = [\"ks_\"]"));
+        let yaml = trufflehog_detector(&prefixes);
+        assert!(yaml.contains(&format!("'{}'", rule_pattern(&prefixes))));
+        assert!(yaml.contains("      - ks_\n"));
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = find_keys(&bytes);
+        }
+
+        #[test]
+        fn a_key_amid_other_text_is_found_once(
+            prefix in "[a-z][a-z0-9]{0,15}",
+            before in "[^0-9A-Za-z]{0,20}",
+            glue in "[a-z0-9]{0,20}",
+            after in "[^0-9A-Za-z]{0,20}",
+        ) {
+            let (key, id) = minted(&prefix);
+            let text = format!("{before}{glue}{key}{after}");
+            let found = find_keys(text.as_bytes());
+            prop_assert_eq!(found.len(), 1);
+            prop_assert_eq!(&found[0].key.id, &id);
+            prop_assert_eq!(found[0].line, before.matches('\n').count() + 1);
+            prop_assert_eq!(&text[found[0].offset..found[0].end()], key.as_str());
+        }
+    }
+}
