@@ -1,9 +1,13 @@
 //! The input rules of SPEC §4. Each check returns the cleaned value or a
 //! usage error naming the field and the rule.
 
+use serde::Deserialize;
+
 use crate::error::Error;
 
 pub const MAX_NAME_CHARS: usize = 128;
+/// A `create --from` line longer than this is refused rather than buffered.
+pub const MAX_LINE: u64 = 1 << 20;
 pub const MAX_DESCRIPTION_CHARS: usize = 1024;
 const MAX_SERVICE_LEN: usize = 32;
 
@@ -111,6 +115,61 @@ pub fn duration(field: &str, raw: &str) -> Result<i64, Error> {
     Ok(total)
 }
 
+/// A key's fields, checked against the input rules, before it is minted.
+pub struct NewKey {
+    pub name: String,
+    pub description: Option<String>,
+    pub service: Option<String>,
+    pub prefix: String,
+    pub expires_in: Option<i64>,
+}
+
+/// One input line. Unknown fields are refused: a typo must not pass silently.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    name: String,
+    description: Option<String>,
+    service: Option<String>,
+    prefix: Option<String>,
+    expires_in: Option<String>,
+}
+
+/// One line of `create --from`: a checked key spec, or `None` for a blank line.
+pub fn key_line(raw: &[u8], default_prefix: &str) -> Result<Option<NewKey>, Error> {
+    if raw.len() as u64 > MAX_LINE {
+        return Err(Error::Usage("longer than 1 MiB".into()));
+    }
+    let text = std::str::from_utf8(raw).map_err(|_| Error::Usage("not UTF-8".into()))?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let line: Line = serde_json::from_str(text).map_err(|e| {
+        Error::Usage(format!(
+            "not a key object ({e}); expected {{\"name\": ..., \"description\": ..., \"service\": ..., \"prefix\": ..., \"expires_in\": ...}}"
+        ))
+    })?;
+    Ok(Some(NewKey {
+        name: name(&line.name)?,
+        description: line
+            .description
+            .as_deref()
+            .map(description)
+            .transpose()?
+            .flatten(),
+        service: line.service.as_deref().map(service).transpose()?,
+        prefix: match line.prefix {
+            Some(p) => prefix(&p)?,
+            None => default_prefix.to_owned(),
+        },
+        expires_in: line
+            .expires_in
+            .as_deref()
+            .map(|d| duration("expires_in", d))
+            .transpose()?,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +232,34 @@ mod tests {
         #[test]
         fn duration_never_panics(s in "\\PC{0,30}") {
             let _ = duration("d", &s);
+        }
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::key_line;
+
+    #[test]
+    fn lines() {
+        let spec = key_line(
+            br#"{"name": " a ", "service": "sms", "expires_in": "1d"}"#,
+            "ks",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!((spec.name.as_str(), spec.prefix.as_str()), ("a", "ks"));
+        assert_eq!(spec.expires_in, Some(86_400));
+        assert!(key_line(b"  \n", "ks").unwrap().is_none());
+        for bad in [
+            &br#"{"name": ""}"#[..],
+            br#"{"nme": "x"}"#,
+            br#"{"name": "x", "extra": 1}"#,
+            br#"["x"]"#,
+            br#"{"name": "x", "prefix": "Bad"}"#,
+            b"\xff\xfe",
+        ] {
+            assert!(key_line(bad, "ks").is_err(), "{bad:?}");
         }
     }
 }

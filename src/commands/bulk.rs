@@ -11,10 +11,9 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::create::{MINT_ATTEMPTS, NewKey, id_space_exhausted, key_record};
+use super::create::{MINT_ATTEMPTS, id_space_exhausted, key_record};
 use super::{Context, event};
 use crate::error::{Error, Result};
 use crate::input;
@@ -23,19 +22,7 @@ use crate::output::KeyJson;
 use crate::store::{KeyInserter, KeyRecord, OpenMode};
 use crate::time;
 
-/// A line longer than this is refused rather than buffered.
-const MAX_LINE: u64 = 1 << 20;
-
-/// One input line. Unknown fields are refused: a typo must not pass silently.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Line {
-    name: String,
-    description: Option<String>,
-    service: Option<String>,
-    prefix: Option<String>,
-    expires_in: Option<String>,
-}
+use crate::input::MAX_LINE;
 
 pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8> {
     let default_prefix = input::prefix(default_prefix)?;
@@ -61,7 +48,7 @@ pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8>
             line_number += 1;
             progress.inc(read as u64);
             let at_line = |e: Error| Error::Usage(format!("line {line_number}: {e}"));
-            let Some(spec) = parse_line(&buf, &default_prefix).map_err(at_line)? else {
+            let Some(spec) = input::key_line(&buf, &default_prefix).map_err(at_line)? else {
                 continue;
             };
             let secret = key::random_secret(&mut secrets);
@@ -130,68 +117,5 @@ fn progress_bar(size: Option<u64>) -> ProgressBar {
             ProgressStyle::with_template("{spinner} {binary_bytes} read {elapsed}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         ),
-    }
-}
-
-/// A checked key spec, or `None` for a blank line.
-fn parse_line(raw: &[u8], default_prefix: &str) -> Result<Option<NewKey>> {
-    if raw.len() as u64 > MAX_LINE {
-        return Err(Error::Usage("longer than 1 MiB".into()));
-    }
-    let text = std::str::from_utf8(raw).map_err(|_| Error::Usage("not UTF-8".into()))?;
-    if text.trim().is_empty() {
-        return Ok(None);
-    }
-    let line: Line = serde_json::from_str(text).map_err(|e| {
-        Error::Usage(format!(
-            "not a key object ({e}); expected {{\"name\": ..., \"description\": ..., \"service\": ..., \"prefix\": ..., \"expires_in\": ...}}"
-        ))
-    })?;
-    Ok(Some(NewKey {
-        name: input::name(&line.name)?,
-        description: line
-            .description
-            .as_deref()
-            .map(input::description)
-            .transpose()?
-            .flatten(),
-        service: line.service.as_deref().map(input::service).transpose()?,
-        prefix: match line.prefix {
-            Some(p) => input::prefix(&p)?,
-            None => default_prefix.to_owned(),
-        },
-        expires_in: line
-            .expires_in
-            .as_deref()
-            .map(|d| input::duration("expires_in", d))
-            .transpose()?,
-    }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_line;
-
-    #[test]
-    fn lines() {
-        let spec = parse_line(
-            br#"{"name": " a ", "service": "sms", "expires_in": "1d"}"#,
-            "ks",
-        )
-        .unwrap()
-        .unwrap();
-        assert_eq!((spec.name.as_str(), spec.prefix.as_str()), ("a", "ks"));
-        assert_eq!(spec.expires_in, Some(86_400));
-        assert!(parse_line(b"  \n", "ks").unwrap().is_none());
-        for bad in [
-            &br#"{"name": ""}"#[..],
-            br#"{"nme": "x"}"#,
-            br#"{"name": "x", "extra": 1}"#,
-            br#"["x"]"#,
-            br#"{"name": "x", "prefix": "Bad"}"#,
-            b"\xff\xfe",
-        ] {
-            assert!(parse_line(bad, "ks").is_err(), "{bad:?}");
-        }
     }
 }

@@ -3,21 +3,12 @@
 use super::{Context, describe, event};
 use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
-use crate::input;
+use crate::input::{self, NewKey};
 use crate::key::{self, MintedKey};
 use crate::output::KeyJson;
 use crate::prompt;
 use crate::store::{KeyRecord, OpenMode, Store, Timestamp};
 use crate::time;
-
-/// A key's fields, checked against the input rules, before it is minted.
-pub struct NewKey {
-    pub name: String,
-    pub description: Option<String>,
-    pub service: Option<String>,
-    pub prefix: String,
-    pub expires_in: Option<i64>,
-}
 
 pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
     if let Some(source) = &args.from {

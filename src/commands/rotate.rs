@@ -1,11 +1,12 @@
 //! `keysmith rotate`: replace a key with a new one and retire the old one,
 //! at once or after a grace period.
 
-use super::create::{MINT_ATTEMPTS, NewKey, id_space_exhausted, mint_record, show_new_key};
+use super::create::{MINT_ATTEMPTS, id_space_exhausted, mint_record, show_new_key};
 use super::{Context, confirm, describe, event, resolve};
 use crate::cli::RotateArgs;
 use crate::error::{Error, Result};
 use crate::input;
+use crate::input::NewKey;
 use crate::store::{OpenMode, Retire, Rotation};
 use crate::time;
 

@@ -93,6 +93,9 @@ impl SqliteStore {
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| failure(&shown, &e))?;
+        // Before anything else: even reading the header may wait on a writer.
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| failure(&shown, &e))?;
         let mut store = SqliteStore { conn, shown };
         store
             .prepare()
@@ -211,7 +214,8 @@ impl SqliteStore {
 
 fn not_a_store(shown: &str) -> String {
     format!(
-        "{shown} is not a keysmith store; it was left unchanged. Point --db at a keysmith store or a new path"
+        "{shown} is not a keysmith store (or its header is damaged: restore it from a backup); \
+         it was left unchanged. Point --db at a keysmith store or a new path"
     )
 }
 
