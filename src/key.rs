@@ -201,11 +201,12 @@ pub fn parse(s: &str) -> Option<ParsedKey> {
 pub fn redact_for_message(s: &str) -> String {
     if let Some((prefix, rest)) = s.split_once('_')
         && is_valid_prefix(prefix)
-        && rest.len() > ID_LEN
-        && is_base62(&rest[..ID_LEN.min(rest.len())])
+        // `get` rather than indexing: the text may hold any Unicode.
+        && let Some(id) = rest.get(..ID_LEN)
+        && is_base62(id)
         && rest.as_bytes().get(ID_LEN) == Some(&b'_')
     {
-        return masked(prefix, &rest[..ID_LEN]);
+        return masked(prefix, id);
     }
     s.to_owned()
 }
@@ -267,6 +268,8 @@ mod tests {
             "ks_4fQ8xW2mLp0Z_********"
         );
         assert_eq!(redact_for_message("Data Sync"), "Data Sync");
+        // Found by proptest: a multi-byte character across the id boundary.
+        assert_eq!(redact_for_message("a_ෘ\u{11d90}Σ0𛱰"), "a_ෘ\u{11d90}Σ0𛱰");
     }
 
     fn prefix_strategy() -> impl Strategy<Value = String> {

@@ -50,7 +50,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // A last guard: whatever a message quotes (a path, a selector),
+            // a full key in it is shown masked.
+            eprintln!("error: {}", scan::mask_keys(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

@@ -1,0 +1,434 @@
+//! Reliability and security: contention, crashes, old and damaged stores,
+//! hostile text, secrets on screen, permissions.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
+use std::time::Instant;
+
+use proptest::prelude::*;
+
+use crate::common::{Env, contains};
+
+#[test]
+fn sixteen_processes_create_and_verify_without_a_failure() {
+    const WORKERS: usize = 16;
+    const EACH: usize = 200;
+    let env = Env::new();
+    let env = &env;
+    let keys: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..WORKERS)
+            .map(|w| {
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    for i in 0..EACH {
+                        let run = env.run(&["create", "--name", &format!("w{w}-{i}")]);
+                        assert_eq!(run.code, 0, "create failed: {run:#?}");
+                        assert!(!run.stderr.contains("locked") && !run.stderr.contains("busy"));
+                        let key = run.stdout.trim().to_owned();
+                        let verified = env.run_stdin(&["verify"], &key);
+                        assert_eq!(verified.code, 0, "verify failed: {verified:#?}");
+                        mine.push(key);
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    assert_eq!(keys.len(), WORKERS * EACH);
+    assert_eq!(env.count("keys"), (WORKERS * EACH) as i64);
+    let all: String = keys.iter().map(|k| format!("{k}\n")).collect();
+    let run = env.run_stdin(&["verify", "--stdin-all"], &all).code(0);
+    assert_eq!(
+        run.stdout.lines().filter(|l| l.contains(" VALID ")).count(),
+        WORKERS * EACH
+    );
+    let uses: i64 = env
+        .conn()
+        .query_row("SELECT sum(use_count) FROM keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(uses, 2 * (WORKERS * EACH) as i64, "no use was lost");
+}
+
+#[test]
+fn a_printed_key_survives_a_kill_right_after_printing() {
+    let env = Env::new();
+    for _ in 0..5 {
+        let mut child = env
+            .command()
+            .args(["create", "--name", "durable"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let _ = child.kill();
+        child.wait().unwrap();
+        env.run_stdin(&["verify"], &line).code(0);
+    }
+}
+
+fn jsonl(count: usize) -> String {
+    (0..count)
+        .map(|i| format!("{{\"name\": \"bulk {i}\"}}\n"))
+        .collect()
+}
+
+#[test]
+fn killed_bulk_imports_leave_none_or_all() {
+    const LINES: i64 = 100_000;
+    let env = Env::new();
+    env.create("before", &[]);
+    let input = env.dir.path().join("bulk.jsonl");
+    std::fs::write(&input, jsonl(LINES as usize)).unwrap();
+    let start = |env: &Env| {
+        env.command()
+            .args(["create", "--from", input.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // One full run tells how long an import takes here, so the kills can
+    // land anywhere in it, the commit and the printing included.
+    let calibration = Env::new();
+    let began = Instant::now();
+    assert!(start(&calibration).wait().unwrap().success());
+    let full = began.elapsed();
+    let mut outcomes = (0, 0);
+    for round in 0..20u32 {
+        let delay = full.mul_f64(f64::from(round * 7 % 20) / 16.0);
+        let mut child = start(&env);
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        child.wait().unwrap();
+        let conn = env.conn();
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok", "round {round}");
+        let before = 1 + outcomes.1 * LINES;
+        let keys = env.count("keys");
+        assert!(
+            keys == before || keys == before + LINES,
+            "round {round}: {keys} keys"
+        );
+        let events = env.count("events");
+        assert_eq!(events, keys, "events match keys");
+        if keys == before {
+            outcomes.0 += 1
+        } else {
+            outcomes.1 += 1
+        }
+    }
+    eprintln!(
+        "killed imports: {} left nothing, {} had committed",
+        outcomes.0, outcomes.1
+    );
+}
+
+#[test]
+fn a_version_1_store_opens_and_its_keys_verify() {
+    let env = Env::new();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    std::fs::copy(fixture.join("store-v1.db"), &env.db).unwrap();
+    std::fs::set_permissions(&env.db, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let expected = std::fs::read_to_string(fixture.join("store-v1.keys")).unwrap();
+    for line in expected.lines() {
+        let (code, key) = line.split_once(' ').unwrap();
+        let v = env.run_stdin(&["--json", "verify"], key).json();
+        assert_eq!(v["code"], code, "{key}");
+    }
+    let listed = env.run(&["--json", "list"]).code(0).json();
+    assert_eq!(listed.as_array().unwrap().len(), 4);
+    assert_eq!(
+        env.run(&["--json", "history"])
+            .code(0)
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    let version: i64 = env
+        .conn()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert!(version >= 1);
+}
+
+#[test]
+fn names_written_by_another_program_are_escaped_on_screen() {
+    let env = Env::new();
+    let key = env.create("plain", &[]);
+    let id = Env::id_of(&key);
+    env.conn()
+        .execute(
+            "UPDATE keys SET name = ?1, description = ?2, service = ?3 WHERE id = ?4",
+            [
+                "\u{1b}[31mred\u{1b}]0;title\u{7}",
+                "bell\u{7}\u{9b}2J",
+                "svc\u{1b}",
+                &id,
+            ],
+        )
+        .unwrap();
+    env.conn()
+        .execute("UPDATE events SET actor = 'ev\u{1b}[2J'", [])
+        .unwrap();
+    for args in [
+        &["list"][..],
+        &["show", &id],
+        &["history"],
+        &["disable", &id],
+        &["enable", &id],
+    ] {
+        let run = env.run(args).code(0);
+        for raw in ['\u{1b}', '\u{7}', '\u{9b}'] {
+            assert!(
+                !run.stdout.contains(raw) && !run.stderr.contains(raw),
+                "{args:?}: {run:#?}"
+            );
+        }
+        if args[0] != "history" {
+            assert!(
+                run.stdout.contains("\\u{1b}"),
+                "{args:?} shows the escape: {run:#?}"
+            );
+        }
+    }
+    let verified = env.run_stdin(&["verify"], &key).code(0);
+    assert!(!verified.stdout.contains('\u{1b}'));
+    // JSON carries the text itself, escaped by JSON's own rules.
+    let v = env.run(&["--json", "show", &id]).code(0);
+    assert!(!v.stdout.contains('\u{1b}'));
+    assert_eq!(v.json()["name"], "\u{1b}[31mred\u{1b}]0;title\u{7}");
+}
+
+#[test]
+fn no_error_path_prints_a_key() {
+    let env = Env::new();
+    let stored = env.create("stored", &[]);
+    let stranger = keysmith::mint("ks");
+    let stranger = stranger.secret.expose().to_owned();
+    let secret = |k: &str| k[k.len() - 38..].to_owned();
+    // A folder cannot be made under a file, not even by root.
+    let blocker = env.dir.path().join("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    let bad_dir = format!("{}/{stranger}/keys.db", blocker.display());
+    let runs = vec![
+        env.run(&["enable", &stranger]),
+        env.run(&["disable", &stranger[..stranger.len() - 1]]),
+        env.run(&["show", &stranger]),
+        env.run(&["history", &stranger]),
+        env.run(&["rotate", &stranger, "--yes"]),
+        env.run(&["delete", &stranger, "--yes"]),
+        env.run(&["edit", &stranger, "--name", "x"]),
+        env.run(&["edit", &stored, "--name", ""]),
+        env.run(&["rotate", &stored]),
+        env.run(&["verify", &stored, "--service", "BAD"]),
+        env.run(&["--db", &bad_dir, "create", "--name", "x"]),
+        env.run(&["create", "--name", &stranger, "--service", "BAD"]),
+        env.run_stdin(
+            &["create", "--from", "-"],
+            &format!("{{\"name\": \"{stranger}\", \"bogus\": 1}}\n"),
+        ),
+    ];
+    for run in runs {
+        assert_ne!(run.code, 0, "{run:#?}");
+        for k in [&stored, &stranger] {
+            let s = secret(k);
+            assert!(
+                !run.stdout.contains(&s[..20]) && !run.stderr.contains(&s[..20]),
+                "{run:#?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_store_keysmith_cannot_write_is_exit_4() {
+    let env = Env::new();
+    let key = env.create("k", &[]);
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&env.db, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let mut cmd = env.command();
+    if running_as_root() {
+        // Root writes anything: run as nobody, who can read but not write.
+        use std::os::unix::process::CommandExt;
+        cmd.uid(65534).gid(65534);
+    }
+    let run = env.run_with(cmd, &["create", "--name", "x"], None);
+    let run = run.error(4, "store");
+    assert!(!run.stderr.contains("panicked"));
+    let mut cmd = env.command();
+    if running_as_root() {
+        use std::os::unix::process::CommandExt;
+        cmd.uid(65534).gid(65534);
+    }
+    let verified = env.run_with(cmd, &["verify"], Some(&key));
+    assert!(verified.code == 4 || verified.code == 0, "{verified:#?}");
+    assert_eq!(env.count("keys"), 1);
+}
+
+fn running_as_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false)
+}
+
+/// Every answer from a damaged store is either right or a clean exit 4.
+fn assert_right_or_refused(env: &Env, keys: &[String]) {
+    let all: String = keys.iter().map(|k| format!("{k}\n")).collect();
+    let run = env.run_stdin(&["verify", "--stdin-all"], &all);
+    for line in run.stdout.lines() {
+        assert!(
+            line.contains(" VALID "),
+            "a wrong answer from a damaged store: {line}"
+        );
+    }
+    match run.code {
+        0 => assert_eq!(run.stdout.lines().count(), keys.len()),
+        4 => {
+            assert!(run.stderr.contains("backup"), "{run:#?}");
+            assert!(!run.stderr.contains("panicked"));
+        }
+        other => panic!("exit {other}: {run:#?}"),
+    }
+    let list = env.run(&["--json", "list"]);
+    assert!(list.code == 0 || list.code == 4, "{list:#?}");
+    assert!(!list.stderr.contains("panicked"));
+}
+
+#[test]
+fn a_damaged_store_is_refused_never_misread() {
+    let pristine = Env::new();
+    let input: String = jsonl(400);
+    let run = pristine
+        .run_stdin(&["create", "--from", "-"], &input)
+        .code(0);
+    let keys: Vec<String> = run
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["key"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let bytes = std::fs::read(&pristine.db).unwrap();
+    let page = 4096;
+    let pages = bytes.len() / page;
+    let mut refused = 0;
+    for target in 1..pages {
+        let env = Env::new();
+        let mut damaged = bytes.clone();
+        for (i, b) in damaged[target * page..(target + 1) * page]
+            .iter_mut()
+            .enumerate()
+        {
+            *b = (i as u8).wrapping_mul(31).wrapping_add(target as u8) ^ 0x5a;
+        }
+        std::fs::write(&env.db, &damaged).unwrap();
+        std::fs::set_permissions(&env.db, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_right_or_refused(&env, &keys);
+        refused += usize::from(env.run(&["--json", "list"]).code == 4);
+    }
+    assert!(refused > 0, "some damage was noticed");
+    for keep in [bytes.len() / 2, page + 100, 100] {
+        let env = Env::new();
+        std::fs::write(&env.db, &bytes[..keep]).unwrap();
+        std::fs::set_permissions(&env.db, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_right_or_refused(&env, &keys);
+    }
+}
+
+#[test]
+fn store_readable_by_others_warns_once_with_the_fix() {
+    let env = Env::new();
+    let key = env.create("k", &[]);
+    std::fs::set_permissions(&env.db, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let run = env.run_stdin(&["verify"], &key).code(0);
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning:"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{run:#?}");
+    assert!(warnings[0].contains(&format!("chmod 600 '{}'", env.db.display())));
+}
+
+#[test]
+fn argument_keys_warn_and_stdin_keys_do_not() {
+    let env = Env::new();
+    let key = env.create("k", &[]);
+    let arg = env.run(&["verify", &key]).code(0);
+    assert_eq!(arg.stderr.lines().count(), 1);
+    assert!(arg.stderr.starts_with("warning:") && arg.stderr.contains("stdin"));
+    let piped = env.run_stdin(&["verify"], &key).code(0);
+    assert_eq!(piped.stderr, "");
+    let _ = std::io::stderr().flush();
+}
+
+#[test]
+fn the_store_never_holds_secrets_after_many_operations() {
+    let env = Env::new();
+    let mut keys = Vec::new();
+    for i in 0..5 {
+        keys.push(env.create(&format!("k{i}"), &[]));
+    }
+    let rotated = env
+        .run(&["rotate", &keys[0], "--yes"])
+        .code(0)
+        .stdout
+        .trim()
+        .to_owned();
+    keys.push(rotated);
+    let bytes = env.store_bytes();
+    for k in &keys {
+        assert!(!contains(&bytes, &k.as_bytes()[k.len() - 38..k.len() - 6]));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn unicode_names_survive_a_store_round_trip(name in "\\PC{1,128}", description in proptest::option::of("\\PC{0,200}")) {
+        let Ok(name) = keysmith::input::name(&name) else { return Ok(()) };
+        let description = description.and_then(|d| keysmith::input::description(&d).ok().flatten());
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = keysmith::store::open_path(&dir.path().join("keys.db")).unwrap();
+        let minted = keysmith::mint("ks");
+        let record = keysmith::store::KeyRecord {
+            id: minted.id.clone(),
+            hash: minted.hash,
+            prefix: "ks".into(),
+            name: name.clone(),
+            description: description.clone(),
+            service: None,
+            disabled: false,
+            created_at: 1,
+            expires_at: None,
+            last_used_at: None,
+            use_count: 0,
+            rotated_from: None,
+            replaced_by: None,
+        };
+        let event = keysmith::store::Event { at: 1, action: "create".into(), key_id: minted.id.clone(), actor: "t".into(), detail: None };
+        use keysmith::Store;
+        prop_assert!(store.insert_key(&record, &event).unwrap());
+        prop_assert_eq!(store.key_by_id(&minted.id).unwrap(), Some(record.clone()));
+        prop_assert_eq!(store.keys_by_name(&name).unwrap(), vec![record]);
+    }
+}
