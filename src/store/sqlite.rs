@@ -9,8 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::{
-    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, Transaction, TransactionBehavior,
-    params,
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, Statement, Transaction,
+    TransactionBehavior, params,
 };
 
 use super::{
@@ -53,6 +53,13 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT
     ) STRICT;
     CREATE INDEX events_by_key ON events (key_id);",
+    // Version 2. Events find their key by its `seq`: bulk creation appends to
+    // this index, where an index on the random id cost a B-tree search per
+    // key. Events of deleted keys (no `seq`) are found by `key_id`.
+    "ALTER TABLE events ADD COLUMN key_seq INTEGER;
+    UPDATE events SET key_seq = (SELECT seq FROM keys WHERE keys.id = events.key_id);
+    DROP INDEX events_by_key;
+    CREATE INDEX events_by_key_seq ON events (key_seq);",
 ];
 
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -63,8 +70,49 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Page cache for bulk writes, in KiB (SQLite reads a negative size as KiB).
 const BULK_CACHE_KIB: i64 = -65_536;
 
-const KEY_COLUMNS: &str = "id, hash, prefix, name, description, service, disabled, created_at, \
-     expires_at, last_used_at, use_count, rotated_from, replaced_by";
+/// The columns `key_from_row` reads, in its order. A macro so that whole
+/// statements are string constants, built at compile time.
+macro_rules! key_columns {
+    () => {
+        "id, hash, prefix, name, description, service, disabled, created_at, \
+         expires_at, last_used_at, use_count, rotated_from, replaced_by"
+    };
+}
+
+const SELECT_KEY_BY_ID: &str = concat!("SELECT ", key_columns!(), " FROM keys WHERE id = ?1");
+const SELECT_KEYS_BY_NAME: &str = concat!(
+    "SELECT ",
+    key_columns!(),
+    " FROM keys WHERE name = ?1 ORDER BY seq DESC"
+);
+const SELECT_KEYS_IN_RANGE: &str = concat!(
+    "SELECT ",
+    key_columns!(),
+    " FROM keys WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq"
+);
+const SELECT_KEYS_FILTERED: &str = concat!(
+    "SELECT ",
+    key_columns!(),
+    " FROM keys
+     WHERE (?1 IS NULL OR service = ?1)
+       AND (?2 IS NULL
+            OR (?2 = 'disabled' AND disabled = 1)
+            OR (?2 = 'expired' AND disabled = 0 AND expires_at <= ?3)
+            OR (?2 = 'enabled' AND disabled = 0 AND (expires_at IS NULL OR expires_at > ?3)))
+       AND (?5 IS NULL OR (expires_at > ?3 AND expires_at <= ?5))
+       AND (?6 IS NULL OR coalesce(last_used_at, created_at) <= ?6)
+     ORDER BY seq DESC
+     LIMIT ?4"
+);
+const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, \
+     created_at, expires_at, last_used_at, use_count, rotated_from, replaced_by) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+     ON CONFLICT (id) DO NOTHING";
+/// The key's `seq` is looked up, except in bulk, where it is known.
+const INSERT_EVENT: &str = "INSERT INTO events (at, action, key_id, actor, detail, key_seq) \
+     VALUES (?1, ?2, ?3, ?4, ?5, (SELECT seq FROM keys WHERE id = ?3))";
+const INSERT_EVENT_WITH_SEQ: &str = "INSERT INTO events (at, action, key_id, actor, detail, key_seq) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 pub struct SqliteStore {
     conn: Connection,
@@ -314,21 +362,19 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
 }
 
 fn insert_event(conn: &Connection, event: &Event) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO events (at, action, key_id, actor, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        event.at,
-        event.action,
-        event.key_id,
-        event.actor,
-        event.detail
-    ])?;
-    Ok(())
+    conn.prepare_cached(INSERT_EVENT)?
+        .execute(params![
+            event.at,
+            event.action,
+            event.key_id,
+            event.actor,
+            event.detail
+        ])
+        .map(drop)
 }
 
 fn select_key(conn: &Connection, id: &str) -> rusqlite::Result<Option<KeyRecord>> {
-    conn.prepare_cached(&format!("SELECT {KEY_COLUMNS} FROM keys WHERE id = ?1"))?
+    conn.prepare_cached(SELECT_KEY_BY_ID)?
         .query_row([id], key_from_row)
         .optional()
 }
@@ -355,49 +401,58 @@ impl SqliteStore {
 }
 
 fn insert_key_row(conn: &Connection, key: &KeyRecord) -> rusqlite::Result<bool> {
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, \
-             created_at, expires_at, last_used_at, use_count, rotated_from, replaced_by) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
-             ON CONFLICT (id) DO NOTHING",
-        )?
-        .execute(params![
-            key.id,
-            key.hash.0,
-            key.prefix,
-            key.name,
-            key.description,
-            key.service,
-            key.disabled,
-            key.created_at,
-            key.expires_at,
-            key.last_used_at,
-            key.use_count,
-            key.rotated_from,
-            key.replaced_by,
-        ])?;
+    insert_key_with(&mut *conn.prepare_cached(INSERT_KEY)?, key)
+}
+
+fn insert_key_with(stmt: &mut Statement<'_>, key: &KeyRecord) -> rusqlite::Result<bool> {
+    let inserted = stmt.execute(params![
+        key.id,
+        key.hash.0,
+        key.prefix,
+        key.name,
+        key.description,
+        key.service,
+        key.disabled,
+        key.created_at,
+        key.expires_at,
+        key.last_used_at,
+        key.use_count,
+        key.rotated_from,
+        key.replaced_by,
+    ])?;
     Ok(inserted == 1)
 }
 
 /// The inserter `insert_batch` hands out: remembers the range of rows it
 /// added, so they can be read back in order after the commit.
-struct BatchInserter<'t, 'c> {
-    tx: &'t Transaction<'c>,
+struct BatchInserter<'t> {
+    tx: &'t Connection,
+    // Prepared once: a cached lookup per row would hash the SQL text each time.
+    insert_key: Statement<'t>,
+    insert_event: Statement<'t>,
     shown: &'t str,
     rows: Option<(i64, i64)>,
 }
 
-impl KeyInserter for BatchInserter<'_, '_> {
+impl KeyInserter for BatchInserter<'_> {
     fn insert(&mut self, key: &KeyRecord, event: &Event) -> Result<bool> {
         let shown = self.shown;
         let fail = |e: rusqlite::Error| failure(shown, &e);
-        if !insert_key_row(self.tx, key).map_err(fail)? {
+        if !insert_key_with(&mut self.insert_key, key).map_err(fail)? {
             return Ok(false);
         }
         let seq = self.tx.last_insert_rowid();
         self.rows = Some(self.rows.map_or((seq, seq), |(first, _)| (first, seq)));
-        insert_event(self.tx, event).map_err(fail)?;
+        self.insert_event
+            .execute(params![
+                event.at,
+                event.action,
+                event.key_id,
+                event.actor,
+                event.detail,
+                seq
+            ])
+            .map_err(fail)?;
         Ok(true)
     }
 }
@@ -441,20 +496,21 @@ impl Store for SqliteStore {
             .map_err(fail)?;
         let mut inserter = BatchInserter {
             tx: &tx,
+            insert_key: tx.prepare(INSERT_KEY).map_err(fail)?,
+            insert_event: tx.prepare(INSERT_EVENT_WITH_SEQ).map_err(fail)?,
             shown: &shown,
             rows: None,
         };
         fill(&mut inserter)?;
         let rows = inserter.rows;
+        drop(inserter);
         tx.commit().map_err(fail)?;
         let Some((first, last)) = rows else {
             return Ok(0);
         };
         let mut stmt = self
             .conn
-            .prepare_cached(&format!(
-                "SELECT {KEY_COLUMNS} FROM keys WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq"
-            ))
+            .prepare_cached(SELECT_KEYS_IN_RANGE)
             .map_err(fail)?;
         let mut rows = stmt.query([first, last]).map_err(fail)?;
         let mut count = 0;
@@ -471,11 +527,9 @@ impl Store for SqliteStore {
 
     fn keys_by_name(&mut self, name: &str) -> Result<Vec<KeyRecord>> {
         self.read(|conn| {
-            conn.prepare_cached(&format!(
-                "SELECT {KEY_COLUMNS} FROM keys WHERE name = ?1 ORDER BY seq DESC"
-            ))?
-            .query_map([name], key_from_row)?
-            .collect()
+            conn.prepare_cached(SELECT_KEYS_BY_NAME)?
+                .query_map([name], key_from_row)?
+                .collect()
         })
     }
 
@@ -585,9 +639,10 @@ impl Store for SqliteStore {
             let Some(key) = select_key(tx, id)? else {
                 return Ok(None);
             };
+            // The event first, while the key's `seq` can still be looked up.
+            insert_event(tx, event)?;
             tx.prepare_cached("DELETE FROM keys WHERE id = ?1")?
                 .execute([id])?;
-            insert_event(tx, event)?;
             Ok(Some(key))
         })
     }
@@ -600,15 +655,33 @@ impl Store for SqliteStore {
     ) -> Result<()> {
         let shown = self.shown.clone();
         let fail = |e: rusqlite::Error| failure(&shown, &e);
-        let mut stmt = self
-            .conn
-            .prepare_cached(
+        // A stored key's events by its `seq` (the id check guards against a
+        // reused `seq`); a deleted key's by scanning for its id.
+        let seq = match key_id {
+            Some(id) => self
+                .conn
+                .prepare_cached("SELECT seq FROM keys WHERE id = ?1")
+                .and_then(|mut s| s.query_row([id], |r| r.get::<_, i64>(0)).optional())
+                .map_err(fail)?,
+            None => None,
+        };
+        let sql = match (key_id, seq) {
+            (None, _) => {
                 "SELECT at, action, key_id, actor, detail FROM events \
-                 WHERE ?1 IS NULL OR key_id = ?1 ORDER BY seq DESC LIMIT ?2",
-            )
-            .map_err(fail)?;
+                          WHERE ?1 IS NULL AND ?3 IS NULL ORDER BY seq DESC LIMIT ?2"
+            }
+            (Some(_), Some(_)) => {
+                "SELECT at, action, key_id, actor, detail FROM events \
+                                   WHERE key_seq = ?3 AND key_id = ?1 ORDER BY seq DESC LIMIT ?2"
+            }
+            (Some(_), None) => {
+                "SELECT at, action, key_id, actor, detail FROM events \
+                                WHERE key_id = ?1 AND ?3 IS NULL ORDER BY seq DESC LIMIT ?2"
+            }
+        };
+        let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
         let mut rows = stmt
-            .query(params![key_id, sql_limit(limit)])
+            .query(params![key_id, sql_limit(limit), seq])
             .map_err(fail)?;
         while let Some(row) = rows.next().map_err(fail)? {
             each(event_from_row(row).map_err(fail)?)?;
@@ -681,18 +754,7 @@ impl Store for SqliteStore {
         let fail = |e: rusqlite::Error| failure(&shown, &e);
         let mut stmt = self
             .conn
-            .prepare_cached(&format!(
-                "SELECT {KEY_COLUMNS} FROM keys
-                 WHERE (?1 IS NULL OR service = ?1)
-                   AND (?2 IS NULL
-                        OR (?2 = 'disabled' AND disabled = 1)
-                        OR (?2 = 'expired' AND disabled = 0 AND expires_at <= ?3)
-                        OR (?2 = 'enabled' AND disabled = 0 AND (expires_at IS NULL OR expires_at > ?3)))
-                   AND (?5 IS NULL OR (expires_at > ?3 AND expires_at <= ?5))
-                   AND (?6 IS NULL OR coalesce(last_used_at, created_at) <= ?6)
-                 ORDER BY seq DESC
-                 LIMIT ?4"
-            ))
+            .prepare_cached(SELECT_KEYS_FILTERED)
             .map_err(fail)?;
         let mut rows = stmt
             .query(params![
