@@ -122,6 +122,7 @@ pub fn key_record(spec: &NewKey, minted: &MintedKey, now: Timestamp) -> KeyRecor
         use_count: 0,
         rotated_from: None,
         replaced_by: None,
+        seq: 0,
     }
 }
 

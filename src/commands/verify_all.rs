@@ -18,7 +18,7 @@ const USE_BATCH: usize = 10_000;
 pub fn run(ctx: &mut Context, service: Option<&str>) -> Result<u8> {
     let mut store: Option<Box<dyn Store>> = None;
     let now = time::now();
-    let mut uses: Vec<String> = Vec::new();
+    let mut uses: Vec<i64> = Vec::new();
     let mut all_valid = true;
     let mut stdin = io::stdin().lock();
     let mut buf = Zeroizing::new(Vec::new());
@@ -56,7 +56,7 @@ pub fn run(ctx: &mut Context, service: Option<&str>) -> Result<u8> {
             }
         };
         if let (Code::Valid, Some(key)) = (verdict.code, &verdict.key) {
-            uses.push(key.id.clone());
+            uses.push(key.seq);
             if uses.len() == USE_BATCH {
                 record(&mut store, &mut uses, now)?;
             }
@@ -75,9 +75,9 @@ pub fn run(ctx: &mut Context, service: Option<&str>) -> Result<u8> {
     Ok(if all_valid { 0 } else { 1 })
 }
 
-/// Writes the pending uses in one transaction, in id order (neighbouring
-/// index pages), so each batch touches the B-tree once in one pass.
-fn record(store: &mut Option<Box<dyn Store>>, uses: &mut Vec<String>, now: i64) -> Result<()> {
+/// Writes the pending uses in one transaction, in `seq` order, so each
+/// batch walks the usage table once, front to back.
+fn record(store: &mut Option<Box<dyn Store>>, uses: &mut Vec<i64>, now: i64) -> Result<()> {
     if let (Some(store), false) = (store, uses.is_empty()) {
         uses.sort_unstable();
         store.record_uses(uses, now)?;

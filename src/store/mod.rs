@@ -47,6 +47,8 @@ pub struct KeyRecord {
     pub use_count: i64,
     pub rotated_from: Option<String>,
     pub replaced_by: Option<String>,
+    /// The store's number for this row, in creation order; 0 until stored.
+    pub seq: i64,
 }
 
 impl KeyRecord {
@@ -233,15 +235,17 @@ pub trait Store {
     /// The distinct prefixes of the stored keys, sorted.
     fn prefixes(&mut self) -> Result<Vec<String>>;
 
-    /// Records one successful verification: a use, not a change, so no event.
-    fn record_use(&mut self, id: &str, at: Timestamp) -> Result<()>;
+    /// Records one successful verification of the key with this `seq`: a
+    /// use, not a change, so no event.
+    fn record_use(&mut self, seq: i64, at: Timestamp) -> Result<()>;
 
     /// Writes a consistent copy of the whole store to `dest`, a new file,
     /// while other processes keep using the store.
     fn backup_to(&mut self, dest: &Path) -> Result<()>;
 
-    /// Records many verifications in one transaction; an id may repeat.
-    fn record_uses(&mut self, ids: &[String], at: Timestamp) -> Result<()>;
+    /// Records many verifications in one transaction, best given in `seq`
+    /// order; a key may repeat.
+    fn record_uses(&mut self, seqs: &[i64], at: Timestamp) -> Result<()>;
 
     /// Streams matching keys to `each`, newest first, stopping at its first error.
     fn list_keys(

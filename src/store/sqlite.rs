@@ -60,6 +60,19 @@ const MIGRATIONS: &[&str] = &[
     UPDATE events SET key_seq = (SELECT seq FROM keys WHERE keys.id = events.key_id);
     DROP INDEX events_by_key;
     CREATE INDEX events_by_key_seq ON events (key_seq);",
+    // Version 3. Uses live in a narrow table of their own, keyed by the key's
+    // `seq`: recording a use rewrites a few bytes on a page of used keys
+    // instead of a page of whole key rows, and batches write in `seq` order.
+    "CREATE TABLE usage (
+        seq          INTEGER PRIMARY KEY,
+        last_used_at INTEGER NOT NULL,
+        use_count    INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO usage (seq, last_used_at, use_count)
+        SELECT seq, coalesce(last_used_at, created_at), use_count FROM keys
+        WHERE use_count > 0 OR last_used_at IS NOT NULL;
+    ALTER TABLE keys DROP COLUMN last_used_at;
+    ALTER TABLE keys DROP COLUMN use_count;",
 ];
 
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -72,42 +85,39 @@ const BULK_CACHE_KIB: i64 = -65_536;
 
 /// The columns `key_from_row` reads, in its order. A macro so that whole
 /// statements are string constants, built at compile time.
-macro_rules! key_columns {
+macro_rules! select_keys {
     () => {
-        "id, hash, prefix, name, description, service, disabled, created_at, \
-         expires_at, last_used_at, use_count, rotated_from, replaced_by"
+        "SELECT k.id, k.hash, k.prefix, k.name, k.description, k.service, k.disabled, \
+         k.created_at, k.expires_at, u.last_used_at, coalesce(u.use_count, 0), k.rotated_from, \
+         k.replaced_by, k.seq FROM keys AS k LEFT JOIN usage AS u ON u.seq = k.seq "
     };
 }
 
-const SELECT_KEY_BY_ID: &str = concat!("SELECT ", key_columns!(), " FROM keys WHERE id = ?1");
-const SELECT_KEYS_BY_NAME: &str = concat!(
-    "SELECT ",
-    key_columns!(),
-    " FROM keys WHERE name = ?1 ORDER BY seq DESC"
-);
+const SELECT_KEY_BY_ID: &str = concat!(select_keys!(), "WHERE k.id = ?1");
+const SELECT_KEYS_BY_NAME: &str = concat!(select_keys!(), "WHERE k.name = ?1 ORDER BY k.seq DESC");
 const SELECT_KEYS_IN_RANGE: &str = concat!(
-    "SELECT ",
-    key_columns!(),
-    " FROM keys WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq"
+    select_keys!(),
+    "WHERE k.seq BETWEEN ?1 AND ?2 ORDER BY k.seq"
 );
 const SELECT_KEYS_FILTERED: &str = concat!(
-    "SELECT ",
-    key_columns!(),
-    " FROM keys
-     WHERE (?1 IS NULL OR service = ?1)
+    select_keys!(),
+    "WHERE (?1 IS NULL OR k.service = ?1)
        AND (?2 IS NULL
-            OR (?2 = 'disabled' AND disabled = 1)
-            OR (?2 = 'expired' AND disabled = 0 AND expires_at <= ?3)
-            OR (?2 = 'enabled' AND disabled = 0 AND (expires_at IS NULL OR expires_at > ?3)))
-       AND (?5 IS NULL OR (expires_at > ?3 AND expires_at <= ?5))
-       AND (?6 IS NULL OR coalesce(last_used_at, created_at) <= ?6)
-     ORDER BY seq DESC
+            OR (?2 = 'disabled' AND k.disabled = 1)
+            OR (?2 = 'expired' AND k.disabled = 0 AND k.expires_at <= ?3)
+            OR (?2 = 'enabled' AND k.disabled = 0 AND (k.expires_at IS NULL OR k.expires_at > ?3)))
+       AND (?5 IS NULL OR (k.expires_at > ?3 AND k.expires_at <= ?5))
+       AND (?6 IS NULL OR coalesce(u.last_used_at, k.created_at) <= ?6)
+     ORDER BY k.seq DESC
      LIMIT ?4"
 );
+/// A new key has no uses: its `usage` row appears with the first one.
 const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, \
-     created_at, expires_at, last_used_at, use_count, rotated_from, replaced_by) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+     created_at, expires_at, rotated_from, replaced_by) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
      ON CONFLICT (id) DO NOTHING";
+const RECORD_USE_BY_SEQ: &str = "INSERT INTO usage (seq, last_used_at, use_count) VALUES (?1, ?2, 1) \
+     ON CONFLICT (seq) DO UPDATE SET last_used_at = excluded.last_used_at, use_count = use_count + 1";
 /// The key's `seq` is looked up, except in bulk, where it is known.
 const INSERT_EVENT: &str = "INSERT INTO events (at, action, key_id, actor, detail, key_seq) \
      VALUES (?1, ?2, ?3, ?4, ?5, (SELECT seq FROM keys WHERE id = ?3))";
@@ -358,6 +368,7 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         use_count: row.get(10)?,
         rotated_from: row.get(11)?,
         replaced_by: row.get(12)?,
+        seq: row.get(13)?,
     })
 }
 
@@ -415,8 +426,6 @@ fn insert_key_with(stmt: &mut Statement<'_>, key: &KeyRecord) -> rusqlite::Resul
         key.disabled,
         key.created_at,
         key.expires_at,
-        key.last_used_at,
-        key.use_count,
         key.rotated_from,
         key.replaced_by,
     ])?;
@@ -641,6 +650,9 @@ impl Store for SqliteStore {
             };
             // The event first, while the key's `seq` can still be looked up.
             insert_event(tx, event)?;
+            // Its uses go with it: a later key may be given the same `seq`.
+            tx.prepare_cached("DELETE FROM usage WHERE seq = ?1")?
+                .execute([key.seq])?;
             tx.prepare_cached("DELETE FROM keys WHERE id = ?1")?
                 .execute([id])?;
             Ok(Some(key))
@@ -697,13 +709,11 @@ impl Store for SqliteStore {
         })
     }
 
-    fn record_use(&mut self, id: &str, at: Timestamp) -> Result<()> {
+    fn record_use(&mut self, seq: i64, at: Timestamp) -> Result<()> {
         self.write(|tx| {
-            tx.prepare_cached(
-                "UPDATE keys SET last_used_at = ?2, use_count = use_count + 1 WHERE id = ?1",
-            )?
-            .execute(params![id, at])
-            .map(drop)
+            tx.prepare_cached(RECORD_USE_BY_SEQ)?
+                .execute(params![seq, at])
+                .map(drop)
         })
     }
 
@@ -733,13 +743,11 @@ impl Store for SqliteStore {
         copy.close().map_err(|(_, e)| failure(&shown_dest, &e))
     }
 
-    fn record_uses(&mut self, ids: &[String], at: Timestamp) -> Result<()> {
+    fn record_uses(&mut self, seqs: &[i64], at: Timestamp) -> Result<()> {
         self.write(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "UPDATE keys SET last_used_at = ?2, use_count = use_count + 1 WHERE id = ?1",
-            )?;
-            for id in ids {
-                stmt.execute(params![id, at])?;
+            let mut stmt = tx.prepare_cached(RECORD_USE_BY_SEQ)?;
+            for seq in seqs {
+                stmt.execute(params![seq, at])?;
             }
             Ok(())
         })

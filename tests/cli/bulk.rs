@@ -162,23 +162,14 @@ fn verify_stdin_all_reports_each_line_and_records_uses() {
             "1 VALID {good_id}\n2 MALFORMED -\n3 DISABLED {off_id}\n4 MALFORMED -\n5 NOT_FOUND -\n6 VALID {good_id}\n"
         )
     );
-    let (count, last): (i64, Option<i64>) = env
-        .conn()
-        .query_row(
-            "SELECT use_count, last_used_at FROM keys WHERE id = ?1",
-            [&good_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (last, count) = env.usage(&good_id);
     assert_eq!(count, 2, "both uses recorded");
     assert!(last.is_some());
-    let off_count: i64 = env
-        .conn()
-        .query_row("SELECT use_count FROM keys WHERE id = ?1", [&off_id], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(off_count, 0, "a rejected key changes nothing");
+    assert_eq!(
+        env.usage(&off_id),
+        (None, 0),
+        "a rejected key changes nothing"
+    );
 
     let json = env
         .run_stdin(

@@ -139,6 +139,18 @@ impl Env {
             .expect("count rows")
     }
 
+    /// A key's (last_used_at, use_count), read from the store.
+    pub fn usage(&self, id: &str) -> (Option<i64>, i64) {
+        self.conn()
+            .query_row(
+                "SELECT u.last_used_at, coalesce(u.use_count, 0) \
+                 FROM keys AS k LEFT JOIN usage AS u ON u.seq = k.seq WHERE k.id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("read a key's usage")
+    }
+
     /// All bytes of the store's files (main file, WAL, shared memory).
     pub fn store_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::new();

@@ -49,7 +49,7 @@ fn sixteen_processes_create_and_verify_without_a_failure() {
     );
     let uses: i64 = env
         .conn()
-        .query_row("SELECT sum(use_count) FROM keys", [], |r| r.get(0))
+        .query_row("SELECT sum(use_count) FROM usage", [], |r| r.get(0))
         .unwrap();
     assert_eq!(uses, 2 * (WORKERS * EACH) as i64, "no use was lost");
 }
@@ -424,11 +424,15 @@ proptest! {
             use_count: 0,
             rotated_from: None,
             replaced_by: None,
+            seq: 0,
         };
         let event = keysmith::store::Event { at: 1, action: "create".into(), key_id: minted.id.clone(), actor: "t".into(), detail: None };
         use keysmith::Store;
         prop_assert!(store.insert_key(&record, &event).unwrap());
-        prop_assert_eq!(store.key_by_id(&minted.id).unwrap(), Some(record.clone()));
+        let stored = store.key_by_id(&minted.id).unwrap().unwrap();
+        prop_assert!(stored.seq > 0);
+        let record = keysmith::store::KeyRecord { seq: stored.seq, ..record };
+        prop_assert_eq!(&stored, &record);
         prop_assert_eq!(store.keys_by_name(&name).unwrap(), vec![record]);
     }
 }

@@ -3,13 +3,7 @@
 use crate::common::Env;
 
 fn usage(env: &Env, id: &str) -> (Option<i64>, i64) {
-    env.conn()
-        .query_row(
-            "SELECT last_used_at, use_count FROM keys WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap()
+    env.usage(id)
 }
 
 #[track_caller]
