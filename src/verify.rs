@@ -84,12 +84,27 @@ pub fn judge(
     service: Option<&str>,
     now: Timestamp,
 ) -> Result<Verdict> {
-    let Some(record) = store.key_by_id(&parsed.id)? else {
-        return Ok(Verdict::rejected(Code::NotFound, None));
+    Ok(judge_record(
+        parsed,
+        store.key_by_id(&parsed.id)?,
+        service,
+        now,
+    ))
+}
+
+/// Judges a well-formed key against the record stored under its id, if any.
+pub fn judge_record(
+    parsed: &ParsedKey,
+    stored: Option<KeyRecord>,
+    service: Option<&str>,
+    now: Timestamp,
+) -> Verdict {
+    let Some(record) = stored else {
+        return Verdict::rejected(Code::NotFound, None);
     };
     // Right id, wrong secret: the presented key is not one we issued.
     if !record.hash.matches(&parsed.hash) {
-        return Ok(Verdict::rejected(Code::NotFound, None));
+        return Verdict::rejected(Code::NotFound, None);
     }
     let code = match record.status(now) {
         Status::Disabled => Code::Disabled,
@@ -99,8 +114,8 @@ pub fn judge(
         }
         Status::Enabled => Code::Valid,
     };
-    Ok(Verdict {
+    Verdict {
         code,
         key: Some(record),
-    })
+    }
 }

@@ -1,4 +1,8 @@
 //! `keysmith verify --stdin-all`: one result per input line, in order.
+//!
+//! Lines are taken in chunks: each chunk's keys are looked up in one read
+//! transaction and its uses written in one write transaction, in `seq`
+//! order, so the cost per key is the lookup, not the locking around it.
 
 use std::io::{self, BufRead, Read};
 
@@ -7,83 +11,99 @@ use zeroize::Zeroizing;
 use super::Context;
 use super::verify::{MAX_INPUT, VerdictJson};
 use crate::error::{Error, Result};
-use crate::key;
-use crate::store::{OpenMode, Store};
+use crate::key::{self, ParsedKey};
+use crate::store::{KeyRecord, OpenMode, Store};
 use crate::time;
-use crate::verify::{Code, Verdict, judge};
+use crate::verify::{Code, Verdict, judge_record};
 
-/// Uses are written in batches of this many, each in one transaction.
-const USE_BATCH: usize = 10_000;
+/// Lines per chunk: one read and one write transaction each.
+const CHUNK: usize = 10_000;
 
 pub fn run(ctx: &mut Context, service: Option<&str>) -> Result<u8> {
     let mut store: Option<Box<dyn Store>> = None;
     let now = time::now();
-    let mut uses: Vec<i64> = Vec::new();
     let mut all_valid = true;
     let mut stdin = io::stdin().lock();
-    let mut buf = Zeroizing::new(Vec::new());
     let mut line_number = 0u64;
     loop {
+        let chunk = read_chunk(&mut stdin)?;
+        if chunk.is_empty() {
+            break;
+        }
+        let mut stored: Vec<Option<KeyRecord>> = vec![None; chunk.len()];
+        let positions: Vec<usize> = (0..chunk.len()).filter(|&i| chunk[i].is_some()).collect();
+        if !positions.is_empty() {
+            // The store is opened at the first well-formed key, not before.
+            let store = match &mut store {
+                Some(store) => store,
+                None => store.insert(ctx.open(OpenMode::NoCreate)?),
+            };
+            let ids: Vec<&str> = positions
+                .iter()
+                .filter_map(|&i| chunk[i].as_ref().map(|k| k.id.as_str()))
+                .collect();
+            store.keys_by_ids(&ids, &mut |n, record| {
+                stored[positions[n]] = record;
+                Ok(())
+            })?;
+        }
+        let mut uses = Vec::new();
+        for (parsed, record) in chunk.iter().zip(stored) {
+            line_number += 1;
+            let verdict = match parsed {
+                None => Verdict {
+                    code: Code::Malformed,
+                    key: None,
+                },
+                Some(parsed) => judge_record(parsed, record, service, now),
+            };
+            if let (Code::Valid, Some(key)) = (verdict.code, &verdict.key) {
+                uses.push(key.seq);
+            }
+            all_valid &= verdict.is_valid();
+            if ctx.out.json {
+                ctx.out
+                    .json_line(&VerdictJson::new(&verdict, Some(line_number)))?;
+            } else {
+                let id = verdict.key.as_ref().map_or("-", |k| k.id.as_str());
+                ctx.out
+                    .line(&format!("{line_number} {} {id}", verdict.code.as_str()))?;
+            }
+        }
+        if let (Some(store), false) = (&mut store, uses.is_empty()) {
+            uses.sort_unstable();
+            store.record_uses(&uses, now)?;
+        }
+    }
+    Ok(if all_valid { 0 } else { 1 })
+}
+
+/// Up to `CHUNK` lines, each parsed into a key or `None` (MALFORMED: bad
+/// shape or checksum, blank, not UTF-8, or longer than any key).
+fn read_chunk(input: &mut impl BufRead) -> Result<Vec<Option<ParsedKey>>> {
+    let mut chunk = Vec::new();
+    let mut buf = Zeroizing::new(Vec::new());
+    while chunk.len() < CHUNK {
         buf.clear();
-        let read = (&mut stdin)
+        let read = input
             .take(MAX_INPUT)
             .read_until(b'\n', &mut buf)
             .map_err(Error::input)?;
         if read == 0 {
             break;
         }
-        line_number += 1;
         let overlong = !buf.ends_with(b"\n") && read as u64 == MAX_INPUT;
         if overlong {
-            skip_rest_of_line(&mut stdin)?;
+            skip_rest_of_line(input)?;
         }
-        let parsed = std::str::from_utf8(&buf)
-            .ok()
-            .filter(|_| !overlong)
-            .and_then(|text| key::parse(text.trim()));
-        let verdict = match parsed {
-            None => Verdict {
-                code: Code::Malformed,
-                key: None,
-            },
-            Some(parsed) => {
-                // The store is opened at the first well-formed key, not before.
-                let store = match &mut store {
-                    Some(store) => store,
-                    None => store.insert(ctx.open(OpenMode::NoCreate)?),
-                };
-                judge(store.as_mut(), &parsed, service, now)?
-            }
-        };
-        if let (Code::Valid, Some(key)) = (verdict.code, &verdict.key) {
-            uses.push(key.seq);
-            if uses.len() == USE_BATCH {
-                record(&mut store, &mut uses, now)?;
-            }
-        }
-        all_valid &= verdict.is_valid();
-        if ctx.out.json {
-            ctx.out
-                .json_line(&VerdictJson::new(&verdict, Some(line_number)))?;
-        } else {
-            let id = verdict.key.as_ref().map_or("-", |k| k.id.as_str());
-            ctx.out
-                .line(&format!("{line_number} {} {id}", verdict.code.as_str()))?;
-        }
+        chunk.push(
+            std::str::from_utf8(&buf)
+                .ok()
+                .filter(|_| !overlong)
+                .and_then(|text| key::parse(text.trim())),
+        );
     }
-    record(&mut store, &mut uses, now)?;
-    Ok(if all_valid { 0 } else { 1 })
-}
-
-/// Writes the pending uses in one transaction, in `seq` order, so each
-/// batch walks the usage table once, front to back.
-fn record(store: &mut Option<Box<dyn Store>>, uses: &mut Vec<i64>, now: i64) -> Result<()> {
-    if let (Some(store), false) = (store, uses.is_empty()) {
-        uses.sort_unstable();
-        store.record_uses(uses, now)?;
-    }
-    uses.clear();
-    Ok(())
+    Ok(chunk)
 }
 
 fn skip_rest_of_line(input: &mut impl BufRead) -> Result<()> {

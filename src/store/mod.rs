@@ -189,6 +189,14 @@ pub trait Store {
 
     fn key_by_id(&mut self, id: &str) -> Result<Option<KeyRecord>>;
 
+    /// Looks up many ids in one read transaction (one consistent view, one
+    /// lock taken); `each` gets each id's position and its key, if stored.
+    fn keys_by_ids(
+        &mut self,
+        ids: &[&str],
+        each: &mut dyn FnMut(usize, Option<KeyRecord>) -> Result<()>,
+    ) -> Result<()>;
+
     /// Every key with exactly this name, newest first.
     fn keys_by_name(&mut self, name: &str) -> Result<Vec<KeyRecord>>;
 

@@ -86,10 +86,13 @@ const BULK_CACHE_KIB: i64 = -65_536;
 /// The columns `key_from_row` reads, in its order. A macro so that whole
 /// statements are string constants, built at compile time.
 macro_rules! select_keys {
+    // Subqueries, not a LEFT JOIN: with the join SQLite re-prepares the
+    // statement at every new binding, which cost more than the lookup.
     () => {
         "SELECT k.id, k.hash, k.prefix, k.name, k.description, k.service, k.disabled, \
-         k.created_at, k.expires_at, u.last_used_at, coalesce(u.use_count, 0), k.rotated_from, \
-         k.replaced_by, k.seq FROM keys AS k LEFT JOIN usage AS u ON u.seq = k.seq "
+         k.created_at, k.expires_at, (SELECT last_used_at FROM usage WHERE seq = k.seq), \
+         coalesce((SELECT use_count FROM usage WHERE seq = k.seq), 0), k.rotated_from, \
+         k.replaced_by, k.seq FROM keys AS k "
     };
 }
 
@@ -107,7 +110,7 @@ const SELECT_KEYS_FILTERED: &str = concat!(
             OR (?2 = 'expired' AND k.disabled = 0 AND k.expires_at <= ?3)
             OR (?2 = 'enabled' AND k.disabled = 0 AND (k.expires_at IS NULL OR k.expires_at > ?3)))
        AND (?5 IS NULL OR (k.expires_at > ?3 AND k.expires_at <= ?5))
-       AND (?6 IS NULL OR coalesce(u.last_used_at, k.created_at) <= ?6)
+       AND (?6 IS NULL OR coalesce((SELECT last_used_at FROM usage WHERE seq = k.seq), k.created_at) <= ?6)
      ORDER BY k.seq DESC
      LIMIT ?4"
 );
@@ -532,6 +535,27 @@ impl Store for SqliteStore {
 
     fn key_by_id(&mut self, id: &str) -> Result<Option<KeyRecord>> {
         self.read(|conn| select_key(conn, id))
+    }
+
+    fn keys_by_ids(
+        &mut self,
+        ids: &[&str],
+        each: &mut dyn FnMut(usize, Option<KeyRecord>) -> Result<()>,
+    ) -> Result<()> {
+        let shown = self.shown.clone();
+        let fail = |e: rusqlite::Error| failure(&shown, &e);
+        let tx = self.conn.transaction().map_err(fail)?;
+        {
+            let mut stmt = tx.prepare_cached(SELECT_KEY_BY_ID).map_err(fail)?;
+            for (i, id) in ids.iter().enumerate() {
+                let found = stmt
+                    .query_row([id], key_from_row)
+                    .optional()
+                    .map_err(fail)?;
+                each(i, found)?;
+            }
+        }
+        tx.commit().map_err(fail)
     }
 
     fn keys_by_name(&mut self, name: &str) -> Result<Vec<KeyRecord>> {
