@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
 use crate::store::{Event, KeyRecord, Status, Timestamp};
-use crate::time;
+use crate::time::{self, Rfc3339};
 
 pub struct Output {
     pub json: bool,
@@ -152,7 +152,7 @@ impl Output {
 /// The event object of SPEC §5 (`history --json`, `show --json`).
 #[derive(Serialize)]
 pub struct EventJson<'a> {
-    at: String,
+    at: Rfc3339,
     action: &'a str,
     key_id: &'a str,
     actor: &'a str,
@@ -162,7 +162,7 @@ pub struct EventJson<'a> {
 impl<'a> EventJson<'a> {
     pub fn new(event: &'a Event) -> Self {
         EventJson {
-            at: time::rfc3339(event.at),
+            at: Rfc3339(event.at),
             action: &event.action,
             key_id: &event.key_id,
             actor: &event.actor,
@@ -191,6 +191,18 @@ pub fn for_terminal(text: &str) -> String {
     out
 }
 
+/// `<prefix>_<id>_********`, serialised without a string made for it.
+struct Masked<'a>(&'a str, &'a str);
+
+impl Serialize for Masked<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{}_{}_********", self.0, self.1))
+    }
+}
+
 /// The key object of SPEC §5, with `key` only at creation.
 #[derive(Serialize)]
 pub struct KeyJson<'a> {
@@ -199,12 +211,12 @@ pub struct KeyJson<'a> {
     description: Option<&'a str>,
     service: Option<&'a str>,
     prefix: &'a str,
-    masked: String,
+    masked: Masked<'a>,
     status: &'static str,
-    created_at: String,
-    last_used_at: Option<String>,
+    created_at: Rfc3339,
+    last_used_at: Option<Rfc3339>,
     use_count: i64,
-    expires_at: Option<String>,
+    expires_at: Option<Rfc3339>,
     rotated_from: Option<&'a str>,
     replaced_by: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -219,12 +231,12 @@ impl<'a> KeyJson<'a> {
             description: record.description.as_deref(),
             service: record.service.as_deref(),
             prefix: &record.prefix,
-            masked: record.masked(),
+            masked: Masked(&record.prefix, &record.id),
             status: record.status(now).as_str(),
-            created_at: time::rfc3339(record.created_at),
-            last_used_at: record.last_used_at.map(time::rfc3339),
+            created_at: Rfc3339(record.created_at),
+            last_used_at: record.last_used_at.map(Rfc3339),
             use_count: record.use_count,
-            expires_at: record.expires_at.map(time::rfc3339),
+            expires_at: record.expires_at.map(Rfc3339),
             rotated_from: record.rotated_from.as_deref(),
             replaced_by: record.replaced_by.as_deref(),
             key: None,

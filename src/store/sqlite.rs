@@ -85,18 +85,33 @@ const BULK_CACHE_KIB: i64 = -65_536;
 
 /// The columns `key_from_row` reads, in its order. A macro so that whole
 /// statements are string constants, built at compile time.
-macro_rules! select_keys {
-    // Subqueries, not a LEFT JOIN: with the join SQLite re-prepares the
-    // statement at every new binding, which cost more than the lookup.
+macro_rules! key_columns {
     () => {
         "SELECT k.id, k.hash, k.prefix, k.name, k.description, k.service, k.disabled, \
-         k.created_at, k.expires_at, (SELECT last_used_at FROM usage WHERE seq = k.seq), \
-         coalesce((SELECT use_count FROM usage WHERE seq = k.seq), 0), k.rotated_from, \
-         k.replaced_by, k.seq FROM keys AS k "
+         k.created_at, k.expires_at, "
     };
 }
 
-const SELECT_KEY_BY_ID: &str = concat!(select_keys!(), "WHERE k.id = ?1");
+/// One key by id, its uses by subqueries: with a LEFT JOIN SQLite would
+/// re-prepare the statement at every new binding, costing more than the lookup.
+const SELECT_KEY_BY_ID: &str = concat!(
+    key_columns!(),
+    "(SELECT last_used_at FROM usage WHERE seq = k.seq), \
+     coalesce((SELECT use_count FROM usage WHERE seq = k.seq), 0), \
+     k.rotated_from, k.replaced_by, k.seq FROM keys AS k WHERE k.id = ?1"
+);
+
+/// Many keys, their uses by one join lookup each (prepared once per run).
+macro_rules! select_keys {
+    () => {
+        concat!(
+            key_columns!(),
+            "u.last_used_at, coalesce(u.use_count, 0), k.rotated_from, k.replaced_by, k.seq \
+             FROM keys AS k LEFT JOIN usage AS u ON u.seq = k.seq "
+        )
+    };
+}
+
 const SELECT_KEYS_BY_NAME: &str = concat!(select_keys!(), "WHERE k.name = ?1 ORDER BY k.seq DESC");
 const SELECT_KEYS_IN_RANGE: &str = concat!(
     select_keys!(),
@@ -110,7 +125,7 @@ const SELECT_KEYS_FILTERED: &str = concat!(
             OR (?2 = 'expired' AND k.disabled = 0 AND k.expires_at <= ?3)
             OR (?2 = 'enabled' AND k.disabled = 0 AND (k.expires_at IS NULL OR k.expires_at > ?3)))
        AND (?5 IS NULL OR (k.expires_at > ?3 AND k.expires_at <= ?5))
-       AND (?6 IS NULL OR coalesce((SELECT last_used_at FROM usage WHERE seq = k.seq), k.created_at) <= ?6)
+       AND (?6 IS NULL OR coalesce(u.last_used_at, k.created_at) <= ?6)
      ORDER BY k.seq DESC
      LIMIT ?4"
 );
