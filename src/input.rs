@@ -144,11 +144,17 @@ pub fn key_line(raw: &[u8], default_prefix: &str) -> Result<Option<NewKey>, Erro
     if text.trim().is_empty() {
         return Ok(None);
     }
-    let line: Line = serde_json::from_str(text).map_err(|e| {
+    let not_object = |why: &dyn std::fmt::Display| {
         Error::Usage(format!(
-            "not a key object ({e}); expected {{\"name\": ..., \"description\": ..., \"service\": ..., \"prefix\": ..., \"expires_in\": ...}}"
+            "not a key object ({why}); expected {{\"name\": ..., \"description\": ..., \"service\": ..., \"prefix\": ..., \"expires_in\": ...}}"
         ))
-    })?;
+    };
+    let line: Line = serde_json::from_str(text).map_err(|e| not_object(&e))?;
+    // serde also reads a struct from an array, field by field in order
+    // (`["name", "description", ...]`): only an object names its fields.
+    if !text.trim_start().starts_with('{') {
+        return Err(not_object(&"an array, not an object"));
+    }
     Ok(Some(NewKey {
         name: name(&line.name)?,
         description: line
@@ -256,6 +262,9 @@ mod line_tests {
             br#"{"nme": "x"}"#,
             br#"{"name": "x", "extra": 1}"#,
             br#"["x"]"#,
+            // Found by fuzz/fuzz_targets/key_line.rs: five elements filled the five fields.
+            br#"["c", "serv", "c", "serv", null]"#,
+            br#" ["x", null, null, null, "1d"]"#,
             br#"{"name": "x", "prefix": "Bad"}"#,
             b"\xff\xfe",
         ] {

@@ -201,7 +201,7 @@ pub fn parse(s: &str) -> Option<ParsedKey> {
 pub fn redact_for_message(s: &str) -> String {
     if let Some((prefix, rest)) = s.split_once('_')
         && is_valid_prefix(prefix)
-        // `get` rather than indexing: the text may hold any Unicode.
+        // `get`, not indexing: byte 12 may fall inside a multi-byte character.
         && let Some(id) = rest.get(..ID_LEN)
         && is_base62(id)
         && rest.as_bytes().get(ID_LEN) == Some(&b'_')
@@ -270,6 +270,23 @@ mod tests {
         assert_eq!(redact_for_message("Data Sync"), "Data Sync");
         // Found by proptest: a multi-byte character across the id boundary.
         assert_eq!(redact_for_message("a_ෘ\u{11d90}Σ0𛱰"), "a_ෘ\u{11d90}Σ0𛱰");
+    }
+
+    #[test]
+    fn redaction_of_non_ascii_text_does_not_panic() {
+        // Found by fuzz/fuzz_targets/key_parse.rs: the 12th byte after the
+        // prefix fell inside a multi-byte character, and slicing there panicked.
+        for s in [
+            "ks_aaaaaaaaaaa\u{e9}_x",
+            "ks_4\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}fQ8xWK3",
+            "ks_aaaaaaaaaa\u{e9}",
+        ] {
+            assert_eq!(redact_for_message(s), s);
+        }
+        assert_eq!(
+            redact_for_message("ks_aaaaaaaaaaaa_\u{e9}"),
+            "ks_aaaaaaaaaaaa_********"
+        );
     }
 
     fn prefix_strategy() -> impl Strategy<Value = String> {

@@ -1,0 +1,101 @@
+//! `keysmith::key::parse` and `keysmith::key::redact_for_message` on arbitrary text.
+//!
+//! Invariants checked, beyond "no panic":
+//! - `parse` agrees with an independent reading of SPEC §1
+//!   (`<prefix>_<id>_<secret><check>`), in both directions;
+//! - a key that parses round-trips: its prefix and id are the substrings of the
+//!   input, `checksum` of the body is the check part, the hash is the input's,
+//!   and assembling the parts again gives back the input byte for byte;
+//! - `redact_for_message` returns its input or a masked form `<prefix>_<id>_********`
+//!   of the input's own prefix and id, masks every valid key, and is idempotent.
+
+#![no_main]
+
+use keysmith::key::{
+    self, BASE62, CHECK_LEN, ID_LEN, KeyHash, MAX_PREFIX_LEN, SECRET_LEN, checksum,
+};
+use libfuzzer_sys::fuzz_target;
+
+const MASK_SUFFIX: &str = "_********";
+
+fn alnum(s: &str) -> bool {
+    s.bytes().all(|b| BASE62.contains(&b))
+}
+
+/// SPEC §1 read again, by splitting on `_` rather than by offsets.
+fn reference_is_key(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('_').collect();
+    let [prefix, id, tail] = parts[..] else {
+        return false;
+    };
+    let prefix_ok = (1..=MAX_PREFIX_LEN).contains(&prefix.len())
+        && prefix.as_bytes()[0].is_ascii_lowercase()
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let shape_ok = prefix_ok
+        && id.len() == ID_LEN
+        && alnum(id)
+        && tail.len() == SECRET_LEN + CHECK_LEN
+        && alnum(tail);
+    shape_ok && checksum(&s[..s.len() - CHECK_LEN]) == tail.as_bytes()[SECRET_LEN..]
+}
+
+fn check_parse(s: &str) {
+    let parsed = key::parse(s);
+    assert_eq!(
+        parsed.is_some(),
+        reference_is_key(s),
+        "parse and the SPEC reading disagree on {s:?}"
+    );
+    let Some(p) = parsed else { return };
+
+    assert!(key::is_valid_prefix(&p.prefix), "{p:?}");
+    assert!(key::is_id_shaped(&p.id), "{p:?}");
+    let head = format!("{}_{}_", p.prefix, p.id);
+    let tail = s
+        .strip_prefix(&head)
+        .unwrap_or_else(|| panic!("{s:?} does not start with {head:?}"));
+    assert_eq!(tail.len(), SECRET_LEN + CHECK_LEN);
+    let (secret, check) = tail.split_at(SECRET_LEN);
+    assert_eq!(&checksum(&s[..s.len() - CHECK_LEN]), check.as_bytes());
+    assert!(p.hash == KeyHash::of(s), "hash is not the input's");
+
+    let secret: [u8; SECRET_LEN] = secret.as_bytes().try_into().unwrap();
+    let again = key::assemble(&p.prefix, p.id.clone(), &secret);
+    assert_eq!(again.secret.expose(), s, "assembling the parts again");
+    assert!(again.hash.matches(&p.hash));
+
+    assert_eq!(
+        key::redact_for_message(s),
+        p.masked(),
+        "a valid key is masked"
+    );
+}
+
+fn check_redact(s: &str) {
+    let shown = key::redact_for_message(s);
+    if shown != s {
+        let head = shown
+            .strip_suffix(MASK_SUFFIX)
+            .unwrap_or_else(|| panic!("{shown:?} is neither the input nor masked"));
+        let (prefix, id) = head
+            .split_once('_')
+            .unwrap_or_else(|| panic!("{shown:?} has no prefix"));
+        assert!(key::is_valid_prefix(prefix), "{shown:?}");
+        assert!(key::is_id_shaped(id), "{shown:?}");
+        assert!(
+            s.starts_with(&format!("{head}_")),
+            "{shown:?} is not the start of {s:?}"
+        );
+        assert_eq!(shown, key::masked(prefix, id));
+    }
+    assert_eq!(key::redact_for_message(&shown), shown, "not idempotent");
+}
+
+fuzz_target!(|data: &[u8]| {
+    // Lossy, so that every input is used and invalid bytes become multi-byte text.
+    let s = String::from_utf8_lossy(data);
+    check_parse(&s);
+    check_redact(&s);
+});
