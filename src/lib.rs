@@ -41,9 +41,15 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     }));
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
+        Err(e) if e.use_stderr() => {
+            // clap quotes the offending argument, which may be a full key.
+            eprint!("{}", scan::mask_keys(&e.render().to_string()));
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+        Err(e) => {
+            // --help and --version: on stdout, as clap prints them.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
         }
     };
     match commands::run(cli) {

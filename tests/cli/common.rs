@@ -7,6 +7,23 @@ use std::process::{Command, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_keysmith");
 
+/// The fields of the key object of SPEC §5.
+pub const KEY_FIELDS: [&str; 13] = [
+    "id",
+    "name",
+    "description",
+    "service",
+    "prefix",
+    "masked",
+    "status",
+    "created_at",
+    "last_used_at",
+    "use_count",
+    "expires_at",
+    "rotated_from",
+    "replaced_by",
+];
+
 /// One test's world: a temporary HOME holding the store.
 pub struct Env {
     pub dir: tempfile::TempDir,

@@ -4,7 +4,7 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
-use crate::common::Env;
+use crate::common::{Env, KEY_FIELDS};
 
 fn show(env: &Env, selector: &str) -> Value {
     env.run(&["--json", "show", selector]).code(0).json()
@@ -328,21 +328,7 @@ fn show_prints_every_field_and_events_newest_first() {
     let create_at = run.stdout.find("create").unwrap();
     assert!(disable_at < create_at, "newest first");
     let v = show(&env, &id);
-    for field in [
-        "id",
-        "name",
-        "description",
-        "service",
-        "prefix",
-        "masked",
-        "status",
-        "created_at",
-        "last_used_at",
-        "use_count",
-        "expires_at",
-        "rotated_from",
-        "replaced_by",
-    ] {
+    for field in KEY_FIELDS {
         assert!(v.get(field).is_some(), "{field} missing");
     }
     assert!(v.get("key").is_none());

@@ -1,22 +1,6 @@
 //! SPEC §5 `list`: masked keys, newest first, filters, JSON fields.
 
-use crate::common::Env;
-
-const FIELDS: [&str; 13] = [
-    "id",
-    "name",
-    "description",
-    "service",
-    "prefix",
-    "masked",
-    "status",
-    "created_at",
-    "last_used_at",
-    "use_count",
-    "expires_at",
-    "rotated_from",
-    "replaced_by",
-];
+use crate::common::{Env, KEY_FIELDS as FIELDS};
 
 /// Every 8-character piece of each key's secret: none may ever be shown.
 fn secret_pieces(keys: &[String]) -> Vec<String> {

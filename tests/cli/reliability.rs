@@ -236,6 +236,8 @@ fn no_error_path_prints_a_key() {
         env.run(&["verify", &stored, "--service", "BAD"]),
         env.run(&["--db", &bad_dir, "create", "--name", "x"]),
         env.run(&["create", "--name", &stranger, "--service", "BAD"]),
+        env.run(&["verify", &stored, &stranger]),
+        env.run(&["enable", &stranger, "--bogus"]),
         env.run_stdin(
             &["create", "--from", "-"],
             &format!("{{\"name\": \"{stranger}\", \"bogus\": 1}}\n"),
