@@ -34,7 +34,7 @@ pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
     if out.json {
         // Streamed: each row is written as it is read, whatever the store's size.
         store.list_keys(&filter, &mut |key| {
-            out.array_element(count, &KeyJson::new(&key, filter.now))?;
+            out.array_element(count, &KeyJson::new(key, filter.now))?;
             count += 1;
             Ok(())
         })?;
@@ -42,7 +42,7 @@ pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
     } else {
         let mut keys = Vec::new();
         store.list_keys(&filter, &mut |key| {
-            keys.push(key);
+            keys.push(key.clone());
             Ok(())
         })?;
         count = keys.len() as u64;

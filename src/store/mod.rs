@@ -255,11 +255,12 @@ pub trait Store {
     /// order; a key may repeat.
     fn record_uses(&mut self, seqs: &[i64], at: Timestamp) -> Result<()>;
 
-    /// Streams matching keys to `each`, newest first, stopping at its first error.
+    /// Streams matching keys to `each`, newest first, stopping at its first
+    /// error. The record lent to `each` is reused for the next row.
     fn list_keys(
         &mut self,
         filter: &KeyFilter,
-        each: &mut dyn FnMut(KeyRecord) -> Result<()>,
+        each: &mut dyn FnMut(&KeyRecord) -> Result<()>,
     ) -> Result<()>;
 }
 

@@ -426,6 +426,42 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     })
 }
 
+/// Reads a row into `key`, reusing its strings' memory: a listing of a
+/// million keys then allocates for the first row, not for every row.
+fn key_into(row: &Row<'_>, key: &mut KeyRecord) -> rusqlite::Result<()> {
+    fn text(row: &Row<'_>, i: usize, into: &mut String) -> rusqlite::Result<()> {
+        into.clear();
+        into.push_str(row.get_ref(i)?.as_str()?);
+        Ok(())
+    }
+    fn optional(row: &Row<'_>, i: usize, into: &mut Option<String>) -> rusqlite::Result<()> {
+        match row.get_ref(i)?.as_str_or_null()? {
+            None => *into = None,
+            Some(value) => text_into(into.get_or_insert_with(String::new), value),
+        }
+        Ok(())
+    }
+    fn text_into(into: &mut String, value: &str) {
+        into.clear();
+        into.push_str(value);
+    }
+    text(row, 0, &mut key.id)?;
+    key.hash = KeyHash(row.get(1)?);
+    text(row, 2, &mut key.prefix)?;
+    text(row, 3, &mut key.name)?;
+    optional(row, 4, &mut key.description)?;
+    optional(row, 5, &mut key.service)?;
+    key.disabled = row.get(6)?;
+    key.created_at = row.get(7)?;
+    key.expires_at = row.get(8)?;
+    key.last_used_at = row.get(9)?;
+    key.use_count = row.get(10)?;
+    optional(row, 11, &mut key.rotated_from)?;
+    optional(row, 12, &mut key.replaced_by)?;
+    key.seq = row.get(13)?;
+    Ok(())
+}
+
 fn insert_event(conn: &Connection, event: &Event) -> rusqlite::Result<()> {
     conn.prepare_cached(INSERT_EVENT)?
         .execute(params![
@@ -831,7 +867,7 @@ impl Store for SqliteStore {
     fn list_keys(
         &mut self,
         filter: &KeyFilter,
-        each: &mut dyn FnMut(KeyRecord) -> Result<()>,
+        each: &mut dyn FnMut(&KeyRecord) -> Result<()>,
     ) -> Result<()> {
         let shown = self.shown.clone();
         let fail = |e: rusqlite::Error| failure(&shown, &e);
@@ -849,8 +885,15 @@ impl Store for SqliteStore {
                 filter.unused_since,
             ])
             .map_err(fail)?;
+        let mut key: Option<KeyRecord> = None;
         while let Some(row) = rows.next().map_err(fail)? {
-            each(key_from_row(row).map_err(fail)?)?;
+            match &mut key {
+                Some(key) => key_into(row, key).map_err(fail)?,
+                None => key = Some(key_from_row(row).map_err(fail)?),
+            }
+            if let Some(key) = &key {
+                each(key)?;
+            }
         }
         Ok(())
     }
