@@ -60,7 +60,8 @@ def alternate(cases, runs):
     for _ in range(runs):
         for name, argv, stdin in cases:
             seconds, _, code = run(argv, stdin)
-            if code not in (0, 1):
+            # A reference that fails does less work: that would flatter no one.
+            if code != 0:
                 sys.exit(f"{name} failed with exit {code}: {argv}")
             times[name].append(seconds)
     return {name: statistics.median(t) for name, t in times.items()}
@@ -121,9 +122,13 @@ def main():
         id_big = key_big.split("_")[1]
 
         # 1. verify, whole process, big store, vs the sqlite3 shell doing the same SELECT and UPDATE.
+        # The same statements keysmith runs: the indexed lookup, then the use
+        # recorded in the usage table (schema v3), in one durable commit.
         sql_verify = (
             f"SELECT id, hash, name, service, disabled, expires_at FROM keys WHERE id = '{id_big}';"
-            f"UPDATE keys SET last_used_at = unixepoch(), use_count = use_count + 1 WHERE id = '{id_big}';"
+            "INSERT INTO usage (seq, last_used_at, use_count) "
+            f"SELECT seq, unixepoch(), 1 FROM keys WHERE id = '{id_big}' "
+            "ON CONFLICT (seq) DO UPDATE SET last_used_at = excluded.last_used_at, use_count = use_count + 1;"
         )
         m = alternate([
             ("keysmith", [ks, "--db", p("big.db"), "verify"], p("key_big")),
