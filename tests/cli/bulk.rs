@@ -133,11 +133,7 @@ fn a_killed_import_leaves_nothing_half_done() {
     std::thread::sleep(Duration::from_millis(400));
     child.kill().unwrap();
     child.wait().unwrap();
-    let conn = env.conn();
-    let check: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(check, "ok");
+    assert!(env.integrity_ok());
     let keys = env.count("keys");
     assert!(keys == 1 || keys == 200_001, "all or nothing, got {keys}");
 }
@@ -222,12 +218,10 @@ fn cron_reports_with_exit_code() {
     // Age two keys by 100 days; use one of them now.
     let stale = Env::id_of(&env.create("stale", &[]));
     let used = env.create("used", &[]);
-    env.conn()
-        .execute(
-            "UPDATE keys SET created_at = created_at - 8640000 WHERE name IN ('stale', 'used')",
-            [],
-        )
-        .unwrap();
+    env.exec(
+        "UPDATE keys SET created_at = created_at - 8640000 WHERE name IN ('stale', 'used')",
+        &[],
+    );
     env.run_stdin(&["verify"], &used).code(0);
     assert_eq!(ids(&["--unused-for", "90d"]), [stale]);
     env.run(&["list", "--unused-for", "90d", "--exit-code"])

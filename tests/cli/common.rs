@@ -1,9 +1,12 @@
 //! The harness: run the built binary in a scrubbed environment against a
 //! store in a fresh temporary folder, and look inside that store.
 
+use std::hash::{BuildHasher, RandomState};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_keysmith");
 
@@ -24,10 +27,197 @@ pub const KEY_FIELDS: [&str; 13] = [
     "replaced_by",
 ];
 
-/// One test's world: a temporary HOME holding the store.
+/// The store backend the suite runs against: `KEYSMITH_TEST_BACKEND`,
+/// `sqlite` (the default) or `postgres` (see `postgres::postgres_leg`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn backend() -> Backend {
+    match std::env::var("KEYSMITH_TEST_BACKEND").as_deref() {
+        Err(_) | Ok("" | "sqlite") => Backend::Sqlite,
+        Ok("postgres") => Backend::Postgres,
+        Ok(other) => panic!("KEYSMITH_TEST_BACKEND={other:?}: want sqlite or postgres"),
+    }
+}
+
+/// The server the PostgreSQL leg uses: a superuser's URL
+/// (`postgres://user:password@host:port/postgres`), as `.ci/postgres.sh` exports it.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("KEYSMITH_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A `postgres://user[:password]@host:port/dbname[?query]` URL, taken apart
+/// so tests can vary one piece (the harness only reads URLs it was given).
+#[derive(Clone, Debug)]
+pub struct PgUrl {
+    pub scheme: String,
+    pub user: String,
+    pub password: Option<String>,
+    pub host: String,
+    pub port: u16,
+    pub dbname: String,
+    pub query: Vec<(String, String)>,
+}
+
+impl PgUrl {
+    pub fn parse(url: &str) -> PgUrl {
+        let bad = || -> ! { panic!("cannot read the PostgreSQL URL {:?}", mask(url)) };
+        let (scheme, rest) = url.split_once("://").unwrap_or_else(|| bad());
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (auth, rest) = rest.rsplit_once('@').unwrap_or_else(|| bad());
+        let (user, password) = match auth.split_once(':') {
+            Some((u, p)) => (u, Some(p.to_owned())),
+            None => (auth, None),
+        };
+        let (hostport, dbname) = rest.split_once('/').unwrap_or((rest, "postgres"));
+        let (host, port) = hostport.rsplit_once(':').unwrap_or((hostport, "5432"));
+        PgUrl {
+            scheme: scheme.to_owned(),
+            user: user.to_owned(),
+            password,
+            host: host.to_owned(),
+            port: port.parse().unwrap_or_else(|_| bad()),
+            dbname: dbname.to_owned(),
+            query: query
+                .split('&')
+                .filter(|kv| !kv.is_empty())
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                    (k.to_owned(), v.to_owned())
+                })
+                .collect(),
+        }
+    }
+
+    /// The same URL with `key=value` added to (or replaced in) its query.
+    pub fn with(mut self, key: &str, value: &str) -> PgUrl {
+        self.query.retain(|(k, _)| k != key);
+        self.query.push((key.to_owned(), value.to_owned()));
+        self
+    }
+}
+
+impl std::fmt::Display for PgUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}", self.scheme, self.user)?;
+        if let Some(p) = &self.password {
+            write!(f, ":{p}")?;
+        }
+        write!(f, "@{}:{}/{}", self.host, self.port, self.dbname)?;
+        for (i, (k, v)) in self.query.iter().enumerate() {
+            write!(f, "{}{k}={v}", if i == 0 { '?' } else { '&' })?;
+        }
+        Ok(())
+    }
+}
+
+/// A URL fit for a panic message: its password replaced by `***`.
+pub fn mask(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((auth, tail)) => match auth.split_once(':') {
+                Some((user, _)) => format!("{scheme}://{user}:***@{tail}"),
+                None => url.to_owned(),
+            },
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// One test's PostgreSQL database, made fresh on the test server and
+/// dropped with the test.
+struct PgStore {
+    name: String,
+    url: PgUrl,
+    admin_url: String,
+    /// The harness's own connection to the test database, made when first used.
+    client: Mutex<Option<postgres::Client>>,
+}
+
+impl PgStore {
+    fn create() -> PgStore {
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        let admin_url = postgres_admin_url().expect(
+            "KEYSMITH_TEST_BACKEND=postgres needs KEYSMITH_TEST_POSTGRES (see .ci/postgres.sh)",
+        );
+        let random = RandomState::new().hash_one((std::process::id(), SEQ.fetch_add(1, Relaxed)));
+        let name = format!("ks_{random:016x}");
+        let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("connect to {}: {e}", mask(&admin_url)));
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .unwrap_or_else(|e| panic!("create database {name}: {e}"));
+        let mut url = PgUrl::parse(&admin_url);
+        url.dbname = name.clone();
+        PgStore {
+            name,
+            url,
+            admin_url,
+            client: Mutex::new(None),
+        }
+    }
+
+    fn with_client<T>(&self, f: impl FnOnce(&mut postgres::Client) -> T) -> T {
+        let mut guard = self.client.lock().unwrap_or_else(|e| e.into_inner());
+        let client = guard.get_or_insert_with(|| {
+            postgres::Client::connect(&self.url.to_string(), postgres::NoTls)
+                .unwrap_or_else(|e| panic!("connect to the test database {}: {e}", self.name))
+        });
+        f(client)
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        // Best effort: a failed test must not also fail to clean up.
+        if let Ok(mut guard) = self.client.lock() {
+            guard.take();
+        }
+        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// One value read back from the store, whichever the backend.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cell {
+    Null,
+    Int(i64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Cell {
+    /// The value as text: integers in decimal, bytes in lowercase hex, NULL as None.
+    pub fn text(&self) -> Option<String> {
+        match self {
+            Cell::Null => None,
+            Cell::Int(i) => Some(i.to_string()),
+            Cell::Text(s) => Some(s.clone()),
+            Cell::Bytes(b) => Some(b.iter().map(|x| format!("{x:02x}")).collect()),
+        }
+    }
+}
+
+/// One test's world: a temporary HOME, and the store, a SQLite file in
+/// that folder or a fresh PostgreSQL database, as `backend()` says.
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// The SQLite store's path. With PostgreSQL nothing is ever there: only
+    /// SQLite-only tests (see `postgres::SQLITE_ONLY`) touch it directly;
+    /// the others go through `store()`, `store_exists()` and the queries below.
     pub db: PathBuf,
+    pg: Option<PgStore>,
 }
 
 /// What one run of the binary did.
@@ -75,19 +265,68 @@ impl Env {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("keys.db");
-        Env { dir, db }
+        let pg = (backend() == Backend::Postgres).then(PgStore::create);
+        Env { dir, db, pg }
     }
 
-    /// The binary with an environment scrubbed of the caller's keysmith
-    /// settings and colour preferences, pointed at this test's store.
+    /// Where the store is, as `--db` and `KEYSMITH_DB` take it: a path or a URL.
+    pub fn store(&self) -> String {
+        match &self.pg {
+            Some(pg) => pg.url.to_string(),
+            None => self.db.to_str().expect("a UTF-8 path").to_owned(),
+        }
+    }
+
+    /// The PostgreSQL store's URL, taken apart (PostgreSQL-only tests).
+    pub fn pg_url(&self) -> PgUrl {
+        self.pg.as_ref().expect("a PostgreSQL store").url.clone()
+    }
+
+    /// Whether keysmith has made a store there: the SQLite file exists, or
+    /// the PostgreSQL database holds a table.
+    pub fn store_exists(&self) -> bool {
+        match &self.pg {
+            Some(_) => !self.tables().is_empty(),
+            None => self.db.exists(),
+        }
+    }
+
+    /// The tables of the PostgreSQL database's current schema, sorted.
+    pub fn tables(&self) -> Vec<String> {
+        self.query_strings(
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = current_schema() ORDER BY 1",
+            &[],
+        )
+    }
+
+    /// The binary with an environment scrubbed of the caller's keysmith,
+    /// libpq and colour settings, pointed at this test's store.
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.env_remove("KEYSMITH_PREFIX")
             .env_remove("NO_COLOR")
-            .env_remove("RUST_BACKTRACE")
-            .env("HOME", self.dir.path())
+            .env_remove("RUST_BACKTRACE");
+        for var in [
+            "PGHOST",
+            "PGHOSTADDR",
+            "PGPORT",
+            "PGDATABASE",
+            "PGUSER",
+            "PGPASSWORD",
+            "PGPASSFILE",
+            "PGSERVICE",
+            "PGSERVICEFILE",
+            "PGSSLMODE",
+            "PGSSLROOTCERT",
+            "PGCONNECT_TIMEOUT",
+            "PGOPTIONS",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("HOME", self.dir.path())
             .env("XDG_DATA_HOME", self.dir.path().join("xdg"))
-            .env("KEYSMITH_DB", &self.db);
+            .env("KEYSMITH_DB", self.store());
         cmd
     }
 
@@ -121,10 +360,23 @@ impl Env {
         if let Some(feeder) = feeder {
             feeder.join().expect("stdin feeder");
         }
-        Run {
+        let run = Run {
             code: out.status.code().expect("exited, not killed"),
             stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
             stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+        };
+        self.assert_no_password(&run);
+        run
+    }
+
+    /// The server's password never reaches the screen, whatever the command.
+    #[track_caller]
+    pub fn assert_no_password(&self, run: &Run) {
+        if let Some(password) = self.pg.as_ref().and_then(|pg| pg.url.password.as_deref()) {
+            assert!(
+                !run.stdout.contains(password) && !run.stderr.contains(password),
+                "the database password was printed: {run:#?}"
+            );
         }
     }
 
@@ -142,34 +394,182 @@ impl Env {
         keysmith::key::parse(key).expect("a well-formed key").id
     }
 
-    /// A direct connection to the store, to check what was written.
+    /// A direct connection to the SQLite store (SQLite-only tests).
     pub fn conn(&self) -> rusqlite::Connection {
+        assert!(
+            self.pg.is_none(),
+            "a SQLite-only test ran on PostgreSQL: list it in postgres::SQLITE_ONLY"
+        );
         rusqlite::Connection::open(&self.db).expect("open the store")
     }
 
+    /// Runs `sql` on the store, whichever the backend, and returns every row.
+    /// Placeholders are `$1`, `$2`...; both engines take them. Write SQL both
+    /// accept: `CAST(disabled AS INTEGER)` (a boolean in PostgreSQL),
+    /// `CAST(sum(x) AS BIGINT)` (numeric in PostgreSQL).
+    #[track_caller]
+    pub fn query(&self, sql: &str, params: &[&str]) -> Vec<Vec<Cell>> {
+        match &self.pg {
+            Some(pg) => pg.with_client(|c| {
+                let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+                    .iter()
+                    .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+                    .collect();
+                let rows = c
+                    .query(sql, &params)
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                rows.iter()
+                    .map(|row| (0..row.len()).map(|i| pg_cell(row, i, sql)).collect())
+                    .collect()
+            }),
+            None => {
+                let conn = self.conn();
+                let mut stmt = sqlite_statement(&conn, sql, params);
+                let mut rows = stmt.raw_query();
+                let mut all = Vec::new();
+                while let Some(row) = rows.next().unwrap_or_else(|e| panic!("{sql}: {e}")) {
+                    let width = row.as_ref().column_count();
+                    all.push(
+                        (0..width)
+                            .map(|i| match row.get_ref(i).unwrap() {
+                                rusqlite::types::ValueRef::Null => Cell::Null,
+                                rusqlite::types::ValueRef::Integer(i) => Cell::Int(i),
+                                rusqlite::types::ValueRef::Text(t) => {
+                                    Cell::Text(String::from_utf8(t.to_vec()).expect("UTF-8"))
+                                }
+                                rusqlite::types::ValueRef::Blob(b) => Cell::Bytes(b.to_vec()),
+                                rusqlite::types::ValueRef::Real(r) => {
+                                    panic!("{sql}: a REAL ({r}) where no column has one")
+                                }
+                            })
+                            .collect(),
+                    );
+                }
+                all
+            }
+        }
+    }
+
+    /// Every row as text (see `Cell::text`).
+    #[track_caller]
+    pub fn query_rows(&self, sql: &str, params: &[&str]) -> Vec<Vec<Option<String>>> {
+        self.query(sql, params)
+            .iter()
+            .map(|row| row.iter().map(Cell::text).collect())
+            .collect()
+    }
+
+    /// The first column of every row, as text; NULL is an error.
+    #[track_caller]
+    pub fn query_strings(&self, sql: &str, params: &[&str]) -> Vec<String> {
+        self.query(sql, params)
+            .iter()
+            .map(|row| row[0].text().unwrap_or_else(|| panic!("{sql}: NULL")))
+            .collect()
+    }
+
+    /// The one value of a one-row, one-column query, which may be NULL.
+    #[track_caller]
+    pub fn query_opt_i64(&self, sql: &str, params: &[&str]) -> Option<i64> {
+        let rows = self.query(sql, params);
+        assert_eq!(rows.len(), 1, "{sql}: want one row, got {rows:?}");
+        match &rows[0][0] {
+            Cell::Null => None,
+            Cell::Int(i) => Some(*i),
+            other => panic!("{sql}: want an integer, got {other:?}"),
+        }
+    }
+
+    /// The one integer of a one-row, one-column query.
+    #[track_caller]
+    pub fn query_i64(&self, sql: &str, params: &[&str]) -> i64 {
+        self.query_opt_i64(sql, params)
+            .unwrap_or_else(|| panic!("{sql}: NULL"))
+    }
+
+    /// Runs a statement that returns no rows; the number of rows it changed.
+    #[track_caller]
+    pub fn exec(&self, sql: &str, params: &[&str]) -> u64 {
+        match &self.pg {
+            Some(pg) => pg.with_client(|c| {
+                let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+                    .iter()
+                    .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+                    .collect();
+                c.execute(sql, &params)
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }),
+            None => {
+                let conn = self.conn();
+                let mut stmt = sqlite_statement(&conn, sql, params);
+                stmt.raw_execute().unwrap_or_else(|e| panic!("{sql}: {e}")) as u64
+            }
+        }
+    }
+
     pub fn count(&self, table: &str) -> i64 {
-        if !self.db.exists() {
+        if !self.store_exists() {
             return 0;
         }
-        self.conn()
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .expect("count rows")
+        self.query_i64(&format!("SELECT count(*) FROM {table}"), &[])
     }
 
     /// A key's (last_used_at, use_count), read from the store.
     pub fn usage(&self, id: &str) -> (Option<i64>, i64) {
-        self.conn()
-            .query_row(
-                "SELECT u.last_used_at, coalesce(u.use_count, 0) \
-                 FROM keys AS k LEFT JOIN usage AS u ON u.seq = k.seq WHERE k.id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .expect("read a key's usage")
+        let rows = self.query(
+            "SELECT u.last_used_at, coalesce(u.use_count, 0) \
+             FROM keys AS k LEFT JOIN usage AS u ON u.seq = k.seq WHERE k.id = $1",
+            &[id],
+        );
+        assert_eq!(rows.len(), 1, "one key {id}: {rows:?}");
+        let int = |c: &Cell| match c {
+            Cell::Null => None,
+            Cell::Int(i) => Some(*i),
+            other => panic!("usage: {other:?}"),
+        };
+        (int(&rows[0][0]), int(&rows[0][1]).unwrap())
     }
 
-    /// All bytes of the store's files (main file, WAL, shared memory).
+    /// Whether the store's engine finds it whole after a killed writer:
+    /// SQLite's integrity check; PostgreSQL keeps its own files whole, so
+    /// there every table need only be readable.
+    pub fn integrity_ok(&self) -> bool {
+        match &self.pg {
+            Some(_) => {
+                for table in ["keys", "events", "usage"] {
+                    self.query_i64(&format!("SELECT count(*) FROM {table}"), &[]);
+                }
+                true
+            }
+            None => {
+                let check: String = self
+                    .conn()
+                    .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                    .expect("integrity check");
+                check == "ok"
+            }
+        }
+    }
+
+    /// Everything the store holds, to look for secrets in and to compare
+    /// before and after: for SQLite all bytes of its files (main file, WAL,
+    /// shared memory); for PostgreSQL every row of every table of the
+    /// database's schema, as text, tables by name and rows in order.
     pub fn store_bytes(&self) -> Vec<u8> {
+        if self.pg.is_some() {
+            let mut text = String::new();
+            for table in self.tables() {
+                let rows = self.query_strings(
+                    &format!(
+                        "SELECT coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), '') \
+                         FROM \"{table}\" AS t"
+                    ),
+                    &[],
+                );
+                text.push_str(&format!("== {table}\n{}\n", rows[0]));
+            }
+            return text.into_bytes();
+        }
         let mut bytes = Vec::new();
         for suffix in ["", "-wal", "-shm", "-journal"] {
             let path = PathBuf::from(format!("{}{suffix}", self.db.display()));
@@ -178,6 +578,45 @@ impl Env {
             }
         }
         bytes
+    }
+}
+
+fn sqlite_statement<'c>(
+    conn: &'c rusqlite::Connection,
+    sql: &str,
+    params: &[&str],
+) -> rusqlite::Statement<'c> {
+    let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    assert_eq!(stmt.parameter_count(), params.len(), "{sql}: parameters");
+    for (i, p) in params.iter().enumerate() {
+        // SQLite reads `$1` as a named parameter: bind it by its name.
+        let index = stmt
+            .parameter_index(&format!("${}", i + 1))
+            .unwrap()
+            .unwrap_or_else(|| panic!("{sql}: no ${}", i + 1));
+        stmt.raw_bind_parameter(index, p).unwrap();
+    }
+    stmt
+}
+
+fn pg_cell(row: &postgres::Row, i: usize, sql: &str) -> Cell {
+    use postgres::types::Type;
+    let ty = row.columns()[i].type_().clone();
+    let cell = |v: Option<Cell>| v.unwrap_or(Cell::Null);
+    if ty == Type::INT8 {
+        cell(row.get::<_, Option<i64>>(i).map(Cell::Int))
+    } else if ty == Type::INT4 {
+        cell(row.get::<_, Option<i32>>(i).map(|v| Cell::Int(v.into())))
+    } else if ty == Type::INT2 {
+        cell(row.get::<_, Option<i16>>(i).map(|v| Cell::Int(v.into())))
+    } else if ty == Type::BOOL {
+        cell(row.get::<_, Option<bool>>(i).map(|v| Cell::Int(v.into())))
+    } else if ty == Type::BYTEA {
+        cell(row.get::<_, Option<Vec<u8>>>(i).map(Cell::Bytes))
+    } else if [Type::TEXT, Type::VARCHAR, Type::NAME, Type::BPCHAR].contains(&ty) {
+        cell(row.get::<_, Option<String>>(i).map(Cell::Text))
+    } else {
+        panic!("{sql}: column {i} is {ty}: cast it to BIGINT or TEXT")
     }
 }
 

@@ -2,7 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::common::{Env, contains};
+use crate::common::{Cell, Env, contains};
 
 fn is_base62(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_alphanumeric())
@@ -46,7 +46,7 @@ fn command_substitution_captures_the_key_alone() {
             "KEY=$('{}' create --name x 2>/dev/null); printf '%s' \"$KEY\"",
             crate::common::BIN
         ))
-        .env("KEYSMITH_DB", &env.db)
+        .env("KEYSMITH_DB", env.store())
         .output()
         .unwrap();
     let key = String::from_utf8(out.stdout).unwrap();
@@ -96,6 +96,24 @@ fn store_holds_the_hash_never_the_key_or_secret() {
         "the SHA-256 of the key is in the store"
     );
     drop(holder);
+}
+
+#[test]
+fn the_store_holds_the_sha256_of_each_key_and_never_the_key() {
+    let env = Env::new();
+    let keys = [env.create("a", &[]), env.create("b", &["--prefix", "acme"])];
+    for key in &keys {
+        let rows = env.query("SELECT hash FROM keys WHERE id = $1", &[&Env::id_of(key)]);
+        let digest = Sha256::digest(key.as_bytes());
+        assert_eq!(rows, [[Cell::Bytes(digest.to_vec())]], "{key}");
+    }
+    let everything = env.store_bytes();
+    for key in &keys {
+        assert!(!contains(
+            &everything,
+            &key.as_bytes()[key.len() - 38..key.len() - 6]
+        ));
+    }
 }
 
 #[test]
@@ -160,14 +178,16 @@ fn expiry_is_stored() {
 fn create_records_an_event() {
     let env = Env::new();
     let id = Env::id_of(&env.create("a", &[]));
-    let (action, key_id, actor): (String, String, String) = env
-        .conn()
-        .query_row("SELECT action, key_id, actor FROM events", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .unwrap();
-    assert_eq!((action.as_str(), key_id.as_str()), ("create", id.as_str()));
-    assert!(!actor.is_empty());
+    let rows = env.query_rows("SELECT action, key_id, actor FROM events", &[]);
+    assert_eq!(rows.len(), 1);
+    let [action, key_id, actor] = &rows[0][..] else {
+        panic!("{rows:?}")
+    };
+    assert_eq!(
+        (action.as_deref(), key_id.as_deref()),
+        (Some("create"), Some(id.as_str()))
+    );
+    assert!(actor.as_deref().is_some_and(|a| !a.is_empty()));
 }
 
 #[test]
@@ -177,7 +197,7 @@ fn default_store_is_in_the_data_directory() {
     cmd.env_remove("KEYSMITH_DB");
     env.run_with(cmd, &["create", "--name", "x"], None).code(0);
     assert!(env.dir.path().join("xdg/keysmith/keys.db").exists());
-    assert!(!env.db.exists());
+    assert!(!env.store_exists());
 }
 
 #[test]
@@ -187,5 +207,5 @@ fn db_flag_wins_over_environment() {
     env.run(&["--db", other.to_str().unwrap(), "create", "--name", "x"])
         .code(0);
     assert!(other.exists());
-    assert!(!env.db.exists());
+    assert!(!env.store_exists());
 }

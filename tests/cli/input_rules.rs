@@ -54,7 +54,7 @@ fn each_rule_is_refused_on_a_new_store() {
     for (args, field) in cases() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         refused(&env, &args, field);
-        assert!(!env.db.exists(), "{args:?} created the store");
+        assert!(!env.store_exists(), "{args:?} created the store");
     }
 }
 

@@ -35,15 +35,13 @@ fn create_prompts_then_confirms_yes() {
     p.exp_string("only time").unwrap();
     assert_eq!(exit_code(&p), 0);
     assert!(keysmith::key::parse(&key).is_some());
-    let (name, description): (String, String) = env
-        .conn()
-        .query_row("SELECT name, description FROM keys", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
+    let rows = env.query_rows("SELECT name, description FROM keys", &[]);
     assert_eq!(
-        (name.as_str(), description.as_str()),
-        ("Pty Key", "made at a terminal")
+        rows,
+        [[
+            Some("Pty Key".to_owned()),
+            Some("made at a terminal".to_owned())
+        ]]
     );
 }
 

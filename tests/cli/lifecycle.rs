@@ -12,14 +12,16 @@ fn show(env: &Env, selector: &str) -> Value {
 
 /// (action, key_id, detail) of every event, oldest first.
 fn events(env: &Env) -> Vec<(String, String, Option<String>)> {
-    let conn = env.conn();
-    let mut stmt = conn
-        .prepare("SELECT action, key_id, detail FROM events ORDER BY seq")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
+    env.query_rows(
+        "SELECT action, key_id, detail FROM events ORDER BY seq",
+        &[],
+    )
+    .into_iter()
+    .map(|row| match &row[..] {
+        [Some(action), Some(key_id), detail] => (action.clone(), key_id.clone(), detail.clone()),
+        _ => panic!("an event without action or key: {row:?}"),
+    })
+    .collect()
 }
 
 fn ev(action: &str, key_id: &str, detail: Option<&str>) -> (String, String, Option<String>) {
@@ -154,7 +156,7 @@ fn rotate_and_delete_need_yes_without_a_terminal() {
 
 #[test]
 fn concurrent_rotations_leave_exactly_one_replacement() {
-    for _ in 0..5 {
+    for _ in 0..10 {
         let env = Env::new();
         let id = Env::id_of(&env.create("contested", &[]));
         let children: Vec<_> = (0..2)
@@ -185,14 +187,8 @@ fn concurrent_rotations_leave_exactly_one_replacement() {
             "{stderr}"
         );
         assert_eq!(env.count("keys"), 2);
-        let replacements: i64 = env
-            .conn()
-            .query_row(
-                "SELECT count(*) FROM keys WHERE rotated_from = ?1",
-                [&id],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let replacements =
+            env.query_i64("SELECT count(*) FROM keys WHERE rotated_from = $1", &[&id]);
         assert_eq!(replacements, 1);
     }
 }

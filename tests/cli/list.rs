@@ -118,7 +118,7 @@ fn empty_store_is_friendly_and_succeeds() {
     let run = env.run(&["list"]).code(0);
     assert_eq!(run.stdout, "");
     assert!(run.stderr.contains("No keys"), "{run:#?}");
-    assert!(!env.db.exists(), "listing does not create a store");
+    assert!(!env.store_exists(), "listing does not create a store");
     let json = env.run(&["--json", "list"]).code(0);
     assert_eq!(json.json(), serde_json::json!([]));
 }

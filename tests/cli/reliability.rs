@@ -4,7 +4,8 @@
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
-use std::time::Instant;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 
@@ -47,11 +48,90 @@ fn sixteen_processes_create_and_verify_without_a_failure() {
         run.stdout.lines().filter(|l| l.contains(" VALID ")).count(),
         WORKERS * EACH
     );
-    let uses: i64 = env
-        .conn()
-        .query_row("SELECT sum(use_count) FROM usage", [], |r| r.get(0))
-        .unwrap();
+    let uses = env.query_i64("SELECT CAST(sum(use_count) AS BIGINT) FROM usage", &[]);
     assert_eq!(uses, 2 * (WORKERS * EACH) as i64, "no use was lost");
+}
+
+#[test]
+fn processes_starting_on_a_new_store_at_once_all_succeed() {
+    // The first use creates the schema: several at once must agree on it.
+    for _ in 0..5 {
+        let env = Env::new();
+        let env = &env;
+        std::thread::scope(|scope| {
+            let creators: Vec<_> = (0..6)
+                .map(|i| scope.spawn(move || env.run(&["create", "--name", &format!("first{i}")])))
+                .collect();
+            for creator in creators {
+                let run = creator.join().unwrap();
+                assert_eq!(run.code, 0, "{run:#?}");
+            }
+        });
+        assert_eq!(env.count("keys"), 6);
+        assert_eq!(env.count("events"), 6);
+    }
+}
+
+#[test]
+fn a_disable_is_seen_by_the_very_next_verify_from_another_process() {
+    let env = Env::new();
+    let key = env.create("switch", &[]);
+    let id = Env::id_of(&key);
+    for _ in 0..5 {
+        env.run(&["disable", &id]).code(0);
+        assert_eq!(
+            env.run_stdin(&["verify"], &key).code(1).stdout,
+            "invalid: DISABLED\n"
+        );
+        env.run(&["enable", &id]).code(0);
+        env.run_stdin(&["verify"], &key).code(0);
+    }
+    // Verifiers keep running while another process disables the key: each
+    // verify that started after the disable exited says DISABLED, each that
+    // ended before it began says VALID.
+    let began_disable: OnceLock<Instant> = OnceLock::new();
+    let disabled_at: OnceLock<Instant> = OnceLock::new();
+    let (env, key) = (&env, &key);
+    let (began_disable, disabled_at) = (&began_disable, &disabled_at);
+    let seen: Vec<(Instant, Instant, String)> = std::thread::scope(|scope| {
+        let verifiers: Vec<_> = (0..3)
+            .map(|_| {
+                scope.spawn(move || {
+                    let mut seen = Vec::new();
+                    let mut after = 0;
+                    while after < 3 && seen.len() < 500 {
+                        let start = Instant::now();
+                        let run = env.run_stdin(&["--json", "verify"], key);
+                        let code = run.json()["code"].as_str().unwrap().to_owned();
+                        if disabled_at.get().is_some_and(|&d| start > d) {
+                            after += 1;
+                        }
+                        seen.push((start, Instant::now(), code));
+                    }
+                    seen
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(300));
+        began_disable.set(Instant::now()).unwrap();
+        env.run(&["disable", key]).code(0);
+        disabled_at.set(Instant::now()).unwrap();
+        verifiers
+            .into_iter()
+            .flat_map(|v| v.join().unwrap())
+            .collect()
+    });
+    let (began, done) = (began_disable.get().unwrap(), disabled_at.get().unwrap());
+    let mut after = 0;
+    for (start, end, code) in &seen {
+        if start > done {
+            after += 1;
+            assert_eq!(code, "DISABLED", "a verify after the disable");
+        } else if end < began {
+            assert_eq!(code, "VALID", "a verify before the disable");
+        }
+    }
+    assert!(after >= 9, "{after} verifies after the disable");
 }
 
 #[test]
@@ -109,11 +189,7 @@ fn killed_bulk_imports_leave_none_or_all() {
         std::thread::sleep(delay);
         let _ = child.kill();
         child.wait().unwrap();
-        let conn = env.conn();
-        let check: String = conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(check, "ok", "round {round}");
+        assert!(env.integrity_ok(), "round {round}");
         let before = 1 + outcomes.1 * LINES;
         let keys = env.count("keys");
         assert!(
@@ -169,20 +245,16 @@ fn names_written_by_another_program_are_escaped_on_screen() {
     let env = Env::new();
     let key = env.create("plain", &[]);
     let id = Env::id_of(&key);
-    env.conn()
-        .execute(
-            "UPDATE keys SET name = ?1, description = ?2, service = ?3 WHERE id = ?4",
-            [
-                "\u{1b}[31mred\u{1b}]0;title\u{7}",
-                "bell\u{7}\u{9b}2J",
-                "svc\u{1b}",
-                &id,
-            ],
-        )
-        .unwrap();
-    env.conn()
-        .execute("UPDATE events SET actor = 'ev\u{1b}[2J'", [])
-        .unwrap();
+    env.exec(
+        "UPDATE keys SET name = $1, description = $2, service = $3 WHERE id = $4",
+        &[
+            "\u{1b}[31mred\u{1b}]0;title\u{7}",
+            "bell\u{7}\u{9b}2J",
+            "svc\u{1b}",
+            &id,
+        ],
+    );
+    env.exec("UPDATE events SET actor = 'ev\u{1b}[2J'", &[]);
     for args in [
         &["list"][..],
         &["show", &id],

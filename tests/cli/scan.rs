@@ -180,7 +180,7 @@ fn a_missing_store_makes_every_key_unknown_and_stays_missing() {
     let key = stranger();
     let run = env.run_stdin(&["scan"], &key).code(0);
     assert_eq!(run.stdout, format!("-:1: {} unknown\n", masked(&key)));
-    assert!(!env.db.exists());
+    assert!(!env.store_exists());
 }
 
 #[test]
@@ -332,7 +332,7 @@ fn gitleaks_rule_matches_keys_and_not_near_misses() {
     let env = Env::new();
     // No store: the default prefix.
     let run = env.run(&["scan", "--rules", "gitleaks"]).code(0);
-    assert!(!env.db.exists(), "exporting a rule writes nothing");
+    assert!(!env.store_exists(), "exporting a rule writes nothing");
     let toml = &run.stdout;
     assert!(toml.contains("[[rules]]"), "{toml}");
     assert!(toml.contains("id = \"keysmith-api-key\""), "{toml}");

@@ -3,21 +3,19 @@
 use crate::common::Env;
 
 fn disabled(env: &Env, id: &str) -> bool {
-    env.conn()
-        .query_row("SELECT disabled FROM keys WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .unwrap()
+    let flag = env.query_i64(
+        "SELECT CAST(disabled AS INTEGER) FROM keys WHERE id = $1",
+        &[id],
+    );
+    assert!(flag == 0 || flag == 1, "disabled is {flag}");
+    flag == 1
 }
 
 fn events(env: &Env, id: &str, action: &str) -> i64 {
-    env.conn()
-        .query_row(
-            "SELECT count(*) FROM events WHERE key_id = ?1 AND action = ?2",
-            [id, action],
-            |r| r.get(0),
-        )
-        .unwrap()
+    env.query_i64(
+        "SELECT count(*) FROM events WHERE key_id = $1 AND action = $2",
+        &[id, action],
+    )
 }
 
 #[test]
@@ -87,7 +85,7 @@ fn unknown_selector_exits_3() {
 fn missing_store_is_no_such_key_and_stays_missing() {
     let env = Env::new();
     env.run(&["disable", "anything"]).error(3, "anything");
-    assert!(!env.db.exists());
+    assert!(!env.store_exists());
 }
 
 #[test]

@@ -1,0 +1,515 @@
+//! The PostgreSQL leg: the whole suite again against a PostgreSQL server,
+//! and the tests of what only PostgreSQL has (URLs, passwords, TLS,
+//! connection failures, a database that holds something else).
+//!
+//! `postgres_leg` re-runs this test binary with `KEYSMITH_TEST_BACKEND=postgres`
+//! when `KEYSMITH_TEST_POSTGRES` names a server (`.ci/postgres.sh start`
+//! makes one; see README, Testing on PostgreSQL). The PostgreSQL-only tests
+//! below pass at once on the SQLite run and do their work in that leg.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{Backend, Env, PgUrl, Run, backend, postgres_admin_url};
+
+/// The tests about the SQLite file itself, left out of the PostgreSQL leg
+/// (libtest `--skip` filters: a test whose name contains one is skipped).
+/// Their PostgreSQL counterparts, where there is one, are in this file.
+pub const SQLITE_ONLY: &[(&str, &str)] = &[
+    (
+        "store_file::",
+        "the file itself: text, random bytes, another SQLite database, a zero-byte \
+         file, a directory, file and folder modes, PRAGMA user_version; on PostgreSQL: \
+         another_application_s_tables_are_refused_untouched, a_newer_schema_is_refused_untouched",
+    ),
+    (
+        "create::store_holds_the_hash_never_the_key_or_secret",
+        "reads the SQLite file and its WAL byte for byte; \
+         create::the_store_holds_the_sha256_of_each_key_and_never_the_key runs on both",
+    ),
+    (
+        "bulk::backup_is_private_consistent_and_refuses_to_overwrite",
+        "backup is SQLite's online backup into a SQLite file (SPEC §5)",
+    ),
+    (
+        "bulk::backup_during_an_import_is_consistent",
+        "backup is SQLite's online backup; opens the copy with rusqlite",
+    ),
+    (
+        "reliability::a_version_1_store_opens_and_its_keys_verify",
+        "the version 1 fixture is a SQLite file; PostgreSQL stores start at version 1",
+    ),
+    (
+        "reliability::a_store_keysmith_cannot_write_is_exit_4",
+        "a read-only store file",
+    ),
+    (
+        "reliability::a_damaged_store_is_refused_never_misread",
+        "damages the SQLite file's pages",
+    ),
+    (
+        "reliability::store_readable_by_others_warns_once_with_the_fix",
+        "the store file's mode",
+    ),
+    (
+        "reliability::unicode_names_survive_a_store_round_trip",
+        "calls the library's store::open_path on a SQLite file in-process",
+    ),
+];
+
+/// What the leg prints when no server is configured.
+const SKIPPED: &str = "postgres leg skipped: set KEYSMITH_TEST_POSTGRES to run it (see README, Testing on PostgreSQL)";
+
+/// One line on the terminal, past libtest's capture of `eprintln!`.
+fn say(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+    let _ = err.flush();
+}
+
+/// The leg's run of this binary: the PostgreSQL backend, the SQLite-only
+/// tests and the leg itself filtered out.
+fn leg_command() -> Command {
+    let mut cmd = Command::new(std::env::current_exe().expect("the test binary"));
+    cmd.env("KEYSMITH_TEST_BACKEND", "postgres")
+        .env_remove("RUST_TEST_THREADS")
+        .args(["--test-threads", "2"]);
+    for (filter, _why) in SQLITE_ONLY {
+        cmd.args(["--skip", filter]);
+    }
+    cmd.args(["--skip", "postgres::postgres_leg"]);
+    cmd
+}
+
+#[test]
+fn postgres_leg() {
+    if backend() == Backend::Postgres {
+        return; // This is the leg (it filters itself out anyway).
+    }
+    if postgres_admin_url().is_none() {
+        say(SKIPPED);
+        assert!(
+            std::env::var("KEYSMITH_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "KEYSMITH_TEST_REQUIRE_POSTGRES=1 but KEYSMITH_TEST_POSTGRES is not set: \
+             the PostgreSQL leg did not run"
+        );
+        return;
+    }
+    let listed = leg_command()
+        .args(["--list", "--format", "terse"])
+        .output()
+        .expect("list the leg's tests");
+    assert!(listed.status.success(), "{listed:?}");
+    let expected = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter(|l| l.ends_with(": test"))
+        .count();
+    assert!(
+        expected >= 80,
+        "only {expected} tests in the PostgreSQL leg"
+    );
+
+    let began = Instant::now();
+    let out = leg_command()
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the PostgreSQL leg");
+    let elapsed = began.elapsed().as_secs();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The failures and the summary: the list of passing tests is noise here.
+    let report = stdout
+        .find("\nfailures:\n")
+        .map_or(&stdout[stdout.len().saturating_sub(4000)..], |at| {
+            &stdout[at..]
+        });
+    assert!(
+        out.status.success(),
+        "the PostgreSQL leg failed after {elapsed} s ({}):\n{report}\n{stderr}",
+        out.status
+    );
+    let passed = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("test result: ok. "))
+        .and_then(|rest| rest.split_once(" passed"))
+        .and_then(|(n, _)| n.parse::<usize>().ok())
+        .unwrap_or_else(|| panic!("no summary from the PostgreSQL leg:\n{report}"));
+    assert_eq!(passed, expected, "tests ran in the leg:\n{report}");
+    say(&format!(
+        "postgres leg: {passed} passed in {elapsed} s ({} SQLite-only filters, see postgres::SQLITE_ONLY)",
+        SQLITE_ONLY.len()
+    ));
+}
+
+/// A fresh PostgreSQL store, in the leg; None (the test passes at once) on
+/// the SQLite run, where these tests have nothing to test.
+fn pg_env() -> Option<Env> {
+    (backend() == Backend::Postgres).then(Env::new)
+}
+
+/// `cmd` run with `args`, killed and failed if it outlives `limit`.
+#[track_caller]
+fn run_bounded(env: &Env, mut cmd: Command, args: &[&str], limit: Duration) -> (Run, Duration) {
+    let began = Instant::now();
+    let mut child = cmd
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn keysmith");
+    while child.try_wait().unwrap().is_none() {
+        if began.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "keysmith {args:?} still running after {limit:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let elapsed = began.elapsed();
+    let out = child.wait_with_output().unwrap();
+    let run = Run {
+        code: out.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    };
+    env.assert_no_password(&run);
+    (run, elapsed)
+}
+
+/// The binary pointed at `url` instead of the test's own store.
+fn at(env: &Env, url: &PgUrl) -> Command {
+    let mut cmd = env.command();
+    cmd.env("KEYSMITH_DB", url.to_string());
+    cmd
+}
+
+#[track_caller]
+fn one_error_line(run: &Run) -> String {
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| !l.starts_with("warning:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "want one error line: {run:#?}");
+    assert!(lines[0].starts_with("error: "), "{run:#?}");
+    assert!(!run.stderr.contains("panicked"), "{run:#?}");
+    lines[0].to_lowercase()
+}
+
+#[test]
+fn another_application_s_tables_are_refused_untouched() {
+    let Some(env) = pg_env() else { return };
+    env.exec("CREATE TABLE foo (x integer)", &[]);
+    env.exec("INSERT INTO foo VALUES (1), (2)", &[]);
+    let before = env.store_bytes();
+    let valid_shape = keysmith::mint("ks");
+    let runs = [
+        env.run(&["create", "--name", "a"]),
+        env.run(&["list"]),
+        env.run(&["--json", "list"]),
+        env.run(&["disable", "a"]),
+        env.run(&["history"]),
+        env.run_stdin(&["verify"], valid_shape.secret.expose()),
+    ];
+    for run in runs {
+        let run = run.error(4, "not a keysmith store");
+        assert_eq!(run.stdout, "");
+    }
+    assert_eq!(env.tables(), ["foo"], "no keysmith table was made");
+    assert_eq!(env.store_bytes(), before, "the database was modified");
+}
+
+#[test]
+fn a_newer_schema_is_refused_untouched() {
+    let Some(env) = pg_env() else { return };
+    let key = env.create("k", &[]);
+    assert_eq!(
+        env.query_rows(
+            "SELECT application, schema_version FROM keysmith_store",
+            &[]
+        ),
+        [[Some("keysmith".to_owned()), Some("1".to_owned())]]
+    );
+    env.exec("UPDATE keysmith_store SET schema_version = 99", &[]);
+    let before = env.store_bytes();
+    env.run(&["list"]).error(4, "newer");
+    env.run(&["create", "--name", "y"]).error(4, "newer");
+    env.run_stdin(&["verify"], &key).error(4, "newer");
+    assert_eq!(env.store_bytes(), before);
+}
+
+#[test]
+fn postgresql_scheme_and_the_db_flag_select_postgres() {
+    let Some(env) = pg_env() else { return };
+    let mut url = env.pg_url();
+    url.scheme = "postgresql".into();
+    let mut cmd = env.command();
+    cmd.env_remove("KEYSMITH_DB");
+    let key = env
+        .run_with(
+            cmd,
+            &["--db", &url.to_string(), "create", "--name", "flag"],
+            None,
+        )
+        .code(0)
+        .stdout
+        .trim()
+        .to_owned();
+    assert!(
+        !env.dir.path().join("xdg").exists(),
+        "no SQLite store was made"
+    );
+    env.run_stdin(&["verify"], &key).code(0);
+    assert_eq!(env.count("keys"), 1);
+}
+
+#[test]
+fn a_wrong_password_is_exit_4_and_never_printed() {
+    let Some(env) = pg_env() else { return };
+    let secret = "wrong-Secret-7d1f";
+    let mut url = env.pg_url();
+    url.password = Some(secret.into());
+    let (run, _) = run_bounded(&env, at(&env, &url), &["list"], Duration::from_secs(30));
+    assert_eq!(run.code, 4, "{run:#?}");
+    let line = one_error_line(&run);
+    assert!(!run.stderr.contains(secret), "{run:#?}");
+    assert!(run.stderr.contains(":***@"), "the masked URL: {run:#?}");
+    assert!(
+        line.contains("password") || line.contains("authentication"),
+        "{run:#?}"
+    );
+    // A password in the query string is a password too.
+    let mut url = env.pg_url();
+    url.password = None;
+    let url = url.with("password", secret);
+    let (run, _) = run_bounded(&env, at(&env, &url), &["list"], Duration::from_secs(30));
+    assert_eq!(run.code, 4, "{run:#?}");
+    one_error_line(&run);
+    assert!(!run.stderr.contains(secret), "{run:#?}");
+    assert_eq!(env.count("keys"), 0);
+}
+
+#[test]
+fn pgpassword_supplies_a_password_the_url_lacks() {
+    let Some(env) = pg_env() else { return };
+    let mut url = env.pg_url();
+    let password = url
+        .password
+        .take()
+        .expect("the test server's URL has a password");
+    let (run, _) = run_bounded(&env, at(&env, &url), &["list"], Duration::from_secs(30));
+    assert_eq!(run.code, 4, "no password anywhere: {run:#?}");
+    one_error_line(&run);
+    let mut cmd = at(&env, &url);
+    cmd.env("PGPASSWORD", &password);
+    let key = env
+        .run_with(cmd, &["create", "--name", "via env"], None)
+        .code(0)
+        .stdout
+        .trim()
+        .to_owned();
+    env.run_stdin(&["verify"], &key).code(0);
+}
+
+#[test]
+fn pgpass_in_home_supplies_a_password_when_private() {
+    let Some(env) = pg_env() else { return };
+    let mut url = env.pg_url();
+    let password = url
+        .password
+        .take()
+        .expect("the test server's URL has a password");
+    let pgpass = env.dir.path().join(".pgpass");
+    std::fs::write(
+        &pgpass,
+        format!(
+            "# host:port:database:user:password\n\
+             otherhost:5432:*:keysmith_test:not-this-one\n\
+             {}:{}:*:{}:{password}\n",
+            url.host, url.port, url.user
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let key = env
+        .run_with(at(&env, &url), &["create", "--name", "via pgpass"], None)
+        .code(0)
+        .stdout
+        .trim()
+        .to_owned();
+    env.run_stdin(&["verify"], &key).code(0);
+    // libpq ignores a password file others can read; so does keysmith.
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (run, _) = run_bounded(&env, at(&env, &url), &["list"], Duration::from_secs(30));
+    assert_eq!(run.code, 4, "a world-readable .pgpass was used: {run:#?}");
+    assert!(!run.stderr.contains(&password));
+}
+
+#[test]
+fn connection_refused_is_exit_4_at_once() {
+    let Some(env) = pg_env() else { return };
+    // A port nobody listens on: bound, then released.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut url = env.pg_url();
+    url.port = port;
+    for args in [&["list"][..], &["create", "--name", "x"]] {
+        let (run, elapsed) = run_bounded(&env, at(&env, &url), args, Duration::from_secs(30));
+        assert_eq!(run.code, 4, "{run:#?}");
+        let line = one_error_line(&run);
+        assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+        assert!(
+            line.contains(&port.to_string()),
+            "names the server: {run:#?}"
+        );
+        assert!(
+            line.contains("refused") || line.contains("connect"),
+            "says what failed: {run:#?}"
+        );
+        assert!(run.stderr.contains(":***@"), "the masked URL: {run:#?}");
+    }
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_with_exit_4() {
+    let Some(env) = pg_env() else { return };
+    // The kernel completes the handshake; nobody ever reads or writes.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut url = env.pg_url();
+    url.port = silent.local_addr().unwrap().port();
+    for sslmode in ["disable", "prefer", "require"] {
+        let url = url
+            .clone()
+            .with("connect_timeout", "2")
+            .with("sslmode", sslmode);
+        let (run, elapsed) = run_bounded(&env, at(&env, &url), &["list"], Duration::from_secs(30));
+        assert_eq!(run.code, 4, "{sslmode}: {run:#?}");
+        let line = one_error_line(&run);
+        assert!(line.contains("time"), "says it timed out: {run:#?}");
+        assert!(
+            elapsed < Duration::from_secs(10),
+            "{sslmode}: took {elapsed:?}"
+        );
+    }
+    drop(silent);
+}
+
+/// The CA of the test server's certificate, when `.ci/postgres.sh` made one.
+fn test_ca() -> Option<PathBuf> {
+    std::env::var_os("KEYSMITH_TEST_POSTGRES_CA").map(PathBuf::from)
+}
+
+/// A self-signed CA certificate that signed nothing the server has.
+fn stranger_ca(dir: &Path) -> PathBuf {
+    let cert = dir.join("stranger-ca.crt");
+    let status = Command::new("openssl")
+        .args(["req", "-x509", "-new", "-nodes", "-days", "1"])
+        .args(["-subj", "/CN=keysmith stranger CA"])
+        .args(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"])
+        .arg("-keyout")
+        .arg(dir.join("stranger-ca.key"))
+        .arg("-out")
+        .arg(&cert)
+        .args(["-addext", "basicConstraints=critical,CA:TRUE"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl");
+    assert!(status.success(), "openssl made no certificate");
+    cert
+}
+
+#[test]
+fn tls_require_and_verify_full() {
+    let Some(env) = pg_env() else { return };
+    let Some(ca) = test_ca() else {
+        say("postgres tls tests skipped: KEYSMITH_TEST_POSTGRES_CA is not set");
+        return;
+    };
+    let ca = ca.to_str().unwrap();
+    let url = env.pg_url();
+    let mut localhost = url.clone();
+    localhost.host = "localhost".into();
+    let good = [
+        url.clone().with("sslmode", "require"),
+        localhost
+            .clone()
+            .with("sslmode", "verify-full")
+            .with("sslrootcert", ca),
+        // The server's certificate names 127.0.0.1 too (.ci/postgres.sh).
+        url.clone()
+            .with("sslmode", "verify-full")
+            .with("sslrootcert", ca),
+        url.clone().with("sslmode", "disable"),
+    ];
+    for (i, url) in good.iter().enumerate() {
+        let key = env
+            .run_with(
+                at(&env, url),
+                &["create", "--name", &format!("tls{i}")],
+                None,
+            )
+            .code(0)
+            .stdout
+            .trim()
+            .to_owned();
+        env.run_with(at(&env, url), &["verify"], Some(&key)).code(0);
+    }
+    assert_eq!(env.count("keys"), good.len() as i64);
+}
+
+#[test]
+fn tls_verify_full_refuses_a_server_it_cannot_verify() {
+    let Some(env) = pg_env() else { return };
+    if test_ca().is_none() {
+        return; // See tls_require_and_verify_full.
+    }
+    let stranger = stranger_ca(env.dir.path());
+    let not_a_cert = env.dir.path().join("notes.txt");
+    std::fs::write(&not_a_cert, "not a certificate\n").unwrap();
+    let mut localhost = env.pg_url();
+    localhost.host = "localhost".into();
+    let bad = [
+        // Another CA: the chain does not verify.
+        localhost
+            .clone()
+            .with("sslmode", "verify-full")
+            .with("sslrootcert", stranger.to_str().unwrap()),
+        // The system's roots: they never signed the test CA.
+        localhost.clone().with("sslmode", "verify-full"),
+        // A root file with no certificate in it.
+        localhost
+            .clone()
+            .with("sslmode", "verify-full")
+            .with("sslrootcert", not_a_cert.to_str().unwrap()),
+    ];
+    for url in &bad {
+        let (run, elapsed) = run_bounded(
+            &env,
+            at(&env, url),
+            &["create", "--name", "x"],
+            Duration::from_secs(30),
+        );
+        assert_eq!(run.code, 4, "{run:#?}");
+        let line = one_error_line(&run);
+        assert!(
+            ["certificate", "tls", "ssl"]
+                .iter()
+                .any(|w| line.contains(w)),
+            "says TLS failed: {run:#?}"
+        );
+        assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    }
+    assert!(!env.store_exists(), "nothing was written");
+}
