@@ -121,12 +121,20 @@ fn postgres_leg() {
     let elapsed = began.elapsed().as_secs();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    // The failures and the summary: the list of passing tests is noise here.
-    let report = stdout
-        .find("\nfailures:\n")
-        .map_or(&stdout[stdout.len().saturating_sub(4000)..], |at| {
-            &stdout[at..]
-        });
+    // The names of the failed tests, then (the start of) their output: the
+    // list of passing tests is noise here.
+    let report = match (stdout.find("\nfailures:\n"), stdout.rfind("\nfailures:\n")) {
+        (Some(first), Some(last)) if first < last => {
+            let details: String = stdout[first..last].chars().take(30_000).collect();
+            format!("{}\n{details}", &stdout[last..])
+        }
+        _ => {
+            let tail = (stdout.len().saturating_sub(4000)..)
+                .find(|&i| stdout.is_char_boundary(i))
+                .unwrap();
+            stdout[tail..].to_owned()
+        }
+    };
     assert!(
         out.status.success(),
         "the PostgreSQL leg failed after {elapsed} s ({}):\n{report}\n{stderr}",
