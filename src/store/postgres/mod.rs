@@ -879,18 +879,14 @@ impl Store for PostgresStore {
         ids: &[&str],
         each: &mut dyn FnMut(usize, Option<KeyRecord>) -> Result<()>,
     ) -> Result<()> {
-        let mut found: HashMap<String, KeyRecord> = self
+        let found: HashMap<String, KeyRecord> = self
             .read_keys(SELECT_KEYS_BY_IDS, &[(&ids, Type::TEXT_ARRAY)])?
             .into_iter()
             .map(|key| (key.id.clone(), key))
             .collect();
         for (i, id) in ids.iter().enumerate() {
-            // A repeated id gets its key each time.
-            let key = match found.get(*id) {
-                Some(key) if ids[i + 1..].contains(id) => Some(key.clone()),
-                _ => found.remove(*id),
-            };
-            each(i, key)?;
+            // Cloned: an id may be presented more than once.
+            each(i, found.get(*id).cloned())?;
         }
         Ok(())
     }
