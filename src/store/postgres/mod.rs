@@ -278,11 +278,32 @@ fn connect_failure(target: &Target, e: &tokio_postgres::Error) -> Error {
                      check sslmode and sslrootcert"
                 )
             } else {
-                format!("cannot connect to the PostgreSQL store {shown}: {cause}")
+                let hint = match io_error_kind(e) {
+                    Some(std::io::ErrorKind::ConnectionRefused) => {
+                        "; is the server running and listening on that host and port?"
+                    }
+                    Some(std::io::ErrorKind::NotFound) => {
+                        "; no server socket there: is the server running? \
+                         Name its host in the URL or in PGHOST"
+                    }
+                    _ => "",
+                };
+                format!("cannot connect to the PostgreSQL store {shown}: {cause}{hint}")
             }
         }
     };
     Error::Store(message)
+}
+
+fn io_error_kind(e: &tokio_postgres::Error) -> Option<std::io::ErrorKind> {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        source = s.source();
+    }
+    None
 }
 
 fn is_tls_failure(e: &tokio_postgres::Error) -> bool {
@@ -369,14 +390,21 @@ impl PostgresStore {
         let rows = match marker {
             Ok(rows) => rows,
             Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => {
-                if !self.schema_is_empty()? {
-                    return Err(not_a_store(&self.shown));
+                if mode == OpenMode::Create {
+                    self.initialise()?;
+                    return Ok(true);
                 }
-                if mode == OpenMode::NoCreate {
-                    return Ok(false);
-                }
-                self.initialise()?;
-                return Ok(true);
+                let shown = self.shown.clone();
+                let state = self
+                    .runtime
+                    .block_on(schema_state(&self.client))
+                    .map_err(|f| failure(&shown, f))?;
+                return match state {
+                    SchemaState::Empty => Ok(false),
+                    SchemaState::Foreign => Err(not_a_store(&shown)),
+                    // Another host created the store since the first look.
+                    SchemaState::Keysmith => self.prepare(mode),
+                };
             }
             Err(e) => return Err(failure(&self.shown, e.into())),
         };
@@ -391,19 +419,6 @@ impl PostgresStore {
         }
     }
 
-    fn schema_is_empty(&mut self) -> Result<bool> {
-        let counted = self.runtime.block_on(self.client.query_typed(
-            "SELECT count(*) FROM pg_catalog.pg_class AS c \
-             JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
-             WHERE n.nspname = current_schema()",
-            &[],
-        ));
-        match counted {
-            Ok(rows) => Ok(rows.first().and_then(|r| r.get::<_, Option<i64>>(0)) == Some(0)),
-            Err(e) => Err(failure(&self.shown, e.into())),
-        }
-    }
-
     /// Creates or migrates the schema in one transaction under an advisory
     /// lock, re-checking inside it: another host may have done the work.
     fn initialise(&mut self) -> Result<()> {
@@ -415,38 +430,24 @@ impl PostgresStore {
                 &[(&SCHEMA_LOCK, Type::INT8)],
             )
             .await?;
-            let exists: bool = tx
-                .query_typed_one("SELECT to_regclass('keysmith_store') IS NOT NULL", &[])
-                .await?
-                .get(0);
-            let from = if exists {
-                let rows = tx
-                    .query_typed(
-                        "SELECT application, schema_version FROM keysmith_store",
-                        &[],
-                    )
-                    .await?;
-                match marker_version(&rows) {
-                    Some(v) if v > SCHEMA_VERSION => {
-                        return Err(Fault::Said(newer_schema(&shown, v)));
+            let from = match schema_state(tx.client()).await? {
+                SchemaState::Keysmith => {
+                    let rows = tx
+                        .query_typed(
+                            "SELECT application, schema_version FROM keysmith_store",
+                            &[],
+                        )
+                        .await?;
+                    match marker_version(&rows) {
+                        Some(v) if v > SCHEMA_VERSION => {
+                            return Err(Fault::Said(newer_schema(&shown, v)));
+                        }
+                        Some(v) => v,
+                        None => return Err(Fault::Said(not_a_store(&shown))),
                     }
-                    Some(v) => v,
-                    None => return Err(Fault::Said(not_a_store(&shown))),
                 }
-            } else {
-                let others: i64 = tx
-                    .query_typed_one(
-                        "SELECT count(*) FROM pg_catalog.pg_class AS c \
-                         JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
-                         WHERE n.nspname = current_schema()",
-                        &[],
-                    )
-                    .await?
-                    .get(0);
-                if others != 0 {
-                    return Err(Fault::Said(not_a_store(&shown)));
-                }
-                0
+                SchemaState::Empty => 0,
+                SchemaState::Foreign => return Err(Fault::Said(not_a_store(&shown))),
             };
             for step in &MIGRATIONS[from as usize..] {
                 tx.batch_execute(step).await?;
@@ -530,6 +531,33 @@ impl PostgresStore {
             .collect::<Pg<_>>()
             .map_err(|f| failure(&shown, f))
     }
+}
+
+/// What the connection's current schema holds.
+enum SchemaState {
+    Empty,
+    Keysmith,
+    /// Tables, but not keysmith's.
+    Foreign,
+}
+
+async fn schema_state(client: &Client) -> Pg<SchemaState> {
+    let row = client
+        .query_typed_one(
+            "SELECT to_regclass('keysmith_store') IS NOT NULL, count(c.oid) \
+             FROM pg_catalog.pg_class AS c \
+             JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema()",
+            &[],
+        )
+        .await?;
+    Ok(
+        match (row.try_get::<_, bool>(0)?, row.try_get::<_, i64>(1)?) {
+            (true, _) => SchemaState::Keysmith,
+            (false, 0) => SchemaState::Empty,
+            (false, _) => SchemaState::Foreign,
+        },
+    )
 }
 
 fn marker_version(rows: &[Row]) -> Option<i32> {
