@@ -46,6 +46,9 @@ _keysmith() {
             keysmith,list)
                 cmd="keysmith__subcmd__list"
                 ;;
+            keysmith,migrate)
+                cmd="keysmith__subcmd__migrate"
+                ;;
             keysmith,rotate)
                 cmd="keysmith__subcmd__rotate"
                 ;;
@@ -88,6 +91,9 @@ _keysmith() {
             keysmith__subcmd__help,list)
                 cmd="keysmith__subcmd__help__subcmd__list"
                 ;;
+            keysmith__subcmd__help,migrate)
+                cmd="keysmith__subcmd__help__subcmd__migrate"
+                ;;
             keysmith__subcmd__help,rotate)
                 cmd="keysmith__subcmd__help__subcmd__rotate"
                 ;;
@@ -107,7 +113,7 @@ _keysmith() {
 
     case "${cmd}" in
         keysmith)
-            opts="-h -V --db --json --help --version create list enable disable verify show edit rotate delete history scan backup completions help"
+            opts="-h -V --db --json --help --version create list enable disable verify show edit rotate delete history scan backup migrate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -291,7 +297,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__help)
-            opts="create list enable disable verify show edit rotate delete history scan backup completions help"
+            opts="create list enable disable verify show edit rotate delete history scan backup migrate completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -444,6 +450,20 @@ _keysmith() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        keysmith__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         keysmith__subcmd__help__subcmd__rotate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -546,6 +566,28 @@ _keysmith() {
                     return 0
                     ;;
                 --unused-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keysmith__subcmd__migrate)
+            opts="-h -V --to --db --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

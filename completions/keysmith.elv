@@ -36,6 +36,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand history 'Show the event log, newest first'
             cand scan 'Find keysmith keys in files, folders or stdin, and report their state'
             cand backup 'Write a consistent copy of the store to a new file (mode 0600)'
+            cand migrate 'Copy every key, its history and links into another, empty store'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -164,6 +165,15 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keysmith;migrate'= {
+            cand --to 'The empty store to copy into: a SQLite path or a postgres:// URL'
+            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'keysmith;completions'= {
             cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
@@ -185,6 +195,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand history 'Show the event log, newest first'
             cand scan 'Find keysmith keys in files, folders or stdin, and report their state'
             cand backup 'Write a consistent copy of the store to a new file (mode 0600)'
+            cand migrate 'Copy every key, its history and links into another, empty store'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -211,6 +222,8 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         &'keysmith;help;scan'= {
         }
         &'keysmith;help;backup'= {
+        }
+        &'keysmith;help;migrate'= {
         }
         &'keysmith;help;completions'= {
         }

@@ -57,6 +57,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Write a consistent copy of the store to a new file (mode 0600)
     Backup(BackupArgs),
+    /// Copy every key, its history and links into another, empty store
+    Migrate(MigrateArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -245,6 +247,13 @@ pub struct BackupArgs {
     /// Replace FILE if it exists
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The empty store to copy into: a SQLite path or a postgres:// URL
+    #[arg(long, value_name = "URL|PATH")]
+    pub to: String,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,15 @@
 //! if verdict.is_valid() { /* serve the request */ }
 //! # Ok::<(), keysmith::Error>(())
 //! ```
+//!
+//! A shared PostgreSQL store is opened by its URL; keep it open per worker:
+//!
+//! ```no_run
+//! let location = keysmith::Location::parse("postgres://keysmith@db.internal/keysmith")?;
+//! let mut store = keysmith::store::open(&location, keysmith::OpenMode::NoCreate)?;
+//! let verdict = keysmith::verify(store.as_mut(), "ks_...", None, keysmith::time::now())?;
+//! # Ok::<(), keysmith::Error>(())
+//! ```
 
 pub mod cli;
 mod commands;

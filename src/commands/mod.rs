@@ -9,6 +9,7 @@ mod delete;
 mod edit;
 mod history;
 mod list;
+mod migrate;
 mod rotate;
 mod scan;
 mod show;
@@ -54,6 +55,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::History(args) => history::run(&mut ctx, args),
         Command::Scan(args) => scan::run(&mut ctx, args),
         Command::Backup(args) => backup::run(&mut ctx, args),
+        Command::Migrate(args) => migrate::run(&mut ctx, args),
         Command::Completions(args) => completions::run(&mut ctx, args),
     }?;
     ctx.out.flush()?;

@@ -2,6 +2,7 @@
 //! connection or the schema; the interface speaks in keysmith's nouns, and
 //! every method that changes something is one transaction.
 
+mod postgres;
 mod sqlite;
 
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::key::KeyHash;
 
+pub use postgres::{PostgresStore, Target as PostgresTarget, mask_password};
 pub use sqlite::SqliteStore;
 
 /// Seconds since the Unix epoch, UTC.
@@ -67,6 +69,15 @@ impl KeyRecord {
     pub fn masked(&self) -> String {
         crate::key::masked(&self.prefix, &self.id)
     }
+
+    /// Links this key to its replacement and retires it as `retire` says.
+    pub fn retire(&mut self, retire: Retire, replacement: &str) {
+        match retire {
+            Retire::Now => self.disabled = true,
+            Retire::At(at) => self.expires_at = Some(self.expires_at.map_or(at, |e| e.min(at))),
+        }
+        self.replaced_by = Some(replacement.to_owned());
+    }
 }
 
 /// One entry of a store's history: what happened, when, to which key, by whom.
@@ -86,6 +97,26 @@ pub struct KeyEdit {
     pub description: Option<Option<String>>,
     pub service: Option<String>,
     pub expires_at: Option<Option<Timestamp>>,
+}
+
+impl KeyEdit {
+    /// The key as it is after this edit.
+    pub fn applied_to(&self, before: &KeyRecord) -> KeyRecord {
+        let mut after = before.clone();
+        if let Some(name) = &self.name {
+            after.name = name.clone();
+        }
+        if let Some(description) = &self.description {
+            after.description = description.clone();
+        }
+        if let Some(service) = &self.service {
+            after.service = Some(service.clone());
+        }
+        if let Some(expires_at) = self.expires_at {
+            after.expires_at = expires_at;
+        }
+        after
+    }
 }
 
 /// How a rotated key is retired.
@@ -127,19 +158,15 @@ pub struct KeyFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     Sqlite(PathBuf),
+    /// A `postgres://` or `postgresql://` URL.
+    Postgres(Box<PostgresTarget>),
 }
 
 impl Location {
     /// `--db`/`KEYSMITH_DB` if given, else the platform data directory.
     pub fn resolve(explicit: Option<&str>) -> Result<Self> {
         if let Some(db) = explicit.filter(|s| !s.is_empty()) {
-            if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-                return Err(Error::Usage(
-                    "PostgreSQL stores are not supported by this build yet; use a file path for --db"
-                        .into(),
-                ));
-            }
-            return Ok(Location::Sqlite(PathBuf::from(db)));
+            return Self::parse(db);
         }
         let dirs = directories::ProjectDirs::from("", "", "keysmith").ok_or_else(|| {
             Error::Store(
@@ -150,9 +177,21 @@ impl Location {
         Ok(Location::Sqlite(dirs.data_dir().join("keys.db")))
     }
 
+    /// A PostgreSQL URL, or else a SQLite path.
+    pub fn parse(location: &str) -> Result<Self> {
+        if postgres::is_url(location) {
+            return Ok(Location::Postgres(Box::new(PostgresTarget::parse(
+                location,
+            )?)));
+        }
+        Ok(Location::Sqlite(PathBuf::from(location)))
+    }
+
+    /// The location as it may be shown: a URL's password is masked.
     pub fn display(&self) -> String {
         match self {
             Location::Sqlite(path) => path.display().to_string(),
+            Location::Postgres(target) => target.shown.clone(),
         }
     }
 }
@@ -169,6 +208,27 @@ pub enum OpenMode {
 pub trait KeyInserter {
     /// Adds a key and its event; `false`, writing nothing, when the id is taken.
     fn insert(&mut self, key: &KeyRecord, event: &Event) -> Result<bool>;
+}
+
+/// One item of a whole-store copy. `export` yields every key, oldest
+/// first, then every event, oldest first.
+#[derive(Debug, Clone, Copy)]
+pub enum Item<'a> {
+    /// A key with its uses and links.
+    Key(&'a KeyRecord),
+    Event(&'a Event),
+}
+
+/// Adds copied items inside the transaction `Store::import` holds open.
+pub trait Importer {
+    fn add(&mut self, item: Item<'_>) -> Result<()>;
+}
+
+/// What a copy carried.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Copied {
+    pub keys: u64,
+    pub events: u64,
 }
 
 /// The operations every backend provides.
@@ -256,18 +316,41 @@ pub trait Store {
     fn record_uses(&mut self, seqs: &[i64], at: Timestamp) -> Result<()>;
 
     /// Streams matching keys to `each`, newest first, stopping at its first
-    /// error. The record lent to `each` is reused for the next row.
+    /// error. The record lent to `each` may be reused for the next row.
     fn list_keys(
         &mut self,
         filter: &KeyFilter,
         each: &mut dyn FnMut(&KeyRecord) -> Result<()>,
     ) -> Result<()>;
+
+    /// Streams the whole store (see `Item`) from one consistent snapshot.
+    fn export(&mut self, each: &mut dyn FnMut(Item<'_>) -> Result<()>) -> Result<()>;
+
+    /// Fills an empty store in one transaction: `fill` adds items through
+    /// the importer, in `export`'s order; nothing is kept unless it returns
+    /// `Ok`. A store that already holds keys or history is refused.
+    fn import(&mut self, fill: &mut dyn FnMut(&mut dyn Importer) -> Result<()>) -> Result<Copied>;
+}
+
+/// Copies every key, its uses, links and history from one store into
+/// another, empty one: hashes, never keys, so the copies verify unchanged.
+pub fn copy(from: &mut dyn Store, to: &mut dyn Store) -> Result<Copied> {
+    to.import(&mut |importer| from.export(&mut |item| importer.add(item)))
+}
+
+/// The refusal of `import` into a store that is not empty.
+fn occupied(shown: &str) -> Error {
+    Error::Usage(format!(
+        "{shown} already holds keys or history; copies go into an empty store only, \
+         so nothing was copied"
+    ))
 }
 
 /// Opens the store at `location`, creating it when `mode` allows.
 pub fn open(location: &Location, mode: OpenMode) -> Result<Box<dyn Store>> {
     match location {
         Location::Sqlite(path) => Ok(Box::new(SqliteStore::open(path, mode)?)),
+        Location::Postgres(target) => postgres::open(target, mode),
     }
 }
 

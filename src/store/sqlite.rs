@@ -14,8 +14,8 @@ use rusqlite::{
 };
 
 use super::{
-    Event, KeyEdit, KeyFilter, KeyInserter, KeyRecord, OpenMode, Retire, Rotation, Status, Store,
-    Timestamp,
+    Copied, Event, Importer, Item, KeyEdit, KeyFilter, KeyInserter, KeyRecord, OpenMode, Retire,
+    Rotation, Status, Store, Timestamp,
 };
 use crate::error::{Error, Result};
 use crate::key::KeyHash;
@@ -144,6 +144,7 @@ macro_rules! select_keys {
     };
 }
 
+const SELECT_ALL_KEYS: &str = concat!(select_keys!(), "ORDER BY k.seq");
 const SELECT_KEYS_BY_NAME: &str = concat!(select_keys!(), "WHERE k.name = ?1 ORDER BY k.seq DESC");
 const SELECT_KEYS_IN_RANGE: &str = concat!(
     select_keys!(),
@@ -168,6 +169,7 @@ const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description,
      ON CONFLICT (id) DO NOTHING";
 const RECORD_USE_BY_SEQ: &str = "INSERT INTO usage (seq, last_used_at, use_count) VALUES (?1, ?2, 1) \
      ON CONFLICT (seq) DO UPDATE SET last_used_at = excluded.last_used_at, use_count = use_count + 1";
+const INSERT_USAGE: &str = "INSERT INTO usage (seq, last_used_at, use_count) VALUES (?1, ?2, ?3)";
 /// The key's `seq` is looked up, except in bulk, where it is known.
 const INSERT_EVENT: &str = "INSERT INTO events (at, action, key_id, actor, detail, key_seq) \
      VALUES (?1, ?2, ?3, ?4, ?5, (SELECT seq FROM keys WHERE id = ?3))";
@@ -219,7 +221,7 @@ impl SqliteStore {
     }
 
     /// A missing store read by a command that only reads: empty, and left uncreated.
-    fn empty(shown: String) -> Result<Self> {
+    pub(crate) fn empty(shown: String) -> Result<Self> {
         let conn = Connection::open_in_memory().map_err(|e| failure(&shown, &e))?;
         let mut store = SqliteStore { conn, shown };
         store
@@ -684,19 +686,7 @@ impl Store for SqliteStore {
             let Some(before) = select_key(tx, id)? else {
                 return Ok(None);
             };
-            let mut after = before.clone();
-            if let Some(name) = &edit.name {
-                after.name = name.clone();
-            }
-            if let Some(description) = &edit.description {
-                after.description = description.clone();
-            }
-            if let Some(service) = &edit.service {
-                after.service = Some(service.clone());
-            }
-            if let Some(expires_at) = edit.expires_at {
-                after.expires_at = expires_at;
-            }
+            let after = edit.applied_to(&before);
             let changed = after != before;
             if changed {
                 tx.prepare_cached(
@@ -733,11 +723,7 @@ impl Store for SqliteStore {
             if !insert_key_row(tx, new)? {
                 return Ok(Rotation::IdTaken);
             }
-            match retire {
-                Retire::Now => old.disabled = true,
-                Retire::At(at) => old.expires_at = Some(old.expires_at.map_or(at, |e| e.min(at))),
-            }
-            old.replaced_by = Some(new.id.clone());
+            old.retire(retire, &new.id);
             tx.prepare_cached(
                 "UPDATE keys SET replaced_by = ?2, disabled = ?3, expires_at = ?4 WHERE id = ?1",
             )?
@@ -893,6 +879,127 @@ impl Store for SqliteStore {
             }
             if let Some(key) = &key {
                 each(key)?;
+            }
+        }
+        Ok(())
+    }
+    fn export(&mut self, each: &mut dyn FnMut(Item<'_>) -> Result<()>) -> Result<()> {
+        let shown = self.shown.clone();
+        let fail = |e: rusqlite::Error| failure(&shown, &e);
+        // One read transaction: a consistent snapshot while others write.
+        self.conn.execute_batch("BEGIN").map_err(fail)?;
+        let exported = self.export_from(each);
+        let ended = self.conn.execute_batch("COMMIT");
+        let exported = exported.map_err(fail)?;
+        ended.map_err(fail)?;
+        exported
+    }
+
+    fn import(&mut self, fill: &mut dyn FnMut(&mut dyn Importer) -> Result<()>) -> Result<Copied> {
+        let shown = self.shown.clone();
+        let fail = |e: rusqlite::Error| failure(&shown, &e);
+        self.conn
+            .pragma_update(None, "cache_size", BULK_CACHE_KIB)
+            .map_err(fail)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let occupied: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM events)",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(fail)?;
+        if occupied {
+            return Err(super::occupied(&shown));
+        }
+        let mut importer = CopyImporter {
+            tx: &tx,
+            insert_key: tx.prepare(INSERT_KEY).map_err(fail)?,
+            insert_usage: tx.prepare(INSERT_USAGE).map_err(fail)?,
+            insert_event: tx.prepare(INSERT_EVENT).map_err(fail)?,
+            shown: &shown,
+            copied: Copied::default(),
+        };
+        fill(&mut importer)?;
+        let copied = importer.copied;
+        drop(importer);
+        tx.commit().map_err(fail)?;
+        Ok(copied)
+    }
+}
+
+impl SqliteStore {
+    fn export_from(
+        &self,
+        each: &mut dyn FnMut(Item<'_>) -> Result<()>,
+    ) -> rusqlite::Result<Result<()>> {
+        let mut keys = self.conn.prepare(SELECT_ALL_KEYS)?;
+        let mut rows = keys.query([])?;
+        while let Some(row) = rows.next()? {
+            if let Err(e) = each(Item::Key(&key_from_row(row)?)) {
+                return Ok(Err(e));
+            }
+        }
+        let mut events = self
+            .conn
+            .prepare("SELECT at, action, key_id, actor, detail FROM events ORDER BY seq")?;
+        let mut rows = events.query([])?;
+        while let Some(row) = rows.next()? {
+            if let Err(e) = each(Item::Event(&event_from_row(row)?)) {
+                return Ok(Err(e));
+            }
+        }
+        Ok(Ok(()))
+    }
+}
+
+/// `import`'s importer: one prepared statement per kind of row.
+struct CopyImporter<'t> {
+    tx: &'t Connection,
+    insert_key: Statement<'t>,
+    insert_usage: Statement<'t>,
+    insert_event: Statement<'t>,
+    shown: &'t str,
+    copied: Copied,
+}
+
+impl Importer for CopyImporter<'_> {
+    fn add(&mut self, item: Item<'_>) -> Result<()> {
+        let shown = self.shown;
+        let fail = |e: rusqlite::Error| failure(shown, &e);
+        match item {
+            Item::Key(key) => {
+                if !insert_key_with(&mut self.insert_key, key).map_err(fail)? {
+                    return Err(Error::Store(format!(
+                        "the copy holds key {} twice; nothing was copied",
+                        key.id
+                    )));
+                }
+                if key.use_count > 0 || key.last_used_at.is_some() {
+                    self.insert_usage
+                        .execute(params![
+                            self.tx.last_insert_rowid(),
+                            key.last_used_at.unwrap_or(key.created_at),
+                            key.use_count
+                        ])
+                        .map_err(fail)?;
+                }
+                self.copied.keys += 1;
+            }
+            Item::Event(event) => {
+                self.insert_event
+                    .execute(params![
+                        event.at,
+                        event.action,
+                        event.key_id,
+                        event.actor,
+                        event.detail
+                    ])
+                    .map_err(fail)?;
+                self.copied.events += 1;
             }
         }
         Ok(())

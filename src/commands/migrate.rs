@@ -1,0 +1,69 @@
+//! `keysmith migrate --to URL|PATH`: copy the whole store into another,
+//! empty one, of either kind, in one transaction on the target.
+
+use std::path::Path;
+
+use super::Context;
+use crate::cli::MigrateArgs;
+use crate::error::{Error, Result};
+use crate::store::{self, Location, OpenMode};
+
+pub fn run(ctx: &mut Context, args: MigrateArgs) -> Result<u8> {
+    let source = Location::resolve(ctx.location.as_deref())?;
+    let target = Location::parse(&args.to)?;
+    let (from, to) = (source.display(), target.display());
+    if source == target {
+        return Err(Error::Usage(format!(
+            "{to} is the store being copied; name another with --to"
+        )));
+    }
+    if let Location::Sqlite(path) = &source
+        && !path.exists()
+    {
+        return Err(Error::Usage(format!(
+            "there is no store at {from}: nothing to migrate"
+        )));
+    }
+    let mut from_store = store::open(&source, OpenMode::NoCreate)?;
+    // A file this command creates is removed again if the copy fails.
+    let created = match &target {
+        Location::Sqlite(path) if !path.exists() => Some(path.clone()),
+        _ => None,
+    };
+    let copied = store::open(&target, OpenMode::Create)
+        .and_then(|mut to_store| store::copy(from_store.as_mut(), to_store.as_mut()));
+    let copied = match copied {
+        Ok(copied) => copied,
+        Err(e) => {
+            if let Some(path) = created {
+                remove_store_files(&path);
+            }
+            return Err(e);
+        }
+    };
+    if ctx.out.json {
+        ctx.out.json_line(&serde_json::json!({
+            "from": from,
+            "to": to,
+            "keys": copied.keys,
+            "events": copied.events,
+        }))?;
+    } else {
+        let keys = if copied.keys == 1 { "key" } else { "keys" };
+        let events = if copied.events == 1 { "event" } else { "events" };
+        ctx.out.notice(&format!(
+            "Copied {} {keys} and {} {events} from {from} to {to}. \
+             Point --db or KEYSMITH_DB at {to} to use it.",
+            copied.keys, copied.events
+        ))?;
+    }
+    Ok(0)
+}
+
+fn remove_store_files(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(name);
+    }
+}
