@@ -32,14 +32,6 @@ pub const SQLITE_ONLY: &[(&str, &str)] = &[
          create::the_store_holds_the_sha256_of_each_key_and_never_the_key runs on both",
     ),
     (
-        "bulk::backup_is_private_consistent_and_refuses_to_overwrite",
-        "backup is SQLite's online backup into a SQLite file (SPEC §5)",
-    ),
-    (
-        "bulk::backup_during_an_import_is_consistent",
-        "backup is SQLite's online backup; opens the copy with rusqlite",
-    ),
-    (
         "reliability::a_version_1_store_opens_and_its_keys_verify",
         "the version 1 fixture is a SQLite file; PostgreSQL stores start at version 1",
     ),
@@ -54,10 +46,6 @@ pub const SQLITE_ONLY: &[(&str, &str)] = &[
     (
         "reliability::store_readable_by_others_warns_once_with_the_fix",
         "the store file's mode",
-    ),
-    (
-        "reliability::unicode_names_survive_a_store_round_trip",
-        "calls the library's store::open_path on a SQLite file in-process",
     ),
 ];
 
