@@ -9,6 +9,7 @@ mod input_rules;
 mod interactive;
 mod lifecycle;
 mod list;
+mod migrate;
 mod postgres;
 mod reliability;
 mod scan;

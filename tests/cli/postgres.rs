@@ -398,6 +398,18 @@ fn a_server_that_never_answers_times_out_with_exit_4() {
             "{sslmode}: took {elapsed:?}"
         );
     }
+    // PGCONNECT_TIMEOUT as libpq reads it; and without any, a default bound.
+    let mut cmd = at(&env, &url);
+    cmd.env("PGCONNECT_TIMEOUT", "2");
+    let (run, elapsed) = run_bounded(&env, cmd, &["list"], Duration::from_secs(30));
+    assert_eq!(run.code, 4, "{run:#?}");
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "PGCONNECT_TIMEOUT: took {elapsed:?}"
+    );
+    let (run, _) = run_bounded(&env, at(&env, &url), &["list"], Duration::from_secs(60));
+    assert_eq!(run.code, 4, "no connect_timeout: {run:#?}");
+    one_error_line(&run);
     drop(silent);
 }
 
