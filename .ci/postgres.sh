@@ -81,7 +81,11 @@ start() {
     fi
 
     local dir port password
-    dir=$(mktemp -d "${TMPDIR:-/tmp}/keysmith-pg.XXXXXX")
+    # As root, in /tmp: the postgres user must reach the folder (a root's
+    # TMPDIR may be private).
+    local tmp=${TMPDIR:-/tmp}
+    [[ $(id -u) == 0 ]] && tmp=/tmp
+    dir=$(mktemp -d "$tmp/keysmith-pg.XXXXXX")
     port=$(free_port)
     password=$(openssl rand -hex 16)
 
