@@ -50,7 +50,11 @@ pub fn run(ctx: &mut Context, args: MigrateArgs) -> Result<u8> {
         }))?;
     } else {
         let keys = if copied.keys == 1 { "key" } else { "keys" };
-        let events = if copied.events == 1 { "event" } else { "events" };
+        let events = if copied.events == 1 {
+            "event"
+        } else {
+            "events"
+        };
         ctx.out.notice(&format!(
             "Copied {} {keys} and {} {events} from {from} to {to}. \
              Point --db or KEYSMITH_DB at {to} to use it.",
