@@ -46,6 +46,19 @@ impl Output {
         serde_json::to_writer(&mut self.out, value).map_err(|e| Error::output(e.into()))
     }
 
+    /// `array_element` for a key object, written by `KeyJson::write_to`.
+    pub fn key_element(&mut self, index: u64, key: &KeyJson<'_>) -> Result<()> {
+        let opening: &[u8] = if index == 0 { b"[\n" } else { b",\n" };
+        self.out.write_all(opening).map_err(Error::output)?;
+        key.write_to(&mut self.out).map_err(Error::output)
+    }
+
+    /// `json_line` for a key object, written by `KeyJson::write_to`.
+    pub fn key_line(&mut self, key: &KeyJson<'_>) -> Result<()> {
+        key.write_to(&mut self.out).map_err(Error::output)?;
+        self.out.write_all(b"\n").map_err(Error::output)
+    }
+
     pub fn array_end(&mut self, count: u64) -> Result<()> {
         let closing: &[u8] = if count == 0 { b"[]\n" } else { b"\n]\n" };
         self.out.write_all(closing).map_err(Error::output)
@@ -243,6 +256,52 @@ impl<'a> KeyJson<'a> {
         }
     }
 
+    /// Writes the same bytes as `serde_json::to_writer(w, self)`, without
+    /// escaping the field names each time or formatting through `fmt`: bulk
+    /// listings and imports print millions of these. A test keeps the two equal.
+    pub fn write_to(&self, w: &mut impl Write) -> io::Result<()> {
+        w.write_all(b"{\"id\":")?;
+        json_string(w, self.id)?;
+        w.write_all(b",\"name\":")?;
+        json_string(w, self.name)?;
+        w.write_all(b",\"description\":")?;
+        json_optional(w, self.description)?;
+        w.write_all(b",\"service\":")?;
+        json_optional(w, self.service)?;
+        w.write_all(b",\"prefix\":")?;
+        json_string(w, self.prefix)?;
+        // Prefix and id are base62 and underscores (checked when parsed).
+        w.write_all(b",\"masked\":")?;
+        if is_plain(self.masked.0) && is_plain(self.masked.1) {
+            w.write_all(b"\"")?;
+            w.write_all(self.masked.0.as_bytes())?;
+            w.write_all(b"_")?;
+            w.write_all(self.masked.1.as_bytes())?;
+            w.write_all(b"_********\"")?;
+        } else {
+            serde_json::to_writer(&mut *w, &self.masked)?;
+        }
+        w.write_all(b",\"status\":\"")?;
+        w.write_all(self.status.as_bytes())?;
+        w.write_all(b"\",\"created_at\":")?;
+        json_time(w, Some(self.created_at))?;
+        w.write_all(b",\"last_used_at\":")?;
+        json_time(w, self.last_used_at)?;
+        w.write_all(b",\"use_count\":")?;
+        w.write_all(itoa::Buffer::new().format(self.use_count).as_bytes())?;
+        w.write_all(b",\"expires_at\":")?;
+        json_time(w, self.expires_at)?;
+        w.write_all(b",\"rotated_from\":")?;
+        json_optional(w, self.rotated_from)?;
+        w.write_all(b",\"replaced_by\":")?;
+        json_optional(w, self.replaced_by)?;
+        if let Some(key) = self.key {
+            w.write_all(b",\"key\":")?;
+            json_string(w, key)?;
+        }
+        w.write_all(b"}")
+    }
+
     /// Adds the full key: only `create` and `rotate` call this.
     pub fn with_secret(mut self, secret: &'a SecretKey) -> Self {
         self.key = Some(secret.expose());
@@ -250,8 +309,83 @@ impl<'a> KeyJson<'a> {
     }
 }
 
+/// Nothing JSON would escape: no quote, backslash or control character.
+fn is_plain(text: &str) -> bool {
+    text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
+}
+
+fn json_string(w: &mut impl Write, text: &str) -> io::Result<()> {
+    if is_plain(text) {
+        w.write_all(b"\"")?;
+        w.write_all(text.as_bytes())?;
+        w.write_all(b"\"")
+    } else {
+        serde_json::to_writer(w, text).map_err(io::Error::from)
+    }
+}
+
+fn json_optional(w: &mut impl Write, text: Option<&str>) -> io::Result<()> {
+    match text {
+        Some(text) => json_string(w, text),
+        None => w.write_all(b"null"),
+    }
+}
+
+fn json_time(w: &mut impl Write, at: Option<Rfc3339>) -> io::Result<()> {
+    match at.map(|at| (at, at.ascii())) {
+        Some((_, Some(ascii))) => {
+            w.write_all(b"\"")?;
+            w.write_all(&ascii)?;
+            w.write_all(b"\"")
+        }
+        Some((at, None)) => write!(w, "\"{at}\""),
+        None => w.write_all(b"null"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    use super::KeyJson;
+    use crate::key::KeyHash;
+    use crate::store::KeyRecord;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z0-9_ -]{0,12}",
+            "\\PC{0,12}",
+            ".{0,12}",
+            "[\"\\\\\\x00-\\x1f\\x7f]{0,6}"
+        ]
+    }
+
+    fn time() -> impl Strategy<Value = i64> {
+        prop_oneof![0i64..4_102_444_800, -100_000_000_000i64..400_000_000_000]
+    }
+
+    proptest! {
+        #[test]
+        fn the_fast_key_writer_matches_serde_json(
+            id in text(), name in text(), description in proptest::option::of(text()),
+            service in proptest::option::of(text()), prefix in text(),
+            disabled: bool, created_at in time(), expires_at in proptest::option::of(time()),
+            last_used_at in proptest::option::of(time()), use_count: i64,
+            rotated_from in proptest::option::of(text()), replaced_by in proptest::option::of(text()),
+            key in proptest::option::of(text()), now in time(),
+        ) {
+            let record = KeyRecord {
+                id, hash: KeyHash([0; 32]), prefix, name, description, service, disabled,
+                created_at, expires_at, last_used_at, use_count, rotated_from, replaced_by, seq: 1,
+            };
+            let mut json = KeyJson::new(&record, now);
+            json.key = key.as_deref();
+            let mut fast = Vec::new();
+            json.write_to(&mut fast).unwrap();
+            prop_assert_eq!(String::from_utf8(fast).unwrap(), serde_json::to_string(&json).unwrap());
+        }
+    }
+
     #[test]
     fn escapes_what_a_terminal_would_obey() {
         assert_eq!(super::for_terminal("a\u{1b}[31mb"), "a\\u{1b}[31mb");

@@ -79,7 +79,7 @@ pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8>
                     .into(),
             ));
         }
-        out.json_line(&KeyJson::new(&record, now).with_secret(&minted.secret))
+        out.key_line(&KeyJson::new(&record, now).with_secret(&minted.secret))
     };
     let count = store.insert_batch(&mut fill, &mut committed);
     progress.finish_and_clear();

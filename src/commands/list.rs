@@ -34,7 +34,7 @@ pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
     if out.json {
         // Streamed: each row is written as it is read, whatever the store's size.
         store.list_keys(&filter, &mut |key| {
-            out.array_element(count, &KeyJson::new(key, filter.now))?;
+            out.key_element(count, &KeyJson::new(key, filter.now))?;
             count += 1;
             Ok(())
         })?;

@@ -6,7 +6,7 @@ use std::io::ErrorKind;
 #[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{
     Connection, ErrorCode, OpenFlags, OptionalExtension, Row, Statement, Transaction,
@@ -207,10 +207,26 @@ impl SqliteStore {
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| failure(&shown, &e))?;
         let mut store = SqliteStore { conn, shown };
-        store
-            .prepare()
-            .map_err(|e| store.fail(&e))?
-            .map_err(Error::Store)?;
+        // Processes opening a new store at once race to create its schema
+        // and switch it to WAL; SQLite answers some of those lock upgrades
+        // "busy" at once instead of waiting, so opening retries on its own.
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match store.prepare() {
+                Err(e)
+                    if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
+                        && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                prepared => {
+                    prepared
+                        .map_err(|e| store.fail(&e))?
+                        .map_err(Error::Store)?;
+                    break;
+                }
+            }
+        }
         if exposed {
             eprintln!(
                 "warning: the store {} can be read by other users; fix it with: chmod 600 '{}'",
@@ -245,9 +261,8 @@ impl SqliteStore {
         if app_id == APPLICATION_ID && version > SCHEMA_VERSION {
             return Ok(Err(newer_schema(&self.shown, version)));
         }
-        if app_id != APPLICATION_ID && !self.is_blank()? {
-            return Ok(Err(not_a_store(&self.shown)));
-        }
+        // Blank, foreign, or being created by another process right now:
+        // `initialise` tells them apart under the lock.
         if let Err(message) = self.initialise()? {
             return Ok(Err(message));
         }
@@ -260,16 +275,6 @@ impl SqliteStore {
             [],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
-    }
-
-    /// A zero-byte file holds nothing to lose: it becomes a new store.
-    fn is_blank(&self) -> rusqlite::Result<bool> {
-        let pages: i64 =
-            self.conn
-                .query_row("SELECT page_count FROM pragma_page_count()", [], |row| {
-                    row.get(0)
-                })?;
-        Ok(pages == 0)
     }
 
     /// Creates or migrates the schema under an exclusive lock, re-checking
