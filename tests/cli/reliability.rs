@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 
-use crate::common::{Backend, Env, backend, contains};
+use crate::common::{Env, contains};
 
 #[test]
 fn sixteen_processes_create_and_verify_without_a_failure() {
@@ -55,18 +55,11 @@ fn sixteen_processes_create_and_verify_without_a_failure() {
 #[test]
 fn processes_starting_on_a_new_store_at_once_all_succeed() {
     // The first use creates the schema: several at once must agree on it.
-    if backend() == Backend::Sqlite && std::env::var_os("KEYSMITH_TEST_KNOWN_BUGS").is_none() {
-        // Known bug (reported 2026-11-23), SQLite only: one of the first
-        // processes on a new file may exit 4, "not a keysmith store" or, at
-        // once, "stayed busy for 30s". KEYSMITH_TEST_KNOWN_BUGS=1 runs it.
-        // Remove this return with the fix.
-        return;
-    }
     for _ in 0..5 {
         let env = Env::new();
         let env = &env;
         std::thread::scope(|scope| {
-            let creators: Vec<_> = (0..6)
+            let creators: Vec<_> = (0..8)
                 .map(|i| scope.spawn(move || env.run(&["create", "--name", &format!("first{i}")])))
                 .collect();
             for creator in creators {
@@ -74,8 +67,8 @@ fn processes_starting_on_a_new_store_at_once_all_succeed() {
                 assert_eq!(run.code, 0, "{run:#?}");
             }
         });
-        assert_eq!(env.count("keys"), 6);
-        assert_eq!(env.count("events"), 6);
+        assert_eq!(env.count("keys"), 8);
+        assert_eq!(env.count("events"), 8);
     }
 }
 
