@@ -294,6 +294,39 @@ fn a_wrong_password_is_exit_4_and_never_printed() {
 }
 
 #[test]
+fn a_percent_encoded_password_is_decoded_and_never_printed() {
+    let Some(env) = pg_env() else { return };
+    // A role of this test's own, whose password needs encoding in a URL.
+    let role = format!("ks_odd_{}", &env.pg_url().dbname[3..11]);
+    let password = "p@ss:w/rd%?&x y";
+    let encoded = "p%40ss%3Aw%2Frd%25%3F%26x%20y";
+    env.exec(
+        &format!("CREATE ROLE {role} LOGIN SUPERUSER PASSWORD '{password}'"),
+        &[],
+    );
+    let mut url = env.pg_url();
+    url.user = role.clone();
+    url.password = Some(encoded.into());
+    let run = env
+        .run_with(at(&env, &url), &["create", "--name", "odd"], None)
+        .code(0);
+    let key = run.stdout.trim().to_owned();
+    env.run_stdin(&["verify"], &key).code(0);
+    url.password = Some(format!("{encoded}-wrong"));
+    let (run, _) = run_bounded(&env, at(&env, &url), &["list"], Duration::from_secs(30));
+    assert_eq!(run.code, 4, "{run:#?}");
+    one_error_line(&run);
+    for shown in [password, encoded, "p@ss", "p%40ss"] {
+        assert!(!run.stderr.contains(shown), "{shown} printed: {run:#?}");
+    }
+    assert!(run.stderr.contains(&format!("{role}:***@")), "{run:#?}");
+    // The role goes with the test: it owns the store's tables.
+    env.exec(&format!("REASSIGN OWNED BY {role} TO CURRENT_USER"), &[]);
+    env.exec(&format!("DROP OWNED BY {role}"), &[]);
+    env.exec(&format!("DROP ROLE {role}"), &[]);
+}
+
+#[test]
 fn pgpassword_supplies_a_password_the_url_lacks() {
     let Some(env) = pg_env() else { return };
     let mut url = env.pg_url();
