@@ -6,19 +6,28 @@ report medians (warm cache: every command runs once before timing).
 Throughput cases report keys or rows per second against the target, and
 peak memory (max RSS) from wait4.
 
-Usage: bench/run.py [--quick] [--keysmith PATH]
+With --postgres URL (or KEYSMITH_BENCH_POSTGRES), an admin URL of a
+PostgreSQL server where databases may be created and dropped, the same kinds
+of cases also run against PostgreSQL over that connection (loopback TCP),
+each in fresh databases named ks_bench_*, dropped at the end; the reference
+for whole-process cases is `psql` sending the same statements.
+
+Usage: bench/run.py [--quick] [--keysmith PATH] [--postgres URL]
 """
 
 import argparse
+import glob
 import json
 import os
 import platform
+import secrets
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -53,12 +62,17 @@ def run(argv, stdin=None, stdout=subprocess.DEVNULL, memory=False):
 
 
 def alternate(cases, runs):
-    """Runs each (name, argv, stdin) in turn, `runs` rounds; returns medians."""
+    """Runs each (name, argv, stdin) in turn, `runs` rounds; returns medians.
+
+    argv may be a function returning the argv for each run.
+    """
+    argv_of = lambda argv: argv() if callable(argv) else argv
     for _, argv, stdin in cases:  # warm-up
-        run(argv, stdin)
+        run(argv_of(argv), stdin)
     times = {name: [] for name, _, _ in cases}
     for _ in range(runs):
         for name, argv, stdin in cases:
+            argv = argv_of(argv)
             seconds, _, code = run(argv, stdin)
             # A reference that fails does less work: that would flatter no one.
             if code != 0:
@@ -83,15 +97,173 @@ def keys_from(jsonl_out, limit):
     return keys
 
 
+# The statements keysmith sends (src/store/postgres/mod.rs): the key's row by
+# id joined to its use (SELECT_KEY_BY_ID), the use recorded (RECORD_USE),
+# and for `create` the key's row and its event (INSERT_KEY, INSERT_EVENT).
+PG_KEY_COLUMNS = (
+    "SELECT k.id, k.hash, k.prefix, k.name, k.description, k.service, k.disabled, "
+    "k.created_at, k.expires_at, u.last_used_at, coalesce(u.use_count, 0), "
+    "k.rotated_from, k.replaced_by, k.seq "
+    "FROM keys AS k LEFT JOIN usage AS u ON u.seq = k.seq "
+)
+PG_NOW = "extract(epoch FROM now())::bigint"
+
+
+def real_psql():
+    """psql itself: Debian's /usr/bin/psql is pg_wrapper, a Perl script that
+    adds ~40 ms of start-up to every run and would flatter keysmith."""
+    found = shutil.which("psql")
+    if found and os.path.realpath(found).endswith("pg_wrapper"):
+        versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"),
+                          key=lambda b: int(b.split("/")[-3]) if b.split("/")[-3].isdigit() else 0)
+        if versions:
+            return versions[-1]
+    return found
+
+
+def pg_url(admin, dbname):
+    """The admin URL with its database replaced by dbname."""
+    u = urllib.parse.urlsplit(admin)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + dbname, u.query, u.fragment))
+
+
+def psql_argv(psql, url, *statements):
+    """psql sending each statement as its own round trip (its own -c), as keysmith does."""
+    argv = [psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url]
+    for sql in statements:
+        argv += ["-c", sql]
+    return argv
+
+
+def psql_out(psql, url, *statements):
+    out = subprocess.run(psql_argv(psql, url, *statements), check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def pg_fresh(psql, admin, dbname):
+    psql_out(psql, admin, f"DROP DATABASE IF EXISTS {dbname}", f"CREATE DATABASE {dbname}")
+    return pg_url(admin, dbname)
+
+
+def postgres_cases(ks, psql, admin, p, runs, bulk_runs, big, rows):
+    """The PostgreSQL rows: same shapes as the SQLite ones, over the admin URL's host."""
+    shown = psql_out(psql, admin, "SHOW server_version", "SHOW fsync", "SHOW synchronous_commit",
+                     "SHOW shared_buffers").splitlines()
+    settings = (f"PostgreSQL {shown[0].split()[0]}, fsync {shown[1]}, synchronous_commit {shown[2]}, "
+                f"shared_buffers {shown[3]}")
+    url_big = pg_fresh(psql, admin, "ks_bench_1m")
+    url_1k = pg_fresh(psql, admin, "ks_bench_1k")
+
+    # Stores built through keysmith itself, then vacuumed and analysed so that
+    # autovacuum does not wake up in the middle of the timed runs.
+    run([ks, "--db", url_1k, "create", "--from", p("1k.jsonl")], stdout=p("pg1k.out"))
+    t_big, rss_big, code = run([ks, "--db", url_big, "create", "--from", p("big.jsonl")],
+                               stdout=p("pgbig.out"), memory=True)
+    if code != 0:
+        sys.exit(f"keysmith create --from into PostgreSQL failed with exit {code}")
+    psql_out(psql, url_big, "VACUUM (ANALYZE)")
+    psql_out(psql, url_1k, "VACUUM (ANALYZE)")
+    size = int(psql_out(psql, url_big, "SELECT pg_database_size(current_database())"))
+    big_keys = keys_from(p("pgbig.out"), 100_000)
+    os.remove(p("pgbig.out"))
+    key_big = big_keys[len(big_keys) // 2]
+    with open(p("pgkey_big"), "w") as f:
+        f.write(key_big + "\n")
+    with open(p("pgverify_all.txt"), "w") as f:
+        f.write("\n".join(big_keys) + "\n")
+    id_big = key_big.split("_")[1]
+    seq_big = int(psql_out(psql, url_big, f"SELECT seq FROM keys WHERE id = '{id_big}'"))
+
+    # 1. verify, whole process, big store, vs psql sending the same two
+    # statements (keysmith learns seq from the SELECT; psql gets it written in).
+    # Each is its own round trip and, like keysmith's, its own commit.
+    sql_select = PG_KEY_COLUMNS + f"WHERE k.id = '{id_big}'"
+    sql_use = (
+        f"INSERT INTO usage (seq, last_used_at, use_count) VALUES ({seq_big}, {PG_NOW}, 1) "
+        "ON CONFLICT (seq) DO UPDATE SET "
+        "last_used_at = greatest(usage.last_used_at, excluded.last_used_at), "
+        "use_count = usage.use_count + 1"
+    )
+    m = alternate([
+        ("keysmith", [ks, "--db", url_big, "verify"], p("pgkey_big")),
+        ("psql", psql_argv(psql, url_big, sql_select, sql_use), None),
+    ], runs)
+    rows.append((f"[postgres] verify one key, whole process, {big:,} keys", f"{m['keysmith']*1000:.2f} ms",
+                 f"psql {m['psql']*1000:.2f} ms", f"{m['keysmith']/m['psql']:.2f}x", "- (SQLite: <= 1.05x)"))
+
+    # 2. create, whole process, durable commit, vs psql inserting the key's row
+    # and its event in one transaction (BEGIN, two INSERTs, COMMIT: one round
+    # trip each, as keysmith sends them).
+    def psql_create():
+        key_id = secrets.token_hex(6)
+        return psql_argv(
+            psql, url_1k, "BEGIN",
+            "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, created_at, "
+            "expires_at, rotated_from, replaced_by) VALUES "
+            f"('{key_id}', '\\x{secrets.token_hex(32)}', 'ks', 'bench', NULL, NULL, false, {PG_NOW}, "
+            "NULL, NULL, NULL) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO events (at, action, key_id, actor, detail, key_seq) VALUES "
+            f"({PG_NOW}, 'create', '{key_id}', 'bench', NULL, (SELECT seq FROM keys WHERE id = '{key_id}'))",
+            "COMMIT")
+    m = alternate([
+        ("keysmith", [ks, "--db", url_1k, "create", "--name", "bench"], None),
+        ("psql", psql_create, None),
+    ], runs)
+    rows.append(("[postgres] create one key, whole process, durable", f"{m['keysmith']*1000:.2f} ms",
+                 f"psql {m['psql']*1000:.2f} ms", f"{m['keysmith']/m['psql']:.2f}x", "- (SQLite: <= 1.05x)"))
+
+    # 3. create --from 100,000 keys into an empty database.
+    results = []
+    for i in range(bulk_runs):
+        url = pg_fresh(psql, admin, "ks_bench_bulk")
+        t100, rss100, code = run([ks, "--db", url, "create", "--from", p("100k.jsonl")], memory=True)
+        if code != 0:
+            sys.exit(f"keysmith create --from into PostgreSQL failed with exit {code}")
+        results.append((t100, rss100))
+    psql_out(psql, admin, "DROP DATABASE IF EXISTS ks_bench_bulk")
+    t100 = statistics.median(r[0] for r in results)
+    rows.append(("[postgres] create --from 100,000 keys, empty database", f"{100_000/t100:,.0f} keys/s",
+                 f"{t100:.2f} s, {max(r[1] for r in results)/1024:.0f} MiB", "", "- (SQLite: >= 200,000 keys/s)"))
+
+    # 4. create --from the big batch (measured while building the store above).
+    rows.append((f"[postgres] create --from {big:,} keys, empty database", f"{big/t_big:,.0f} keys/s",
+                 f"{t_big:.2f} s", f"{rss_big/1024:.0f} MiB peak", "- (SQLite: >= 150,000 keys/s, < 128 MiB)"))
+
+    # 5. verify --stdin-all, 100,000 keys against the big store, uses recorded.
+    results = [run([ks, "--db", url_big, "verify", "--stdin-all"], stdin=p("pgverify_all.txt"),
+                   memory=True) for _ in range(bulk_runs)]
+    if any(r[2] != 0 for r in results):
+        sys.exit("keysmith verify --stdin-all against PostgreSQL failed")
+    tv = statistics.median(r[0] for r in results)
+    rows.append((f"[postgres] verify --stdin-all 100,000 keys vs {big:,}", f"{100_000/tv:,.0f} keys/s",
+                 f"{tv:.2f} s", f"{max(r[1] for r in results)/1024:.0f} MiB peak", "- (SQLite: >= 200,000 keys/s)"))
+
+    # 6. database size (tables and indexes, with the catalog's ~7 MiB).
+    rows.append((f"[postgres] database size, {big:,} keys with their events", f"{size/big:.0f} bytes/key",
+                 f"{size/2**20:.0f} MiB", "", "- (SQLite: < 250 bytes/key)"))
+    return settings
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--keysmith", default=os.path.join(ROOT, "target/release/keysmith"))
     ap.add_argument("--quick", action="store_true", help="fewer runs, for a smoke test")
+    ap.add_argument("--postgres", metavar="URL", default=os.environ.get("KEYSMITH_BENCH_POSTGRES"),
+                    help="admin URL of a PostgreSQL server where ks_bench_* databases may be created "
+                         "and dropped; adds the PostgreSQL cases (default: $KEYSMITH_BENCH_POSTGRES)")
+    ap.add_argument("--psql", metavar="PATH", help="the psql binary for the PostgreSQL reference runs")
     args = ap.parse_args()
     ks = args.keysmith
     sqlite3 = shutil.which("sqlite3")
     if not sqlite3:
         sys.exit("sqlite3 is needed for the reference runs (apt-get install sqlite3)")
+    psql = None
+    if args.postgres:
+        if not args.postgres.startswith(("postgres://", "postgresql://")):
+            sys.exit("--postgres takes a postgres:// URL")
+        psql = args.psql or real_psql()
+        if not psql:
+            sys.exit("psql is needed for the PostgreSQL reference runs (apt-get install postgresql-client)")
     runs = 5 if args.quick else 31
     bulk_runs = 1 if args.quick else 3
     big = 100_000 if args.quick else 1_000_000
@@ -203,11 +375,21 @@ def main():
         ], runs * 3)
         rows.append(("keysmith --version", f"{m['keysmith']*1000:.2f} ms", f"/bin/true {m['true']*1000:.2f} ms",
                      f"{m['keysmith']/m['true']:.2f}x", "<= 1.5x"))
+
+        if args.postgres:
+            pg_settings = postgres_cases(ks, psql, args.postgres, p, runs, bulk_runs, big, rows)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if args.postgres:
+            for db in ("ks_bench_1m", "ks_bench_1k", "ks_bench_bulk"):
+                subprocess.run(psql_argv(psql, args.postgres, f"DROP DATABASE IF EXISTS {db}"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     print(f"keysmith benchmarks: {platform.node()}, {os.cpu_count()} cores, {platform.platform()}")
     print(f"runs per whole-process case: {runs} (alternating, median); bulk runs: {bulk_runs}")
+    if args.postgres:
+        u = urllib.parse.urlsplit(args.postgres)
+        print(f"postgres: {u.hostname}:{u.port or 5432} ({pg_settings})")
     header = ("case", "keysmith", "reference / detail", "ratio / memory", "target")
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(5)]
     for r in [header] + rows:
