@@ -23,13 +23,25 @@ impl Output {
         Output {
             json,
             color,
-            out: io::BufWriter::new(io::stdout()),
+            // Bulk commands print hundreds of megabytes: fewer, larger writes.
+            out: io::BufWriter::with_capacity(1 << 16, io::stdout()),
         }
     }
 
     /// Writes one line of data to stdout.
     pub fn line(&mut self, text: &str) -> Result<()> {
         writeln!(self.out, "{text}").map_err(Error::output)
+    }
+
+    /// Writes one line of words joined by spaces, with no string made for it.
+    pub fn words(&mut self, words: &[&str]) -> Result<()> {
+        for (i, word) in words.iter().enumerate() {
+            if i > 0 {
+                self.out.write_all(b" ").map_err(Error::output)?;
+            }
+            self.out.write_all(word.as_bytes()).map_err(Error::output)?;
+        }
+        self.out.write_all(b"\n").map_err(Error::output)
     }
 
     /// Writes one compact JSON document (or JSON Lines record) to stdout.

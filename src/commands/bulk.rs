@@ -69,7 +69,7 @@ pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8>
 
     let mut replay = StdRng::from_seed(*seed);
     let out = &mut ctx.out;
-    let mut committed = |record: KeyRecord| -> Result<()> {
+    let mut committed = |record: &KeyRecord| -> Result<()> {
         let secret = key::random_secret(&mut replay);
         let minted = key::assemble(&record.prefix, record.id.clone(), &secret);
         if !minted.hash.matches(&record.hash) {
@@ -79,7 +79,7 @@ pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8>
                     .into(),
             ));
         }
-        out.key_line(&KeyJson::new(&record, now).with_secret(&minted.secret))
+        out.key_line(&KeyJson::new(record, now).with_secret(&minted.secret))
     };
     let count = store.insert_batch(&mut fill, &mut committed);
     progress.finish_and_clear();

@@ -66,8 +66,11 @@ pub fn run(ctx: &mut Context, service: Option<&str>) -> Result<u8> {
                     .json_line(&VerdictJson::new(&verdict, Some(line_number)))?;
             } else {
                 let id = verdict.key.as_ref().map_or("-", |k| k.id.as_str());
-                ctx.out
-                    .line(&format!("{line_number} {} {id}", verdict.code.as_str()))?;
+                ctx.out.words(&[
+                    itoa::Buffer::new().format(line_number),
+                    verdict.code.as_str(),
+                    id,
+                ])?;
             }
         }
         if let (Some(store), false) = (&mut store, uses.is_empty()) {

@@ -154,6 +154,16 @@ pub struct KeyFilter {
     pub now: Timestamp,
 }
 
+impl KeyFilter {
+    /// Whether every key passes (a limit aside).
+    pub fn is_everything(&self) -> bool {
+        self.service.is_none()
+            && self.status.is_none()
+            && self.expiring_by.is_none()
+            && self.unused_since.is_none()
+    }
+}
+
 /// Where a store lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -239,18 +249,21 @@ pub trait Store {
 
     /// All or nothing: `fill` adds keys through the inserter inside one
     /// transaction; if it returns `Ok` the transaction commits durably, and
-    /// only then does `committed` receive each added key, in the order added.
+    /// only then does `committed` receive each added key, in the order added
+    /// (the record lent to it may be reused for the next key).
     /// Returns how many keys were added.
     fn insert_batch(
         &mut self,
         fill: &mut dyn FnMut(&mut dyn KeyInserter) -> Result<()>,
-        committed: &mut dyn FnMut(KeyRecord) -> Result<()>,
+        committed: &mut dyn FnMut(&KeyRecord) -> Result<()>,
     ) -> Result<u64>;
 
     fn key_by_id(&mut self, id: &str) -> Result<Option<KeyRecord>>;
 
     /// Looks up many ids in one read transaction (one consistent view, one
     /// lock taken); `each` gets each id's position and its key, if stored.
+    /// For verification, which reads no uses: a backend may leave a key's
+    /// `last_used_at` and `use_count` out (`None` and 0) to save a search.
     fn keys_by_ids(
         &mut self,
         ids: &[&str],

@@ -133,6 +133,12 @@ const SELECT_KEY_BY_ID: &str = concat!(
      k.rotated_from, k.replaced_by, k.seq FROM keys AS k WHERE k.id = ?1"
 );
 
+/// A key to verify by id, without its uses (see `Store::keys_by_ids`).
+const SELECT_KEY_TO_VERIFY: &str = concat!(
+    key_columns!(),
+    "NULL, 0, k.rotated_from, k.replaced_by, k.seq FROM keys AS k WHERE k.id = ?1"
+);
+
 /// Many keys, their uses by one join lookup each (prepared once per run).
 macro_rules! select_keys {
     () => {
@@ -146,10 +152,21 @@ macro_rules! select_keys {
 
 const SELECT_ALL_KEYS: &str = concat!(select_keys!(), "ORDER BY k.seq");
 const SELECT_KEYS_BY_NAME: &str = concat!(select_keys!(), "WHERE k.name = ?1 ORDER BY k.seq DESC");
-const SELECT_KEYS_IN_RANGE: &str = concat!(
-    select_keys!(),
-    "WHERE k.seq BETWEEN ?1 AND ?2 ORDER BY k.seq"
+/// Keys a batch has just added, read back after its commit: no key of
+/// theirs can have been used yet (none was shown), so no uses are looked up.
+const SELECT_NEW_KEYS_IN_RANGE: &str = concat!(
+    key_columns!(),
+    "NULL, 0, k.rotated_from, k.replaced_by, k.seq FROM keys AS k \
+     WHERE k.seq BETWEEN ?1 AND ?2 ORDER BY k.seq"
 );
+/// Every key newest first, without its uses: `list_keys` merges those in
+/// from `SELECT_USAGE_NEWEST` (a join would search `usage` once per row).
+const SELECT_KEYS_NEWEST: &str = concat!(
+    key_columns!(),
+    "NULL, 0, k.rotated_from, k.replaced_by, k.seq FROM keys AS k ORDER BY k.seq DESC LIMIT ?1"
+);
+const SELECT_USAGE_NEWEST: &str =
+    "SELECT seq, last_used_at, use_count FROM usage ORDER BY seq DESC";
 const SELECT_KEYS_FILTERED: &str = concat!(
     select_keys!(),
     "WHERE (?1 IS NULL OR k.service = ?1)
@@ -168,6 +185,13 @@ const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description,
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
      ON CONFLICT (id) DO NOTHING";
 const RECORD_USE_BY_SEQ: &str = "INSERT INTO usage (seq, last_used_at, use_count) VALUES (?1, ?2, 1) \
+     ON CONFLICT (seq) DO UPDATE SET last_used_at = excluded.last_used_at, use_count = use_count + 1";
+/// `RECORD_USE_BY_SEQ` for a JSON array of seqs, in one statement: the
+/// loop runs inside SQLite instead of one bind, step and reset per use. A
+/// seq that repeats is counted each time. (`WHERE true` tells the parser
+/// that ON CONFLICT belongs to the INSERT, not to a join.)
+const RECORD_USES_BY_SEQ: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
+     SELECT value, ?2, 1 FROM json_each(?1) WHERE true \
      ON CONFLICT (seq) DO UPDATE SET last_used_at = excluded.last_used_at, use_count = use_count + 1";
 const INSERT_USAGE: &str = "INSERT INTO usage (seq, last_used_at, use_count) VALUES (?1, ?2, ?3)";
 /// The key's `seq` is looked up, except in bulk, where it is known.
@@ -587,7 +611,7 @@ impl Store for SqliteStore {
     fn insert_batch(
         &mut self,
         fill: &mut dyn FnMut(&mut dyn KeyInserter) -> Result<()>,
-        committed: &mut dyn FnMut(KeyRecord) -> Result<()>,
+        committed: &mut dyn FnMut(&KeyRecord) -> Result<()>,
     ) -> Result<u64> {
         let shown = self.shown.clone();
         let fail = |e: rusqlite::Error| failure(&shown, &e);
@@ -616,12 +640,20 @@ impl Store for SqliteStore {
         };
         let mut stmt = self
             .conn
-            .prepare_cached(SELECT_KEYS_IN_RANGE)
+            .prepare_cached(SELECT_NEW_KEYS_IN_RANGE)
             .map_err(fail)?;
         let mut rows = stmt.query([first, last]).map_err(fail)?;
         let mut count = 0;
+        let mut key: Option<KeyRecord> = None;
         while let Some(row) = rows.next().map_err(fail)? {
-            committed(key_from_row(row).map_err(fail)?)?;
+            let key = match &mut key {
+                Some(key) => {
+                    key_into(row, key).map_err(fail)?;
+                    key
+                }
+                None => key.insert(key_from_row(row).map_err(fail)?),
+            };
+            committed(key)?;
             count += 1;
         }
         Ok(count)
@@ -640,7 +672,7 @@ impl Store for SqliteStore {
         let fail = |e: rusqlite::Error| failure(&shown, &e);
         let tx = self.conn.transaction().map_err(fail)?;
         {
-            let mut stmt = tx.prepare_cached(SELECT_KEY_BY_ID).map_err(fail)?;
+            let mut stmt = tx.prepare_cached(SELECT_KEY_TO_VERIFY).map_err(fail)?;
             for (i, id) in ids.iter().enumerate() {
                 let found = stmt
                     .query_row([id], key_from_row)
@@ -846,12 +878,19 @@ impl Store for SqliteStore {
     }
 
     fn record_uses(&mut self, seqs: &[i64], at: Timestamp) -> Result<()> {
-        self.write(|tx| {
-            let mut stmt = tx.prepare_cached(RECORD_USE_BY_SEQ)?;
-            for seq in seqs {
-                stmt.execute(params![seq, at])?;
+        let mut json = String::with_capacity(seqs.len() * 8 + 2);
+        json.push('[');
+        for (i, seq) in seqs.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
             }
-            Ok(())
+            json.push_str(itoa::Buffer::new().format(*seq));
+        }
+        json.push(']');
+        self.write(|tx| {
+            tx.prepare_cached(RECORD_USES_BY_SEQ)?
+                .execute(params![json, at])
+                .map(drop)
         })
     }
 
@@ -862,6 +901,15 @@ impl Store for SqliteStore {
     ) -> Result<()> {
         let shown = self.shown.clone();
         let fail = |e: rusqlite::Error| failure(&shown, &e);
+        if filter.is_everything() {
+            // Two statements, one snapshot.
+            self.conn.execute_batch("BEGIN").map_err(fail)?;
+            let listed = self.list_all(sql_limit(filter.limit), each);
+            let ended = self.conn.execute_batch("COMMIT");
+            let listed = listed.map_err(fail)?;
+            ended.map_err(fail)?;
+            return listed;
+        }
         let mut stmt = self
             .conn
             .prepare_cached(SELECT_KEYS_FILTERED)
@@ -888,6 +936,7 @@ impl Store for SqliteStore {
         }
         Ok(())
     }
+
     fn export(&mut self, each: &mut dyn FnMut(Item<'_>) -> Result<()>) -> Result<()> {
         let shown = self.shown.clone();
         let fail = |e: rusqlite::Error| failure(&shown, &e);
@@ -937,6 +986,49 @@ impl Store for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Every key newest first, each with its uses, found by walking `usage`
+    /// down in the same order beside the keys: a merge, not a search per row.
+    fn list_all(
+        &self,
+        limit: i64,
+        each: &mut dyn FnMut(&KeyRecord) -> Result<()>,
+    ) -> rusqlite::Result<Result<()>> {
+        let mut keys = self.conn.prepare_cached(SELECT_KEYS_NEWEST)?;
+        let mut key_rows = keys.query([limit])?;
+        let mut usage = self.conn.prepare_cached(SELECT_USAGE_NEWEST)?;
+        let mut usage_rows = usage.query([])?;
+        // The next use at or below the current key's seq: (seq, last used, count).
+        let mut next_use: Option<(i64, i64, i64)> = None;
+        let mut usage_done = false;
+        let mut key: Option<KeyRecord> = None;
+        while let Some(row) = key_rows.next()? {
+            let key = match &mut key {
+                Some(key) => {
+                    key_into(row, key)?;
+                    key
+                }
+                None => key.insert(key_from_row(row)?),
+            };
+            while !usage_done && next_use.is_none_or(|(seq, _, _)| seq > key.seq) {
+                match usage_rows.next()? {
+                    Some(u) => next_use = Some((u.get(0)?, u.get(1)?, u.get(2)?)),
+                    None => {
+                        next_use = None;
+                        usage_done = true;
+                    }
+                }
+            }
+            (key.last_used_at, key.use_count) = match next_use {
+                Some((seq, at, count)) if seq == key.seq => (Some(at), count),
+                _ => (None, 0),
+            };
+            if let Err(e) = each(key) {
+                return Ok(Err(e));
+            }
+        }
+        Ok(Ok(()))
+    }
+
     fn export_from(
         &self,
         each: &mut dyn FnMut(Item<'_>) -> Result<()>,

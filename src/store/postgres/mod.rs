@@ -859,7 +859,7 @@ impl Store for PostgresStore {
     fn insert_batch(
         &mut self,
         fill: &mut dyn FnMut(&mut dyn KeyInserter) -> Result<()>,
-        committed: &mut dyn FnMut(KeyRecord) -> Result<()>,
+        committed: &mut dyn FnMut(&KeyRecord) -> Result<()>,
     ) -> Result<u64> {
         let shown = self.shown.clone();
         let fail = |e: tokio_postgres::Error| failure(&shown, e.into());
@@ -888,7 +888,7 @@ impl Store for PostgresStore {
         for chunk in seqs.chunks(10_000) {
             let keys = self.read_keys(SELECT_KEYS_BY_SEQS, &[(&chunk, Type::INT8_ARRAY)])?;
             for key in keys {
-                committed(key)?;
+                committed(&key)?;
                 count += 1;
             }
         }
