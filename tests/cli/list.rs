@@ -131,3 +131,57 @@ fn bad_filters_are_usage_errors() {
     env.run(&["list", "--status", "sleeping"]).code(2);
     env.run(&["list", "--limit", "0"]).code(2);
 }
+
+/// Uses are listed with the right keys, whether the listing is unfiltered
+/// (uses merged in beside the keys), limited, or filtered (uses joined).
+#[test]
+fn uses_are_listed_with_their_own_keys() {
+    let env = Env::new();
+    let keys: Vec<String> = (0..7).map(|i| env.create(&format!("k{i}"), &[])).collect();
+    // k1 once, k3 three times, k6 (the newest) twice, k2 twice and then
+    // deleted: its uses go with it.
+    let uses = [
+        &keys[1], &keys[3], &keys[3], &keys[3], &keys[6], &keys[6], &keys[2], &keys[2],
+    ];
+    let input: String = uses.iter().map(|k| format!("{k}\n")).collect();
+    env.run_stdin(&["verify", "--stdin-all"], &input).code(0);
+    env.run(&["delete", &keys[2], "--yes"]).code(0);
+
+    let listed = |args: &[&str]| -> Vec<(String, i64, bool)> {
+        let mut all = vec!["--json", "list"];
+        all.extend_from_slice(args);
+        env.run(&all)
+            .code(0)
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                let id = k["id"].as_str().unwrap().to_owned();
+                let count = k["use_count"].as_i64().unwrap();
+                let used = !k["last_used_at"].is_null();
+                assert_eq!(used, count > 0, "{k}");
+                // The store's own figures, read beside it.
+                assert_eq!(env.usage(&id).1, count, "{k}");
+                (k["name"].as_str().unwrap().to_owned(), count, used)
+            })
+            .collect()
+    };
+    let want = |names: &[(&str, i64)]| -> Vec<(String, i64, bool)> {
+        names
+            .iter()
+            .map(|(n, c)| (n.to_string(), *c, *c > 0))
+            .collect()
+    };
+    let all = want(&[
+        ("k6", 2),
+        ("k5", 0),
+        ("k4", 0),
+        ("k3", 3),
+        ("k1", 1),
+        ("k0", 0),
+    ]);
+    assert_eq!(listed(&[]), all);
+    assert_eq!(listed(&["--limit", "4"]), all[..4]);
+    assert_eq!(listed(&["--status", "enabled"]), all);
+}
