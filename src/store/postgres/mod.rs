@@ -18,7 +18,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, IsolationLevel, Row, Transaction};
 
-pub use conninfo::{Target, is_url, mask_password};
+pub use conninfo::{Target, is_url, mask_password, mask_passwords_in};
 
 use super::{
     Copied, Event, Importer, Item, KeyEdit, KeyFilter, KeyInserter, KeyRecord, OpenMode, Retire,
