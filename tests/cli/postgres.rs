@@ -596,3 +596,49 @@ fn a_url_s_password_is_masked_wherever_the_url_is_quoted() {
         }
     }
 }
+
+#[test]
+fn a_new_key_s_commit_waits_for_the_disk_even_with_synchronous_commit_off() {
+    let Some(env) = pg_env() else { return };
+    let key = env.create("first", &[]);
+    // A database tuned for speed: commits return before the WAL is flushed.
+    let dbname = env.pg_url().dbname;
+    env.exec(
+        &format!("ALTER DATABASE \"{dbname}\" SET synchronous_commit = off"),
+        &[],
+    );
+    // Each statement that adds keys notes the setting its transaction
+    // commits with, in a schema of the test's own.
+    env.exec("CREATE SCHEMA probe", &[]);
+    env.exec("CREATE TABLE probe.seen (setting text NOT NULL)", &[]);
+    env.exec(
+        "CREATE FUNCTION probe.note() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             INSERT INTO probe.seen VALUES (current_setting('synchronous_commit'));
+             RETURN NULL;
+         END $$",
+        &[],
+    );
+    env.exec(
+        "CREATE TRIGGER note AFTER INSERT ON keys \
+         FOR EACH STATEMENT EXECUTE FUNCTION probe.note()",
+        &[],
+    );
+    env.create("second", &[]);
+    env.run_stdin(&["create", "--from", "-"], "{\"name\": \"bulk\"}\n")
+        .code(0);
+    env.run(&["rotate", &key, "--yes"]).code(0);
+    assert_eq!(
+        env.query_strings("SELECT setting FROM probe.seen", &[]),
+        ["on", "on", "on"]
+    );
+    // The control: the setting is off for everyone else.
+    assert_eq!(
+        env.query_strings(
+            "SELECT setting FROM pg_db_role_setting, unnest(setconfig) AS setting \
+             WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            &[]
+        ),
+        ["synchronous_commit=off"]
+    );
+}
