@@ -18,7 +18,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
     }
     var completions = [
         &'keysmith'= {
-            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -47,7 +47,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --prefix 'The key''s prefix'
             cand --expires-in 'Make the key expire after this long, e.g. 30d, 12h, 1d12h'
             cand --from 'Create one key per line of this JSON Lines file (`-`: stdin), all or nothing; prints one JSON line per key, with the full key'
-            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand -y 'Skip the confirmation prompt'
             cand --yes 'Skip the confirmation prompt'
             cand --json 'Print JSON on stdout instead of text'
@@ -62,7 +62,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --limit 'At most this many keys'
             cand --expiring-within 'Only keys that expire within this time from now, e.g. 7d'
             cand --unused-for 'Only keys not used for this long (a key never used counts from its creation)'
-            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --exit-code 'Exit 1 when any key is listed (for cron jobs and alerts)'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
@@ -71,7 +71,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;enable'= {
-            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -79,7 +79,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;disable'= {
-            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -88,7 +88,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         }
         &'keysmith;verify'= {
             cand --service 'Also require the key to belong to this service'
-            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --stdin-all 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
@@ -97,7 +97,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;show'= {
-            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -109,7 +109,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --description 'A new description ("" removes it)'
             cand --service 'A new service'
             cand --expires-in 'Expire this long from now, e.g. 30d, 12h, 1d12h'
-            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --no-expiry 'Remove the expiry'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
@@ -119,7 +119,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         }
         &'keysmith;rotate'= {
             cand --grace 'Keep the old key valid this long (e.g. 24h) instead of disabling it now'
-            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand -y 'Skip the confirmation prompt (required without a terminal)'
             cand --yes 'Skip the confirmation prompt (required without a terminal)'
             cand --json 'Print JSON on stdout instead of text'
@@ -129,7 +129,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;delete'= {
-            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand -y 'Skip the confirmation prompt (required without a terminal)'
             cand --yes 'Skip the confirmation prompt (required without a terminal)'
             cand --json 'Print JSON on stdout instead of text'
@@ -140,7 +140,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         }
         &'keysmith;history'= {
             cand --limit 'At most this many events'
-            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -149,7 +149,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         }
         &'keysmith;scan'= {
             cand --rules 'Print a rule for this scanner that finds keysmith keys, instead of scanning'
-            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -157,7 +157,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;backup'= {
-            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --force 'Replace FILE if it exists'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
@@ -167,7 +167,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         }
         &'keysmith;migrate'= {
             cand --to 'The empty store to copy into: a SQLite path or a postgres:// URL'
-            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -175,7 +175,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;completions'= {
-            cand --db 'The store: a file path (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'

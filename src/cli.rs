@@ -12,14 +12,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     max_term_width = 100
 )]
 pub struct Cli {
-    /// The store: a file path (default: the platform data directory,
+    /// The store: a SQLite file path, or a postgres:// URL for a shared
+    /// PostgreSQL store (default: the platform data directory,
     /// e.g. ~/.local/share/keysmith/keys.db)
     #[arg(
         long,
         global = true,
         env = "KEYSMITH_DB",
         hide_env_values = true,
-        value_name = "PATH"
+        value_name = "PATH|URL"
     )]
     pub db: Option<String>,
 

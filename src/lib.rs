@@ -51,8 +51,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
-            // clap quotes the offending argument, which may be a full key.
-            eprint!("{}", scan::mask_keys(&e.render().to_string()));
+            // clap quotes the offending argument, which may be a full key
+            // or a PostgreSQL URL with its password.
+            let text = store::mask_passwords_in(&e.render().to_string());
+            eprint!("{}", scan::mask_keys(&text));
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
         Err(e) => {
@@ -65,9 +67,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            // A last guard: whatever a message quotes (a path, a selector),
-            // a full key in it is shown masked.
-            eprintln!("error: {}", scan::mask_keys(&e.to_string()));
+            // A last guard: whatever a message quotes (a path, a selector,
+            // a library's text), a full key or a URL's password in it is
+            // shown masked.
+            let text = store::mask_passwords_in(&e.to_string());
+            eprintln!("error: {}", scan::mask_keys(&text));
             ExitCode::from(e.exit_code())
         }
     }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::key::KeyHash;
 
-pub use postgres::{PostgresStore, Target as PostgresTarget, mask_password};
+pub use postgres::{PostgresStore, Target as PostgresTarget, mask_password, mask_passwords_in};
 pub use sqlite::SqliteStore;
 
 /// Seconds since the Unix epoch, UTC.

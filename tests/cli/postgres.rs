@@ -37,7 +37,7 @@ pub const SQLITE_ONLY: &[(&str, &str)] = &[
     ),
     (
         "reliability::a_store_keysmith_cannot_write_is_exit_4",
-        "a read-only store file",
+        "a read-only store file; on PostgreSQL: a_role_that_may_only_read_gets_exit_4_on_writes",
     ),
     (
         "reliability::a_damaged_store_is_refused_never_misread",
@@ -207,13 +207,26 @@ fn another_application_s_tables_are_refused_untouched() {
     env.exec("INSERT INTO foo VALUES (1), (2)", &[]);
     let before = env.store_bytes();
     let valid_shape = keysmith::mint("ks");
+    let key = valid_shape.secret.expose();
+    let copy = env.dir.path().join("copy.db");
+    let copy = copy.to_str().unwrap();
     let runs = [
         env.run(&["create", "--name", "a"]),
+        env.run_stdin(&["create", "--from", "-"], "{\"name\": \"b\"}\n"),
         env.run(&["list"]),
         env.run(&["--json", "list"]),
+        env.run(&["enable", "a"]),
         env.run(&["disable", "a"]),
+        env.run(&["show", "a"]),
+        env.run(&["edit", "a", "--name", "c"]),
+        env.run(&["rotate", "a", "--yes"]),
+        env.run(&["delete", "a", "--yes"]),
         env.run(&["history"]),
-        env.run_stdin(&["verify"], valid_shape.secret.expose()),
+        env.run_stdin(&["verify"], key),
+        env.run_stdin(&["verify", "--stdin-all"], &format!("{key}\n")),
+        env.run_stdin(&["scan", "-"], &format!("token = {key}\n")),
+        env.run(&["backup", copy]),
+        env.run(&["migrate", "--to", copy]),
     ];
     for run in runs {
         let run = run.error(4, "not a keysmith store");
@@ -221,6 +234,7 @@ fn another_application_s_tables_are_refused_untouched() {
     }
     assert_eq!(env.tables(), ["foo"], "no keysmith table was made");
     assert_eq!(env.store_bytes(), before, "the database was modified");
+    assert!(!Path::new(copy).exists(), "a copy of nothing was written");
 }
 
 #[test]
@@ -527,8 +541,13 @@ fn tls_verify_full_refuses_a_server_it_cannot_verify() {
             .clone()
             .with("sslmode", "verify-full")
             .with("sslrootcert", stranger.to_str().unwrap()),
-        // The system's roots: they never signed the test CA.
+        // No sslrootcert: libpq's default, ~/.postgresql/root.crt, is missing.
         localhost.clone().with("sslmode", "verify-full"),
+        // The system's roots: they never signed the test CA.
+        localhost
+            .clone()
+            .with("sslmode", "verify-full")
+            .with("sslrootcert", "system"),
         // A root file with no certificate in it.
         localhost
             .clone()
@@ -553,4 +572,347 @@ fn tls_verify_full_refuses_a_server_it_cannot_verify() {
         assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
     }
     assert!(!env.store_exists(), "nothing was written");
+}
+
+#[test]
+fn tls_verify_full_checks_the_host_name_and_verify_ca_does_not() {
+    let Some(env) = pg_env() else { return };
+    let Some(ca) = test_ca() else { return };
+    // A name the server's certificate does not carry, reached at its address
+    // (`hostaddr`): the chain verifies, the name does not.
+    let mut url = env.pg_url();
+    url.host = "keysmith-elsewhere.invalid".into();
+    let url = url
+        .with("hostaddr", "127.0.0.1")
+        .with("sslrootcert", ca.to_str().unwrap());
+    let (run, _) = run_bounded(
+        &env,
+        at(&env, &url.clone().with("sslmode", "verify-full")),
+        &["create", "--name", "x"],
+        Duration::from_secs(30),
+    );
+    assert_eq!(
+        run.code, 4,
+        "verify-full took a certificate for another name: {run:#?}"
+    );
+    let line = one_error_line(&run);
+    assert!(
+        line.contains("tls") || line.contains("certificate"),
+        "{run:#?}"
+    );
+    assert!(!env.store_exists(), "nothing was written");
+    let ca_only = url.with("sslmode", "verify-ca");
+    let key = env
+        .run_with(at(&env, &ca_only), &["create", "--name", "ca only"], None)
+        .code(0)
+        .stdout
+        .trim()
+        .to_owned();
+    env.run_with(at(&env, &ca_only), &["verify"], Some(&key))
+        .code(0);
+}
+
+/// A URL's password never reaches the screen, however the URL is written
+/// and whoever quotes it: keysmith's own messages, or clap's, for a URL
+/// given where none was expected. Runs on both legs: nothing listens on
+/// port 1, so no server is needed.
+#[test]
+fn a_url_s_password_is_masked_wherever_the_url_is_quoted() {
+    let env = Env::new();
+    env.create("here", &[]);
+    // Raw `/`, `?`, `@` and a space, as pasted generated passwords have:
+    // tokio-postgres still reads each as the password.
+    for password in [
+        "s3cret-Pw",
+        "s3cret/Pw+q==",
+        "s3cret?Pw#x",
+        "s3cret@Pw",
+        "s3cret Pw",
+    ] {
+        let url = format!("postgres://bob:{password}@127.0.0.1:1/keys");
+        let runs = [
+            (4, env.run(&["--db", &url, "list"])),
+            (4, env.run(&["migrate", "--to", &url])),
+            (
+                2,
+                env.run(&["--db", &format!("{url}?sslmode=sometimes"), "list"]),
+            ),
+            // `--to` forgotten: clap quotes the stray argument.
+            (2, env.run(&["migrate", &url])),
+            (2, env.run(&["list", &url])),
+        ];
+        for (code, run) in runs {
+            assert_eq!(run.code, code, "{password}: {run:#?}");
+            assert!(run.stderr.starts_with("error: "), "{run:#?}");
+            assert!(!run.stderr.contains("panicked"), "{run:#?}");
+            assert!(
+                !run.stderr.contains("s3cret") && !run.stdout.contains("s3cret"),
+                "the password was printed: {run:#?}"
+            );
+            assert!(run.stderr.contains("bob:***@"), "the masked URL: {run:#?}");
+        }
+    }
+}
+
+/// What another host holding keysmith's schema lock looks like: the
+/// session lock blocks the transaction lock keysmith takes (`SCHEMA_LOCK`
+/// in src/store/postgres/mod.rs, "KSMT").
+const SCHEMA_LOCK: i64 = 0x4B53_4D54;
+
+#[test]
+fn creating_the_schema_waits_for_another_host_holding_the_lock() {
+    let Some(env) = pg_env() else { return };
+    env.exec(&format!("SELECT pg_advisory_lock({SCHEMA_LOCK})"), &[]);
+    let mut child = env
+        .command()
+        .args(["create", "--name", "waited"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "create did not wait for the schema lock"
+    );
+    assert!(env.tables().is_empty(), "tables made without the lock");
+    env.exec(&format!("SELECT pg_advisory_unlock({SCHEMA_LOCK})"), &[]);
+    let began = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(began.elapsed() < Duration::from_secs(30), "create hung");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    env.run_stdin(&["verify"], &key).code(0);
+    assert_eq!(env.count("keys"), 1);
+}
+
+#[test]
+fn a_schema_creation_that_fails_midway_leaves_nothing() {
+    let Some(env) = pg_env() else { return };
+    // An event trigger (database-wide, not a table in the schema) fails the
+    // creation of `usage`, the last table of version 1.
+    env.exec(
+        "CREATE FUNCTION ks_test_no_usage() RETURNS event_trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands()
+                        WHERE object_identity LIKE '%.usage') THEN
+                 RAISE EXCEPTION 'no usage table today';
+             END IF;
+         END $$",
+        &[],
+    );
+    env.exec(
+        "CREATE EVENT TRIGGER ks_test_no_usage ON ddl_command_end \
+         WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION ks_test_no_usage()",
+        &[],
+    );
+    let run = env.run(&["create", "--name", "x"]);
+    assert_eq!(run.code, 4, "{run:#?}");
+    one_error_line(&run);
+    assert!(
+        !run.stderr.contains("no usage table"),
+        "no SQL text: {run:#?}"
+    );
+    assert_eq!(
+        env.tables(),
+        Vec::<String>::new(),
+        "the tables made before the failure were kept"
+    );
+    env.exec("DROP EVENT TRIGGER ks_test_no_usage", &[]);
+    let key = env.create("after", &[]);
+    env.run_stdin(&["verify"], &key).code(0);
+}
+
+/// `migrate` into an empty PostgreSQL store whose history table refuses
+/// rows: the keys, copied first, must go with them.
+#[test]
+fn a_migration_that_fails_midway_leaves_the_target_empty() {
+    let Some(source) = pg_env() else { return };
+    for name in ["one", "two", "three"] {
+        source.create(name, &[]);
+    }
+    let file = source.dir.path().join("copy.db");
+    let file = file.to_str().unwrap();
+    source.run(&["migrate", "--to", file]).code(0);
+
+    let target = Env::new();
+    target.create("scratch", &[]);
+    for table in ["usage", "keys", "events"] {
+        target.exec(&format!("DELETE FROM {table}"), &[]);
+    }
+    target.exec(
+        "CREATE FUNCTION ks_test_no_events() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION 'no history today'; END $$",
+        &[],
+    );
+    target.exec(
+        "CREATE TRIGGER ks_test_no_events BEFORE INSERT ON events \
+         FOR EACH STATEMENT EXECUTE FUNCTION ks_test_no_events()",
+        &[],
+    );
+    let from_file = |env: &Env| {
+        let mut cmd = env.command();
+        cmd.env("KEYSMITH_DB", file);
+        cmd
+    };
+    for run in [
+        source.run(&["migrate", "--to", &target.store()]),
+        source.run_with(
+            from_file(&source),
+            &["migrate", "--to", &target.store()],
+            None,
+        ),
+    ] {
+        assert_eq!(run.code, 4, "{run:#?}");
+        one_error_line(&run);
+        assert_eq!(target.count("keys"), 0, "keys copied without their history");
+        assert_eq!(target.count("events"), 0);
+    }
+    target.exec("DROP TRIGGER ks_test_no_events ON events", &[]);
+    source.run(&["migrate", "--to", &target.store()]).code(0);
+    assert_eq!(target.count("keys"), 3);
+}
+
+#[test]
+fn migrate_refuses_an_occupied_or_foreign_target_of_the_other_kind() {
+    let Some(env) = pg_env() else { return };
+    let ours = env.create("ours", &[]);
+    // A SQLite file that holds a key: PostgreSQL → SQLite is refused.
+    let file = env.dir.path().join("theirs.db");
+    let file = file.to_str().unwrap();
+    let mut cmd = env.command();
+    cmd.env("KEYSMITH_DB", file);
+    env.run_with(cmd, &["create", "--name", "theirs"], None)
+        .code(0);
+    let before = std::fs::read(file).unwrap();
+    let run = env
+        .run(&["migrate", "--to", file])
+        .error(2, "already holds");
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        std::fs::read(file).unwrap(),
+        before,
+        "the SQLite target changed"
+    );
+
+    // SQLite → an occupied PostgreSQL store (this test's own) is refused.
+    let source = env.dir.path().join("source.db");
+    let source = source.to_str().unwrap();
+    env.run(&["migrate", "--to", source]).code(0);
+    let before = env.store_bytes();
+    let mut cmd = env.command();
+    cmd.env("KEYSMITH_DB", source);
+    let run = env
+        .run_with(cmd, &["migrate", "--to", &env.store()], None)
+        .error(2, "already holds");
+    assert_eq!(run.stdout, "");
+    assert_eq!(env.store_bytes(), before, "the PostgreSQL target changed");
+
+    // A database of another application's is refused untouched, from either kind.
+    let foreign = Env::new();
+    foreign.exec("CREATE TABLE foo (x integer)", &[]);
+    let foreign_before = foreign.store_bytes();
+    env.run(&["migrate", "--to", &foreign.store()])
+        .error(4, "not a keysmith store");
+    let mut cmd = env.command();
+    cmd.env("KEYSMITH_DB", source);
+    env.run_with(cmd, &["migrate", "--to", &foreign.store()], None)
+        .error(4, "not a keysmith store");
+    assert_eq!(foreign.store_bytes(), foreign_before);
+    assert_eq!(foreign.tables(), ["foo"]);
+    env.run_stdin(&["verify"], &ours).code(0);
+}
+
+#[test]
+fn a_new_key_s_commit_waits_for_the_disk_even_with_synchronous_commit_off() {
+    let Some(env) = pg_env() else { return };
+    let key = env.create("first", &[]);
+    // A database tuned for speed: commits return before the WAL is flushed.
+    let dbname = env.pg_url().dbname;
+    env.exec(
+        &format!("ALTER DATABASE \"{dbname}\" SET synchronous_commit = off"),
+        &[],
+    );
+    // Each statement that adds keys notes the setting its transaction
+    // commits with, in a schema of the test's own.
+    env.exec("CREATE SCHEMA probe", &[]);
+    env.exec("CREATE TABLE probe.seen (setting text NOT NULL)", &[]);
+    env.exec(
+        "CREATE FUNCTION probe.note() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             INSERT INTO probe.seen VALUES (current_setting('synchronous_commit'));
+             RETURN NULL;
+         END $$",
+        &[],
+    );
+    env.exec(
+        "CREATE TRIGGER note AFTER INSERT ON keys \
+         FOR EACH STATEMENT EXECUTE FUNCTION probe.note()",
+        &[],
+    );
+    env.create("second", &[]);
+    env.run_stdin(&["create", "--from", "-"], "{\"name\": \"bulk\"}\n")
+        .code(0);
+    env.run(&["rotate", &key, "--yes"]).code(0);
+    assert_eq!(
+        env.query_strings("SELECT setting FROM probe.seen", &[]),
+        ["on", "on", "on"]
+    );
+    // The control: the setting is off for everyone else.
+    assert_eq!(
+        env.query_strings(
+            "SELECT setting FROM pg_db_role_setting, unnest(setconfig) AS setting \
+             WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            &[]
+        ),
+        ["synchronous_commit=off"]
+    );
+}
+
+/// The counterpart of `reliability::a_store_keysmith_cannot_write_is_exit_4`:
+/// a role that may only read the store.
+#[test]
+fn a_role_that_may_only_read_gets_exit_4_on_writes() {
+    let Some(env) = pg_env() else { return };
+    let key = env.create("k", &[]);
+    let role = format!("ks_ro_{}", &env.pg_url().dbname[3..11]);
+    let password = "read-Only-Pw-1";
+    env.exec(
+        &format!("CREATE ROLE {role} LOGIN PASSWORD '{password}'"),
+        &[],
+    );
+    env.exec(
+        &format!("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"),
+        &[],
+    );
+    let mut url = env.pg_url();
+    url.user = role.clone();
+    url.password = Some(password.into());
+    let before = env.store_bytes();
+    env.run_with(at(&env, &url), &["list"], None).code(0);
+    for args in [
+        &["create", "--name", "x"][..],
+        &["disable", "k"],
+        &["rotate", "k", "--yes"],
+    ] {
+        let (run, _) = run_bounded(&env, at(&env, &url), args, Duration::from_secs(30));
+        assert_eq!(run.code, 4, "{args:?}: {run:#?}");
+        let line = one_error_line(&run);
+        assert!(line.contains("may not"), "says it lacks rights: {run:#?}");
+        assert!(!run.stderr.contains(password), "{run:#?}");
+    }
+    // verify records a use, which this role may not: a right answer or a
+    // clean exit 4, as on a read-only SQLite file.
+    let run = env.run_with(at(&env, &url), &["verify"], Some(&key));
+    assert!(run.code == 0 || run.code == 4, "{run:#?}");
+    if run.code == 4 {
+        one_error_line(&run);
+    }
+    assert_eq!(env.store_bytes(), before, "a write got through");
+    env.exec(&format!("DROP OWNED BY {role}"), &[]);
+    env.exec(&format!("DROP ROLE {role}"), &[]);
 }

@@ -18,7 +18,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, IsolationLevel, Row, Transaction};
 
-pub use conninfo::{Target, is_url, mask_password};
+pub use conninfo::{Target, is_url, mask_password, mask_passwords_in};
 
 use super::{
     Copied, Event, Importer, Item, KeyEdit, KeyFilter, KeyInserter, KeyRecord, OpenMode, Retire,
@@ -173,6 +173,13 @@ const RECORD_USES: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
      ON CONFLICT (seq) DO UPDATE SET \
      last_used_at = greatest(usage.last_used_at, excluded.last_used_at), \
      use_count = usage.use_count + excluded.use_count";
+/// A key is durable before it is shown (SPEC §2, as SQLite's
+/// `synchronous=FULL`): the commit of a new key waits for the server's WAL
+/// flush even where the server, database or role turned
+/// `synchronous_commit` off for speed. Only for this transaction; a
+/// stronger setting (`remote_apply`, ...) is kept.
+const DURABLE_COMMIT: &str = "SELECT set_config('synchronous_commit', 'on', true) \
+     WHERE current_setting('synchronous_commit') = 'off'";
 const INSERT_EVENT: &str = "INSERT INTO events (at, action, key_id, actor, detail, key_seq) \
      VALUES ($1, $2, $3, $4, $5, (SELECT seq FROM keys WHERE id = $3))";
 
@@ -848,6 +855,7 @@ impl Importer for BatchImporter<'_, '_> {
 impl Store for PostgresStore {
     fn insert_key(&mut self, key: &KeyRecord, event: &Event) -> Result<bool> {
         self.write(async |tx| {
+            tx.batch_execute(DURABLE_COMMIT).await?;
             let inserted = insert_key(tx, key).await?;
             if inserted {
                 insert_event(tx, event).await?;
@@ -866,7 +874,10 @@ impl Store for PostgresStore {
         let runtime = &self.runtime;
         let tx = runtime.block_on(self.client.transaction()).map_err(fail)?;
         let statement = runtime
-            .block_on(tx.prepare(INSERT_KEYS_WITH_EVENTS))
+            .block_on(async {
+                tx.batch_execute(DURABLE_COMMIT).await?;
+                tx.prepare(INSERT_KEYS_WITH_EVENTS).await
+            })
             .map_err(fail)?;
         let mut inserter = BatchInserter {
             runtime,
@@ -986,6 +997,7 @@ impl Store for PostgresStore {
         events: &[Event],
     ) -> Result<Rotation> {
         self.write(async |tx| {
+            tx.batch_execute(DURABLE_COMMIT).await?;
             let Some(mut old) = lock_key(tx, old_id).await? else {
                 return Ok(Rotation::NoSuchKey);
             };
@@ -1142,9 +1154,11 @@ impl Store for PostgresStore {
         let tx = runtime.block_on(self.client.transaction()).map_err(fail)?;
         let occupied: bool = runtime
             .block_on(async {
-                // Nobody adds keys while the copy runs; readers go on.
+                // Nobody adds keys while the copy runs; readers go on. The
+                // copied keys are durable once reported, as new ones are.
                 tx.batch_execute("LOCK TABLE keys, events IN EXCLUSIVE MODE")
                     .await?;
+                tx.batch_execute(DURABLE_COMMIT).await?;
                 tx.query_typed_one(
                     "SELECT EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM events)",
                     &[],
