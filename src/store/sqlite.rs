@@ -493,6 +493,21 @@ fn key_into(row: &Row<'_>, key: &mut KeyRecord) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Reads a row into the record kept in `slot` (made at the first row),
+/// reusing its memory row after row.
+fn key_into_slot<'k>(
+    row: &Row<'_>,
+    slot: &'k mut Option<KeyRecord>,
+) -> rusqlite::Result<&'k mut KeyRecord> {
+    match slot {
+        Some(key) => {
+            key_into(row, key)?;
+            Ok(key)
+        }
+        None => Ok(slot.insert(key_from_row(row)?)),
+    }
+}
+
 fn insert_event(conn: &Connection, event: &Event) -> rusqlite::Result<()> {
     conn.prepare_cached(INSERT_EVENT)?
         .execute(params![
@@ -646,14 +661,7 @@ impl Store for SqliteStore {
         let mut count = 0;
         let mut key: Option<KeyRecord> = None;
         while let Some(row) = rows.next().map_err(fail)? {
-            let key = match &mut key {
-                Some(key) => {
-                    key_into(row, key).map_err(fail)?;
-                    key
-                }
-                None => key.insert(key_from_row(row).map_err(fail)?),
-            };
-            committed(key)?;
+            committed(key_into_slot(row, &mut key).map_err(fail)?)?;
             count += 1;
         }
         Ok(count)
@@ -926,13 +934,7 @@ impl Store for SqliteStore {
             .map_err(fail)?;
         let mut key: Option<KeyRecord> = None;
         while let Some(row) = rows.next().map_err(fail)? {
-            match &mut key {
-                Some(key) => key_into(row, key).map_err(fail)?,
-                None => key = Some(key_from_row(row).map_err(fail)?),
-            }
-            if let Some(key) = &key {
-                each(key)?;
-            }
+            each(key_into_slot(row, &mut key).map_err(fail)?)?;
         }
         Ok(())
     }
@@ -1002,13 +1004,7 @@ impl SqliteStore {
         let mut usage_done = false;
         let mut key: Option<KeyRecord> = None;
         while let Some(row) = key_rows.next()? {
-            let key = match &mut key {
-                Some(key) => {
-                    key_into(row, key)?;
-                    key
-                }
-                None => key.insert(key_from_row(row)?),
-            };
+            let key = key_into_slot(row, &mut key)?;
             while !usage_done && next_use.is_none_or(|(seq, _, _)| seq > key.seq) {
                 match usage_rows.next()? {
                     Some(u) => next_use = Some((u.get(0)?, u.get(1)?, u.get(2)?)),

@@ -81,18 +81,20 @@ fn json_has_exactly_the_key_object_fields_and_no_secret() {
     }
 }
 
+/// `keysmith --json list ARGS`, its key objects.
+fn list_json(env: &Env, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["--json", "list"];
+    all.extend_from_slice(args);
+    let list = env.run(&all).code(0).json();
+    list.as_array().unwrap().clone()
+}
+
 #[test]
 fn newest_first_and_filters() {
     let env = Env::new();
     three_keys(&env);
     let names = |args: &[&str]| -> Vec<String> {
-        let mut all = vec!["--json", "list"];
-        all.extend_from_slice(args);
-        env.run(&all)
-            .code(0)
-            .json()
-            .as_array()
-            .unwrap()
+        list_json(&env, args)
             .iter()
             .map(|k| k["name"].as_str().unwrap().to_owned())
             .collect()
@@ -148,13 +150,7 @@ fn uses_are_listed_with_their_own_keys() {
     env.run(&["delete", &keys[2], "--yes"]).code(0);
 
     let listed = |args: &[&str]| -> Vec<(String, i64, bool)> {
-        let mut all = vec!["--json", "list"];
-        all.extend_from_slice(args);
-        env.run(&all)
-            .code(0)
-            .json()
-            .as_array()
-            .unwrap()
+        list_json(&env, args)
             .iter()
             .map(|k| {
                 let id = k["id"].as_str().unwrap().to_owned();
