@@ -67,6 +67,9 @@ def alternate(cases, runs):
     argv may be a function returning the argv for each run.
     """
     argv_of = lambda argv: argv() if callable(argv) else argv
+    # The stores were just written: without this, the kernel's write-back of
+    # those hundreds of megabytes lands in the middle of the timed commits.
+    os.sync()
     for _, argv, stdin in cases:  # warm-up
         run(argv_of(argv), stdin)
     times = {name: [] for name, _, _ in cases}

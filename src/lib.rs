@@ -44,6 +44,11 @@ pub use verify::{Code, Verdict, verify};
 /// Parses `args`, runs the command, prints any error as one `error:` line and
 /// returns the exit code of SPEC §3.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    ExitCode::from(run_code(args))
+}
+
+/// `run`, with the exit code as a number.
+pub fn run_code(args: impl IntoIterator<Item = OsString>) -> u8 {
     // A panic message could carry anything, even key material: print none.
     std::panic::set_hook(Box::new(|_| {
         eprintln!("error: keysmith hit an internal error (a bug); nothing more is shown");
@@ -55,24 +60,24 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             // or a PostgreSQL URL with its password.
             let text = store::mask_passwords_in(&e.render().to_string());
             eprint!("{}", scan::mask_keys(&text));
-            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+            return e.exit_code().clamp(0, 255) as u8;
         }
         Err(e) => {
             // --help and --version: on stdout, as clap prints them.
             let _ = e.print();
-            return ExitCode::SUCCESS;
+            return 0;
         }
     };
     match commands::run(cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Ok(code) => code,
+        Err(e) if e.is_broken_pipe() => 0,
         Err(e) => {
             // A last guard: whatever a message quotes (a path, a selector,
             // a library's text), a full key or a URL's password in it is
             // shown masked.
             let text = store::mask_passwords_in(&e.to_string());
             eprintln!("error: {}", scan::mask_keys(&text));
-            ExitCode::from(e.exit_code())
+            e.exit_code()
         }
     }
 }

@@ -511,3 +511,82 @@ proptest! {
         prop_assert_eq!(store.keys_by_name(&name).unwrap(), vec![record]);
     }
 }
+
+/// A reader that stops early (`keysmith list --json | head -1`) is not an
+/// error: keysmith stops writing and exits 0, saying nothing.
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    let env = Env::new();
+    let lines = env.dir.path().join("lines.jsonl");
+    std::fs::write(&lines, jsonl(3_000)).unwrap();
+    env.run(&["create", "--from", lines.to_str().unwrap()])
+        .code(0);
+    let mut child = env
+        .command()
+        .args(["--json", "list"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first, "[\n");
+    // The rest of the listing (about 1 MB) no longer fits the pipe.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+/// Started with stdout closed, keysmith puts /dev/null in its place before
+/// opening anything: otherwise the next file or connection it opened (a
+/// PostgreSQL socket, say) would receive what it prints, keys included.
+#[test]
+fn a_closed_stdout_is_replaced_by_dev_null() {
+    let env = Env::new();
+    let cmd = env.command();
+    let mut shell = std::process::Command::new("sh");
+    shell
+        .arg("-c")
+        .arg(r#"exec "$0" verify >&-"#)
+        .arg(cmd.get_program());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => shell.env(k, v),
+            None => shell.env_remove(k),
+        };
+    }
+    let mut child = shell
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `exec` keeps the pid; keysmith is now waiting for its key on stdin.
+    let fd1 = format!("/proc/{}/fd/1", child.id());
+    // (While it starts, the loader may briefly hold fd 1 for a library.)
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let target = std::fs::read_link(&fd1);
+        if target
+            .as_ref()
+            .is_ok_and(|t| t == std::path::Path::new("/dev/null"))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "fd 1 is {target:?}, not /dev/null"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"not-a-key\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
