@@ -45,16 +45,16 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             break
         }
         'keysmith;create' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'What the key is for (required unless prompted on a terminal)')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'A longer note about the key')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'The service the key belongs to, e.g. sms')
             [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'The key''s prefix')
             [CompletionResult]::new('--expires-in', '--expires-in', [CompletionResultType]::ParameterName, 'Make the key expire after this long, e.g. 30d, 12h, 1d12h')
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Create one key per line of this JSON Lines file (`-`: stdin), all or nothing; prints one JSON line per key, with the full key')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Skip the confirmation prompt')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Skip the confirmation prompt')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -62,14 +62,14 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             break
         }
         'keysmith;list' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Only keys of this service')
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only keys with this status')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many keys')
             [CompletionResult]::new('--expiring-within', '--expiring-within', [CompletionResultType]::ParameterName, 'Only keys that expire within this time from now, e.g. 7d')
             [CompletionResult]::new('--unused-for', '--unused-for', [CompletionResultType]::ParameterName, 'Only keys not used for this long (a key never used counts from its creation)')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
-            [CompletionResult]::new('--exit-code', '--exit-code', [CompletionResultType]::ParameterName, 'Exit 1 when any key is listed (for cron jobs and alerts)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
+            [CompletionResult]::new('--exit-code', '--exit-code', [CompletionResultType]::ParameterName, 'Exit 1 when any key is listed (for cron jobs and alerts)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -95,10 +95,10 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             break
         }
         'keysmith;verify' {
-            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Also require the key to belong to this service')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
-            [CompletionResult]::new('--stdin-all', '--stdin-all', [CompletionResultType]::ParameterName, 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Also require the key to belong to this service')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
+            [CompletionResult]::new('--stdin-all', '--stdin-all', [CompletionResultType]::ParameterName, 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -115,13 +115,13 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             break
         }
         'keysmith;edit' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'A new name')
             [CompletionResult]::new('--description', '--description', [CompletionResultType]::ParameterName, 'A new description ("" removes it)')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'A new service')
             [CompletionResult]::new('--expires-in', '--expires-in', [CompletionResultType]::ParameterName, 'Expire this long from now, e.g. 30d, 12h, 1d12h')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
-            [CompletionResult]::new('--no-expiry', '--no-expiry', [CompletionResultType]::ParameterName, 'Remove the expiry')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
+            [CompletionResult]::new('--no-expiry', '--no-expiry', [CompletionResultType]::ParameterName, 'Remove the expiry')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -129,11 +129,11 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             break
         }
         'keysmith;rotate' {
-            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Keep the old key valid this long (e.g. 24h) instead of disabling it now')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'Keep the old key valid this long (e.g. 24h) instead of disabling it now')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Skip the confirmation prompt (required without a terminal)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Skip the confirmation prompt (required without a terminal)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -142,9 +142,9 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
         }
         'keysmith;delete' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Skip the confirmation prompt (required without a terminal)')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Skip the confirmation prompt (required without a terminal)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -152,8 +152,8 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             break
         }
         'keysmith;history' {
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many events')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many events')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -162,8 +162,8 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             break
         }
         'keysmith;scan' {
-            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Print a rule for this scanner that finds keysmith keys, instead of scanning')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Print a rule for this scanner that finds keysmith keys, instead of scanning')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -173,8 +173,8 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
         }
         'keysmith;backup' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace FILE if it exists')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace FILE if it exists')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -182,8 +182,8 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             break
         }
         'keysmith;migrate' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The empty store to copy into: a SQLite path or a postgres:// URL')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The empty store to copy into: a SQLite path or a postgres:// URL')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

@@ -131,7 +131,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__backup)
-            opts="-h -V --force --db --json --help --version"
+            opts="-h -V --db --json --force --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -167,12 +167,16 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__create)
-            opts="-y -h -V --name --description --service --prefix --expires-in --yes --from --db --json --help --version"
+            opts="-y -h -V --db --json --name --description --service --prefix --expires-in --yes --from --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -197,10 +201,6 @@ _keysmith() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --db)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -209,7 +209,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__delete)
-            opts="-y -h -V --yes --db --json --help --version"
+            opts="-y -h -V --db --json --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -245,12 +245,16 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__edit)
-            opts="-h -V --name --description --service --expires-in --no-expiry --db --json --help --version"
+            opts="-h -V --db --json --name --description --service --expires-in --no-expiry --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -264,10 +268,6 @@ _keysmith() {
                     return 0
                     ;;
                 --expires-in)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -521,17 +521,17 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__history)
-            opts="-h -V --limit --db --json --help --version"
+            opts="-h -V --db --json --limit --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --limit)
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --db)
+                --limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -543,12 +543,16 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__list)
-            opts="-h -V --service --status --limit --expiring-within --unused-for --exit-code --db --json --help --version"
+            opts="-h -V --db --json --service --status --limit --expiring-within --unused-for --exit-code --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --service)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -569,10 +573,6 @@ _keysmith() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --db)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -581,17 +581,17 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__migrate)
-            opts="-h -V --to --db --json --help --version"
+            opts="-h -V --db --json --to --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --to)
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --db)
+                --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -603,17 +603,17 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__rotate)
-            opts="-y -h -V --grace --yes --db --json --help --version"
+            opts="-y -h -V --db --json --grace --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --grace)
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --db)
+                --grace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -625,18 +625,18 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__scan)
-            opts="-h -V --rules --db --json --help --version"
+            opts="-h -V --db --json --rules --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --rules)
-                    COMPREPLY=($(compgen -W "gitleaks trufflehog" -- "${cur}"))
-                    return 0
-                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rules)
+                    COMPREPLY=($(compgen -W "gitleaks trufflehog" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -665,17 +665,17 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__verify)
-            opts="-h -V --service --stdin-all --db --json --help --version"
+            opts="-h -V --db --json --service --stdin-all --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --service)
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --db)
+                --service)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

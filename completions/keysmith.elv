@@ -41,30 +41,30 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keysmith;create'= {
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --name 'What the key is for (required unless prompted on a terminal)'
             cand --description 'A longer note about the key'
             cand --service 'The service the key belongs to, e.g. sms'
             cand --prefix 'The key''s prefix'
             cand --expires-in 'Make the key expire after this long, e.g. 30d, 12h, 1d12h'
             cand --from 'Create one key per line of this JSON Lines file (`-`: stdin), all or nothing; prints one JSON line per key, with the full key'
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
             cand -y 'Skip the confirmation prompt'
             cand --yes 'Skip the confirmation prompt'
-            cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'keysmith;list'= {
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --service 'Only keys of this service'
             cand --status 'Only keys with this status'
             cand --limit 'At most this many keys'
             cand --expiring-within 'Only keys that expire within this time from now, e.g. 7d'
             cand --unused-for 'Only keys not used for this long (a key never used counts from its creation)'
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
-            cand --exit-code 'Exit 1 when any key is listed (for cron jobs and alerts)'
             cand --json 'Print JSON on stdout instead of text'
+            cand --exit-code 'Exit 1 when any key is listed (for cron jobs and alerts)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -87,10 +87,10 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;verify'= {
-            cand --service 'Also require the key to belong to this service'
             cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
-            cand --stdin-all 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid'
+            cand --service 'Also require the key to belong to this service'
             cand --json 'Print JSON on stdout instead of text'
+            cand --stdin-all 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -105,24 +105,24 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;edit'= {
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --name 'A new name'
             cand --description 'A new description ("" removes it)'
             cand --service 'A new service'
             cand --expires-in 'Expire this long from now, e.g. 30d, 12h, 1d12h'
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
-            cand --no-expiry 'Remove the expiry'
             cand --json 'Print JSON on stdout instead of text'
+            cand --no-expiry 'Remove the expiry'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'keysmith;rotate'= {
-            cand --grace 'Keep the old key valid this long (e.g. 24h) instead of disabling it now'
             cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --grace 'Keep the old key valid this long (e.g. 24h) instead of disabling it now'
+            cand --json 'Print JSON on stdout instead of text'
             cand -y 'Skip the confirmation prompt (required without a terminal)'
             cand --yes 'Skip the confirmation prompt (required without a terminal)'
-            cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -130,17 +130,17 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         }
         &'keysmith;delete'= {
             cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
             cand -y 'Skip the confirmation prompt (required without a terminal)'
             cand --yes 'Skip the confirmation prompt (required without a terminal)'
-            cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'keysmith;history'= {
-            cand --limit 'At most this many events'
             cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --limit 'At most this many events'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -148,8 +148,8 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;scan'= {
-            cand --rules 'Print a rule for this scanner that finds keysmith keys, instead of scanning'
             cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --rules 'Print a rule for this scanner that finds keysmith keys, instead of scanning'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -158,16 +158,16 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         }
         &'keysmith;backup'= {
             cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
-            cand --force 'Replace FILE if it exists'
             cand --json 'Print JSON on stdout instead of text'
+            cand --force 'Replace FILE if it exists'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'keysmith;migrate'= {
-            cand --to 'The empty store to copy into: a SQLite path or a postgres:// URL'
             cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --to 'The empty store to copy into: a SQLite path or a postgres:// URL'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'

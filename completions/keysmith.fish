@@ -43,17 +43,18 @@ complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "backup" -d 'Write
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "migrate" -d 'Copy every key, its history and links into another, empty store'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l name -d 'What the key is for (required unless prompted on a terminal)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l description -d 'A longer note about the key' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l service -d 'The service the key belongs to, e.g. sms' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l prefix -d 'The key\'s prefix' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l expires-in -d 'Make the key expire after this long, e.g. 30d, 12h, 1d12h' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l from -d 'Create one key per line of this JSON Lines file (`-`: stdin), all or nothing; prints one JSON line per key, with the full key' -r -F
-complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
-complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s y -l yes -d 'Skip the confirmation prompt'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s y -l yes -d 'Skip the confirmation prompt'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l service -d 'Only keys of this service' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l status -d 'Only keys with this status' -r -f -a "enabled\t''
 disabled\t''
@@ -61,9 +62,8 @@ expired\t''"
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l limit -d 'At most this many keys' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l expiring-within -d 'Only keys that expire within this time from now, e.g. 7d' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l unused-for -d 'Only keys not used for this long (a key never used counts from its creation)' -r
-complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
-complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l exit-code -d 'Exit 1 when any key is listed (for cron jobs and alerts)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l exit-code -d 'Exit 1 when any key is listed (for cron jobs and alerts)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
@@ -74,54 +74,54 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -l db -d 'The
 complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l service -d 'Also require the key to belong to this service' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
-complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l stdin-all -d 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid'
+complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l service -d 'Also require the key to belong to this service' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l stdin-all -d 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand show" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand show" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand show" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand show" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l name -d 'A new name' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l description -d 'A new description ("" removes it)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l service -d 'A new service' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l expires-in -d 'Expire this long from now, e.g. 30d, 12h, 1d12h' -r
-complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
-complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-expiry -d 'Remove the expiry'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-expiry -d 'Remove the expiry'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l grace -d 'Keep the old key valid this long (e.g. 24h) instead of disabling it now' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
-complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s y -l yes -d 'Skip the confirmation prompt (required without a terminal)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l grace -d 'Keep the old key valid this long (e.g. 24h) instead of disabling it now' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s y -l yes -d 'Skip the confirmation prompt (required without a terminal)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
-complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s y -l yes -d 'Skip the confirmation prompt (required without a terminal)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s y -l yes -d 'Skip the confirmation prompt (required without a terminal)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l limit -d 'At most this many events' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l limit -d 'At most this many events' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -l rules -d 'Print a rule for this scanner that finds keysmith keys, instead of scanning' -r -f -a "gitleaks\t''
 trufflehog\t''"
-complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
-complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -l force -d 'Replace FILE if it exists'
 complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -l force -d 'Replace FILE if it exists'
 complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -l to -d 'The empty store to copy into: a SQLite path or a postgres:// URL' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -l to -d 'The empty store to copy into: a SQLite path or a postgres:// URL' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -s V -l version -d 'Print version'

@@ -1,6 +1,6 @@
 //! The command line: every flag, its help text and its environment fallback.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Mint, list, switch off and verify API keys. The full key is shown once;
 /// the store keeps only its SHA-256 hash.
@@ -35,33 +35,71 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Mint a key and print it once (stdout carries the key alone)
-    Create(CreateArgs),
+    Create(Deferred<CreateArgs>),
     /// List keys, newest first, with the secret masked
-    List(ListArgs),
+    List(Deferred<ListArgs>),
     /// Switch a key on
-    Enable(SelectArgs),
+    Enable(Deferred<SelectArgs>),
     /// Switch a key off: verification fails until it is enabled again
-    Disable(SelectArgs),
+    Disable(Deferred<SelectArgs>),
     /// Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)
-    Verify(VerifyArgs),
+    Verify(Deferred<VerifyArgs>),
     /// Show every field of a key and its history
-    Show(SelectArgs),
+    Show(Deferred<SelectArgs>),
     /// Change a key's name, description, service or expiry
-    Edit(EditArgs),
+    Edit(Deferred<EditArgs>),
     /// Replace a key with a new one: same name, service and prefix, new secret
-    Rotate(RotateArgs),
+    Rotate(Deferred<RotateArgs>),
     /// Remove a key for good (its history stays)
-    Delete(DeleteArgs),
+    Delete(Deferred<DeleteArgs>),
     /// Show the event log, newest first
-    History(HistoryArgs),
+    History(Deferred<HistoryArgs>),
     /// Find keysmith keys in files, folders or stdin, and report their state
-    Scan(ScanArgs),
+    Scan(Deferred<ScanArgs>),
     /// Write a consistent copy of the store to a new file (mode 0600)
-    Backup(BackupArgs),
+    Backup(Deferred<BackupArgs>),
     /// Copy every key, its history and links into another, empty store
-    Migrate(MigrateArgs),
+    Migrate(Deferred<MigrateArgs>),
     /// Print a shell completion script
-    Completions(CompletionsArgs),
+    Completions(Deferred<CompletionsArgs>),
+}
+
+/// A subcommand's flags, defined only when that subcommand is the one run
+/// (or when help or completions need them). Without this clap defines every
+/// subcommand's flags at every start: a fifth of `keysmith --version`.
+#[derive(Debug)]
+pub struct Deferred<T>(pub T);
+
+impl<T: Args> Args for Deferred<T> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(T::augment_args)
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(T::augment_args_for_update)
+    }
+
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+}
+
+impl<T: FromArgMatches> FromArgMatches for Deferred<T> {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Deferred)
+    }
+
+    fn from_arg_matches_mut(matches: &mut ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(matches).map(Deferred)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+
+    fn update_from_arg_matches_mut(&mut self, matches: &mut ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
 }
 
 #[derive(Debug, Args)]
