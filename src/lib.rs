@@ -53,6 +53,12 @@ pub fn run_code(args: impl IntoIterator<Item = OsString>) -> u8 {
     std::panic::set_hook(Box::new(|_| {
         eprintln!("error: keysmith hit an internal error (a bug); nothing more is shown");
     }));
+    // Debug builds only: the tests' way to make keysmith panic, with a
+    // payload that must never be shown, through the binary's entry point.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("KEYSMITH_TEST_PANIC").is_some() {
+        panic!("test panic quoting ks_4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhd6");
+    }
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {

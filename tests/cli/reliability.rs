@@ -134,6 +134,15 @@ fn a_disable_is_seen_by_the_very_next_verify_from_another_process() {
     assert!(after >= 9, "{after} verifies after the disable");
 }
 
+/// The first line a child writes on its piped stdout; the pipe is closed after.
+fn first_stdout_line(child: &mut std::process::Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line
+}
+
 #[test]
 fn a_printed_key_survives_a_kill_right_after_printing() {
     let env = Env::new();
@@ -145,10 +154,7 @@ fn a_printed_key_survives_a_kill_right_after_printing() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let line = first_stdout_line(&mut child);
         let _ = child.kill();
         child.wait().unwrap();
         env.run_stdin(&["verify"], &line).code(0);
@@ -529,11 +535,7 @@ fn a_closed_pipe_ends_output_quietly() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    assert_eq!(first, "[\n");
+    assert_eq!(first_stdout_line(&mut child), "[\n");
     // The rest of the listing (about 1 MB) no longer fits the pipe.
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
@@ -589,4 +591,22 @@ fn a_closed_stdout_is_replaced_by_dev_null() {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
+
+/// A panic (a bug) is one `error:` line, none of its message (which could
+/// quote a key), and exit 101: it unwinds to the binary's entry point
+/// through the unwinder linked in from libgcc_eh.a (build.rs). Debug builds
+/// panic on request for this test.
+#[test]
+fn a_panic_is_one_line_without_its_message_and_exit_101() {
+    let env = Env::new();
+    let mut cmd = env.command();
+    cmd.env("KEYSMITH_TEST_PANIC", "1");
+    let run = env.run_with(cmd, &["list"], None).code(101);
+    assert_eq!(
+        run.stderr,
+        "error: keysmith hit an internal error (a bug); nothing more is shown\n"
+    );
+    assert_eq!(run.stdout, "");
+    assert!(!env.store_exists(), "nothing was written");
 }
