@@ -69,7 +69,7 @@ pub fn check(
 ) -> Result<Verdict> {
     let mut verdict = judge(store, parsed, service, now)?;
     if let (Code::Valid, Some(record)) = (verdict.code, verdict.key.as_mut()) {
-        store.record_use(record.seq, now)?;
+        store.record_use(&record.id, now)?;
         record.last_used_at = Some(now);
         record.use_count += 1;
     }

@@ -1,8 +1,8 @@
 //! `keysmith verify --stdin-all`: one result per input line, in order.
 //!
 //! Lines are taken in chunks: each chunk's keys are looked up in one read
-//! transaction and its uses written in one write transaction, in `seq`
-//! order, so the cost per key is the lookup, not the locking around it.
+//! transaction and its uses written in one write transaction, so the cost
+//! per key is the lookup, not the locking around it.
 
 use std::io::{self, BufRead, Read};
 
@@ -47,7 +47,7 @@ pub fn run(ctx: &mut Context, service: Option<&str>) -> Result<u8> {
                 Ok(())
             })?;
         }
-        let mut uses = Vec::new();
+        let mut uses: Vec<&str> = Vec::new();
         for (parsed, record) in chunk.iter().zip(stored) {
             line_number += 1;
             let verdict = match parsed {
@@ -57,8 +57,8 @@ pub fn run(ctx: &mut Context, service: Option<&str>) -> Result<u8> {
                 },
                 Some(parsed) => judge_record(parsed, record, service, now),
             };
-            if let (Code::Valid, Some(key)) = (verdict.code, &verdict.key) {
-                uses.push(key.seq);
+            if let (Code::Valid, Some(key)) = (verdict.code, parsed) {
+                uses.push(&key.id);
             }
             all_valid &= verdict.is_valid();
             if ctx.out.json {
@@ -74,7 +74,6 @@ pub fn run(ctx: &mut Context, service: Option<&str>) -> Result<u8> {
             }
         }
         if let (Some(store), false) = (&mut store, uses.is_empty()) {
-            uses.sort_unstable();
             store.record_uses(&uses, now)?;
         }
     }

@@ -316,17 +316,18 @@ pub trait Store {
     /// The distinct prefixes of the stored keys, sorted.
     fn prefixes(&mut self) -> Result<Vec<String>>;
 
-    /// Records one successful verification of the key with this `seq`: a
-    /// use, not a change, so no event.
-    fn record_use(&mut self, seq: i64, at: Timestamp) -> Result<()>;
+    /// Records one successful verification of the key with this id: a use,
+    /// not a change, so no event. A key deleted since it was verified gets
+    /// none, and no other key is credited with it.
+    fn record_use(&mut self, id: &str, at: Timestamp) -> Result<()>;
 
     /// Writes a consistent copy of the whole store to `dest`, a new file,
     /// while other processes keep using the store.
     fn backup_to(&mut self, dest: &Path) -> Result<()>;
 
-    /// Records many verifications in one transaction, best given in `seq`
-    /// order; a key may repeat.
-    fn record_uses(&mut self, seqs: &[i64], at: Timestamp) -> Result<()>;
+    /// Records many verifications in one transaction, by key id; an id may
+    /// repeat. As `record_use`, ids no longer stored are passed over.
+    fn record_uses(&mut self, ids: &[&str], at: Timestamp) -> Result<()>;
 
     /// Streams matching keys to `each`, newest first, stopping at its first
     /// error. The record lent to `each` may be reused for the next row.

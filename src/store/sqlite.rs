@@ -184,15 +184,21 @@ const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description,
      created_at, expires_at, rotated_from, replaced_by) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
      ON CONFLICT (id) DO NOTHING";
-const RECORD_USE_BY_SEQ: &str = "INSERT INTO usage (seq, last_used_at, use_count) VALUES (?1, ?2, 1) \
+/// Uses are found by the key's id, never by a row number a caller kept:
+/// SQLite gives a deleted key's `seq` to the next key (no AUTOINCREMENT), so
+/// a number read before a `delete` could credit another key.
+const RECORD_USE_BY_ID: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
+     SELECT seq, ?2, 1 FROM keys WHERE id = ?1 \
      ON CONFLICT (seq) DO UPDATE SET last_used_at = excluded.last_used_at, use_count = use_count + 1";
-/// `RECORD_USE_BY_SEQ` for a JSON array of seqs, in one statement: the
-/// loop runs inside SQLite instead of one bind, step and reset per use. A
-/// seq that repeats is counted each time. (`WHERE true` tells the parser
-/// that ON CONFLICT belongs to the INSERT, not to a join.)
-const RECORD_USES_BY_SEQ: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
-     SELECT value, ?2, 1 FROM json_each(?1) WHERE true \
-     ON CONFLICT (seq) DO UPDATE SET last_used_at = excluded.last_used_at, use_count = use_count + 1";
+/// `RECORD_USE_BY_ID` for a JSON array of ids, in one statement: the loop
+/// runs inside SQLite instead of one bind, step and reset per use, and the
+/// rows are written in `seq` order. An id that repeats counts each time.
+/// (`WHERE true` tells the parser that ON CONFLICT belongs to the INSERT.)
+const RECORD_USES_BY_ID: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
+     SELECT k.seq, ?2, count(*) FROM json_each(?1) AS j JOIN keys AS k ON k.id = j.value \
+     WHERE true GROUP BY k.seq ORDER BY k.seq \
+     ON CONFLICT (seq) DO UPDATE SET last_used_at = excluded.last_used_at, \
+     use_count = use_count + excluded.use_count";
 const INSERT_USAGE: &str = "INSERT INTO usage (seq, last_used_at, use_count) VALUES (?1, ?2, ?3)";
 /// The key's `seq` is looked up, except in bulk, where it is known.
 const INSERT_EVENT: &str = "INSERT INTO events (at, action, key_id, actor, detail, key_seq) \
@@ -851,10 +857,10 @@ impl Store for SqliteStore {
         })
     }
 
-    fn record_use(&mut self, seq: i64, at: Timestamp) -> Result<()> {
+    fn record_use(&mut self, id: &str, at: Timestamp) -> Result<()> {
         self.write(|tx| {
-            tx.prepare_cached(RECORD_USE_BY_SEQ)?
-                .execute(params![seq, at])
+            tx.prepare_cached(RECORD_USE_BY_ID)?
+                .execute(params![id, at])
                 .map(drop)
         })
     }
@@ -885,18 +891,21 @@ impl Store for SqliteStore {
         copy.close().map_err(|(_, e)| failure(&shown_dest, &e))
     }
 
-    fn record_uses(&mut self, seqs: &[i64], at: Timestamp) -> Result<()> {
-        let mut json = String::with_capacity(seqs.len() * 8 + 2);
+    fn record_uses(&mut self, ids: &[&str], at: Timestamp) -> Result<()> {
+        // Ids are base62 (checked when parsed): nothing in them needs escaping.
+        let mut json = String::with_capacity(ids.len() * (crate::key::ID_LEN + 3) + 2);
         json.push('[');
-        for (i, seq) in seqs.iter().enumerate() {
+        for (i, id) in ids.iter().enumerate() {
             if i > 0 {
                 json.push(',');
             }
-            json.push_str(itoa::Buffer::new().format(*seq));
+            json.push('"');
+            json.push_str(id);
+            json.push('"');
         }
         json.push(']');
         self.write(|tx| {
-            tx.prepare_cached(RECORD_USES_BY_SEQ)?
+            tx.prepare_cached(RECORD_USES_BY_ID)?
                 .execute(params![json, at])
                 .map(drop)
         })

@@ -5,6 +5,7 @@ mod color;
 mod common;
 mod completions;
 mod create;
+mod delivery;
 mod input_rules;
 mod interactive;
 mod lifecycle;

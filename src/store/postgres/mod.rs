@@ -164,12 +164,16 @@ const IMPORT_EVENTS: &str = "INSERT INTO events (at, action, key_id, actor, deta
          WITH ORDINALITY AS e(at, action, key_id, actor, detail, n)
     ORDER BY e.n";
 /// Clocks of many hosts disagree a little: the latest use wins.
-const RECORD_USE: &str = "INSERT INTO usage (seq, last_used_at, use_count) VALUES ($1, $2, 1) \
+/// By the key's id, as in SQLite: a key deleted since it was verified gets
+/// no use, and no row is left for it.
+const RECORD_USE: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
+     SELECT seq, $2, 1 FROM keys WHERE id = $1 \
      ON CONFLICT (seq) DO UPDATE SET \
      last_used_at = greatest(usage.last_used_at, excluded.last_used_at), \
      use_count = usage.use_count + 1";
 const RECORD_USES: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
-     SELECT s, $2, count(*) FROM unnest($1::bigint[]) AS s GROUP BY s \
+     SELECT k.seq, $2, count(*) FROM unnest($1::text[]) AS u(id) JOIN keys AS k ON k.id = u.id \
+     GROUP BY k.seq \
      ON CONFLICT (seq) DO UPDATE SET \
      last_used_at = greatest(usage.last_used_at, excluded.last_used_at), \
      use_count = usage.use_count + excluded.use_count";
@@ -1083,12 +1087,12 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    fn record_use(&mut self, seq: i64, at: Timestamp) -> Result<()> {
+    fn record_use(&mut self, id: &str, at: Timestamp) -> Result<()> {
         let shown = self.shown.clone();
         self.runtime
             .block_on(
                 self.client
-                    .execute_typed(RECORD_USE, &[(&seq, Type::INT8), (&at, Type::INT8)]),
+                    .execute_typed(RECORD_USE, &[(&id, Type::TEXT), (&at, Type::INT8)]),
             )
             .map(drop)
             .map_err(|e| failure(&shown, e.into()))
@@ -1099,9 +1103,9 @@ impl Store for PostgresStore {
         super::copy(self, &mut copy).map(drop)
     }
 
-    fn record_uses(&mut self, seqs: &[i64], at: Timestamp) -> Result<()> {
+    fn record_uses(&mut self, ids: &[&str], at: Timestamp) -> Result<()> {
         self.write(async |tx| {
-            tx.execute_typed(RECORD_USES, &[(&seqs, Type::INT8_ARRAY), (&at, Type::INT8)])
+            tx.execute_typed(RECORD_USES, &[(&ids, Type::TEXT_ARRAY), (&at, Type::INT8)])
                 .await?;
             Ok(())
         })
