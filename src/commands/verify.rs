@@ -85,13 +85,15 @@ fn read_key(argument: Option<String>) -> Result<Zeroizing<String>> {
     }
     let stdin = io::stdin();
     if !stdin.is_terminal() {
-        let mut line = Zeroizing::new(String::new());
+        let mut line = Zeroizing::new(Vec::new());
         stdin
             .lock()
             .take(MAX_INPUT)
-            .read_line(&mut line)
+            .read_until(b'\n', &mut line)
             .map_err(Error::input)?;
-        return Ok(line);
+        // Bytes that are not UTF-8 are no key: an empty string is MALFORMED.
+        let text = std::str::from_utf8(&line).unwrap_or_default();
+        return Ok(Zeroizing::new(text.to_owned()));
     }
     if prompt::can_prompt() {
         return prompt::secret("Key");

@@ -174,3 +174,46 @@ fn empty_stdin_is_malformed_and_bad_service_is_usage() {
     assert_eq!(run.stdout, "invalid: MALFORMED\n");
     env.run(&["verify", "--service", "BAD"]).error(2, "service");
 }
+
+/// Input that is not UTF-8 is no key: MALFORMED (exit 1), not a read error.
+#[test]
+fn input_that_is_not_utf8_is_malformed() {
+    let env = Env::new();
+    let key = env.create("k", &[]);
+    for (args, want) in [
+        (&["verify"][..], "invalid: MALFORMED\n".to_owned()),
+        (
+            &["--json", "verify"][..],
+            "{\"valid\":false,\"code\":\"MALFORMED\",\"id\":null,\"name\":null}\n".to_owned(),
+        ),
+    ] {
+        for input in [&b"\xff\n"[..], b"\xc3", b"ks_\x80\x80\n"] {
+            let mut child = env
+                .command()
+                .args(args)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(&mut child.stdin.take().unwrap(), input).unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert_eq!(out.status.code(), Some(1), "{out:?}");
+            assert_eq!(String::from_utf8(out.stdout).unwrap(), want);
+            assert_eq!(String::from_utf8(out.stderr).unwrap(), "");
+        }
+    }
+    // A valid key followed by bytes that are not UTF-8 on its line is not that key.
+    let mut line = key.into_bytes();
+    line.extend_from_slice(b"\xff\n");
+    let mut child = env
+        .command()
+        .arg("verify")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &line).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
