@@ -14,6 +14,10 @@ pub enum Error {
     /// The store cannot be used (exit 4). The text never holds SQL or a secret.
     #[error("{0}")]
     Store(String),
+    /// New keys could not be written out, so they were taken back (exit 2):
+    /// unlike any other failed write, never a quiet end, even on a closed pipe.
+    #[error("{0}")]
+    Undelivered(String),
     /// The user declined a confirmation; nothing changed (exit 1).
     #[error("cancelled: nothing was changed")]
     Declined,
@@ -30,7 +34,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Declined => 1,
-            Error::Usage(_) | Error::Io { .. } => 2,
+            Error::Usage(_) | Error::Undelivered(_) | Error::Io { .. } => 2,
             Error::NoSuchKey(_) => 3,
             Error::Store(_) => 4,
         }

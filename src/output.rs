@@ -15,7 +15,14 @@ pub struct Output {
     pub json: bool,
     color: bool,
     out: io::BufWriter<io::Stdout>,
+    /// Made when new keys are first delivered (see `deliver`).
+    #[cfg(unix)]
+    raw: Option<std::fs::File>,
 }
+
+/// The device number of `/dev/null` on Linux (major 1, minor 3).
+#[cfg(unix)]
+const DEV_NULL_RDEV: u64 = (1 << 8) | 3;
 
 impl Output {
     pub fn new(json: bool) -> Self {
@@ -25,6 +32,8 @@ impl Output {
             color,
             // Bulk commands print hundreds of megabytes: fewer, larger writes.
             out: io::BufWriter::with_capacity(1 << 16, io::stdout()),
+            #[cfg(unix)]
+            raw: None,
         }
     }
 
@@ -78,6 +87,66 @@ impl Output {
 
     pub fn flush(&mut self) -> Result<()> {
         self.out.flush().map_err(Error::output)
+    }
+
+    /// Writes `bytes` (new keys) to stdout past every buffer, so that what
+    /// is counted as written did reach the file, pipe or terminal. Returns
+    /// how many bytes got there, and the error that stopped the rest.
+    pub fn deliver(&mut self, bytes: &[u8]) -> (usize, Option<io::Error>) {
+        if let Err(e) = self.out.flush() {
+            return (0, Some(e));
+        }
+        let mut written = 0;
+        while written < bytes.len() {
+            match self
+                .raw_stdout()
+                .and_then(|out| out.write(&bytes[written..]))
+            {
+                Ok(0) => return (written, Some(io::ErrorKind::WriteZero.into())),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return (written, Some(e)),
+            }
+        }
+        (written, None)
+    }
+
+    /// Whether keysmith was started with stdout closed: the runtime then put
+    /// `/dev/null` in its place, opened for reading and writing (a shell's
+    /// `>/dev/null` opens it for writing only), and nothing printed there
+    /// reaches anyone.
+    pub fn stdout_was_closed(&mut self) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{FileTypeExt, MetadataExt};
+            let Ok(out) = self.raw_stdout() else {
+                return true;
+            };
+            let null = out
+                .metadata()
+                .is_ok_and(|m| m.file_type().is_char_device() && m.rdev() == DEV_NULL_RDEV);
+            null && rustix::fs::fcntl_getfl(&*out)
+                .is_ok_and(|flags| flags & rustix::fs::OFlags::RWMODE == rustix::fs::OFlags::RDWR)
+        }
+        #[cfg(not(unix))]
+        false
+    }
+
+    /// stdout without std's line buffer: a descriptor of its own for the
+    /// same open file.
+    #[cfg(unix)]
+    fn raw_stdout(&mut self) -> io::Result<&mut std::fs::File> {
+        use std::os::fd::AsFd;
+        if self.raw.is_none() {
+            let fd = io::stdout().as_fd().try_clone_to_owned()?;
+            self.raw = Some(std::fs::File::from(fd));
+        }
+        Ok(self.raw.as_mut().expect("just set"))
+    }
+
+    #[cfg(not(unix))]
+    fn raw_stdout(&mut self) -> io::Result<&mut io::BufWriter<io::Stdout>> {
+        Ok(&mut self.out)
     }
 
     /// A message on stderr after the data already written, so that on a

@@ -1,56 +1,54 @@
 //! `keysmith create --from`: many keys from JSON Lines, in one transaction.
 //!
+//! The whole input is read and checked before the store is touched, so a
+//! slow producer holds no lock and a bad line writes nothing: the checked
+//! keys wait in a spool (memory, then a temporary file past a few MiB).
+//!
 //! Keys are shown only after the commit, yet memory stays bounded however
 //! long the input: secrets come from a CSPRNG seeded once per run, and after
 //! the commit the same seed draws them again for the rows read back in order.
+//! Keys that could not be written out are taken back (SPEC §2).
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, IsTerminal, Read};
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Seek, Write};
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use tempfile::SpooledTempFile;
 use zeroize::Zeroizing;
 
-use super::create::{MINT_ATTEMPTS, id_space_exhausted, key_record};
+use super::create::{MINT_ATTEMPTS, id_space_exhausted, key_record, refuse_closed_stdout};
 use super::{Context, event};
 use crate::error::{Error, Result};
-use crate::input;
-use crate::key;
-use crate::output::KeyJson;
+use crate::input::{self, MAX_LINE, NewKey};
+use crate::key::{self, ID_LEN};
+use crate::output::{KeyJson, Output};
 use crate::store::{KeyInserter, KeyRecord, OpenMode};
 use crate::time;
 
-use crate::input::MAX_LINE;
+/// Checked keys are held in memory up to this size, then in a temporary file.
+const SPOOL_IN_MEMORY: usize = 8 << 20;
+/// New keys are written out in chunks of about this size.
+const OUTPUT_CHUNK: usize = 1 << 16;
 
 pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8> {
     let default_prefix = input::prefix(default_prefix)?;
-    let (mut reader, size) = open_source(source)?;
+    refuse_closed_stdout(ctx)?;
+    let (reader, size) = open_source(source)?;
     let progress = progress_bar(size);
+    let (mut spool, total) = spool_checked(reader, &default_prefix, &progress)?;
+    progress.finish_and_clear();
+
     let seed = Zeroizing::new(rand::random::<[u8; 32]>());
     let mut store = ctx.open(OpenMode::Create)?;
     let now = time::now();
 
     let mut secrets = StdRng::from_seed(*seed);
     let mut fill = |inserter: &mut dyn KeyInserter| -> Result<()> {
-        let mut buf = Vec::new();
-        let mut line_number = 0u64;
-        loop {
-            buf.clear();
-            let read = (&mut reader)
-                .take(MAX_LINE + 1)
-                .read_until(b'\n', &mut buf)
-                .map_err(Error::input)?;
-            if read == 0 {
-                return Ok(());
-            }
-            line_number += 1;
-            progress.inc(read as u64);
-            let at_line = |e: Error| Error::Usage(format!("line {line_number}: {e}"));
-            let Some(spec) = input::key_line(&buf, &default_prefix).map_err(at_line)? else {
-                continue;
-            };
+        for _ in 0..total {
+            let spec = spool.next()?;
             let secret = key::random_secret(&mut secrets);
             let mut attempts = 0;
             loop {
@@ -65,10 +63,11 @@ pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8>
                 }
             }
         }
+        Ok(())
     };
 
     let mut replay = StdRng::from_seed(*seed);
-    let out = &mut ctx.out;
+    let mut delivery = Delivery::new(&mut ctx.out);
     let mut committed = |record: &KeyRecord| -> Result<()> {
         let secret = key::random_secret(&mut replay);
         let minted = key::assemble(&record.prefix, record.id.clone(), &secret);
@@ -79,16 +78,249 @@ pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8>
                     .into(),
             ));
         }
-        out.key_line(&KeyJson::new(record, now).with_secret(&minted.secret))
+        delivery.add(
+            record,
+            &KeyJson::new(record, now).with_secret(&minted.secret),
+        )
     };
-    let count = store.insert_batch(&mut fill, &mut committed);
-    progress.finish_and_clear();
-    let count = count?;
-    let noun = if count == 1 { "key" } else { "keys" };
+    let count = store.insert_batch(&mut fill, &mut committed)?;
+    delivery.finish()?;
+    let Delivery {
+        delivered,
+        undelivered,
+        failure,
+        ..
+    } = delivery;
+    if let Some(failure) = failure {
+        let ids: Vec<&str> = undelivered
+            .iter()
+            .map(|id| std::str::from_utf8(id).unwrap_or_default())
+            .collect();
+        let removed = event(
+            "undo",
+            "",
+            time::now(),
+            Some("not delivered: writing it out failed".into()),
+        );
+        let done = match store.undo_delivery(&ids, &removed, None) {
+            Ok(n) => format!(
+                "{delivered} {} written out before that and stay{}; the other {n} were removed, \
+                 as nobody received them",
+                keys(delivered),
+                if delivered == 1 { "s" } else { "" }
+            ),
+            Err(e) => format!(
+                "{delivered} {} written out and stay; removing the other {} failed too ({e}): \
+                 find them with `keysmith list` and switch them off",
+                keys(delivered),
+                ids.len()
+            ),
+        };
+        return Err(Error::Undelivered(format!(
+            "cannot write the new keys: {failure}; {done}"
+        )));
+    }
     ctx.out.notice(&format!(
-        "Created {count} {noun}. This is the only time the full keys are shown: store them now."
+        "Created {count} {}. This is the only time the full keys are shown: store them now.",
+        keys(count)
     ))?;
     Ok(0)
+}
+
+fn keys(n: u64) -> &'static str {
+    if n == 1 { "key" } else { "keys" }
+}
+
+/// Writes new keys out in chunks, counting the keys whose whole line got
+/// out; once a write fails, it keeps the ids of every key not delivered.
+struct Delivery<'o> {
+    out: &'o mut Output,
+    chunk: Zeroizing<Vec<u8>>,
+    /// For each key in `chunk`: its id and where its line ends.
+    pending: Vec<([u8; ID_LEN], usize)>,
+    delivered: u64,
+    undelivered: Vec<[u8; ID_LEN]>,
+    failure: Option<io::Error>,
+}
+
+impl<'o> Delivery<'o> {
+    fn new(out: &'o mut Output) -> Self {
+        Delivery {
+            out,
+            chunk: Zeroizing::new(Vec::with_capacity(OUTPUT_CHUNK + (OUTPUT_CHUNK >> 2))),
+            pending: Vec::new(),
+            delivered: 0,
+            undelivered: Vec::new(),
+            failure: None,
+        }
+    }
+
+    fn add(&mut self, record: &KeyRecord, line: &KeyJson<'_>) -> Result<()> {
+        let id = id_bytes(&record.id)?;
+        if self.failure.is_some() {
+            self.undelivered.push(id);
+            return Ok(());
+        }
+        line.write_to(&mut *self.chunk).map_err(Error::output)?;
+        self.chunk.push(b'\n');
+        self.pending.push((id, self.chunk.len()));
+        if self.chunk.len() >= OUTPUT_CHUNK {
+            self.finish()?;
+        }
+        Ok(())
+    }
+
+    /// Writes out what is pending.
+    fn finish(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let (written, failure) = self.out.deliver(&self.chunk);
+        for (id, end) in self.pending.drain(..) {
+            if end <= written {
+                self.delivered += 1;
+            } else {
+                self.undelivered.push(id);
+            }
+        }
+        self.chunk.clear();
+        self.failure = failure;
+        Ok(())
+    }
+}
+
+fn id_bytes(id: &str) -> Result<[u8; ID_LEN]> {
+    id.as_bytes()
+        .try_into()
+        .map_err(|_| Error::Store("internal error: a stored key id has the wrong length".into()))
+}
+
+/// Reads and checks every line of `reader` into a spool, before any store
+/// is opened; returns the spool, rewound, and how many keys it holds.
+fn spool_checked(
+    mut reader: Box<dyn BufRead>,
+    default_prefix: &str,
+    progress: &ProgressBar,
+) -> Result<(Spool, u64)> {
+    let mut spool = BufWriter::with_capacity(1 << 16, tempfile::spooled_tempfile(SPOOL_IN_MEMORY));
+    let spool_failed = |e: io::Error| Error::Io {
+        context: "cannot hold the input in a temporary file",
+        source: e,
+    };
+    let mut buf = Vec::new();
+    let mut line_number = 0u64;
+    let mut total = 0u64;
+    loop {
+        buf.clear();
+        let read = (&mut reader)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(Error::input)?;
+        if read == 0 {
+            break;
+        }
+        line_number += 1;
+        progress.inc(read as u64);
+        let at_line = |e: Error| Error::Usage(format!("line {line_number}: {e}"));
+        if let Some(spec) = input::key_line(&buf, default_prefix).map_err(at_line)? {
+            encode(&mut spool, &spec).map_err(spool_failed)?;
+            total += 1;
+        }
+    }
+    let mut file = spool
+        .into_inner()
+        .map_err(|e| spool_failed(e.into_error()))?;
+    file.rewind().map_err(spool_failed)?;
+    Ok((
+        Spool {
+            reader: BufReader::with_capacity(1 << 16, file),
+        },
+        total,
+    ))
+}
+
+/// Checked keys, read back in order inside the write transaction.
+struct Spool {
+    reader: BufReader<SpooledTempFile>,
+}
+
+impl Spool {
+    fn next(&mut self) -> Result<NewKey> {
+        decode(&mut self.reader).map_err(|e| Error::Io {
+            context: "cannot read back the input from its temporary file",
+            source: e,
+        })
+    }
+}
+
+/// A spooled key: each text as its length (4 bytes, little-endian) and its
+/// bytes, an optional field behind one byte saying whether it is there.
+fn encode(w: &mut impl Write, spec: &NewKey) -> io::Result<()> {
+    fn text(w: &mut impl Write, s: &str) -> io::Result<()> {
+        let len = u32::try_from(s.len()).map_err(|_| io::ErrorKind::InvalidInput)?;
+        w.write_all(&len.to_le_bytes())?;
+        w.write_all(s.as_bytes())
+    }
+    fn optional(w: &mut impl Write, s: Option<&str>) -> io::Result<()> {
+        match s {
+            None => w.write_all(&[0]),
+            Some(s) => {
+                w.write_all(&[1])?;
+                text(w, s)
+            }
+        }
+    }
+    text(w, &spec.name)?;
+    optional(w, spec.description.as_deref())?;
+    optional(w, spec.service.as_deref())?;
+    text(w, &spec.prefix)?;
+    match spec.expires_in {
+        None => w.write_all(&[0]),
+        Some(secs) => {
+            w.write_all(&[1])?;
+            w.write_all(&secs.to_le_bytes())
+        }
+    }
+}
+
+fn decode(r: &mut impl Read) -> io::Result<NewKey> {
+    fn flag(r: &mut impl Read) -> io::Result<bool> {
+        let mut b = [0u8; 1];
+        r.read_exact(&mut b)?;
+        Ok(b[0] == 1)
+    }
+    fn text(r: &mut impl Read) -> io::Result<String> {
+        let mut len = [0u8; 4];
+        r.read_exact(&mut len)?;
+        let mut bytes = vec![0u8; u32::from_le_bytes(len) as usize];
+        r.read_exact(&mut bytes)?;
+        String::from_utf8(bytes).map_err(|_| io::ErrorKind::InvalidData.into())
+    }
+    fn optional(r: &mut impl Read) -> io::Result<Option<String>> {
+        if flag(r)? {
+            text(r).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+    let name = text(r)?;
+    let description = optional(r)?;
+    let service = optional(r)?;
+    let prefix = text(r)?;
+    let expires_in = if flag(r)? {
+        let mut secs = [0u8; 8];
+        r.read_exact(&mut secs)?;
+        Some(i64::from_le_bytes(secs))
+    } else {
+        None
+    };
+    Ok(NewKey {
+        name,
+        description,
+        service,
+        prefix,
+        expires_in,
+    })
 }
 
 /// The input and, for a file, its size (for the progress bar).
@@ -117,5 +349,37 @@ fn progress_bar(size: Option<u64>) -> ProgressBar {
             ProgressStyle::with_template("{spinner} {binary_bytes} read {elapsed}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{decode, encode};
+    use crate::input::NewKey;
+
+    proptest! {
+        #[test]
+        fn a_spooled_key_reads_back_as_written(
+            name in "\\PC{1,40}", description in proptest::option::of("\\PC{0,40}"),
+            service in proptest::option::of("[a-z0-9-]{1,32}"), prefix in "[a-z][a-z0-9]{0,15}",
+            expires_in in proptest::option::of(1i64..i64::MAX),
+        ) {
+            let spec = NewKey { name, description, service, prefix, expires_in };
+            let mut bytes = Vec::new();
+            encode(&mut bytes, &spec).unwrap();
+            encode(&mut bytes, &spec).unwrap();
+            let mut reader = bytes.as_slice();
+            for _ in 0..2 {
+                let back = decode(&mut reader).unwrap();
+                prop_assert_eq!(&back.name, &spec.name);
+                prop_assert_eq!(&back.description, &spec.description);
+                prop_assert_eq!(&back.service, &spec.service);
+                prop_assert_eq!(&back.prefix, &spec.prefix);
+                prop_assert_eq!(back.expires_in, spec.expires_in);
+            }
+            prop_assert!(reader.is_empty());
+        }
     }
 }

@@ -9,6 +9,7 @@ use crate::output::KeyJson;
 use crate::prompt;
 use crate::store::{KeyRecord, OpenMode, Store, Timestamp};
 use crate::time;
+use zeroize::Zeroizing;
 
 pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
     if let Some(source) = &args.from {
@@ -60,20 +61,26 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
         }
     };
 
+    refuse_closed_stdout(ctx)?;
     let mut store = ctx.open(OpenMode::Create)?;
     let now = time::now();
     let (minted, record) = insert_new_key(store.as_mut(), &spec, now)?;
-    if ctx.out.json {
-        ctx.out
-            .json_line(&KeyJson::new(&record, now).with_secret(&minted.secret))?;
-    } else {
-        ctx.out.line(minted.secret.expose())?;
-    }
-    ctx.out.notice(&format!(
-        "Created key {}. This is the only time the full key is shown: store it now.",
-        describe(&record)
-    ))?;
+    let what = format!("Created key {}", describe(&record));
+    show_new_key(ctx, store.as_mut(), &minted, &record, now, &what, None)?;
     Ok(0)
+}
+
+/// Started with stdout closed, a new key would reach nobody: refused
+/// before anything is written.
+pub fn refuse_closed_stdout(ctx: &mut Context) -> Result<()> {
+    if ctx.out.stdout_was_closed() {
+        return Err(Error::Usage(
+            "stdout is closed, so a new key would reach nobody; nothing was created. \
+             Send stdout to a file or a pipe"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Mints a key for `spec` and commits it (hash only) with its `create` event.
@@ -128,20 +135,79 @@ pub fn key_record(spec: &NewKey, minted: &MintedKey, now: Timestamp) -> KeyRecor
 
 /// Prints a key that was just committed: the key alone on stdout (or the key
 /// object with `key`), and on stderr that this is the only time it is shown.
+///
+/// When it cannot be written (a closed pipe, a full disk), nobody received
+/// it, so it must not stay live (SPEC §2): the key is taken back in a new
+/// transaction (for a rotation, `rotated` is the old key as it was before,
+/// and gets that state back), and the error names what was undone.
 pub fn show_new_key(
     ctx: &mut Context,
+    store: &mut dyn Store,
     minted: &MintedKey,
     record: &KeyRecord,
     now: Timestamp,
     what: &str,
+    rotated: Option<&KeyRecord>,
 ) -> Result<()> {
+    let mut line = Zeroizing::new(Vec::with_capacity(512));
     if ctx.out.json {
-        ctx.out
-            .json_line(&KeyJson::new(record, now).with_secret(&minted.secret))?;
+        KeyJson::new(record, now)
+            .with_secret(&minted.secret)
+            .write_to(&mut *line)
+            .map_err(Error::output)?;
     } else {
-        ctx.out.line(minted.secret.expose())?;
+        line.extend_from_slice(minted.secret.expose().as_bytes());
+    }
+    line.push(b'\n');
+    if let (_, Some(failure)) = ctx.out.deliver(&line) {
+        return Err(take_back(store, record, rotated, now, &failure));
     }
     ctx.out.notice(&format!(
         "{what}. This is the only time the full key is shown: store it now."
     ))
+}
+
+/// Undoes the creation (or rotation) of `new`, which could not be delivered.
+fn take_back(
+    store: &mut dyn Store,
+    new: &KeyRecord,
+    rotated: Option<&KeyRecord>,
+    now: Timestamp,
+    failure: &std::io::Error,
+) -> Error {
+    let removed = event(
+        "undo",
+        &new.id,
+        now,
+        Some("not delivered: writing it out failed".into()),
+    );
+    let restore = rotated.map(|old| {
+        let detail = format!(
+            "rotation to {} undone: the new key was not delivered",
+            new.id
+        );
+        (old, event("undo", &old.id, now, Some(detail)))
+    });
+    let undone = store.undo_delivery(
+        &[new.id.as_str()],
+        &removed,
+        restore.as_ref().map(|(old, e)| (*old, e)),
+    );
+    let done = match (rotated, undone) {
+        (None, Ok(_)) => format!("key {} was removed, as nobody received it", new.id),
+        (Some(old), Ok(_)) => format!(
+            "the rotation of key {} was undone: the new key {} was removed and {} is as it was",
+            old.id, new.id, old.id
+        ),
+        (None, Err(e)) => format!(
+            "removing key {} failed too ({e}): switch it off with `keysmith disable {}`",
+            new.id, new.id
+        ),
+        (Some(old), Err(e)) => format!(
+            "undoing the rotation of key {} failed too ({e}): switch the new key off with \
+             `keysmith disable {}`",
+            old.id, new.id
+        ),
+    };
+    Error::Undelivered(format!("cannot write the new key: {failure}; {done}"))
 }

@@ -1,7 +1,9 @@
 //! `keysmith rotate`: replace a key with a new one and retire the old one,
 //! at once or after a grace period.
 
-use super::create::{MINT_ATTEMPTS, id_space_exhausted, mint_record, show_new_key};
+use super::create::{
+    MINT_ATTEMPTS, id_space_exhausted, mint_record, refuse_closed_stdout, show_new_key,
+};
 use super::{Context, confirm, describe, event, resolve};
 use crate::cli::RotateArgs;
 use crate::error::{Error, Result};
@@ -22,6 +24,7 @@ pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
         .as_deref()
         .map(|g| input::duration("--grace", g))
         .transpose()?;
+    refuse_closed_stdout(ctx)?;
     let mut store = ctx.open(OpenMode::NoCreate)?;
     let old = resolve(store.as_mut(), &args.key)?;
     if let Some(replacement) = &old.replaced_by {
@@ -56,13 +59,7 @@ pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
             event("rotate", &new.id, now, Some(old.id.clone())),
         ];
         match store.rotate_key(&old.id, &new, retire, &events)? {
-            Rotation::Rotated(retired) => {
-                if old.disabled {
-                    ctx.out.notice(&format!(
-                        "note: key {} was already disabled; its replacement is enabled",
-                        old.id
-                    ))?;
-                }
+            Rotation::Rotated { before, retired } => {
                 let status = match retire {
                     Retire::Now => "is disabled now".to_owned(),
                     Retire::At(_) => format!(
@@ -77,7 +74,21 @@ pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
                     describe(&retired),
                     new.id
                 );
-                show_new_key(ctx, &minted, &new, now, &what)?;
+                show_new_key(
+                    ctx,
+                    store.as_mut(),
+                    &minted,
+                    &new,
+                    now,
+                    &what,
+                    Some(&before),
+                )?;
+                if before.disabled {
+                    ctx.out.notice(&format!(
+                        "note: key {} was already disabled; its replacement is enabled",
+                        old.id
+                    ))?;
+                }
                 return Ok(0);
             }
             Rotation::AlreadyReplaced(replacement) => {

@@ -131,8 +131,11 @@ pub enum Retire {
 /// What `rotate_key` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
-    /// Done; this is the old key as retired.
-    Rotated(Box<KeyRecord>),
+    /// Done: the old key as it was just before, and as retired.
+    Rotated {
+        before: Box<KeyRecord>,
+        retired: Box<KeyRecord>,
+    },
     NoSuchKey,
     /// The key already has this replacement; nothing changed.
     AlreadyReplaced(String),
@@ -301,6 +304,19 @@ pub trait Store {
         retire: Retire,
         events: &[Event],
     ) -> Result<Rotation>;
+
+    /// Takes back keys that nobody received because their output failed
+    /// (SPEC §2), in one transaction: removes each key of `ids` with its
+    /// uses, recording `removed` for each (its `key_id` set to the key's),
+    /// and for a rotation gives the old key `restore.0` back the `disabled`,
+    /// `expires_at` and `replaced_by` it had before, recording `restore.1`.
+    /// Returns how many keys were removed.
+    fn undo_delivery(
+        &mut self,
+        ids: &[&str],
+        removed: &Event,
+        restore: Option<(&KeyRecord, &Event)>,
+    ) -> Result<u64>;
 
     /// Removes a key for good and records `event`; its history stays.
     fn delete_key(&mut self, id: &str, event: &Event) -> Result<Option<KeyRecord>>;

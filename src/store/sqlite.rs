@@ -774,6 +774,7 @@ impl Store for SqliteStore {
             if !insert_key_row(tx, new)? {
                 return Ok(Rotation::IdTaken);
             }
+            let before = Box::new(old.clone());
             old.retire(retire, &new.id);
             tx.prepare_cached(
                 "UPDATE keys SET replaced_by = ?2, disabled = ?3, expires_at = ?4 WHERE id = ?1",
@@ -787,7 +788,48 @@ impl Store for SqliteStore {
             for event in events {
                 insert_event(tx, event)?;
             }
-            Ok(Rotation::Rotated(Box::new(old)))
+            Ok(Rotation::Rotated {
+                before,
+                retired: Box::new(old),
+            })
+        })
+    }
+
+    fn undo_delivery(
+        &mut self,
+        ids: &[&str],
+        removed: &Event,
+        restore: Option<(&KeyRecord, &Event)>,
+    ) -> Result<u64> {
+        self.write(|tx| {
+            let mut count = 0;
+            let mut find = tx.prepare_cached("SELECT seq FROM keys WHERE id = ?1")?;
+            let mut record = tx.prepare_cached(INSERT_EVENT_WITH_SEQ)?;
+            let mut forget_uses = tx.prepare_cached("DELETE FROM usage WHERE seq = ?1")?;
+            let mut remove = tx.prepare_cached("DELETE FROM keys WHERE seq = ?1")?;
+            for id in ids {
+                let Some(seq) = find.query_row([id], |r| r.get::<_, i64>(0)).optional()? else {
+                    continue;
+                };
+                record.execute(params![
+                    removed.at,
+                    removed.action,
+                    id,
+                    removed.actor,
+                    removed.detail,
+                    seq
+                ])?;
+                forget_uses.execute([seq])?;
+                count += remove.execute([seq])? as u64;
+            }
+            if let Some((old, event)) = restore {
+                tx.prepare_cached(
+                    "UPDATE keys SET disabled = ?2, expires_at = ?3, replaced_by = ?4 WHERE id = ?1",
+                )?
+                .execute(params![old.id, old.disabled, old.expires_at, old.replaced_by])?;
+                insert_event(tx, event)?;
+            }
+            Ok(count)
         })
     }
 

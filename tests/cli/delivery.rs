@@ -79,7 +79,7 @@ fn actions(env: &Env, id: &str) -> Vec<String> {
 
 #[test]
 fn a_created_key_that_could_not_be_printed_is_removed() {
-    for sink in [Sink::ClosedPipe, Sink::Full, Sink::Closed] {
+    for sink in [Sink::ClosedPipe, Sink::Full] {
         let env = Env::new();
         env.create("first", &[]);
         let run = run_into(&env, sink, &["create", "--name", "lost"]);
@@ -90,10 +90,7 @@ fn a_created_key_that_could_not_be_printed_is_removed() {
         let ids = env.query_strings("SELECT id FROM keys WHERE name = $1", &["lost"]);
         assert!(ids.is_empty(), "the undelivered key stays live: {ids:?}");
         // The history says what happened, naming the key the error names.
-        let undone = env.query_strings(
-            "SELECT key_id FROM events WHERE action = 'undo'",
-            &[],
-        );
+        let undone = env.query_strings("SELECT key_id FROM events WHERE action = 'undo'", &[]);
         assert_eq!(undone.len(), 1, "{run:#?}");
         assert!(lines[0].contains(&undone[0]), "{run:#?}");
         assert_eq!(actions(&env, &undone[0]), ["create", "undo"]);
@@ -101,9 +98,36 @@ fn a_created_key_that_could_not_be_printed_is_removed() {
     }
 }
 
+/// Started with stdout closed, keysmith would print to nobody: it refuses
+/// before it writes anything.
+#[test]
+fn a_new_key_is_not_made_for_a_closed_stdout() {
+    let env = Env::new();
+    let old = env.create("first", &[]);
+    let lines = env.dir.path().join("lines.jsonl");
+    std::fs::write(&lines, jsonl(3)).unwrap();
+    let old_id = Env::id_of(&old);
+    for args in [
+        &["create", "--name", "lost"][..],
+        &["--json", "create", "--name", "lost"],
+        &["rotate", &old_id, "--yes"],
+        &["create", "--from", lines.to_str().unwrap()],
+    ] {
+        let run = run_into(&env, Sink::Closed, args);
+        assert_eq!(run.code, 2, "{run:#?}");
+        assert!(
+            run.stderr.starts_with("error: stdout is closed"),
+            "{run:#?}"
+        );
+        assert_eq!(run.stderr.lines().count(), 1, "{run:#?}");
+        assert_eq!(env.count("keys"), 1);
+        assert_eq!(env.count("events"), 1);
+    }
+}
+
 #[test]
 fn a_rotation_nobody_received_is_undone() {
-    for sink in [Sink::ClosedPipe, Sink::Full, Sink::Closed] {
+    for sink in [Sink::ClosedPipe, Sink::Full] {
         let env = Env::new();
         let old = env.create("r1", &["--expires-in", "30d"]);
         let old_id = Env::id_of(&old);
@@ -200,7 +224,11 @@ fn a_bulk_import_into_a_full_disk_leaves_nothing_live() {
     env.create("before", &[]);
     let lines = env.dir.path().join("lines.jsonl");
     std::fs::write(&lines, jsonl(500)).unwrap();
-    let run = run_into(&env, Sink::Full, &["create", "--from", lines.to_str().unwrap()]);
+    let run = run_into(
+        &env,
+        Sink::Full,
+        &["create", "--from", lines.to_str().unwrap()],
+    );
     assert_ne!(run.code, 0, "{run:#?}");
     let errors: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(errors.len(), 1, "{run:#?}");
@@ -274,7 +302,11 @@ fn a_use_is_recorded_against_the_key_verified_or_not_at_all() {
     let out = verify.wait_with_output().unwrap();
     feeder.join().unwrap().unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert_eq!(env.usage(&Env::id_of(&b)), (None, 0), "b inherited a's uses");
+    assert_eq!(
+        env.usage(&Env::id_of(&b)),
+        (None, 0),
+        "b inherited a's uses"
+    );
     // Nor are they kept under a row no key has.
     let orphans = env.query_i64(
         "SELECT count(*) FROM usage WHERE seq NOT IN (SELECT seq FROM keys)",

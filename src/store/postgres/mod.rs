@@ -163,6 +163,12 @@ const IMPORT_EVENTS: &str = "INSERT INTO events (at, action, key_id, actor, deta
     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
          WITH ORDINALITY AS e(at, action, key_id, actor, detail, n)
     ORDER BY e.n";
+/// Removes keys nobody received, with their uses, and records an event for
+/// each (`Store::undo_delivery`); the count is of events, one per key removed.
+const UNDO_CREATES: &str = "WITH gone AS (DELETE FROM keys WHERE id = ANY($1) RETURNING seq, id), \
+     uses AS (DELETE FROM usage WHERE seq IN (SELECT seq FROM gone)) \
+     INSERT INTO events (at, action, key_id, actor, detail, key_seq) \
+     SELECT $2, $3, gone.id, $4, $5, gone.seq FROM gone";
 /// Clocks of many hosts disagree a little: the latest use wins.
 /// By the key's id, as in SQLite: a key deleted since it was verified gets
 /// no use, and no row is left for it.
@@ -1011,6 +1017,7 @@ impl Store for PostgresStore {
             if !insert_key(tx, new).await? {
                 return Ok(Rotation::IdTaken);
             }
+            let before = Box::new(old.clone());
             old.retire(retire, &new.id);
             tx.execute_typed(
                 "UPDATE keys SET replaced_by = $2, disabled = $3, expires_at = $4 WHERE id = $1",
@@ -1025,7 +1032,46 @@ impl Store for PostgresStore {
             for event in events {
                 insert_event(tx, event).await?;
             }
-            Ok(Rotation::Rotated(Box::new(old)))
+            Ok(Rotation::Rotated {
+                before,
+                retired: Box::new(old),
+            })
+        })
+    }
+
+    fn undo_delivery(
+        &mut self,
+        ids: &[&str],
+        removed: &Event,
+        restore: Option<(&KeyRecord, &Event)>,
+    ) -> Result<u64> {
+        self.write(async |tx| {
+            let count = tx
+                .execute_typed(
+                    UNDO_CREATES,
+                    &[
+                        (&ids, Type::TEXT_ARRAY),
+                        (&removed.at, Type::INT8),
+                        (&removed.action, Type::TEXT),
+                        (&removed.actor, Type::TEXT),
+                        (&removed.detail, Type::TEXT),
+                    ],
+                )
+                .await?;
+            if let Some((old, event)) = restore {
+                tx.execute_typed(
+                    "UPDATE keys SET disabled = $2, expires_at = $3, replaced_by = $4 WHERE id = $1",
+                    &[
+                        (&old.id, Type::TEXT),
+                        (&old.disabled, Type::BOOL),
+                        (&old.expires_at, Type::INT8),
+                        (&old.replaced_by, Type::TEXT),
+                    ],
+                )
+                .await?;
+                insert_event(tx, event).await?;
+            }
+            Ok(count)
         })
     }
 
