@@ -62,15 +62,26 @@ pub fn run(cli: Cli) -> Result<u8> {
     Ok(code)
 }
 
-/// The OS user a change is recorded against (looked up once per process).
+/// The OS user a change is recorded against (looked up once per process):
+/// the name the user database gives the real uid. Without an entry there,
+/// the uid itself: `$USER` can be set to anything, so it is only a note.
 fn actor() -> String {
     static ACTOR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     ACTOR
         .get_or_init(|| {
-            whoami::username()
-                .ok()
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "unknown".into())
+            if let Ok(name) = whoami::username() {
+                return name;
+            }
+            #[cfg(unix)]
+            {
+                let uid = rustix::process::getuid().as_raw();
+                match std::env::var("USER") {
+                    Ok(user) if !user.is_empty() => format!("uid:{uid} (USER={user})"),
+                    _ => format!("uid:{uid}"),
+                }
+            }
+            #[cfg(not(unix))]
+            std::env::var("USERNAME").unwrap_or_else(|_| "unknown".into())
         })
         .clone()
 }
