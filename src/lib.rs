@@ -19,6 +19,8 @@
 //! # Ok::<(), keysmith::Error>(())
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod cli;
 mod commands;
 pub mod error;

@@ -17,7 +17,7 @@ mod switch;
 mod verify;
 mod verify_all;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Deferred};
 use crate::error::{Error, Result};
 use crate::key;
 use crate::output::{Output, for_terminal};
@@ -43,20 +43,20 @@ pub fn run(cli: Cli) -> Result<u8> {
         out: Output::new(cli.json),
     };
     let code = match cli.command {
-        Command::Create(args) => create::run(&mut ctx, args.0),
-        Command::List(args) => list::run(&mut ctx, args.0),
-        Command::Enable(args) => switch::run(&mut ctx, args.0, false),
-        Command::Disable(args) => switch::run(&mut ctx, args.0, true),
-        Command::Verify(args) => verify::run(&mut ctx, args.0),
-        Command::Show(args) => show::run(&mut ctx, args.0),
-        Command::Edit(args) => edit::run(&mut ctx, args.0),
-        Command::Rotate(args) => rotate::run(&mut ctx, args.0),
-        Command::Delete(args) => delete::run(&mut ctx, args.0),
-        Command::History(args) => history::run(&mut ctx, args.0),
-        Command::Scan(args) => scan::run(&mut ctx, args.0),
-        Command::Backup(args) => backup::run(&mut ctx, args.0),
-        Command::Migrate(args) => migrate::run(&mut ctx, args.0),
-        Command::Completions(args) => completions::run(&mut ctx, args.0),
+        Command::Create(Deferred(args)) => create::run(&mut ctx, args),
+        Command::List(Deferred(args)) => list::run(&mut ctx, args),
+        Command::Enable(Deferred(args)) => switch::run(&mut ctx, args, false),
+        Command::Disable(Deferred(args)) => switch::run(&mut ctx, args, true),
+        Command::Verify(Deferred(args)) => verify::run(&mut ctx, args),
+        Command::Show(Deferred(args)) => show::run(&mut ctx, args),
+        Command::Edit(Deferred(args)) => edit::run(&mut ctx, args),
+        Command::Rotate(Deferred(args)) => rotate::run(&mut ctx, args),
+        Command::Delete(Deferred(args)) => delete::run(&mut ctx, args),
+        Command::History(Deferred(args)) => history::run(&mut ctx, args),
+        Command::Scan(Deferred(args)) => scan::run(&mut ctx, args),
+        Command::Backup(Deferred(args)) => backup::run(&mut ctx, args),
+        Command::Migrate(Deferred(args)) => migrate::run(&mut ctx, args),
+        Command::Completions(Deferred(args)) => completions::run(&mut ctx, args),
     }?;
     ctx.out.flush()?;
     Ok(code)

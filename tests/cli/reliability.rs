@@ -594,9 +594,7 @@ fn a_closed_stdout_is_replaced_by_dev_null() {
 }
 
 /// A panic (a bug) is one `error:` line, none of its message (which could
-/// quote a key), and exit 101: it unwinds to the binary's entry point
-/// through the unwinder linked in from libgcc_eh.a (build.rs). Debug builds
-/// panic on request for this test.
+/// quote a key), and exit 101. Debug builds panic on request for this test.
 #[test]
 fn a_panic_is_one_line_without_its_message_and_exit_101() {
     let env = Env::new();
