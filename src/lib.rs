@@ -65,7 +65,7 @@ pub fn run_code(args: impl IntoIterator<Item = OsString>) -> u8 {
             // clap quotes the offending argument, which may be a full key
             // or a PostgreSQL URL with its password.
             let text = store::mask_passwords_in(&e.render().to_string());
-            eprint!("{}", scan::mask_keys(&text));
+            eprint!("{}", key::redact(&text));
             return e.exit_code().clamp(0, 255) as u8;
         }
         Err(e) => {
@@ -82,7 +82,7 @@ pub fn run_code(args: impl IntoIterator<Item = OsString>) -> u8 {
             // a library's text), a full key or a URL's password in it is
             // shown masked.
             let text = store::mask_passwords_in(&e.to_string());
-            eprintln!("error: {}", scan::mask_keys(&text));
+            eprintln!("error: {}", key::redact(&text));
             e.exit_code()
         }
     }

@@ -196,9 +196,10 @@ impl<'a> EventJson<'a> {
     }
 }
 
-/// Prints a message for the person at the terminal (stderr, never data).
+/// Prints a message for the person at the terminal (stderr, never data),
+/// with any key it quotes masked.
 pub fn notice(text: &str) {
-    eprintln!("{text}");
+    eprintln!("{}", crate::key::redact(text));
 }
 
 /// Escapes control, bidirectional and zero-width characters, so text written

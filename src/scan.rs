@@ -75,21 +75,6 @@ pub fn find_keys(text: &[u8]) -> Vec<Found> {
     found
 }
 
-/// `text` with every key in it masked, so that text which may hold one (a
-/// file name, a path given on the command line) can be shown.
-pub fn mask_keys(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut shown = 0;
-    for found in find_keys(text.as_bytes()) {
-        // Keys are ASCII, so their bounds are character boundaries.
-        out.push_str(&text[shown..found.offset]);
-        out.push_str(&found.key.masked());
-        shown = found.end();
-    }
-    out.push_str(&text[shown..]);
-    out
-}
-
 /// The key whose prefix ends at `separator` and which ends at `end`, trying
 /// each possible start of its prefix, longest first.
 fn key_ending_at(text: &[u8], separator: usize, end: usize) -> Option<(usize, ParsedKey)> {
@@ -310,18 +295,6 @@ mod tests {
         let found = find_keys(&text);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].line, found[0].key.id.as_str()), (2, id.as_str()));
-    }
-
-    #[test]
-    fn mask_keys_hides_every_secret_and_keeps_the_rest() {
-        let (a, a_id) = minted("ks");
-        let (b, b_id) = minted("acme");
-        let text = format!("dir/é{a}.txt and x{b}");
-        assert_eq!(
-            mask_keys(&text),
-            format!("dir/éks_{a_id}_********.txt and xacme_{b_id}_********")
-        );
-        assert_eq!(mask_keys("nothing"), "nothing");
     }
 
     #[test]

@@ -103,11 +103,11 @@ fn resolve(store: &mut dyn Store, selector: &str) -> Result<KeyRecord> {
         1 => Ok(named.remove(0)),
         0 => Err(Error::NoSuchKey(format!(
             "no key matches '{}'; run `keysmith list` to see ids and names",
-            for_terminal(&key::redact_for_message(selector))
+            for_terminal(&key::redact(selector))
         ))),
         n => Err(Error::NoSuchKey(format!(
             "the name '{}' matches {n} keys ({}); select one by id",
-            for_terminal(selector.trim()),
+            for_terminal(&key::redact(selector.trim())),
             named
                 .iter()
                 .map(|k| k.id.as_str())

@@ -16,9 +16,10 @@ use serde::Serialize;
 use super::Context;
 use crate::cli::{ScanArgs, ScannerArg};
 use crate::error::{Error, Result};
+use crate::key::redact;
 use crate::key::{self, ParsedKey};
 use crate::output::{Output, for_terminal};
-use crate::scan::{self, mask_keys};
+use crate::scan;
 use crate::store::{OpenMode, Status, Store, Timestamp};
 use crate::time;
 
@@ -98,7 +99,7 @@ fn sources(paths: Vec<PathBuf>) -> Result<Vec<Source>> {
 
 /// A path as printed for people: keys masked, control characters escaped.
 fn shown(path: &Path) -> String {
-    for_terminal(&mask_keys(&path.to_string_lossy()))
+    for_terminal(&redact(&path.to_string_lossy()))
 }
 
 /// A key's state in this store, as `scan` reports it.
@@ -227,7 +228,7 @@ impl Scan<'_> {
             };
         }
         self.files += 1;
-        let name = mask_keys(&path.to_string_lossy());
+        let name = redact(&path.to_string_lossy()).into_owned();
         self.read(&name, BufReader::new(io::Cursor::new(head).chain(file)))
     }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 
-use crate::common::{Env, contains};
+use crate::common::{Env, Run, contains};
 
 #[test]
 fn sixteen_processes_create_and_verify_without_a_failure() {
@@ -331,6 +331,86 @@ fn no_error_path_prints_a_key() {
             );
         }
     }
+}
+
+/// The secret of a full key (the 32 characters after the id) and every
+/// 16-character window of it: none may reach the screen after creation.
+fn secret_windows(key: &str) -> Vec<&str> {
+    let start = key.len() - 38;
+    let secret = &key[start..start + 32];
+    (0..=16).map(|i| &secret[i..i + 16]).collect()
+}
+
+#[track_caller]
+fn assert_no_secret_shown(run: &Run, keys: &[&str], what: &str) {
+    for key in keys {
+        for window in secret_windows(key) {
+            assert!(
+                !run.stdout.contains(window) && !run.stderr.contains(window),
+                "{what}: {window:?} of a secret was printed: {run:#?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_key_glued_into_an_argument_is_masked_in_every_message() {
+    let env = Env::new();
+    let key = env.create("k", &[]);
+    let other = env.create("o", &["--prefix", "acme"]);
+    let (id, other_id) = (Env::id_of(&key), Env::id_of(&other));
+    let blocker = env.dir.path().join("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    let long_tail: String = "Zy8".repeat(70)[..200].to_owned();
+    let cases: Vec<(Vec<String>, i32)> = [
+        (vec!["disable", &format!("X{key}x")], 3),
+        (vec!["show", &format!("Bearer:{key}0")], 3),
+        (vec!["list", &format!("X{key}x")], 2),
+        (vec!["list", "--status", &format!("X{key}x")], 2),
+        (vec!["scan", &format!("X{key}x")], 2),
+        (vec!["history", &format!("https://x/?k={key}")], 3),
+        (vec!["enable", &format!("https://x/?k={key}&v=1")], 3),
+        (vec!["show", &format!("ABCDEF{key}")], 3),
+        (vec!["show", &format!("{key}{other}")], 3),
+        (
+            vec!["show", &format!("{}{long_tail}", &key[..key.len() - 38])],
+            3,
+        ),
+        // A URL-encoded underscore, and a key split by an escaped character.
+        (vec!["show", &key.replace('_', "%5F")], 3),
+        (vec!["show", &format!("{}%41{}", &key[..30], &key[30..])], 3),
+        (
+            vec!["show", &format!("{}%255F{}", &key[..15], &key[16..])],
+            3,
+        ),
+        (
+            vec![
+                "--db",
+                &format!("{}/X{key}x/keys.db", blocker.display()),
+                "create",
+                "--name",
+                "n",
+            ],
+            4,
+        ),
+    ]
+    .into_iter()
+    .map(|(args, code)| (args.into_iter().map(str::to_owned).collect(), code))
+    .collect();
+    for (args, code) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = env.run(&args).code(code);
+        assert_no_secret_shown(&run, &[&key, &other], &format!("{args:?}"));
+        assert!(
+            run.stderr.contains(&format!("{id}_********")),
+            "{args:?}: the key is shown masked: {run:#?}"
+        );
+    }
+    let run = env.run(&["show", &format!("{key}{other}")]).code(3);
+    assert!(
+        run.stderr.contains(&format!("{other_id}_********")),
+        "{run:#?}"
+    );
 }
 
 #[test]

@@ -389,3 +389,65 @@ fn rules_and_paths_do_not_mix() {
     env.run(&["scan", "--rules", "gitleaks", "."]).code(2);
     env.run(&["scan", "--rules", "semgrep"]).code(2);
 }
+
+/// Every 16-character window of a key's 32-character secret.
+fn secret_windows(key: &str) -> Vec<&str> {
+    let secret = &key[key.len() - 38..key.len() - 6];
+    (0..=16).map(|i| &secret[i..i + 16]).collect()
+}
+
+#[test]
+fn a_key_glued_into_a_file_name_is_masked_in_reports_and_warnings() {
+    let env = Env::new();
+    let live = env.create("live", &[]);
+    let id = Env::id_of(&live);
+    let root = env.dir.path().join("tree");
+    write(&root.join(format!("old-{live}v2.txt")), format!("{live}\n"));
+    let mut big = format!("{live}\n").into_bytes();
+    big.resize(10 * 1024 * 1024 + 1, b'x');
+    write(&root.join(format!("X{live}.dump")), big);
+    let binary = write(
+        &env.dir.path().join(format!("img{live}0.png")),
+        [b"\x89PNG\0\0".as_slice(), live.as_bytes()].concat(),
+    );
+    let runs = [
+        env.run(&["scan", root.to_str().unwrap()]).code(1),
+        env.run(&["--json", "scan", root.to_str().unwrap()]).code(1),
+        env.run(&["scan", binary.to_str().unwrap()]).code(0),
+    ];
+    for run in &runs {
+        for window in secret_windows(&live) {
+            assert!(
+                !run.stdout.contains(window) && !run.stderr.contains(window),
+                "{window:?} of the secret was printed: {run:#?}"
+            );
+        }
+    }
+    let masked = format!("ks_{id}_********");
+    assert_eq!(
+        runs[0].stdout,
+        format!("{}/old-{masked}.txt:1: {masked} live\n", root.display()),
+        "{:#?}",
+        runs[0]
+    );
+    assert!(
+        runs[0].stderr.contains(&format!(
+            "warning: skipped {}/X{masked}.dump: larger than 10 MiB",
+            root.display()
+        )),
+        "{:#?}",
+        runs[0]
+    );
+    let finding: serde_json::Value = serde_json::from_str(runs[1].stdout.trim()).unwrap();
+    assert_eq!(
+        finding["file"],
+        format!("{}/old-{masked}.txt", root.display())
+    );
+    assert!(
+        runs[2]
+            .stderr
+            .contains(&format!("skipped {}/img{masked}", env.dir.path().display())),
+        "{:#?}",
+        runs[2]
+    );
+}
