@@ -1,4 +1,5 @@
-//! `keysmith::key::redact` on arbitrary text with real keys embedded in it.
+//! `keysmith::key::redact`, and `keysmith::output::Untrusted` (how text from
+//! outside is shown on a terminal), on arbitrary text with real keys in it.
 //!
 //! The input is read as: one byte for the number of keys (1 to 4), three bytes
 //! per key (where it goes in the text, how it is written, its prefix), then the
@@ -11,7 +12,9 @@
 //! with one character escaped (`%41`), or escaped whole.
 //!
 //! Invariants checked, beyond "no panic":
-//! - no key's secret, nor any 16-character window of it, survives `redact`;
+//! - no key's secret, nor any 16-character window of it, survives `redact` or
+//!   `Untrusted` (masking, then escaping);
+//! - `Untrusted` leaves no control or format character unescaped;
 //! - a key written as it is shows as `<id>_********`;
 //! - `redact` is idempotent, never lengthens its input, and returns text
 //!   without `_` or `%` unchanged.
@@ -19,6 +22,7 @@
 #![no_main]
 
 use keysmith::key::{self, BASE62, CHECK_LEN, ID_LEN, KeyHash, SECRET_LEN};
+use keysmith::output::Untrusted;
 use libfuzzer_sys::fuzz_target;
 
 const PREFIXES: [&str; 6] = ["ks", "acme", "a", "x9", "abcdefghijklmnop", "zz0"];
@@ -27,6 +31,23 @@ const PREFIXES: [&str; 6] = ["ks", "acme", "a", "x9", "abcdefghijklmnop", "zz0"]
 fn base62<const N: usize>(seed: &str) -> [u8; N] {
     let hash = KeyHash::of(seed).0;
     std::array::from_fn(|i| BASE62[usize::from(hash[i % 32] ^ (i / 32) as u8) % 62])
+}
+
+/// Controls, separators and the common format characters (a sample of what
+/// `Untrusted` escapes; src/output.rs checks the whole set against Unicode).
+fn obeyed(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{61c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2028}'..='\u{2029}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
 }
 
 fn encoded(key: &str, how: u8, at: usize) -> String {
@@ -80,12 +101,17 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let shown = key::redact(&text);
+    let on_screen = Untrusted(&text).to_string();
     for (_, minted, how) in &placed {
         let full = minted.secret.expose();
         let secret = &full[full.len() - CHECK_LEN - SECRET_LEN..full.len() - CHECK_LEN];
         for start in 0..=SECRET_LEN - 16 {
             let window = &secret[start..start + 16];
             assert!(!shown.contains(window), "{window} survives in {shown:?}");
+            assert!(
+                !on_screen.contains(window),
+                "{window} survives in {on_screen:?}"
+            );
         }
         if how % 5 == 0 {
             let masked = format!("{}_********", minted.id);
@@ -93,6 +119,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     assert!(shown.len() <= text.len(), "redaction lengthened {text:?}");
+    assert!(
+        !on_screen.chars().any(obeyed),
+        "{on_screen:?} holds a character a terminal obeys or hides"
+    );
     assert_eq!(key::redact(&shown), shown, "not idempotent on {text:?}");
     if !text.contains(['_', '%']) {
         assert_eq!(shown, text.as_str());

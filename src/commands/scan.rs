@@ -18,7 +18,7 @@ use crate::cli::{ScanArgs, ScannerArg};
 use crate::error::{Error, Result};
 use crate::key::redact;
 use crate::key::{self, ParsedKey};
-use crate::output::{Output, for_terminal};
+use crate::output::{Output, Untrusted};
 use crate::scan;
 use crate::store::{OpenMode, Status, Store, Timestamp};
 use crate::time;
@@ -99,7 +99,7 @@ fn sources(paths: Vec<PathBuf>) -> Result<Vec<Source>> {
 
 /// A path as printed for people: keys masked, control characters escaped.
 fn shown(path: &Path) -> String {
-    for_terminal(&redact(&path.to_string_lossy()))
+    Untrusted(&path.to_string_lossy()).to_string()
 }
 
 /// A key's state in this store, as `scan` reports it.
@@ -259,7 +259,7 @@ impl Scan<'_> {
         match failure {
             Some(e) => self.warn(&format!(
                 "could not finish reading {}: {e}",
-                for_terminal(name)
+                Untrusted(name)
             )),
             None => Ok(()),
         }
@@ -282,7 +282,7 @@ impl Scan<'_> {
         } else {
             self.out.line(&format!(
                 "{}:{line}: {} {}",
-                for_terminal(file),
+                Untrusted(file),
                 key.masked(),
                 state.as_str()
             ))
