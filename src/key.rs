@@ -232,14 +232,8 @@ pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
     if !bytes.iter().any(|&b| b == b'_' || b == b'%') {
         return Cow::Borrowed(text);
     }
-    let decoded;
-    let (view, origin): (&[u8], Option<&[(usize, usize)]>) = if bytes.contains(&b'%') {
-        decoded = PercentView::new(bytes);
-        (&decoded.bytes, Some(&decoded.origin))
-    } else {
-        (bytes, None)
-    };
-    let runs = secret_runs(view);
+    let decoded = bytes.contains(&b'%').then(|| PercentView::new(bytes));
+    let runs = secret_runs(decoded.as_ref().map_or(bytes, |d| &d.bytes));
     if runs.is_empty() {
         return Cow::Borrowed(text);
     }
@@ -248,8 +242,8 @@ pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
     for run in runs {
         // From the `_` after the id to the run's end, in `text`. Both ends are
         // ASCII bytes (or `%XX` escapes of them), so they are char boundaries.
-        let (start, end) = match origin {
-            Some(origin) => (origin[run.start].0, origin[run.end - 1].1),
+        let (start, end) = match &decoded {
+            Some(d) => (d.origin[run.start].0, d.origin[run.end - 1].1),
             None => (run.start, run.end),
         };
         out.push_str(&text[shown..start]);
