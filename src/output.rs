@@ -225,6 +225,10 @@ impl<'a> Untrusted<'a> {
 
 impl fmt::Display for Untrusted<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.width().is_some() || f.precision().is_some() {
+            // `{:<20}` and the like pad or cut what is shown.
+            return f.pad(&Untrusted(self.0).to_string());
+        }
         let text = crate::key::redact(self.0);
         if text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
             return f.write_str(&text);
@@ -485,6 +489,8 @@ mod tests {
         for plain in ["Data Sync", "Zürich — 東京 ✓", "", "a\\u{1b}b"] {
             assert_eq!(shown(plain), plain);
         }
+        assert_eq!(format!("[{:<6}]", Untrusted("a\u{7}")), "[a\\u{7}]");
+        assert_eq!(format!("[{:>8}]", Untrusted("a\u{7}")), "[  a\\u{7}]");
     }
 
     #[test]
