@@ -205,19 +205,142 @@ pub fn parse(s: &str) -> Option<ParsedKey> {
     })
 }
 
-/// Text that may be a (possibly mistyped) key, made safe to echo in a message:
-/// anything that starts like a key has everything after its id masked.
-pub fn redact_for_message(s: &str) -> String {
-    if let Some((prefix, rest)) = s.split_once('_')
-        && is_valid_prefix(prefix)
-        // `get`, not indexing: byte 12 may fall inside a multi-byte character.
-        && let Some(id) = rest.get(..ID_LEN)
-        && is_base62(id)
-        && rest.as_bytes().get(ID_LEN) == Some(&b'_')
-    {
-        return masked(prefix, id);
+/// A base62 run at least this long after `_<id>_` is masked: a key has 38
+/// characters there, and a truncated or mistyped one that still holds 16
+/// characters of its secret is masked too.
+pub const MIN_MASKED_RUN: usize = 16;
+
+/// How many layers of percent-encoding `redact` looks through (`%5F`, `%255F`...).
+const PERCENT_LAYERS: usize = 3;
+
+/// `text` with every secret in it masked: the one guard for any text
+/// keysmith shows but did not write itself (an argument quoted in an error,
+/// a clap message, a path in a warning or in `scan`'s report, a name from the
+/// store).
+///
+/// Wherever `_<id>_` (12 base62 characters between underscores) is followed by
+/// a run of at least `MIN_MASKED_RUN` base62 characters, the run is replaced by
+/// `********`, whatever stands before or after it. So every key, valid or not,
+/// glued to other text or not, becomes `<prefix>_<id>_********`; a run longer
+/// than a key is masked whole. Percent-encoded characters (`ks%5F...`, a key
+/// split by `%41`) are decoded first, up to three layers deep.
+///
+/// Linear in the length of `text`; text without `_` or `%` is returned as is.
+pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let bytes = text.as_bytes();
+    if !bytes.iter().any(|&b| b == b'_' || b == b'%') {
+        return Cow::Borrowed(text);
     }
-    s.to_owned()
+    let decoded = bytes.contains(&b'%').then(|| PercentView::new(bytes));
+    let runs = secret_runs(decoded.as_ref().map_or(bytes, |d| &d.bytes));
+    if runs.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut shown = 0;
+    for run in runs {
+        // From the `_` after the id to the run's end, in `text`. Both ends are
+        // ASCII bytes (or `%XX` escapes of them), so they are char boundaries.
+        let (start, end) = match &decoded {
+            Some(d) => (d.origin[run.start].0, d.origin[run.end - 1].1),
+            None => (run.start, run.end),
+        };
+        out.push_str(&text[shown..start]);
+        out.push('_');
+        out.push_str(MASK);
+        shown = end;
+    }
+    out.push_str(&text[shown..]);
+    Cow::Owned(out)
+}
+
+/// The ranges of `text`, each from the `_` that ends an id to the end of the
+/// base62 run after it, that `redact` masks. In order, never overlapping.
+fn secret_runs(text: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut runs = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text[from..].iter().position(|&b| b == b'_') {
+        let first = from + at;
+        from = first + 1;
+        let second = first + 1 + ID_LEN;
+        if text.get(second) != Some(&b'_')
+            || !text[first + 1..second]
+                .iter()
+                .all(u8::is_ascii_alphanumeric)
+        {
+            continue;
+        }
+        let run = text[second + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if run >= MIN_MASKED_RUN {
+            let end = second + 1 + run;
+            runs.push(second..end);
+            // The run holds no `_`, so no other id starts inside it.
+            from = end;
+        }
+    }
+    runs
+}
+
+/// Text with its `%XX` escapes of base62 characters, `_` and `%` decoded,
+/// layer after layer, and for each decoded byte the range of the original
+/// text it came from.
+struct PercentView {
+    bytes: Vec<u8>,
+    origin: Vec<(usize, usize)>,
+}
+
+impl PercentView {
+    fn new(text: &[u8]) -> Self {
+        let mut view = PercentView {
+            bytes: text.to_vec(),
+            origin: (0..text.len()).map(|i| (i, i + 1)).collect(),
+        };
+        for _ in 0..PERCENT_LAYERS {
+            if !view.decode_layer() {
+                break;
+            }
+        }
+        view
+    }
+
+    /// Decodes one layer of escapes; whether there was any.
+    fn decode_layer(&mut self) -> bool {
+        let (mut bytes, mut origin) = (Vec::with_capacity(self.bytes.len()), Vec::new());
+        let mut decoded_any = false;
+        let mut i = 0;
+        while i < self.bytes.len() {
+            let escaped = match self.bytes[i..] {
+                [b'%', high, low, ..] => hex(high)
+                    .zip(hex(low))
+                    .map(|(high, low)| high << 4 | low)
+                    .filter(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'%'),
+                _ => None,
+            };
+            match escaped {
+                Some(b) => {
+                    bytes.push(b);
+                    origin.push((self.origin[i].0, self.origin[i + 2].1));
+                    decoded_any = true;
+                    i += 3;
+                }
+                None => {
+                    bytes.push(self.bytes[i]);
+                    origin.push(self.origin[i]);
+                    i += 1;
+                }
+            }
+        }
+        (self.bytes, self.origin) = (bytes, origin);
+        decoded_any
+    }
+}
+
+fn hex(digit: u8) -> Option<u8> {
+    (digit as char).to_digit(16).map(|d| d as u8)
 }
 
 #[cfg(test)]
@@ -271,33 +394,95 @@ mod tests {
     }
 
     #[test]
-    fn redaction_masks_key_like_text() {
-        assert_eq!(
-            redact_for_message(&SPEC_EXAMPLE[..30]),
-            "ks_4fQ8xW2mLp0Z_********"
-        );
-        assert_eq!(redact_for_message("Data Sync"), "Data Sync");
-        // Found by proptest: a multi-byte character across the id boundary.
-        assert_eq!(redact_for_message("a_ෘ\u{11d90}Σ0𛱰"), "a_ෘ\u{11d90}Σ0𛱰");
+    fn redaction_masks_every_key_however_it_is_glued() {
+        let minted = mint("ks");
+        let key = minted.secret.expose();
+        let masked = format!("ks_{}_********", minted.id);
+        for (text, want) in [
+            (key.to_owned(), masked.clone()),
+            (format!("X{key}x"), format!("X{masked}")),
+            (format!("Bearer:{key}0"), format!("Bearer:{masked}")),
+            (
+                format!("https://x/?k={key}&v=1"),
+                format!("https://x/?k={masked}&v=1"),
+            ),
+            (format!("ABC{key}"), format!("ABC{masked}")),
+            (format!("dir/é{key}.txt"), format!("dir/é{masked}.txt")),
+            (
+                format!("{key}{key}"),
+                format!("{masked}_{}_********", minted.id),
+            ),
+            (format!("{}{}", &key[..16], "a".repeat(200)), masked.clone()),
+            (
+                key.replace('_', "%5F"),
+                format!("ks%5F{}_********", minted.id),
+            ),
+            (format!("{}%41{}", &key[..30], &key[30..]), masked.clone()),
+            (format!("{}%255f{}", &key[..15], &key[16..]), masked.clone()),
+        ] {
+            assert_eq!(redact(&text), want, "{text}");
+        }
+        assert_eq!(redact(SPEC_EXAMPLE), "ks_4fQ8xW2mLp0Z_********");
     }
 
     #[test]
-    fn redaction_of_non_ascii_text_does_not_panic() {
-        // Found by fuzz/fuzz_targets/key_parse.rs: the 12th byte after the
-        // prefix fell inside a multi-byte character, and slicing there panicked.
-        for s in [
-            "ks_aaaaaaaaaaa\u{e9}_x",
-            "ks_4\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}fQ8xWK3",
-            "ks_aaaaaaaaaa\u{e9}",
+    fn redaction_keeps_other_text() {
+        for text in [
+            "Data Sync",
+            "",
+            "ks_4fQ8xW2mLp0Z_********",
+            "ks_4fQ8xW2mLp0Z",
+            "my_conversation_log.txt",
+            // A truncated key with fewer than 16 characters of its secret.
+            &SPEC_EXAMPLE[..31],
+            "100%25 of %5F and %zz and %",
+            "a_ෘ\u{11d90}Σ0𛱰",
+            "ks_aaaaaaaaaaa\u{e9}_xxxxxxxxxxxxxxxxxxxx",
         ] {
-            assert_eq!(redact_for_message(s), s);
+            assert_eq!(redact(text), text);
         }
         assert_eq!(
-            redact_for_message("ks_aaaaaaaaaaaa_\u{e9}"),
-            "ks_aaaaaaaaaaaa_********"
+            redact(&SPEC_EXAMPLE[..32]),
+            "ks_4fQ8xW2mLp0Z_********",
+            "16 characters of a secret are masked"
         );
     }
 
+    /// The secret of a key, and each 16-character window of it.
+    fn secret_windows(key: &str) -> Vec<&str> {
+        let secret = &key[key.len() - CHECK_LEN - SECRET_LEN..key.len() - CHECK_LEN];
+        (0..=SECRET_LEN - 16).map(|i| &secret[i..i + 16]).collect()
+    }
+
+    /// A key written as it may appear in text: as is, with percent-encoded
+    /// underscores (once or twice), split by an escaped character, or all escaped.
+    fn encoded(key: &str, how: u8, at: usize) -> String {
+        let escape = |b: u8| format!("%{b:02X}");
+        match how {
+            0 => key.to_owned(),
+            1 => key.replace('_', "%5f"),
+            2 => key.replace('_', "%255F"),
+            3 => {
+                let at = at % key.len();
+                format!(
+                    "{}{}{}",
+                    &key[..at],
+                    escape(key.as_bytes()[at]),
+                    &key[at + 1..]
+                )
+            }
+            _ => key.bytes().map(escape).collect(),
+        }
+    }
+
+    fn glue() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9A-Za-z]{0,20}",
+            "[0-9A-Za-z_%./:?=&-]{0,20}",
+            "\\PC{0,8}",
+            ".{0,8}",
+        ]
+    }
     #[test]
     fn base62_characters_are_equally_likely() {
         let mut rng = rand::rng();
@@ -358,7 +543,33 @@ mod tests {
         #[test]
         fn parse_never_panics(s in "\\PC{0,80}") {
             let _ = parse(&s);
-            let _ = redact_for_message(&s);
+            let _ = redact(&s);
+        }
+
+        #[test]
+        fn no_secret_survives_redaction(
+            keys in proptest::collection::vec((glue(), prefix_strategy(), 0u8..5, any::<usize>()), 1..5),
+            after in glue(),
+        ) {
+            let mut text = String::new();
+            let mut minted = Vec::new();
+            for (before, prefix, how, at) in keys {
+                let key = mint(&prefix);
+                text.push_str(&before);
+                text.push_str(&encoded(key.secret.expose(), how, at));
+                minted.push((key, how));
+            }
+            text.push_str(&after);
+            let shown = redact(&text);
+            for (key, how) in &minted {
+                for window in secret_windows(key.secret.expose()) {
+                    prop_assert!(!shown.contains(window), "{} in {}", window, shown);
+                }
+                if *how == 0 {
+                    prop_assert!(shown.contains(&format!("{}_********", key.id)), "{}", shown);
+                }
+            }
+            prop_assert_eq!(redact(&shown), shown.clone());
         }
     }
 }

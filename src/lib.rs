@@ -64,10 +64,12 @@ pub fn run_code(args: impl IntoIterator<Item = OsString>) -> u8 {
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
-            // clap quotes the offending argument, which may be a full key
-            // or a PostgreSQL URL with its password.
+            // clap quotes the offending argument, which may hold a key, a
+            // PostgreSQL URL with its password, or control characters.
             let text = store::mask_passwords_in(&e.render().to_string());
-            eprint!("{}", scan::mask_keys(&text));
+            for line in text.lines() {
+                eprintln!("{}", output::Untrusted(line));
+            }
             return e.exit_code().clamp(0, 255) as u8;
         }
         Err(e) => {
@@ -81,10 +83,11 @@ pub fn run_code(args: impl IntoIterator<Item = OsString>) -> u8 {
         Err(e) if e.is_broken_pipe() => 0,
         Err(e) => {
             // A last guard: whatever a message quotes (a path, a selector,
-            // a library's text), a full key or a URL's password in it is
-            // shown masked.
+            // a library's text), a key or a URL's password in it is shown
+            // masked, and the message stays one line that cannot drive the
+            // terminal.
             let text = store::mask_passwords_in(&e.to_string());
-            eprintln!("error: {}", scan::mask_keys(&text));
+            eprintln!("error: {}", output::Untrusted(&text));
             e.exit_code()
         }
     }

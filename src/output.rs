@@ -1,6 +1,7 @@
 //! Everything printed: stdout carries data (keys, tables, JSON), stderr carries
 //! talk. Colour is decided once, here.
 
+use std::fmt;
 use std::io::{self, IsTerminal, Write};
 
 use comfy_table::{Cell, Color, Table, presets};
@@ -184,10 +185,10 @@ impl Output {
                 });
             }
             table.add_row(vec![
-                Cell::new(&key.id),
-                Cell::new(for_terminal(&key.name)),
-                Cell::new(key.masked()),
-                Cell::new(key.service.as_deref().map_or("-".into(), for_terminal)),
+                Cell::new(Untrusted(&key.id)),
+                Cell::new(Untrusted(&key.name)),
+                Cell::new(Untrusted(&key.masked())),
+                Cell::new(Untrusted::or(key.service.as_deref(), "-")),
                 status_cell,
                 Cell::new(time::local_minutes(key.created_at)),
                 Cell::new(key.last_used_at.map_or("never".into(), time::local_minutes)),
@@ -207,11 +208,11 @@ impl Output {
             .set_header(["WHEN", "ACTION", "KEY", "ACTOR", "DETAIL"]);
         for e in events {
             table.add_row(vec![
-                time::local_minutes(e.at),
-                e.action.clone(),
-                e.key_id.clone(),
-                for_terminal(&e.actor),
-                e.detail.as_deref().map_or("-".into(), for_terminal),
+                Cell::new(time::local_minutes(e.at)),
+                Cell::new(Untrusted(&e.action)),
+                Cell::new(Untrusted(&e.key_id)),
+                Cell::new(Untrusted(&e.actor)),
+                Cell::new(Untrusted::or(e.detail.as_deref(), "-")),
             ]);
         }
         writeln!(self.out, "{}", table.trim_fmt()).map_err(Error::output)
@@ -219,22 +220,22 @@ impl Output {
 
     /// Prints every field of a key, one per line, for `show`.
     pub fn key_details(&mut self, key: &KeyRecord, now: Timestamp) -> Result<()> {
-        let optional = |v: Option<&String>| v.map_or("-".to_owned(), |s| for_terminal(s));
+        let optional = |v: &Option<String>| Untrusted::or(v.as_deref(), "-").to_string();
         let when = |t: Option<Timestamp>| t.map_or("never".to_owned(), time::local_minutes);
         let rows = [
-            ("ID", key.id.clone()),
-            ("Name", for_terminal(&key.name)),
-            ("Description", optional(key.description.as_ref())),
-            ("Service", optional(key.service.as_ref())),
-            ("Prefix", key.prefix.clone()),
-            ("Key", key.masked()),
+            ("ID", Untrusted(&key.id).to_string()),
+            ("Name", Untrusted(&key.name).to_string()),
+            ("Description", optional(&key.description)),
+            ("Service", optional(&key.service)),
+            ("Prefix", Untrusted(&key.prefix).to_string()),
+            ("Key", Untrusted(&key.masked()).to_string()),
             ("Status", key.status(now).as_str().to_owned()),
             ("Created", time::local_minutes(key.created_at)),
             ("Last used", when(key.last_used_at)),
             ("Use count", key.use_count.to_string()),
             ("Expires", when(key.expires_at)),
-            ("Rotated from", optional(key.rotated_from.as_ref())),
-            ("Replaced by", optional(key.replaced_by.as_ref())),
+            ("Rotated from", optional(&key.rotated_from)),
+            ("Replaced by", optional(&key.replaced_by)),
         ];
         for (label, value) in rows {
             writeln!(self.out, "{label:<13} {value}").map_err(Error::output)?;
@@ -265,24 +266,85 @@ impl<'a> EventJson<'a> {
     }
 }
 
-/// Prints a message for the person at the terminal (stderr, never data).
+/// Prints a message for the person at the terminal (stderr, never data),
+/// as `Untrusted` text: whatever it quotes, no key and no control reaches the
+/// terminal.
 pub fn notice(text: &str) {
-    eprintln!("{text}");
+    eprintln!("{}", Untrusted(text));
 }
 
-/// Escapes control, bidirectional and zero-width characters, so text written
-/// into the store by anyone cannot move the cursor or recolour a terminal.
-pub fn for_terminal(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        let hidden = matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-        if c.is_control() || hidden {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+/// Text keysmith did not write itself: anything read from a store (names,
+/// descriptions, services, prefixes, ids, actions, actors, details, links), a
+/// scanned path, an argument quoted back. Its `Display` is how such text
+/// reaches a terminal, and the only way it is shown: every key in it masked
+/// (`key::redact`), then every character a terminal would obey or hide
+/// escaped (`is_hidden`), as `\u{1b}`, `\u{202e}`, `\n`.
+///
+/// JSON output does not use it: JSON carries the text itself, escaped by
+/// JSON's own rules.
+#[derive(Clone, Copy, Debug)]
+pub struct Untrusted<'a>(pub &'a str);
+
+impl<'a> Untrusted<'a> {
+    /// An optional field, shown as `none` when absent.
+    pub fn or(text: Option<&'a str>, none: &'a str) -> Self {
+        Untrusted(text.unwrap_or(none))
     }
-    out
+}
+
+impl fmt::Display for Untrusted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.width().is_some() || f.precision().is_some() {
+            // `{:<20}` and the like pad or cut what is shown.
+            return f.pad(&Untrusted(self.0).to_string());
+        }
+        let text = crate::key::redact(self.0);
+        if text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+            return f.write_str(&text);
+        }
+        let mut shown = 0;
+        for (at, c) in text.char_indices() {
+            if is_hidden(c) {
+                f.write_str(&text[shown..at])?;
+                write!(f, "{}", c.escape_default())?;
+                shown = at + c.len_utf8();
+            }
+        }
+        f.write_str(&text[shown..])
+    }
+}
+
+/// Characters a terminal would obey, or that hide or reorder text: controls
+/// (C0, DEL, C1), the line and paragraph separators, and format characters.
+fn is_hidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_format(c)
+}
+
+/// Unicode's format characters (general category Cf: bidi marks and
+/// embeddings, zero-width characters, the BOM, the soft hyphen, tags...), and
+/// the unassigned code points among them (U+2065, the rest of the tag block),
+/// which a later Unicode may make format characters too.
+fn is_format(c: char) -> bool {
+    matches!(c,
+        '\u{ad}'
+        | '\u{600}'..='\u{605}'
+        | '\u{61c}'
+        | '\u{6dd}'
+        | '\u{70f}'
+        | '\u{890}'..='\u{891}'
+        | '\u{8e2}'
+        | '\u{180e}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}'
+        | '\u{feff}'
+        | '\u{fff9}'..='\u{fffb}'
+        | '\u{110bd}'
+        | '\u{110cd}'
+        | '\u{13430}'..='\u{1343f}'
+        | '\u{1bca0}'..='\u{1bca3}'
+        | '\u{1d173}'..='\u{1d17a}'
+        | '\u{e0000}'..='\u{e007f}')
 }
 
 /// `<prefix>_<id>_********`, serialised without a string made for it.
@@ -428,7 +490,7 @@ fn json_time(w: &mut impl Write, at: Option<Rfc3339>) -> io::Result<()> {
 mod tests {
     use proptest::prelude::*;
 
-    use super::KeyJson;
+    use super::{KeyJson, Untrusted};
     use crate::key::KeyHash;
     use crate::store::KeyRecord;
 
@@ -467,10 +529,70 @@ mod tests {
         }
     }
 
+    fn shown(text: &str) -> String {
+        Untrusted(text).to_string()
+    }
+
     #[test]
     fn escapes_what_a_terminal_would_obey() {
-        assert_eq!(super::for_terminal("a\u{1b}[31mb"), "a\\u{1b}[31mb");
-        assert_eq!(super::for_terminal("x\ny"), "x\\ny");
-        assert_eq!(super::for_terminal("é \u{202E}"), "é \\u{202e}");
+        assert_eq!(shown("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(shown("x\ny\tz\r"), "x\\ny\\tz\\r");
+        assert_eq!(shown("é \u{202E}"), "é \\u{202e}");
+        assert_eq!(shown("\u{9b}2J\u{7f}"), "\\u{9b}2J\\u{7f}");
+        for (c, escaped) in [
+            ('\u{ad}', "\\u{ad}"),
+            ('\u{61c}', "\\u{61c}"),
+            ('\u{180e}', "\\u{180e}"),
+            ('\u{200b}', "\\u{200b}"),
+            ('\u{2028}', "\\u{2028}"),
+            ('\u{2029}', "\\u{2029}"),
+            ('\u{2060}', "\\u{2060}"),
+            ('\u{2066}', "\\u{2066}"),
+            ('\u{feff}', "\\u{feff}"),
+            ('\u{fffb}', "\\u{fffb}"),
+            ('\u{e0001}', "\\u{e0001}"),
+            ('\u{e007f}', "\\u{e007f}"),
+        ] {
+            assert_eq!(shown(&format!("a{c}b")), format!("a{escaped}b"));
+        }
+        for plain in ["Data Sync", "Zürich — 東京 ✓", "", "a\\u{1b}b"] {
+            assert_eq!(shown(plain), plain);
+        }
+        assert_eq!(format!("[{:<6}]", Untrusted("a\u{7}")), "[a\\u{7}]");
+        assert_eq!(format!("[{:>8}]", Untrusted("a\u{7}")), "[  a\\u{7}]");
+    }
+
+    #[test]
+    fn untrusted_text_shows_keys_masked() {
+        let key = crate::key::mint("ks");
+        let text = format!("\u{1b}[2Jname {}x", key.secret.expose());
+        assert_eq!(
+            shown(&text),
+            format!("\\u{{1b}}[2Jname ks_{}_********", key.id)
+        );
+    }
+
+    #[test]
+    fn every_format_character_is_escaped() {
+        // The regex crate's Unicode tables are the reference for category Cf.
+        let every_char: String = (0..=0x10FFFF).filter_map(char::from_u32).collect();
+        let categories = regex::Regex::new(r"[\p{Cf}\p{Cc}\p{Zl}\p{Zp}]").unwrap();
+        let mut count = 0;
+        for c in categories.find_iter(&every_char) {
+            let c = c.as_str().chars().next().unwrap();
+            assert!(super::is_hidden(c), "U+{:04X} is shown raw", c as u32);
+            count += 1;
+        }
+        assert!(count > 200, "{count}");
+        // Nothing else is escaped but unassigned code points among them.
+        let unassigned = regex::Regex::new(r"\p{Cn}").unwrap();
+        for c in every_char.chars().filter(|&c| super::is_hidden(c)) {
+            assert!(
+                categories.is_match(c.encode_utf8(&mut [0; 4]))
+                    || unassigned.is_match(c.encode_utf8(&mut [0; 4])),
+                "U+{:04X} is escaped but neither a control nor a format character",
+                c as u32
+            );
+        }
     }
 }

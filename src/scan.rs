@@ -6,6 +6,7 @@
 //! are keys, so a random string of the right shape is almost never reported.
 //! Nothing of a found key is kept but its public parts and its hash.
 
+use std::io::{self, Read};
 use std::sync::LazyLock;
 
 use regex::bytes::Regex;
@@ -14,6 +15,13 @@ use crate::key::{self, CHECK_LEN, ID_LEN, MAX_PREFIX_LEN, ParsedKey, SECRET_LEN}
 
 /// From the `_` that ends the prefix to the key's last character.
 const BODY_LEN: usize = 1 + ID_LEN + 1 + SECRET_LEN + CHECK_LEN;
+
+/// The longest key: a 16-character prefix and its body (68 bytes).
+pub const MAX_KEY_LEN: usize = MAX_PREFIX_LEN + BODY_LEN;
+
+/// How much of a stream `KeyReader` scans at a time. Memory stays bounded
+/// whatever the input, a single line of any length included.
+pub const WINDOW: usize = 1 << 20;
 
 /// A key-shaped candidate: a prefix, `_`, the id, `_`, the secret and check.
 /// Only the end of a match is trusted: the prefix is worked out again from the
@@ -75,19 +83,111 @@ pub fn find_keys(text: &[u8]) -> Vec<Found> {
     found
 }
 
-/// `text` with every key in it masked, so that text which may hold one (a
-/// file name, a path given on the command line) can be shown.
-pub fn mask_keys(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut shown = 0;
-    for found in find_keys(text.as_bytes()) {
-        // Keys are ASCII, so their bounds are character boundaries.
-        out.push_str(&text[shown..found.offset]);
-        out.push_str(&found.key.masked());
-        shown = found.end();
+/// Every checksum-valid key in a stream, found window by window: the same
+/// keys, lines and offsets as `find_keys` over the whole input, in memory of
+/// `WINDOW` bytes plus one key's length, however long the input or its lines.
+///
+/// Each window is scanned with the last bytes of the one before it (at most
+/// `MAX_KEY_LEN`, and none from before the last newline, which no key spans),
+/// so a key across a boundary is whole in the next window. A key is reported
+/// by the window in which it ends with a byte after it to see (to tell it from
+/// a longer token), so none is reported twice: one that ends exactly at a
+/// window's end waits for the next.
+pub struct KeyReader<R> {
+    input: R,
+    window: usize,
+    buf: Vec<u8>,
+    /// Bytes at the start of `buf` carried over from the window before.
+    carried: usize,
+    /// Offset in the stream of `buf[0]`, and its line number.
+    offset: usize,
+    line: usize,
+    done: bool,
+    /// A read error, reported after the keys read before it.
+    failure: Option<io::Error>,
+}
+
+impl<R: Read> KeyReader<R> {
+    pub fn new(input: R) -> Self {
+        Self::with_window(input, WINDOW)
     }
-    out.push_str(&text[shown..]);
-    out
+
+    /// A reader that takes `window` new bytes at a time (at least 1).
+    pub fn with_window(input: R, window: usize) -> Self {
+        let window = window.max(1);
+        KeyReader {
+            input,
+            window,
+            buf: vec![0; MAX_KEY_LEN + window],
+            carried: 0,
+            offset: 0,
+            line: 1,
+            done: false,
+            failure: None,
+        }
+    }
+
+    /// Reads up to `window` new bytes after the carried ones: how many, and
+    /// whether the input ended (or failed, which ends it too).
+    fn fill(&mut self) -> (usize, bool) {
+        let mut read = 0;
+        while read < self.window {
+            let at = self.carried + read;
+            match self.input.read(&mut self.buf[at..at + self.window - read]) {
+                Ok(0) => return (read, true),
+                Ok(n) => read += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.failure = Some(e);
+                    return (read, true);
+                }
+            }
+        }
+        (read, false)
+    }
+}
+
+impl<R: Read> Iterator for KeyReader<R> {
+    /// The keys that end in the next window; a read error comes after the
+    /// keys read before it, and ends the stream.
+    type Item = io::Result<Vec<Found>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.failure.take() {
+            return Some(Err(e));
+        }
+        if self.done {
+            return None;
+        }
+        let (read, end) = self.fill();
+        self.done = end;
+        let len = self.carried + read;
+        let text = &self.buf[..len];
+        let keys = find_keys(text)
+            .into_iter()
+            // Those that end among the carried bytes were reported before;
+            // one that ends at the window's end may go on in the next.
+            .filter(|f| f.end() >= self.carried && (f.end() < len || end))
+            .map(|f| Found {
+                line: self.line + f.line - 1,
+                offset: self.offset + f.offset,
+                key: f.key,
+            })
+            .collect();
+        if !end {
+            let line_start = text
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |at| at + 1);
+            let keep = (len - line_start).min(MAX_KEY_LEN);
+            let consumed = len - keep;
+            self.line += text[..consumed].iter().filter(|&&b| b == b'\n').count();
+            self.offset += consumed;
+            self.buf.copy_within(consumed..len, 0);
+            self.carried = keep;
+        }
+        Some(Ok(keys))
+    }
 }
 
 /// The key whose prefix ends at `separator` and which ends at `end`, trying
@@ -313,18 +413,6 @@ mod tests {
     }
 
     #[test]
-    fn mask_keys_hides_every_secret_and_keeps_the_rest() {
-        let (a, a_id) = minted("ks");
-        let (b, b_id) = minted("acme");
-        let text = format!("dir/é{a}.txt and x{b}");
-        assert_eq!(
-            mask_keys(&text),
-            format!("dir/éks_{a_id}_********.txt and xacme_{b_id}_********")
-        );
-        assert_eq!(mask_keys("nothing"), "nothing");
-    }
-
-    #[test]
     fn debug_never_shows_a_found_secret() {
         let (key, _) = minted("ks");
         let shown = format!("{:?}", find_keys(key.as_bytes()));
@@ -355,7 +443,89 @@ mod tests {
         assert!(yaml.contains("      - ks_\n"));
     }
 
+    /// (line, offset, id) of each key `KeyReader` finds, `window` bytes at a time.
+    fn streamed(text: &[u8], window: usize) -> Vec<(usize, usize, String)> {
+        KeyReader::with_window(text, window)
+            .flat_map(|keys| keys.expect("a slice reads without error"))
+            .map(|f| (f.line, f.offset, f.key.id))
+            .collect()
+    }
+
+    fn whole(text: &[u8]) -> Vec<(usize, usize, String)> {
+        find_keys(text)
+            .into_iter()
+            .map(|f| (f.line, f.offset, f.key.id))
+            .collect()
+    }
+
+    #[test]
+    fn a_key_across_any_window_boundary_is_found_once() {
+        let (key, _) = minted("abcdefghijklmnop");
+        for window in [1, 2, 67, 68, 69, 100, 137] {
+            for at in 0..2 * MAX_KEY_LEN + 3 {
+                for (before, after) in [(".", "."), ("x", "\n"), ("\n", ""), ("", "x")] {
+                    let text = format!("{}{before}{key}{after}", ".".repeat(at));
+                    assert_eq!(
+                        streamed(text.as_bytes(), window),
+                        whole(text.as_bytes()),
+                        "window {window}, at {at}, {before:?} {after:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_read_error_comes_after_the_keys_read_before_it() {
+        struct Failing<'a>(&'a [u8]);
+        impl Read for Failing<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(io::Error::other("disk on fire"));
+                }
+                let n = self.0.len().min(buf.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let (key, id) = minted("ks");
+        let text = format!("x\n{key}");
+        let mut reader = KeyReader::with_window(Failing(text.as_bytes()), 1000);
+        let keys = reader.next().unwrap().unwrap();
+        assert_eq!((keys[0].line, keys[0].key.id.as_str()), (2, id.as_str()));
+        assert!(reader.next().unwrap().is_err());
+        assert!(reader.next().is_none());
+    }
+
+    fn filler() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-z0-9]{0,20}", "[ .=\n_-]{0,20}", "[a-zA-Z0-9 \n]{0,90}"]
+    }
+
     proptest! {
+        #[test]
+        fn windows_find_the_keys_the_whole_text_holds(
+            pieces in proptest::collection::vec(
+                (filler(), "[a-z][a-z0-9]{0,15}", proptest::bool::ANY), 0..8),
+            tail in filler(),
+            window in 1usize..300,
+        ) {
+            let mut text = String::new();
+            for (before, prefix, real) in pieces {
+                text.push_str(&before);
+                let (key, _) = minted(&prefix);
+                if real {
+                    text.push_str(&key);
+                } else {
+                    // Key-shaped, checksum wrong: found by neither.
+                    text.push_str(&key[..key.len() - 1]);
+                    text.push(if key.ends_with('A') { 'B' } else { 'A' });
+                }
+            }
+            text.push_str(&tail);
+            prop_assert_eq!(streamed(text.as_bytes(), window), whole(text.as_bytes()));
+        }
+
         #[test]
         fn never_panics_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let _ = find_keys(&bytes);

@@ -5,7 +5,7 @@ use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
 use crate::input::{self, NewKey};
 use crate::key::{self, MintedKey};
-use crate::output::KeyJson;
+use crate::output::{KeyJson, Untrusted};
 use crate::prompt;
 use crate::store::{KeyRecord, OpenMode, Store, Timestamp};
 use crate::time;
@@ -43,7 +43,9 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
                 Some(d) => Some(d),
                 None => prompt::text("Description (optional)", true, input::description)?,
             };
-            if !args.yes && !prompt::confirm(&format!("Create key \"{name}\"?"), true)? {
+            if !args.yes
+                && !prompt::confirm(&format!("Create key \"{}\"?", Untrusted(&name)), true)?
+            {
                 return Err(Error::Declined);
             }
             NewKey {

@@ -3,7 +3,7 @@
 use super::{Context, confirm, describe, event, resolve};
 use crate::cli::DeleteArgs;
 use crate::error::{Error, Result};
-use crate::output::KeyJson;
+use crate::output::{KeyJson, Untrusted};
 use crate::store::OpenMode;
 use crate::time;
 
@@ -17,7 +17,9 @@ pub fn run(ctx: &mut Context, args: DeleteArgs) -> Result<u8> {
     let now = time::now();
     let deleted = store
         .delete_key(&key.id, &event("delete", &key.id, now, None))?
-        .ok_or_else(|| Error::NoSuchKey(format!("key {} was deleted meanwhile", key.id)))?;
+        .ok_or_else(|| {
+            Error::NoSuchKey(format!("key {} was deleted meanwhile", Untrusted(&key.id)))
+        })?;
     if ctx.out.json {
         ctx.out.json_line(&KeyJson::new(&deleted, now))?;
     } else {

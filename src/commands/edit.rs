@@ -4,7 +4,7 @@ use super::{Context, describe, event, resolve};
 use crate::cli::EditArgs;
 use crate::error::{Error, Result};
 use crate::input;
-use crate::output::KeyJson;
+use crate::output::{KeyJson, Untrusted};
 use crate::store::{KeyEdit, OpenMode};
 use crate::time;
 
@@ -57,7 +57,9 @@ pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
     let detail = Some(changed_fields.join(", ")).filter(|d| !d.is_empty());
     let (key, changed) = store
         .update_key(&key.id, &edit, &event("edit", &key.id, now, detail))?
-        .ok_or_else(|| Error::NoSuchKey(format!("key {} was deleted meanwhile", key.id)))?;
+        .ok_or_else(|| {
+            Error::NoSuchKey(format!("key {} was deleted meanwhile", Untrusted(&key.id)))
+        })?;
     if ctx.out.json {
         ctx.out.json_line(&KeyJson::new(&key, now))?;
     } else if changed {

@@ -20,7 +20,7 @@ mod verify_all;
 use crate::cli::{Cli, Command, Deferred};
 use crate::error::{Error, Result};
 use crate::key;
-use crate::output::{Output, for_terminal};
+use crate::output::{Output, Untrusted};
 use crate::prompt;
 use crate::store::{self, Event, KeyRecord, Location, OpenMode, Store, Timestamp};
 
@@ -114,14 +114,14 @@ fn resolve(store: &mut dyn Store, selector: &str) -> Result<KeyRecord> {
         1 => Ok(named.remove(0)),
         0 => Err(Error::NoSuchKey(format!(
             "no key matches '{}'; run `keysmith list` to see ids and names",
-            for_terminal(&key::redact_for_message(selector))
+            Untrusted(selector)
         ))),
         n => Err(Error::NoSuchKey(format!(
             "the name '{}' matches {n} keys ({}); select one by id",
-            for_terminal(selector.trim()),
+            Untrusted(selector.trim()),
             named
                 .iter()
-                .map(|k| k.id.as_str())
+                .map(|k| Untrusted(&k.id).to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),
@@ -148,5 +148,5 @@ fn confirm(yes: bool, question: &str) -> Result<()> {
 
 /// `id (name)` for messages, safe for a terminal.
 fn describe(key: &KeyRecord) -> String {
-    format!("{} ({})", key.id, for_terminal(&key.name))
+    format!("{} ({})", Untrusted(&key.id), Untrusted(&key.name))
 }

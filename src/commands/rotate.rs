@@ -9,10 +9,12 @@ use crate::cli::RotateArgs;
 use crate::error::{Error, Result};
 use crate::input;
 use crate::input::NewKey;
+use crate::output::Untrusted;
 use crate::store::{OpenMode, Retire, Rotation};
 use crate::time;
 
 fn already_replaced(id: &str, replacement: &str) -> Error {
+    let (id, replacement) = (Untrusted(id), Untrusted(replacement));
     Error::Usage(format!(
         "key {id} was already rotated: its replacement is {replacement}; rotate {replacement} instead"
     ))
@@ -86,7 +88,7 @@ pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
                 if before.disabled {
                     ctx.out.notice(&format!(
                         "note: key {} was already disabled; its replacement is enabled",
-                        old.id
+                        Untrusted(&old.id)
                     ))?;
                 }
                 return Ok(0);
@@ -97,7 +99,7 @@ pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
             Rotation::NoSuchKey => {
                 return Err(Error::NoSuchKey(format!(
                     "key {} was deleted meanwhile",
-                    old.id
+                    Untrusted(&old.id)
                 )));
             }
             Rotation::IdTaken => continue,

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File, Metadata};
-use std::io::{self, BufRead, BufReader, IsTerminal, Read};
+use std::io::{self, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -16,9 +16,10 @@ use serde::Serialize;
 use super::Context;
 use crate::cli::{ScanArgs, ScannerArg};
 use crate::error::{Error, Result};
+use crate::key::redact;
 use crate::key::{self, ParsedKey};
-use crate::output::{Output, for_terminal};
-use crate::scan::{self, mask_keys};
+use crate::output::{Output, Untrusted};
+use crate::scan;
 use crate::store::{OpenMode, Status, Store, Timestamp};
 use crate::time;
 
@@ -27,9 +28,6 @@ use crate::time;
 const MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 /// A NUL byte in this much of a file's start marks it binary (as git does).
 const BINARY_PROBE: u64 = 8 * 1024;
-/// Input is scanned in batches of whole lines of about this size, so that a
-/// pipe of any length is streamed and no key is split between two batches.
-const BATCH: usize = 1024 * 1024;
 /// Folders with this name are never entered: their contents are compressed
 /// history, and scanning them finds nothing but costs time.
 const GIT_DIR: &str = ".git";
@@ -98,7 +96,7 @@ fn sources(paths: Vec<PathBuf>) -> Result<Vec<Source>> {
 
 /// A path as printed for people: keys masked, control characters escaped.
 fn shown(path: &Path) -> String {
-    for_terminal(&mask_keys(&path.to_string_lossy()))
+    Untrusted(&path.to_string_lossy()).to_string()
 }
 
 /// A key's state in this store, as `scan` reports it.
@@ -227,41 +225,29 @@ impl Scan<'_> {
             };
         }
         self.files += 1;
-        let name = mask_keys(&path.to_string_lossy());
-        self.read(&name, BufReader::new(io::Cursor::new(head).chain(file)))
+        let name = redact(&path.to_string_lossy()).into_owned();
+        self.read(&name, io::Cursor::new(head).chain(file))
     }
 
-    /// Scans everything `input` yields and reports each key found in it.
-    fn read(&mut self, name: &str, mut input: impl BufRead) -> Result<()> {
-        let mut batch = Vec::new();
-        let mut first_line = 1;
-        let mut failure = None;
-        let mut done = false;
-        while !done {
-            batch.clear();
-            let mut lines = 0;
-            while !done && batch.len() < BATCH {
-                match input.read_until(b'\n', &mut batch) {
-                    Ok(0) => done = true,
-                    Ok(_) => lines += 1,
-                    Err(e) => {
-                        failure = Some(e);
-                        done = true;
+    /// Scans everything `input` yields and reports each key found in it,
+    /// a window at a time (`scan::KeyReader`), so memory stays bounded.
+    fn read(&mut self, name: &str, input: impl Read) -> Result<()> {
+        for window in scan::KeyReader::new(input) {
+            match window {
+                Ok(keys) => {
+                    for found in keys {
+                        self.report(name, found.line, &found.key)?;
                     }
                 }
+                Err(e) => {
+                    return self.warn(&format!(
+                        "could not finish reading {}: {e}",
+                        Untrusted(name)
+                    ));
+                }
             }
-            for found in scan::find_keys(&batch) {
-                self.report(name, first_line + found.line - 1, &found.key)?;
-            }
-            first_line += lines;
         }
-        match failure {
-            Some(e) => self.warn(&format!(
-                "could not finish reading {}: {e}",
-                for_terminal(name)
-            )),
-            None => Ok(()),
-        }
+        Ok(())
     }
 
     fn report(&mut self, file: &str, line: usize, key: &ParsedKey) -> Result<()> {
@@ -281,7 +267,7 @@ impl Scan<'_> {
         } else {
             self.out.line(&format!(
                 "{}:{line}: {} {}",
-                for_terminal(file),
+                Untrusted(file),
                 key.masked(),
                 state.as_str()
             ))

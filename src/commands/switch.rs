@@ -3,7 +3,7 @@
 use super::{Context, describe, event, resolve};
 use crate::cli::SelectArgs;
 use crate::error::{Error, Result};
-use crate::output::KeyJson;
+use crate::output::{KeyJson, Untrusted};
 use crate::store::OpenMode;
 use crate::time;
 
@@ -14,7 +14,9 @@ pub fn run(ctx: &mut Context, args: SelectArgs, disable: bool) -> Result<u8> {
     let action = if disable { "disable" } else { "enable" };
     let (key, changed) = store
         .set_disabled(&key.id, disable, &event(action, &key.id, now, None))?
-        .ok_or_else(|| Error::NoSuchKey(format!("key {} was deleted meanwhile", key.id)))?;
+        .ok_or_else(|| {
+            Error::NoSuchKey(format!("key {} was deleted meanwhile", Untrusted(&key.id)))
+        })?;
     if ctx.out.json {
         return ctx.out.json_line(&KeyJson::new(&key, now)).map(|()| 0);
     }

@@ -10,7 +10,7 @@ use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::input;
 use crate::key;
-use crate::output::{for_terminal, notice};
+use crate::output::{Untrusted, notice};
 use crate::prompt;
 use crate::store::OpenMode;
 use crate::time;
@@ -64,8 +64,11 @@ pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
     if ctx.out.json {
         ctx.out.json_line(&VerdictJson::new(&verdict, None))?;
     } else if let (true, Some(key)) = (verdict.is_valid(), verdict.key.as_ref()) {
-        ctx.out
-            .line(&format!("valid {} {}", key.id, for_terminal(&key.name)))?;
+        ctx.out.line(&format!(
+            "valid {} {}",
+            Untrusted(&key.id),
+            Untrusted(&key.name)
+        ))?;
     } else {
         ctx.out
             .line(&format!("invalid: {}", verdict.code.as_str()))?;

@@ -258,10 +258,10 @@ impl SqliteStore {
             }
         }
         if exposed {
-            eprintln!(
+            crate::output::notice(&format!(
                 "warning: the store {} can be read by other users; fix it with: chmod 600 '{}'",
                 store.shown, store.shown
-            );
+            ));
         }
         Ok(store)
     }

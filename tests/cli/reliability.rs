@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 
-use crate::common::{Env, contains};
+use crate::common::{Env, Run, contains};
 
 #[test]
 fn sixteen_processes_create_and_verify_without_a_failure() {
@@ -290,6 +290,149 @@ fn names_written_by_another_program_are_escaped_on_screen() {
     assert_eq!(v.json()["name"], "\u{1b}[31mred\u{1b}]0;title\u{7}");
 }
 
+/// Characters a terminal obeys or hides: C0 and C1 controls, DEL, format
+/// characters (bidi marks, zero-width, BOM, soft hyphen, tags), separators.
+const HIDDEN: [char; 12] = [
+    '\u{1b}',
+    '\u{7}',
+    '\u{9b}',
+    '\u{7f}',
+    '\u{ad}',
+    '\u{61c}',
+    '\u{200b}',
+    '\u{202e}',
+    '\u{2028}',
+    '\u{2060}',
+    '\u{feff}',
+    '\u{e0041}',
+];
+
+/// Text that would drive or fool a terminal, tagged with `field`.
+fn hostile(field: &str) -> String {
+    format!(
+        "{field}\u{1b}[31m\u{7}\u{9b}2J\u{7f}\u{ad}\u{61c}\u{200b}\u{202e}\u{2028}\u{2060}\u{feff}\u{e0041}."
+    )
+}
+
+#[track_caller]
+fn assert_nothing_hidden(run: &Run, what: &str) {
+    for c in HIDDEN {
+        assert!(
+            !run.stdout.contains(c) && !run.stderr.contains(c),
+            "{what}: U+{:04X} reached the terminal: {run:#?}",
+            c as u32
+        );
+    }
+}
+
+#[test]
+fn every_field_from_the_store_and_every_scanned_path_is_escaped_on_screen() {
+    let env = Env::new();
+    let first = env.create("first", &[]);
+    let second = env.create("second", &["--service", "sms"]);
+    let second_id = Env::id_of(&second);
+    env.exec(
+        "UPDATE keys SET prefix = $1, id = $2, name = $3, description = $4, service = $5, \
+         replaced_by = $6, rotated_from = $7 WHERE id = $8",
+        &[
+            &hostile("prefix"),
+            &hostile("id"),
+            &hostile("name"),
+            &hostile("description"),
+            &hostile("service"),
+            &hostile("replaced"),
+            &hostile("rotated"),
+            &Env::id_of(&first),
+        ],
+    );
+    env.exec(
+        "UPDATE keys SET name = $1, description = $2 WHERE id = $3",
+        &[&hostile("other"), &hostile("about"), &second_id],
+    );
+    env.exec(
+        "UPDATE events SET action = $1, actor = $2, detail = $3",
+        &[&hostile("action"), &hostile("actor"), &hostile("detail")],
+    );
+    env.exec(
+        "UPDATE events SET key_id = $1 WHERE key_id = $2",
+        &[&hostile("id"), &Env::id_of(&first)],
+    );
+    let folder = env.dir.path().join(hostile("folder"));
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join(hostile("file")), format!("{second}\n")).unwrap();
+    let binary = folder.join(hostile("binary"));
+    std::fs::write(&binary, b"\0\0").unwrap();
+
+    let name = hostile("name");
+    let runs = [
+        ("list", env.run(&["list"]).code(0)),
+        ("show first", env.run(&["show", &name]).code(0)),
+        ("show second", env.run(&["show", &second_id]).code(0)),
+        ("history", env.run(&["history"]).code(0)),
+        ("history second", env.run(&["history", &second_id]).code(0)),
+        ("verify", env.run_stdin(&["verify"], &second).code(0)),
+        ("disable", env.run(&["disable", &second_id]).code(0)),
+        ("enable", env.run(&["enable", &second_id]).code(0)),
+        ("rotate", env.run(&["rotate", &name, "--yes"]).code(2)),
+        ("scan", env.run(&["scan", folder.to_str().unwrap()]).code(1)),
+        (
+            "scan binary",
+            env.run(&["scan", binary.to_str().unwrap()]).code(0),
+        ),
+        (
+            "no such key",
+            env.run(&["show", &hostile("selector")]).code(3),
+        ),
+    ];
+    for (what, run) in &runs {
+        assert_nothing_hidden(run, what);
+    }
+    let shown = |what: &str| &runs.iter().find(|(w, _)| *w == what).unwrap().1;
+    // Each field is there, escaped: `\u{1b}` in place of ESC.
+    for field in ["prefix", "id", "name", "service"] {
+        assert!(
+            shown("list")
+                .stdout
+                .contains(&format!("{field}\\u{{1b}}[31m")),
+            "list shows {field}: {:#?}",
+            shown("list")
+        );
+    }
+    for field in [
+        "prefix",
+        "id",
+        "name",
+        "description",
+        "service",
+        "replaced",
+        "rotated",
+        "action",
+        "actor",
+        "detail",
+    ] {
+        assert!(
+            shown("show first")
+                .stdout
+                .contains(&format!("{field}\\u{{1b}}")),
+            "show shows {field}: {:#?}",
+            shown("show first")
+        );
+    }
+    assert!(
+        shown("verify")
+            .stdout
+            .starts_with(&format!("valid {second_id} other\\u{{1b}}[31m")),
+        "{:#?}",
+        shown("verify")
+    );
+    assert!(shown("scan").stdout.contains("file\\u{1b}[31m"));
+    // JSON carries the text itself, escaped by JSON's own rules only.
+    let json = env.run(&["--json", "show", &second_id]).code(0).json();
+    assert_eq!(json["name"], hostile("other"));
+    let oldest = json["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(oldest["action"], hostile("action"));
+}
+
 #[test]
 fn no_error_path_prints_a_key() {
     let env = Env::new();
@@ -331,6 +474,86 @@ fn no_error_path_prints_a_key() {
             );
         }
     }
+}
+
+/// The secret of a full key (the 32 characters after the id) and every
+/// 16-character window of it: none may reach the screen after creation.
+fn secret_windows(key: &str) -> Vec<&str> {
+    let start = key.len() - 38;
+    let secret = &key[start..start + 32];
+    (0..=16).map(|i| &secret[i..i + 16]).collect()
+}
+
+#[track_caller]
+fn assert_no_secret_shown(run: &Run, keys: &[&str], what: &str) {
+    for key in keys {
+        for window in secret_windows(key) {
+            assert!(
+                !run.stdout.contains(window) && !run.stderr.contains(window),
+                "{what}: {window:?} of a secret was printed: {run:#?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_key_glued_into_an_argument_is_masked_in_every_message() {
+    let env = Env::new();
+    let key = env.create("k", &[]);
+    let other = env.create("o", &["--prefix", "acme"]);
+    let (id, other_id) = (Env::id_of(&key), Env::id_of(&other));
+    let blocker = env.dir.path().join("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    let long_tail: String = "Zy8".repeat(70)[..200].to_owned();
+    let cases: Vec<(Vec<String>, i32)> = [
+        (vec!["disable", &format!("X{key}x")], 3),
+        (vec!["show", &format!("Bearer:{key}0")], 3),
+        (vec!["list", &format!("X{key}x")], 2),
+        (vec!["list", "--status", &format!("X{key}x")], 2),
+        (vec!["scan", &format!("X{key}x")], 2),
+        (vec!["history", &format!("https://x/?k={key}")], 3),
+        (vec!["enable", &format!("https://x/?k={key}&v=1")], 3),
+        (vec!["show", &format!("ABCDEF{key}")], 3),
+        (vec!["show", &format!("{key}{other}")], 3),
+        (
+            vec!["show", &format!("{}{long_tail}", &key[..key.len() - 38])],
+            3,
+        ),
+        // A URL-encoded underscore, and a key split by an escaped character.
+        (vec!["show", &key.replace('_', "%5F")], 3),
+        (vec!["show", &format!("{}%41{}", &key[..30], &key[30..])], 3),
+        (
+            vec!["show", &format!("{}%255F{}", &key[..15], &key[16..])],
+            3,
+        ),
+        (
+            vec![
+                "--db",
+                &format!("{}/X{key}x/keys.db", blocker.display()),
+                "create",
+                "--name",
+                "n",
+            ],
+            4,
+        ),
+    ]
+    .into_iter()
+    .map(|(args, code)| (args.into_iter().map(str::to_owned).collect(), code))
+    .collect();
+    for (args, code) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = env.run(&args).code(code);
+        assert_no_secret_shown(&run, &[&key, &other], &format!("{args:?}"));
+        assert!(
+            run.stderr.contains(&format!("{id}_********")),
+            "{args:?}: the key is shown masked: {run:#?}"
+        );
+    }
+    let run = env.run(&["show", &format!("{key}{other}")]).code(3);
+    assert!(
+        run.stderr.contains(&format!("{other_id}_********")),
+        "{run:#?}"
+    );
 }
 
 #[test]

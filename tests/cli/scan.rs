@@ -389,3 +389,149 @@ fn rules_and_paths_do_not_mix() {
     env.run(&["scan", "--rules", "gitleaks", "."]).code(2);
     env.run(&["scan", "--rules", "semgrep"]).code(2);
 }
+
+/// Every 16-character window of a key's 32-character secret.
+fn secret_windows(key: &str) -> Vec<&str> {
+    let secret = &key[key.len() - 38..key.len() - 6];
+    (0..=16).map(|i| &secret[i..i + 16]).collect()
+}
+
+#[test]
+fn a_key_glued_into_a_file_name_is_masked_in_reports_and_warnings() {
+    let env = Env::new();
+    let live = env.create("live", &[]);
+    let id = Env::id_of(&live);
+    let root = env.dir.path().join("tree");
+    write(&root.join(format!("old-{live}v2.txt")), format!("{live}\n"));
+    let mut big = format!("{live}\n").into_bytes();
+    big.resize(10 * 1024 * 1024 + 1, b'x');
+    write(&root.join(format!("X{live}.dump")), big);
+    let binary = write(
+        &env.dir.path().join(format!("img{live}0.png")),
+        [b"\x89PNG\0\0".as_slice(), live.as_bytes()].concat(),
+    );
+    let runs = [
+        env.run(&["scan", root.to_str().unwrap()]).code(1),
+        env.run(&["--json", "scan", root.to_str().unwrap()]).code(1),
+        env.run(&["scan", binary.to_str().unwrap()]).code(0),
+    ];
+    for run in &runs {
+        for window in secret_windows(&live) {
+            assert!(
+                !run.stdout.contains(window) && !run.stderr.contains(window),
+                "{window:?} of the secret was printed: {run:#?}"
+            );
+        }
+    }
+    let masked = format!("ks_{id}_********");
+    assert_eq!(
+        runs[0].stdout,
+        format!("{}/old-{masked}.txt:1: {masked} live\n", root.display()),
+        "{:#?}",
+        runs[0]
+    );
+    assert!(
+        runs[0].stderr.contains(&format!(
+            "warning: skipped {}/X{masked}.dump: larger than 10 MiB",
+            root.display()
+        )),
+        "{:#?}",
+        runs[0]
+    );
+    let finding: serde_json::Value = serde_json::from_str(runs[1].stdout.trim()).unwrap();
+    assert_eq!(
+        finding["file"],
+        format!("{}/old-{masked}.txt", root.display())
+    );
+    assert!(
+        runs[2]
+            .stderr
+            .contains(&format!("skipped {}/img{masked}", env.dir.path().display())),
+        "{:#?}",
+        runs[2]
+    );
+}
+
+/// The peak resident memory of a running process, in KiB (VmHWM).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .expect("a VmHWM line");
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_line_of_any_length_is_scanned_in_bounded_memory_each_key_found_once() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+
+    const LINE: usize = 64 << 20;
+    let env = Env::new();
+    let live = env.create("live", &[]);
+    let window = keysmith::scan::WINDOW;
+    let head = b"first line\n";
+    // One key at each window boundary of the long line (line 2), placed to
+    // end past it, one byte past it, exactly at it, one byte before it, or to
+    // start at it, with prefixes from 1 to 16 characters.
+    let mut line = vec![b'.'; LINE];
+    let mut placed = Vec::new();
+    let first = stranger();
+    line[..first.len()].copy_from_slice(first.as_bytes());
+    placed.push(first);
+    for k in 1..LINE / window {
+        let prefix = &"abcdefghijklmnop"[..1 + k % 16];
+        let key = keysmith::mint(prefix).secret.expose().to_owned();
+        let before = match k % 5 {
+            0 => key.len() / 2,
+            1 => key.len() - 1,
+            2 => key.len(),
+            3 => key.len() + 1,
+            _ => 0,
+        };
+        let start = k * window - head.len() - before;
+        line[start..start + key.len()].copy_from_slice(key.as_bytes());
+        placed.push(key);
+    }
+    let mut input = head.to_vec();
+    input.extend_from_slice(&line);
+    input.extend_from_slice(format!("\n{live}\n").as_bytes());
+    drop(line);
+
+    let mut child = env
+        .command()
+        .arg("scan")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        stdout.read_to_string(&mut out).unwrap();
+        out
+    });
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&input).unwrap();
+    // Everything but what the pipe holds has been read: the peak so far
+    // is the peak of reading the long line.
+    let peak = peak_rss_kib(child.id());
+    drop(stdin);
+    let status = child.wait().unwrap();
+    let stdout = reader.join().unwrap();
+    assert_eq!(status.code(), Some(1), "{stdout}");
+
+    let mut expected: String = placed
+        .iter()
+        .map(|k| format!("-:2: {} unknown\n", masked(k)))
+        .collect();
+    expected.push_str(&format!("-:3: {} live\n", masked(&live)));
+    assert_eq!(stdout, expected);
+    assert!(
+        peak < 32 * 1024,
+        "scanning a {} MiB line took {peak} KiB of memory",
+        LINE >> 20
+    );
+}

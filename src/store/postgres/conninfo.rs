@@ -344,11 +344,11 @@ fn password_from_file(file: &Path, config: &tokio_postgres::Config) -> Option<St
     {
         use std::os::unix::fs::MetadataExt;
         if std::fs::metadata(file).is_ok_and(|m| m.mode() & 0o077 != 0) {
-            eprintln!(
+            crate::output::notice(&format!(
                 "warning: ignoring the password file {}: others can read it; fix it with: chmod 600 '{}'",
                 file.display(),
                 file.display()
-            );
+            ));
             return None;
         }
     }
