@@ -222,7 +222,9 @@ const PERCENT_LAYERS: usize = 3;
 /// a run of at least `MIN_MASKED_RUN` base62 characters, the run is replaced by
 /// `********`, whatever stands before or after it. So every key, valid or not,
 /// glued to other text or not, becomes `<prefix>_<id>_********`; a run longer
-/// than a key is masked whole. Percent-encoded characters (`ks%5F...`, a key
+/// than a key is masked whole. A shorter run is masked when a key prefix
+/// starts the word before `_<id>_` (a truncated key: `ks_4fQ8xW2mLp0Z_Yb7d`).
+/// Percent-encoded characters (`ks%5F...`, a key
 /// split by `%41`) are decoded first, up to three layers deep.
 ///
 /// Linear in the length of `text`; text without `_` or `%` is returned as is.
@@ -275,7 +277,7 @@ fn secret_runs(text: &[u8]) -> Vec<std::ops::Range<usize>> {
             .iter()
             .take_while(|b| b.is_ascii_alphanumeric())
             .count();
-        if run >= MIN_MASKED_RUN {
+        if run >= MIN_MASKED_RUN || (run > 0 && starts_like_a_key(text, first, second)) {
             let end = second + 1 + run;
             runs.push(second..end);
             // The run holds no `_`, so no other id starts inside it.
@@ -283,6 +285,24 @@ fn secret_runs(text: &[u8]) -> Vec<std::ops::Range<usize>> {
         }
     }
     runs
+}
+
+/// Whether a key prefix ends at `underscore`, starts the word it is in, and
+/// the id after it looks random (not all lowercase, as words are, and as a
+/// random id is about once in 30,000): then even a short run after
+/// `<prefix>_<id>_` is a truncated secret (a cut-off selector), masked too.
+fn starts_like_a_key(text: &[u8], underscore: usize, id_end: usize) -> bool {
+    let id = &text[underscore + 1..id_end];
+    if id.iter().all(u8::is_ascii_lowercase) {
+        return false;
+    }
+    let word = text[..underscore]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    let prefix = &text[underscore - word..underscore];
+    word > 0 && std::str::from_utf8(prefix).is_ok_and(is_valid_prefix)
 }
 
 /// Text with its `%XX` escapes of base62 characters, `_` and `%` decoded,
@@ -433,8 +453,8 @@ mod tests {
             "ks_4fQ8xW2mLp0Z_********",
             "ks_4fQ8xW2mLp0Z",
             "my_conversation_log.txt",
-            // A truncated key with fewer than 16 characters of its secret.
-            &SPEC_EXAMPLE[..31],
+            // Glued to a word before it, a short run is no truncated key.
+            "Xks_4fQ8xW2mLp0Z_Yb7d",
             "100%25 of %5F and %zz and %",
             "a_ෘ\u{11d90}Σ0𛱰",
             "ks_aaaaaaaaaaa\u{e9}_xxxxxxxxxxxxxxxxxxxx",
@@ -446,6 +466,15 @@ mod tests {
             "ks_4fQ8xW2mLp0Z_********",
             "16 characters of a secret are masked"
         );
+        // A truncated key that starts its word (a cut-off selector) is
+        // masked however little of its secret it holds.
+        for end in [17, 20, 31] {
+            assert_eq!(redact(&SPEC_EXAMPLE[..end]), "ks_4fQ8xW2mLp0Z_********");
+            assert_eq!(
+                redact(&format!("no key matches '{}'", &SPEC_EXAMPLE[..end])),
+                "no key matches 'ks_4fQ8xW2mLp0Z_********'"
+            );
+        }
     }
 
     /// The secret of a key, and each 16-character window of it.
