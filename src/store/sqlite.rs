@@ -20,6 +20,10 @@ use super::{
 use crate::error::{Error, Result};
 use crate::key::KeyHash;
 
+mod probe;
+
+use probe::Found;
+
 /// Stamped into the file header (`PRAGMA application_id`) so a keysmith store
 /// is told apart from any other SQLite file: "KSMT".
 const APPLICATION_ID: i64 = 0x4B53_4D54;
@@ -211,20 +215,31 @@ impl SqliteStore {
     /// that is not a keysmith store, or has a newer schema, is refused untouched.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Self> {
         let shown = path.display().to_string();
-        let mut exposed = false;
-        match fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => {
-                return Err(Error::Store(format!(
-                    "{shown} is a directory, not a keysmith store; point --db at a file"
-                )));
+        let mut created = false;
+        let exposed = loop {
+            match examine(path, &shown)? {
+                None if created => {
+                    return Err(Error::Store(format!(
+                        "cannot create the store {shown}: it was removed as it was made"
+                    )));
+                }
+                None => match mode {
+                    OpenMode::NoCreate => return Self::empty(shown),
+                    OpenMode::Create => {
+                        create_private_file(path, &shown)?;
+                        // Judged like any file: another process may have
+                        // put something else there first.
+                        created = true;
+                    }
+                },
+                // A command that only reads never writes to a file it did
+                // not create: a blank one reads as an empty store.
+                Some((Found::Blank, _)) if mode == OpenMode::NoCreate => {
+                    return Self::empty(shown);
+                }
+                Some((_, meta)) => break readable_by_others(&meta),
             }
-            Ok(meta) => exposed = readable_by_others(&meta),
-            Err(e) if e.kind() == ErrorKind::NotFound => match mode {
-                OpenMode::NoCreate => return Self::empty(shown),
-                OpenMode::Create => create_private_file(path, &shown)?,
-            },
-            Err(e) => return Err(Error::Store(format!("cannot read the store {shown}: {e}"))),
-        }
+        };
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| failure(&shown, &e))?;
         // Before anything else: even reading the header may wait on a writer.
@@ -258,6 +273,17 @@ impl SqliteStore {
             );
         }
         Ok(store)
+    }
+
+    /// Whether a store is at `path`: not when nothing is there or a blank
+    /// file is (what a command that only reads takes for an empty store).
+    /// A file that cannot be a store is the error that refuses it.
+    pub fn exists(path: &Path) -> Result<bool> {
+        let shown = path.display().to_string();
+        Ok(matches!(
+            examine(path, &shown)?,
+            Some((Found::Keysmith { .. }, _))
+        ))
     }
 
     /// A missing store read by a command that only reads: empty, and left uncreated.
@@ -352,6 +378,31 @@ impl SqliteStore {
         // Every commit reaches the disk before keysmith reports it: a key that
         // was printed is never lost.
         self.conn.pragma_update(None, "synchronous", "FULL")
+    }
+}
+
+/// What is at `path`, decided from the file's bytes before SQLite opens it,
+/// since opening a file changes it (see `probe`): nothing (`None`), a blank
+/// file or a keysmith store. Anything else is the error that refuses it,
+/// and only those two are ever opened.
+fn examine(path: &Path, shown: &str) -> Result<Option<(Found, fs::Metadata)>> {
+    let cannot_read =
+        |e: std::io::Error| Error::Store(format!("cannot read the store {shown}: {e}"));
+    let meta = match fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(cannot_read(e)),
+    };
+    match probe::probe(path, &meta, APPLICATION_ID as u32).map_err(cannot_read)? {
+        Found::Special(kind) => Err(Error::Store(format!(
+            "{shown} is a {kind}, not a keysmith store: a store is a regular file; \
+             point --db at one, or at a path that does not exist yet"
+        ))),
+        Found::Foreign => Err(Error::Store(not_a_store(shown))),
+        Found::Keysmith { version } if version > SCHEMA_VERSION => {
+            Err(Error::Store(newer_schema(shown, version)))
+        }
+        found => Ok(Some((found, meta))),
     }
 }
 

@@ -1,6 +1,8 @@
 //! SPEC §2: what keysmith will open, what it refuses untouched, and file modes.
 
-use crate::common::{Env, mode};
+use std::path::{Path, PathBuf};
+
+use crate::common::{Env, folder_snapshot, mkfifo, mode, running_as_root};
 
 /// Every command that opens a store refuses `contents` with exit 4 and leaves it unchanged.
 fn refused_untouched(contents: &[u8], fragment: &str) {
@@ -102,4 +104,320 @@ fn a_store_others_can_read_gets_a_warning() {
     std::fs::set_permissions(&env.db, std::fs::Permissions::from_mode(0o644)).unwrap();
     let run = env.run(&["list"]).code(0);
     assert!(run.stderr.contains("chmod 600"), "{run:#?}");
+}
+
+/// Every command that opens a store, as (arguments, stdin). `out` is a folder
+/// for the files `backup` and `migrate --to` would write.
+fn store_commands(out: &Path) -> Vec<(Vec<String>, Option<String>)> {
+    let key = keysmith::mint("ks");
+    let key = key.secret.expose().to_owned();
+    let copy = out.join("copy.db").to_str().unwrap().to_owned();
+    let moved = out.join("moved.db").to_str().unwrap().to_owned();
+    let plain = |args: &[&str]| (args.iter().map(|a| a.to_string()).collect(), None);
+    let fed =
+        |args: &[&str], stdin: String| (args.iter().map(|a| a.to_string()).collect(), Some(stdin));
+    vec![
+        plain(&["list"]),
+        plain(&["--json", "list"]),
+        plain(&["create", "--name", "x"]),
+        fed(&["create", "--from", "-"], "{\"name\": \"b\"}\n".into()),
+        fed(&["verify"], key.clone()),
+        fed(&["verify", "--stdin-all"], format!("{key}\n")),
+        plain(&["show", "x"]),
+        plain(&["history"]),
+        plain(&["enable", "x"]),
+        plain(&["disable", "x"]),
+        plain(&["edit", "x", "--name", "y"]),
+        plain(&["rotate", "x", "--yes"]),
+        plain(&["delete", "x", "--yes"]),
+        fed(&["scan", "-"], format!("token = {key}\n")),
+        plain(&["scan", "--rules", "gitleaks"]),
+        plain(&["backup", &copy]),
+        plain(&["migrate", "--to", &moved]),
+    ]
+}
+
+/// Runs every command of `store_commands` against `db`: each is exit 4 with
+/// one error line holding `fragment`, and prints nothing on stdout.
+#[track_caller]
+fn every_command_refuses(env: &Env, db: &Path, out: &Path, fragment: &str) {
+    for (args, stdin) in store_commands(out) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = env.run_at(db, &args, stdin.as_deref());
+        let run = run.error(4, fragment);
+        assert_eq!(run.stdout, "", "{args:?}");
+    }
+}
+
+#[test]
+fn a_fifo_socket_directory_or_device_is_refused_and_nothing_is_made_beside_it() {
+    let env = Env::new();
+    env.create("real", &[]);
+    let odd = env.dir.path().join("odd");
+    let out = env.dir.path().join("out");
+    std::fs::create_dir(&odd).unwrap();
+    std::fs::create_dir(&out).unwrap();
+    mkfifo(&odd.join("fifo"));
+    let _socket = std::os::unix::net::UnixListener::bind(odd.join("socket")).unwrap();
+    std::fs::create_dir(odd.join("folder")).unwrap();
+    std::os::unix::fs::symlink(odd.join("fifo"), odd.join("link-to-fifo")).unwrap();
+    let mut cases = vec![
+        ("fifo", "FIFO"),
+        ("socket", "socket"),
+        ("folder", "directory"),
+        ("link-to-fifo", "FIFO"),
+    ];
+    if running_as_root() {
+        for (name, kind, number) in [("chardev", "c", "1 3"), ("blockdev", "b", "7 200")] {
+            let (major, minor) = number.split_once(' ').unwrap();
+            let made = std::process::Command::new("mknod")
+                .arg(odd.join(name))
+                .args([kind, major, minor])
+                .status()
+                .unwrap();
+            assert!(made.success(), "mknod {name}");
+        }
+        cases.push(("chardev", "character device"));
+        cases.push(("blockdev", "block device"));
+    } else {
+        eprintln!("not root: the device nodes made with mknod are not tested (/dev/null is)");
+    }
+    let before = folder_snapshot(&odd);
+    for (name, kind) in &cases {
+        let path = odd.join(name);
+        every_command_refuses(&env, &path, &out, kind);
+        // Nor is one a store to copy into.
+        env.run_bounded(
+            env.command(),
+            &["migrate", "--to", path.to_str().unwrap()],
+            None,
+        )
+        .error(4, kind);
+    }
+    assert_eq!(
+        folder_snapshot(&odd),
+        before,
+        "something changed beside them"
+    );
+    assert!(folder_snapshot(&out).is_empty(), "a file was written");
+
+    // /dev/null itself: no /dev/null-journal (world-writable, as /dev is) or WAL appears.
+    let beside: Vec<PathBuf> = ["-journal", "-wal", "-shm"]
+        .iter()
+        .map(|s| PathBuf::from(format!("/dev/null{s}")))
+        .collect();
+    for path in &beside {
+        if path.exists() {
+            assert!(
+                running_as_root(),
+                "{} exists (left by an earlier run?) and only root can remove it",
+                path.display()
+            );
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    every_command_refuses(&env, Path::new("/dev/null"), &out, "character device");
+    for path in &beside {
+        assert!(!path.exists(), "{} was made", path.display());
+    }
+    assert!(folder_snapshot(&out).is_empty(), "a file was written");
+}
+
+/// A foreign WAL-mode database as a writer leaves it: its header and schema
+/// (or application id, or user_version) only in the -wal so far.
+fn foreign_wal_database(dir: &Path, setup: &str) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(dir.join("theirs.db")).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    conn.execute_batch("PRAGMA wal_autocheckpoint = 0").unwrap();
+    conn.execute_batch(setup).unwrap();
+    conn
+}
+
+#[test]
+fn a_foreign_wal_database_its_wal_and_its_shm_keep_every_byte() {
+    for setup in [
+        "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('hello');",
+        "PRAGMA application_id = 1234; CREATE TABLE t (x);",
+        "PRAGMA user_version = 7;",
+        // The application id in the main file, and more in the -wal.
+        "PRAGMA application_id = 1179602516; CREATE TABLE t (x); \
+         PRAGMA wal_checkpoint(TRUNCATE); INSERT INTO t VALUES (1);",
+        "CREATE TABLE t (x); INSERT INTO t VALUES (1); DROP TABLE t; CREATE TABLE u (y);",
+    ] {
+        let env = Env::new();
+        let live = env.dir.path().join("live");
+        let killed = env.dir.path().join("killed");
+        let out = env.dir.path().join("out");
+        for dir in [&live, &killed, &out] {
+            std::fs::create_dir(dir).unwrap();
+        }
+        // The writer stays open on `live`; `killed` holds its files as a
+        // kill -9 would leave them: a -wal with committed frames, a -shm.
+        let writer = foreign_wal_database(&live, setup);
+        for suffix in ["", "-wal", "-shm"] {
+            let name = format!("theirs.db{suffix}");
+            std::fs::copy(live.join(&name), killed.join(&name)).unwrap();
+        }
+        assert!(
+            std::fs::metadata(killed.join("theirs.db-wal"))
+                .unwrap()
+                .len()
+                > 32
+        );
+        for dir in [&killed, &live] {
+            let before = folder_snapshot(dir);
+            assert_eq!(before.len(), 3, "{before:?}");
+            every_command_refuses(&env, &dir.join("theirs.db"), &out, "not a keysmith store");
+            assert_eq!(folder_snapshot(dir), before, "{setup}: {}", dir.display());
+            assert!(folder_snapshot(&out).is_empty(), "a file was written");
+        }
+        drop(writer);
+    }
+}
+
+/// SQLite files with nothing in them, made by `setup` (None: zero bytes);
+/// `wal` leaves the file as a killed writer would, its last changes in a -wal.
+fn blank_files() -> Vec<(&'static str, Option<&'static str>, bool)> {
+    vec![
+        ("zero bytes", None, false),
+        (
+            "a page size and user_version 0",
+            Some("PRAGMA page_size = 8192; PRAGMA user_version = 0;"),
+            false,
+        ),
+        (
+            "its only table dropped",
+            Some("CREATE TABLE t (x); INSERT INTO t VALUES (1); DROP TABLE t;"),
+            false,
+        ),
+        (
+            "a table made and dropped in its -wal",
+            Some("CREATE TABLE t (x); INSERT INTO t VALUES (1); DROP TABLE t;"),
+            true,
+        ),
+    ]
+}
+
+#[test]
+fn a_command_that_only_reads_never_writes_to_a_blank_sqlite_file() {
+    for (what, setup, wal) in blank_files() {
+        let env = Env::new();
+        let files = env.dir.path().join("files");
+        let out = env.dir.path().join("out");
+        std::fs::create_dir(&files).unwrap();
+        std::fs::create_dir(&out).unwrap();
+        let db = files.join("blank.db");
+        match (setup, wal) {
+            (None, _) => std::fs::write(&db, b"").unwrap(),
+            (Some(sql), false) => {
+                rusqlite::Connection::open(&db)
+                    .unwrap()
+                    .execute_batch(sql)
+                    .unwrap();
+                assert!(std::fs::metadata(&db).unwrap().len() > 0, "{what}");
+            }
+            (Some(sql), true) => {
+                let writer = rusqlite::Connection::open(env.dir.path().join("w.db")).unwrap();
+                writer
+                    .execute_batch("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;")
+                    .unwrap();
+                writer.execute_batch(sql).unwrap();
+                for suffix in ["", "-wal", "-shm"] {
+                    std::fs::copy(
+                        env.dir.path().join(format!("w.db{suffix}")),
+                        files.join(format!("blank.db{suffix}")),
+                    )
+                    .unwrap();
+                }
+            }
+        }
+        let before = folder_snapshot(&files);
+        let key = keysmith::mint("ks");
+        let key = key.secret.expose().to_owned();
+        let runs: Vec<(&[&str], Option<String>, i32)> = vec![
+            (&["list"], None, 0),
+            (&["--json", "list"], None, 0),
+            (&["verify"], Some(key.clone()), 1),
+            (&["verify", "--stdin-all"], Some(format!("{key}\n")), 1),
+            (&["show", "x"], None, 3),
+            (&["history"], None, 0),
+            (&["enable", "x"], None, 3),
+            (&["disable", "x"], None, 3),
+            (&["edit", "x", "--name", "y"], None, 3),
+            (&["rotate", "x", "--yes"], None, 3),
+            (&["delete", "x", "--yes"], None, 3),
+            (&["scan", "-"], Some(format!("token = {key}\n")), 0),
+            (&["scan", "--rules", "gitleaks"], None, 0),
+        ];
+        for (args, stdin, code) in runs {
+            let run = env.run_at(&db, args, stdin.as_deref());
+            assert_eq!(run.code, code, "{what}: {args:?}: {run:#?}");
+        }
+        let listed = env.run_at(&db, &["--json", "list"], None).code(0);
+        assert_eq!(listed.json(), serde_json::json!([]), "{what}");
+        let copy = out.join("copy.db");
+        env.run_at(&db, &["backup", copy.to_str().unwrap()], None)
+            .error(4, "no store at");
+        let moved = out.join("moved.db");
+        env.run_at(&db, &["migrate", "--to", moved.to_str().unwrap()], None)
+            .error(4, "no store at");
+        assert_eq!(
+            folder_snapshot(&files),
+            before,
+            "{what}: the file was written to"
+        );
+        assert!(
+            folder_snapshot(&out).is_empty(),
+            "{what}: a file was written"
+        );
+
+        // Nothing to lose: `create` makes it a store.
+        let made = env
+            .run_at(&db, &["create", "--name", "first"], None)
+            .code(0);
+        let key = made.stdout.trim();
+        env.run_at(&db, &["verify"], Some(key)).code(0);
+        assert_eq!(
+            env.run_at(&db, &["--json", "list"], None).code(0).json()[0]["name"],
+            "first",
+            "{what}"
+        );
+    }
+}
+
+/// A blank WAL-mode file `create` made a store while another connection
+/// held it: keysmith's header is then only in the -wal, and is read there.
+#[test]
+fn a_blank_wal_file_made_a_store_is_read_through_its_wal() {
+    let env = Env::new();
+    let holder = rusqlite::Connection::open(&env.db).unwrap();
+    let mode: String = holder
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    holder
+        .execute_batch("PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (x); DROP TABLE t;")
+        .unwrap();
+    let key = env.create("first", &[]);
+    let main = std::fs::read(&env.db).unwrap();
+    assert_eq!(
+        &main[68..72],
+        &[0, 0, 0, 0],
+        "the id is not in the main file yet"
+    );
+    env.run_stdin(&["verify"], &key).code(0);
+    env.create("second", &[]);
+    assert_eq!(
+        env.run(&["--json", "list"])
+            .code(0)
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    drop(holder);
 }
