@@ -23,6 +23,7 @@ use crate::key::KeyHash;
 mod probe;
 
 use probe::Found;
+pub use probe::special as special_file_kind;
 
 /// Stamped into the file header (`PRAGMA application_id`) so a keysmith store
 /// is told apart from any other SQLite file: "KSMT".

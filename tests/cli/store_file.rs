@@ -421,3 +421,127 @@ fn a_blank_wal_file_made_a_store_is_read_through_its_wal() {
     );
     drop(holder);
 }
+
+/// The files `backup FILE --force` would replace or remove for each FILE
+/// here are the store's own: each is refused with exit 2, changing nothing.
+#[test]
+fn backup_refuses_the_store_s_own_files_by_any_name() {
+    let env = Env::new();
+    let key = env.create("k", &[]);
+    // A reader keeps the store's -wal and -shm in place.
+    let reader = env.conn();
+    let _: i64 = reader
+        .query_row("SELECT count(*) FROM keys", [], |r| r.get(0))
+        .unwrap();
+    let dir = env.dir.path();
+    let db = env.db.to_str().unwrap();
+    assert!(Path::new(&format!("{db}-wal")).exists());
+    assert!(Path::new(&format!("{db}-shm")).exists());
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    std::os::unix::fs::symlink(&env.db, dir.join("link.db")).unwrap();
+    std::fs::hard_link(&env.db, dir.join("hard.db")).unwrap();
+    std::os::unix::fs::symlink(format!("{db}-journal"), dir.join("journal-link")).unwrap();
+    std::os::unix::fs::symlink(format!("{db}-wal"), dir.join("wal-link")).unwrap();
+    let sub = dir.join("sub");
+    let sub = sub.to_str().unwrap();
+    let dests = [
+        db.to_owned(),
+        format!("{sub}/../keys.db"),
+        format!("{}/./keys.db", dir.display()),
+        format!("{}/link.db", dir.display()),
+        format!("{}/hard.db", dir.display()),
+        format!("{db}-wal"),
+        format!("{db}-shm"),
+        format!("{db}-journal"),
+        format!("{sub}/../keys.db-journal"),
+        format!("{}/journal-link", dir.display()),
+        format!("{}/wal-link", dir.display()),
+    ];
+    let before = env.store_bytes();
+    let listing = folder_snapshot(dir).into_keys().collect::<Vec<_>>();
+    for dest in &dests {
+        for force in [false, true] {
+            let mut args = vec!["backup", dest.as_str()];
+            if force {
+                args.push("--force");
+            }
+            env.run(&args).error(2, "the store");
+        }
+    }
+    // A relative name, from the store's folder.
+    let mut cmd = env.command();
+    cmd.current_dir(dir);
+    env.run_with(cmd, &["backup", "keys.db", "--force"], None)
+        .error(2, "the store");
+    assert_eq!(env.store_bytes(), before, "the store changed");
+    assert_eq!(
+        folder_snapshot(dir).into_keys().collect::<Vec<_>>(),
+        listing
+    );
+    drop(reader);
+    env.run_stdin(&["verify"], &key).code(0);
+
+    // A store named like another file's -wal: backing up onto that file
+    // would remove the store as the old copy's WAL.
+    let odd = dir.join("odd.db-wal");
+    let odd_key = env
+        .run_at(&odd, &["create", "--name", "odd"], None)
+        .code(0)
+        .stdout
+        .trim()
+        .to_owned();
+    let odd_before = std::fs::read(&odd).unwrap();
+    let target = dir.join("odd.db");
+    env.run_at(&odd, &["backup", target.to_str().unwrap(), "--force"], None)
+        .error(2, "the store");
+    assert_eq!(std::fs::read(&odd).unwrap(), odd_before);
+    assert!(!target.exists());
+    env.run_at(&odd, &["verify"], Some(&odd_key)).code(0);
+}
+
+#[test]
+fn backups_onto_the_live_store_lose_no_printed_key() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let env = Env::new();
+    env.create("first", &[]);
+    let done = AtomicBool::new(false);
+    let (env, done) = (&env, &done);
+    let (keys, backups) = std::thread::scope(|scope| {
+        let creator = scope.spawn(move || {
+            let mut keys = Vec::new();
+            let mut i = 0;
+            while !done.load(Ordering::Relaxed) || i < 30 {
+                let run = env.run(&["create", "--name", &format!("n{i}")]);
+                if run.code == 0 {
+                    keys.push(run.stdout.trim().to_owned());
+                }
+                i += 1;
+            }
+            keys
+        });
+        let mut backups = Vec::new();
+        for _ in 0..10 {
+            std::thread::sleep(std::time::Duration::from_millis(40));
+            backups.push(env.run(&["backup", &env.store(), "--force"]));
+        }
+        done.store(true, Ordering::Relaxed);
+        (creator.join().unwrap(), backups)
+    });
+    assert!(keys.len() >= 30, "{} keys created", keys.len());
+    let all: String = keys.iter().map(|k| format!("{k}\n")).collect();
+    let run = env.run_stdin(&["verify", "--stdin-all"], &all);
+    let lost: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| !l.contains(" VALID "))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} printed keys lost: {lost:?}",
+        lost.len(),
+        keys.len()
+    );
+    for backup in backups {
+        backup.error(2, "the store");
+    }
+}
