@@ -269,8 +269,9 @@ impl SqliteStore {
         }
         if exposed {
             eprintln!(
-                "warning: the store {} can be read by other users; fix it with: chmod 600 '{}'",
-                store.shown, store.shown
+                "warning: the store {} can be read by other users; fix it with: chmod 600 {}",
+                store.shown,
+                shell_word(&store.shown)
             );
         }
         Ok(store)
@@ -444,6 +445,17 @@ fn create_private_file(path: &Path, shown: &str) -> Result<()> {
         Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(cannot(e)),
     }
+}
+
+/// `path` as one word for a POSIX shell: in single quotes, each `'` written
+/// `'\''`; a leading `-` behind `./`, so that it is not read as an option.
+fn shell_word(path: &str) -> String {
+    let path = if path.starts_with('-') {
+        format!("./{path}")
+    } else {
+        path.to_owned()
+    };
+    format!("'{}'", path.replace('\'', r"'\''"))
 }
 
 #[cfg(unix)]
@@ -1177,6 +1189,13 @@ mod tests {
             .unwrap()
             .map(Result::unwrap)
             .collect()
+    }
+
+    #[test]
+    fn a_path_is_one_shell_word() {
+        assert_eq!(super::shell_word("/a b/it's"), r"'/a b/it'\''s'");
+        assert_eq!(super::shell_word("-x.db"), "'./-x.db'");
+        assert_eq!(super::shell_word("$HOME `x`"), "'$HOME `x`'");
     }
 
     #[test]

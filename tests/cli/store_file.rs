@@ -422,6 +422,39 @@ fn a_blank_wal_file_made_a_store_is_read_through_its_wal() {
     drop(holder);
 }
 
+#[test]
+fn the_chmod_suggestion_is_quoted_for_a_posix_shell() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let dir = env.dir.path().join("it's a dir");
+    std::fs::create_dir(&dir).unwrap();
+    let db = dir.join("my 'keys'.db");
+    env.run_at(&db, &["create", "--name", "k"], None).code(0);
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = env.run_at(&db, &["list"], None).code(0);
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("warning:"))
+        .unwrap_or_else(|| panic!("no warning: {run:#?}"));
+    let quoted = db.to_str().unwrap().replace('\'', r"'\''");
+    assert!(
+        warning.ends_with(&format!("chmod 600 '{quoted}'")),
+        "{warning}"
+    );
+    let (_, fix) = warning.split_once("fix it with: ").unwrap();
+    let status = std::process::Command::new("sh")
+        .args(["-c", fix])
+        .status()
+        .unwrap();
+    assert!(status.success(), "{fix}");
+    assert_eq!(
+        mode(&db),
+        0o600,
+        "the suggestion, run by sh, fixed the mode"
+    );
+}
+
 /// The files `backup FILE --force` would replace or remove for each FILE
 /// here are the store's own: each is refused with exit 2, changing nothing.
 #[test]
