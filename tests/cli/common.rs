@@ -303,7 +303,12 @@ impl Env {
     /// The binary with an environment scrubbed of the caller's keysmith,
     /// libpq and colour settings, pointed at this test's store.
     pub fn command(&self) -> Command {
-        let mut cmd = Command::new(BIN);
+        self.command_of(Path::new(BIN))
+    }
+
+    /// `command()` with another copy of the binary.
+    pub fn command_of(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
         cmd.env_remove("KEYSMITH_PREFIX")
             .env_remove("NO_COLOR")
             .env_remove("RUST_BACKTRACE");
