@@ -117,6 +117,10 @@ const CURRENT_SCHEMA: &str = "CREATE TABLE keys (
 /// Long enough to ride out a burst of writers, short enough not to look hung.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a blank file beside a rollback journal is watched for the
+/// change under way to finish, before it is refused.
+const JOURNAL_WAIT: Duration = Duration::from_secs(2);
+
 /// Page cache for bulk writes, in KiB (SQLite reads a negative size as KiB).
 const BULK_CACHE_KIB: i64 = -65_536;
 
@@ -390,12 +394,28 @@ impl SqliteStore {
 fn examine(path: &Path, shown: &str) -> Result<Option<(Found, fs::Metadata)>> {
     let cannot_read =
         |e: std::io::Error| Error::Store(format!("cannot read the store {shown}: {e}"));
-    let meta = match fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(cannot_read(e)),
+    // A journal beside a blank file is most often another keysmith process
+    // making it a store: a moment, then its header says so.
+    let deadline = Instant::now() + JOURNAL_WAIT;
+    let (found, meta) = loop {
+        let meta = match fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(cannot_read(e)),
+        };
+        match probe::probe(path, &meta, APPLICATION_ID as u32).map_err(cannot_read)? {
+            Found::Journal if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            found => break (found, meta),
+        }
     };
-    match probe::probe(path, &meta, APPLICATION_ID as u32).map_err(cannot_read)? {
+    match found {
+        Found::Journal => Err(Error::Store(format!(
+            "{shown} is not a keysmith store: another program is changing it, or was stopped \
+             while it did (its -journal is still there); it was left unchanged. Point --db at \
+             a keysmith store or a new path"
+        ))),
         Found::Special(kind) => Err(Error::Store(format!(
             "{shown} is a {kind}, not a keysmith store: a store is a regular file; \
              point --db at one, or at a path that does not exist yet"

@@ -578,3 +578,66 @@ fn backups_onto_the_live_store_lose_no_printed_key() {
         backup.error(2, "the store");
     }
 }
+
+/// A blank SQLite file beside the rollback journal of a program killed in a
+/// transaction: rolling the journal back would write, so it is refused, and
+/// neither file changes.
+#[test]
+fn a_blank_file_beside_a_hot_journal_is_refused_untouched() {
+    let env = Env::new();
+    let work = env.dir.path().join("work");
+    let killed = env.dir.path().join("killed");
+    let out = env.dir.path().join("out");
+    for dir in [&work, &killed, &out] {
+        std::fs::create_dir(dir).unwrap();
+    }
+    let conn = rusqlite::Connection::open(work.join("theirs.db")).unwrap();
+    conn.execute_batch("PRAGMA user_version = 0; BEGIN; CREATE TABLE t (x);")
+        .unwrap();
+    for name in ["theirs.db", "theirs.db-journal"] {
+        std::fs::copy(work.join(name), killed.join(name)).unwrap();
+    }
+    conn.execute_batch("ROLLBACK").unwrap();
+    // SQLite writes the journal's magic and record count when it syncs the
+    // journal, just before it writes the main file: a kill then leaves this.
+    let journal = killed.join("theirs.db-journal");
+    let mut bytes = std::fs::read(&journal).unwrap();
+    assert_eq!(bytes[..8], [0; 8], "not synced yet");
+    bytes[..8].copy_from_slice(&[0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7]);
+    bytes[8..12].copy_from_slice(&1u32.to_be_bytes());
+    std::fs::write(&journal, &bytes).unwrap();
+    let before = folder_snapshot(&killed);
+    assert_eq!(before.len(), 2, "{before:?}");
+    let db = killed.join("theirs.db");
+    for args in [&["list"][..], &["create", "--name", "x"]] {
+        let run = env.run_at(&db, args, None).error(4, "-journal");
+        assert_eq!(run.stdout, "");
+    }
+    assert_eq!(folder_snapshot(&killed), before);
+    assert!(folder_snapshot(&out).is_empty());
+}
+
+/// Processes making a blank SQLite file a store at once all succeed: one
+/// makes it, the others wait out its journal and use the store it made.
+#[test]
+fn processes_making_a_blank_file_a_store_at_once_all_succeed() {
+    for _ in 0..5 {
+        let env = Env::new();
+        rusqlite::Connection::open(&env.db)
+            .unwrap()
+            .execute_batch("PRAGMA user_version = 0;")
+            .unwrap();
+        assert!(std::fs::metadata(&env.db).unwrap().len() > 0);
+        let env = &env;
+        std::thread::scope(|scope| {
+            let creators: Vec<_> = (0..8)
+                .map(|i| scope.spawn(move || env.run(&["create", "--name", &format!("first{i}")])))
+                .collect();
+            for creator in creators {
+                let run = creator.join().unwrap();
+                assert_eq!(run.code, 0, "{run:#?}");
+            }
+        });
+        assert_eq!(env.count("keys"), 8);
+    }
+}

@@ -39,6 +39,10 @@ pub(super) enum Found {
     Keysmith { version: i64 },
     /// Anything else: another program's database, text, damage.
     Foreign,
+    /// Blank in the main file, beside a rollback journal SQLite would roll
+    /// back (which writes): another process is changing it, or was killed
+    /// while it did. What it holds is known once that is over.
+    Journal,
     /// Not a regular file: a directory, FIFO, socket or device (named here).
     Special(&'static str),
 }
@@ -62,16 +66,31 @@ pub(super) fn probe(path: &Path, meta: &fs::Metadata, app_id: u32) -> io::Result
         // and a foreign header is refused whatever a -wal may say.
         return Ok(main);
     }
-    // Blank in the main file: a -wal or a rollback journal may say otherwise.
-    if fs::metadata(beside(path, "-journal")).is_ok_and(|m| m.len() > 0) {
-        // Another program is changing it, or was killed while it did: what
-        // it holds is known once that journal is rolled back, which writes.
-        return Ok(Found::Foreign);
+    // Blank in the main file: a rollback journal or a -wal may say otherwise.
+    if hot_journal(&beside(path, "-journal"))? {
+        return Ok(Found::Journal);
     }
     match newest_first_page(&beside(path, "-wal"))? {
         Wal::Absent => Ok(Found::Blank),
         Wal::Page(page) => Ok(judge(&page, app_id)),
         Wal::Unreadable => Ok(Found::Foreign),
+    }
+}
+
+/// Whether SQLite could take the journal at `path` for a hot one: it holds
+/// something and its first byte is not zero (PERSIST mode zeroes the header
+/// of a journal it is done with). Whether a live writer holds the lock that
+/// makes it not hot yet cannot be asked without taking part in the locking.
+fn hot_journal(path: &Path) -> io::Result<bool> {
+    match fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Ok(true),
+        Ok(meta) if meta.len() == 0 => Ok(false),
+        Ok(_) => {
+            let mut first = [0u8; 1];
+            Ok(read_head(&open_plain(path)?, &mut first)? == 1 && first[0] != 0)
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
