@@ -349,7 +349,7 @@ impl SqliteStore {
             tx.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
         let from = match (app_id, version) {
             (APPLICATION_ID, v) if v > SCHEMA_VERSION => return Ok(Err(newer_schema(&shown, v))),
-            (APPLICATION_ID, v) => v,
+            (APPLICATION_ID, v) if v >= 0 => v,
             (0, 0) if tables == 0 => 0,
             _ => return Ok(Err(not_a_store(&shown))),
         };
@@ -424,6 +424,8 @@ fn examine(path: &Path, shown: &str) -> Result<Option<(Found, fs::Metadata)>> {
         Found::Keysmith { version } if version > SCHEMA_VERSION => {
             Err(Error::Store(newer_schema(shown, version)))
         }
+        // No keysmith ever wrote one: a damaged header.
+        Found::Keysmith { version } if version < 0 => Err(Error::Store(not_a_store(shown))),
         found => Ok(Some((found, meta))),
     }
 }

@@ -641,3 +641,17 @@ fn processes_making_a_blank_file_a_store_at_once_all_succeed() {
         assert_eq!(env.count("keys"), 8);
     }
 }
+
+/// keysmith's application id with a negative user_version (damage, or a
+/// hand edit) is refused as damaged, untouched: not a panic.
+#[test]
+fn a_negative_schema_version_is_refused_untouched() {
+    let env = Env::new();
+    env.create("k", &[]);
+    env.conn().pragma_update(None, "user_version", -1).unwrap();
+    let before = env.store_bytes();
+    env.run(&["list"]).error(4, "not a keysmith store");
+    env.run(&["create", "--name", "y"])
+        .error(4, "not a keysmith store");
+    assert_eq!(env.store_bytes(), before);
+}
