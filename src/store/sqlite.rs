@@ -23,7 +23,7 @@ use crate::key::KeyHash;
 mod probe;
 
 use probe::Found;
-pub use probe::special as special_file_kind;
+pub(crate) use probe::special as special_file_kind;
 
 /// Stamped into the file header (`PRAGMA application_id`) so a keysmith store
 /// is told apart from any other SQLite file: "KSMT".
@@ -284,7 +284,7 @@ impl SqliteStore {
     /// Whether a store is at `path`: not when nothing is there or a blank
     /// file is (what a command that only reads takes for an empty store).
     /// A file that cannot be a store is the error that refuses it.
-    pub fn exists(path: &Path) -> Result<bool> {
+    pub(crate) fn exists(path: &Path) -> Result<bool> {
         let shown = path.display().to_string();
         Ok(matches!(
             examine(path, &shown)?,

@@ -117,7 +117,7 @@ fn judge(page: &[u8], app_id: u32) -> Found {
 
 /// What a file that is not a regular file is, for messages; None for a regular file.
 #[cfg(unix)]
-pub fn special(kind: &fs::FileType) -> Option<&'static str> {
+pub(crate) fn special(kind: &fs::FileType) -> Option<&'static str> {
     if kind.is_file() {
         None
     } else if kind.is_dir() {
@@ -136,7 +136,7 @@ pub fn special(kind: &fs::FileType) -> Option<&'static str> {
 }
 
 #[cfg(not(unix))]
-pub fn special(kind: &fs::FileType) -> Option<&'static str> {
+pub(crate) fn special(kind: &fs::FileType) -> Option<&'static str> {
     if kind.is_file() {
         None
     } else if kind.is_dir() {
