@@ -6,7 +6,7 @@ use std::path::Path;
 use super::Context;
 use crate::cli::MigrateArgs;
 use crate::error::{Error, Result};
-use crate::store::{self, Location, OpenMode};
+use crate::store::{self, Location, OpenMode, SqliteStore};
 
 pub fn run(ctx: &mut Context, args: MigrateArgs) -> Result<u8> {
     let source = Location::resolve(ctx.location.as_deref())?;
@@ -17,10 +17,11 @@ pub fn run(ctx: &mut Context, args: MigrateArgs) -> Result<u8> {
             "{to} is the store being copied; name another with --to"
         )));
     }
+    // As for `backup`: nothing there, or a blank file, is no store (exit 4).
     if let Location::Sqlite(path) = &source
-        && !path.exists()
+        && !SqliteStore::exists(path)?
     {
-        return Err(Error::Usage(format!(
+        return Err(Error::Store(format!(
             "there is no store at {from}: nothing to migrate"
         )));
     }

@@ -12,6 +12,7 @@ use crate::key::KeyHash;
 
 pub use postgres::{PostgresStore, Target as PostgresTarget, mask_password, mask_passwords_in};
 pub use sqlite::SqliteStore;
+pub(crate) use sqlite::special_file_kind;
 
 /// Seconds since the Unix epoch, UTC.
 pub type Timestamp = i64;

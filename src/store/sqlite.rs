@@ -20,6 +20,11 @@ use super::{
 use crate::error::{Error, Result};
 use crate::key::KeyHash;
 
+mod probe;
+
+use probe::Found;
+pub(crate) use probe::special as special_file_kind;
+
 /// Stamped into the file header (`PRAGMA application_id`) so a keysmith store
 /// is told apart from any other SQLite file: "KSMT".
 const APPLICATION_ID: i64 = 0x4B53_4D54;
@@ -111,6 +116,10 @@ const CURRENT_SCHEMA: &str = "CREATE TABLE keys (
 
 /// Long enough to ride out a burst of writers, short enough not to look hung.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a blank file beside a rollback journal is watched for the
+/// change under way to finish, before it is refused.
+const JOURNAL_WAIT: Duration = Duration::from_secs(2);
 
 /// Page cache for bulk writes, in KiB (SQLite reads a negative size as KiB).
 const BULK_CACHE_KIB: i64 = -65_536;
@@ -217,20 +226,31 @@ impl SqliteStore {
     /// that is not a keysmith store, or has a newer schema, is refused untouched.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Self> {
         let shown = path.display().to_string();
-        let mut exposed = false;
-        match fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => {
-                return Err(Error::Store(format!(
-                    "{shown} is a directory, not a keysmith store; point --db at a file"
-                )));
+        let mut created = false;
+        let exposed = loop {
+            match examine(path, &shown)? {
+                None if created => {
+                    return Err(Error::Store(format!(
+                        "cannot create the store {shown}: it was removed as it was made"
+                    )));
+                }
+                None => match mode {
+                    OpenMode::NoCreate => return Self::empty(shown),
+                    OpenMode::Create => {
+                        create_private_file(path, &shown)?;
+                        // Judged like any file: another process may have
+                        // put something else there first.
+                        created = true;
+                    }
+                },
+                // A command that only reads never writes to a file it did
+                // not create: a blank one reads as an empty store.
+                Some((Found::Blank, _)) if mode == OpenMode::NoCreate => {
+                    return Self::empty(shown);
+                }
+                Some((_, meta)) => break readable_by_others(&meta),
             }
-            Ok(meta) => exposed = readable_by_others(&meta),
-            Err(e) if e.kind() == ErrorKind::NotFound => match mode {
-                OpenMode::NoCreate => return Self::empty(shown),
-                OpenMode::Create => create_private_file(path, &shown)?,
-            },
-            Err(e) => return Err(Error::Store(format!("cannot read the store {shown}: {e}"))),
-        }
+        };
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| failure(&shown, &e))?;
         // Before anything else: even reading the header may wait on a writer.
@@ -259,11 +279,23 @@ impl SqliteStore {
         }
         if exposed {
             crate::output::notice(&format!(
-                "warning: the store {} can be read by other users; fix it with: chmod 600 '{}'",
-                store.shown, store.shown
+                "warning: the store {} can be read by other users; fix it with: chmod 600 {}",
+                store.shown,
+                shell_word(&store.shown)
             ));
         }
         Ok(store)
+    }
+
+    /// Whether a store is at `path`: not when nothing is there or a blank
+    /// file is (what a command that only reads takes for an empty store).
+    /// A file that cannot be a store is the error that refuses it.
+    pub(crate) fn exists(path: &Path) -> Result<bool> {
+        let shown = path.display().to_string();
+        Ok(matches!(
+            examine(path, &shown)?,
+            Some((Found::Keysmith { .. }, _))
+        ))
     }
 
     /// A missing store read by a command that only reads: empty, and left uncreated.
@@ -323,7 +355,7 @@ impl SqliteStore {
             tx.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
         let from = match (app_id, version) {
             (APPLICATION_ID, v) if v > SCHEMA_VERSION => return Ok(Err(newer_schema(&shown, v))),
-            (APPLICATION_ID, v) => v,
+            (APPLICATION_ID, v) if v >= 0 => v,
             (0, 0) if tables == 0 => 0,
             _ => return Ok(Err(not_a_store(&shown))),
         };
@@ -358,6 +390,49 @@ impl SqliteStore {
         // Every commit reaches the disk before keysmith reports it: a key that
         // was printed is never lost.
         self.conn.pragma_update(None, "synchronous", "FULL")
+    }
+}
+
+/// What is at `path`, decided from the file's bytes before SQLite opens it,
+/// since opening a file changes it (see `probe`): nothing (`None`), a blank
+/// file or a keysmith store. Anything else is the error that refuses it,
+/// and only those two are ever opened.
+fn examine(path: &Path, shown: &str) -> Result<Option<(Found, fs::Metadata)>> {
+    let cannot_read =
+        |e: std::io::Error| Error::Store(format!("cannot read the store {shown}: {e}"));
+    // A journal beside a blank file is most often another keysmith process
+    // making it a store: a moment, then its header says so.
+    let deadline = Instant::now() + JOURNAL_WAIT;
+    let (found, meta) = loop {
+        let meta = match fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(cannot_read(e)),
+        };
+        match probe::probe(path, &meta, APPLICATION_ID as u32).map_err(cannot_read)? {
+            Found::Journal if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            found => break (found, meta),
+        }
+    };
+    match found {
+        Found::Journal => Err(Error::Store(format!(
+            "{shown} is not a keysmith store: another program is changing it, or was stopped \
+             while it did (its -journal is still there); it was left unchanged. Point --db at \
+             a keysmith store or a new path"
+        ))),
+        Found::Special(kind) => Err(Error::Store(format!(
+            "{shown} is a {kind}, not a keysmith store: a store is a regular file; \
+             point --db at one, or at a path that does not exist yet"
+        ))),
+        Found::Foreign => Err(Error::Store(not_a_store(shown))),
+        Found::Keysmith { version } if version > SCHEMA_VERSION => {
+            Err(Error::Store(newer_schema(shown, version)))
+        }
+        // No keysmith ever wrote one: a damaged header.
+        Found::Keysmith { version } if version < 0 => Err(Error::Store(not_a_store(shown))),
+        found => Ok(Some((found, meta))),
     }
 }
 
@@ -398,6 +473,17 @@ fn create_private_file(path: &Path, shown: &str) -> Result<()> {
         Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(cannot(e)),
     }
+}
+
+/// `path` as one word for a POSIX shell: in single quotes, each `'` written
+/// `'\''`; a leading `-` behind `./`, so that it is not read as an option.
+fn shell_word(path: &str) -> String {
+    let path = if path.starts_with('-') {
+        format!("./{path}")
+    } else {
+        path.to_owned()
+    };
+    format!("'{}'", path.replace('\'', r"'\''"))
 }
 
 #[cfg(unix)]
@@ -1176,6 +1262,13 @@ mod tests {
             .unwrap()
             .map(Result::unwrap)
             .collect()
+    }
+
+    #[test]
+    fn a_path_is_one_shell_word() {
+        assert_eq!(super::shell_word("/a b/it's"), r"'/a b/it'\''s'");
+        assert_eq!(super::shell_word("-x.db"), "'./-x.db'");
+        assert_eq!(super::shell_word("$HOME `x`"), "'$HOME `x`'");
     }
 
     #[test]

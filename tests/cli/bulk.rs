@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::common::{Env, mode};
+use crate::common::{Entry, Env, folder_snapshot, mkfifo, mode, running_as_root};
 
 fn jsonl(count: usize, name: impl Fn(usize) -> String) -> String {
     (0..count)
@@ -306,4 +306,44 @@ fn progress_bar_on_a_terminal() {
     assert!(all.contains('%'), "a progress bar was drawn");
     assert!(all.contains("Created 30000 keys"));
     let _ = std::io::stdout().flush();
+}
+
+/// `backup --force` replaces a regular file only: a FIFO, a socket, a
+/// directory or a device (also behind a symlink) is refused and left as it is.
+#[test]
+fn backup_force_replaces_regular_files_only() {
+    let env = Env::new();
+    env.create("k", &[]);
+    let odd = env.dir.path().join("odd");
+    std::fs::create_dir(&odd).unwrap();
+    mkfifo(&odd.join("fifo"));
+    let _socket = std::os::unix::net::UnixListener::bind(odd.join("socket")).unwrap();
+    std::fs::create_dir(odd.join("folder")).unwrap();
+    std::os::unix::fs::symlink(odd.join("fifo"), odd.join("link-to-fifo")).unwrap();
+    let mut dests = vec!["fifo", "socket", "folder", "link-to-fifo"];
+    if running_as_root() {
+        let made = std::process::Command::new("mknod")
+            .arg(odd.join("null"))
+            .args(["c", "1", "3"])
+            .status()
+            .unwrap();
+        assert!(made.success());
+        dests.push("null");
+    } else {
+        eprintln!("not root: backup onto a device node made with mknod is not tested");
+    }
+    let before = folder_snapshot(&odd);
+    for name in &dests {
+        let dest = odd.join(name);
+        for force in [false, true] {
+            let mut args = vec!["backup", dest.to_str().unwrap()];
+            if force {
+                args.push("--force");
+            }
+            env.run_bounded(env.command(), &args, None)
+                .error(2, "not a regular file");
+        }
+    }
+    assert_eq!(folder_snapshot(&odd), before, "a special file was replaced");
+    assert!(matches!(before["link-to-fifo"], Entry::Link(_)));
 }

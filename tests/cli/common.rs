@@ -303,7 +303,12 @@ impl Env {
     /// The binary with an environment scrubbed of the caller's keysmith,
     /// libpq and colour settings, pointed at this test's store.
     pub fn command(&self) -> Command {
-        let mut cmd = Command::new(BIN);
+        self.command_of(Path::new(BIN))
+    }
+
+    /// `command()` with another copy of the binary.
+    pub fn command_of(&self, program: &Path) -> Command {
+        let mut cmd = Command::new(program);
         cmd.env_remove("KEYSMITH_PREFIX")
             .env_remove("NO_COLOR")
             .env_remove("RUST_BACKTRACE");
@@ -631,4 +636,126 @@ pub fn mode(path: &Path) -> u32 {
         .permissions()
         .mode()
         & 0o777
+}
+
+/// What one entry of a folder is: a regular file's bytes, a symlink's
+/// target, or the kind of anything else (never opened: a FIFO would block).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Entry {
+    File(Vec<u8>),
+    Link(PathBuf),
+    Other(String),
+}
+
+/// A file shows as its size and a hash of its bytes: a failure stays readable.
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Entry::File(bytes) => {
+                // FNV-1a: stable across runs, unlike the std hasher's keys.
+                let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                    (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+                });
+                write!(f, "File({} bytes, fnv {hash:016x})", bytes.len())
+            }
+            Entry::Link(target) => write!(f, "Link({})", target.display()),
+            Entry::Other(kind) => write!(f, "{kind}"),
+        }
+    }
+}
+
+/// Every entry of `dir`, by name, as `Entry` says: compared before and after
+/// a run, it shows any byte changed and any file made or removed.
+pub fn folder_snapshot(dir: &Path) -> std::collections::BTreeMap<String, Entry> {
+    use std::os::unix::fs::FileTypeExt;
+    let mut all = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(dir).expect("read the folder") {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        let what = if kind.is_symlink() {
+            Entry::Link(std::fs::read_link(entry.path()).unwrap())
+        } else if kind.is_file() {
+            Entry::File(std::fs::read(entry.path()).unwrap())
+        } else if kind.is_dir() {
+            Entry::Other("directory".into())
+        } else if kind.is_fifo() {
+            Entry::Other("fifo".into())
+        } else if kind.is_socket() {
+            Entry::Other("socket".into())
+        } else {
+            Entry::Other(format!("device {:?}", kind))
+        };
+        all.insert(entry.file_name().to_string_lossy().into_owned(), what);
+    }
+    all
+}
+
+/// Makes a FIFO (named pipe) at `path` with mkfifo(1).
+pub fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+pub fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false)
+}
+
+impl Env {
+    /// Runs `cmd` with `args`, killing it and failing the test if it runs
+    /// longer than 20 s (a store that is a FIFO would block a read forever).
+    #[track_caller]
+    pub fn run_bounded(&self, mut cmd: Command, args: &[&str], stdin: Option<&str>) -> Run {
+        const LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+        let mut child = cmd
+            .args(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn keysmith");
+        if let Some(input) = stdin {
+            // Small inputs: they fit the pipe, and a command may not read them.
+            let mut pipe = child.stdin.take().unwrap();
+            let _ = pipe.write_all(input.as_bytes());
+        }
+        let began = std::time::Instant::now();
+        while child.try_wait().expect("wait for keysmith").is_none() {
+            if began.elapsed() > LIMIT {
+                let _ = child.kill();
+                let out = child.wait_with_output().unwrap();
+                panic!(
+                    "keysmith {args:?} still running after {LIMIT:?}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let out = child.wait_with_output().expect("wait for keysmith");
+        let run = Run {
+            code: out.status.code().expect("exited, not killed"),
+            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+        };
+        self.assert_no_password(&run);
+        run
+    }
+
+    /// `run_bounded` against the store at `db` instead of the test's own.
+    #[track_caller]
+    pub fn run_at(&self, db: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+        let mut cmd = self.command();
+        cmd.env("KEYSMITH_DB", db);
+        self.run_bounded(cmd, args, stdin)
+    }
 }

@@ -22,9 +22,11 @@ use crate::common::{Backend, Env, PgUrl, Run, backend, postgres_admin_url};
 pub const SQLITE_ONLY: &[(&str, &str)] = &[
     (
         "store_file::",
-        "the file itself: text, random bytes, another SQLite database, a zero-byte \
-         file, a directory, file and folder modes, PRAGMA user_version; on PostgreSQL: \
-         another_application_s_tables_are_refused_untouched, a_newer_schema_is_refused_untouched",
+        "the file itself: text, random bytes, another SQLite database (one in WAL mode \
+         with a live -wal too), blank SQLite files, a zero-byte file, a directory, a FIFO, \
+         a socket, device nodes and /dev/null, file and folder modes, PRAGMA user_version; \
+         on PostgreSQL: another_application_s_tables_are_refused_untouched, \
+         a_newer_schema_is_refused_untouched",
     ),
     (
         "create::store_holds_the_hash_never_the_key_or_secret",

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 
-use crate::common::{Env, Run, contains};
+use crate::common::{Env, Run, contains, running_as_root};
 
 #[test]
 fn sixteen_processes_create_and_verify_without_a_failure() {
@@ -562,31 +562,31 @@ fn a_store_keysmith_cannot_write_is_exit_4() {
     let key = env.create("k", &[]);
     std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(&env.db, std::fs::Permissions::from_mode(0o444)).unwrap();
-    let mut cmd = env.command();
-    if running_as_root() {
+    let as_nobody = || {
+        if !running_as_root() {
+            return env.command();
+        }
         // Root writes anything: run as nobody, who can read but not write.
+        // User nobody may not reach the checkout's target/ (a clone under
+        // /root or in a fresh mktemp -d, which is 0700): a copy of the
+        // binary in the test's own folder (0755 now) is run instead.
         use std::os::unix::process::CommandExt;
-        cmd.uid(65534).gid(65534);
-    }
-    let run = env.run_with(cmd, &["create", "--name", "x"], None);
+        let bin = env.dir.path().join("bin");
+        if !bin.exists() {
+            std::fs::create_dir(&bin).unwrap();
+            std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+            std::fs::copy(crate::common::BIN, bin.join("keysmith")).unwrap();
+        }
+        let mut cmd = env.command_of(&bin.join("keysmith"));
+        cmd.uid(65534).gid(65534).current_dir(env.dir.path());
+        cmd
+    };
+    let run = env.run_with(as_nobody(), &["create", "--name", "x"], None);
     let run = run.error(4, "store");
     assert!(!run.stderr.contains("panicked"));
-    let mut cmd = env.command();
-    if running_as_root() {
-        use std::os::unix::process::CommandExt;
-        cmd.uid(65534).gid(65534);
-    }
-    let verified = env.run_with(cmd, &["verify"], Some(&key));
+    let verified = env.run_with(as_nobody(), &["verify"], Some(&key));
     assert!(verified.code == 4 || verified.code == 0, "{verified:#?}");
     assert_eq!(env.count("keys"), 1);
-}
-
-fn running_as_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout == b"0\n")
-        .unwrap_or(false)
 }
 
 /// Every answer from a damaged store is either right or a clean exit 4.
