@@ -306,6 +306,26 @@ impl Env {
         self.command_of(Path::new(BIN))
     }
 
+    /// `command()` run as another user. That user may not reach the
+    /// checkout's target/ (a clone under /root or in a fresh `mktemp -d`,
+    /// which is 0700), so a copy of the binary in the test's own folder,
+    /// opened to everyone, is run instead. Only root can do this.
+    pub fn command_as(&self, uid: u32, gid: u32) -> Command {
+        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::process::CommandExt;
+        let bin = self.dir.path().join("bin");
+        if !bin.exists() {
+            std::fs::create_dir(&bin).unwrap();
+            std::fs::copy(BIN, bin.join("keysmith")).unwrap();
+        }
+        for folder in [self.dir.path(), &bin] {
+            std::fs::set_permissions(folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let mut cmd = self.command_of(&bin.join("keysmith"));
+        cmd.uid(uid).gid(gid).current_dir(self.dir.path());
+        cmd
+    }
+
     /// `command()` with another copy of the binary.
     pub fn command_of(&self, program: &Path) -> Command {
         let mut cmd = Command::new(program);

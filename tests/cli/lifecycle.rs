@@ -1,5 +1,6 @@
 //! SPEC §5 "Lifecycle": show, edit, rotate, delete, history, and the event log.
 
+use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 
 use serde_json::Value;
@@ -357,4 +358,27 @@ fn history_limit_and_empty() {
         .json();
     assert_eq!(v.as_array().unwrap().len(), 1);
     env.run(&["history", "nobody"]).error(3, "nobody");
+}
+
+/// The actor of an event is the user database's name for the uid; a uid
+/// with no entry there is recorded as `uid:N`, and `$USER` (which anyone can
+/// set) only as a note beside it.
+#[test]
+fn a_user_without_a_passwd_entry_is_recorded_by_uid() {
+    if !crate::common::running_as_root() {
+        eprintln!("skipped: only root can run keysmith as a uid without a passwd entry");
+        return;
+    }
+    let env = Env::new();
+    let mut cmd = env.command_as(54_321, 54_321);
+    cmd.env("USER", "root");
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    env.run_with(cmd, &["create", "--name", "nobody's"], None)
+        .code(0);
+    let actors = env.query_strings("SELECT actor FROM events", &[]);
+    assert_eq!(actors, ["uid:54321 (USER=root)"]);
+    // A user the database knows is recorded by name.
+    env.create("root's", &[]);
+    let actors = env.query_strings("SELECT actor FROM events ORDER BY seq", &[]);
+    assert_eq!(actors[1], "root");
 }

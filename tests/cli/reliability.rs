@@ -567,19 +567,7 @@ fn a_store_keysmith_cannot_write_is_exit_4() {
             return env.command();
         }
         // Root writes anything: run as nobody, who can read but not write.
-        // User nobody may not reach the checkout's target/ (a clone under
-        // /root or in a fresh mktemp -d, which is 0700): a copy of the
-        // binary in the test's own folder (0755 now) is run instead.
-        use std::os::unix::process::CommandExt;
-        let bin = env.dir.path().join("bin");
-        if !bin.exists() {
-            std::fs::create_dir(&bin).unwrap();
-            std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-            std::fs::copy(crate::common::BIN, bin.join("keysmith")).unwrap();
-        }
-        let mut cmd = env.command_of(&bin.join("keysmith"));
-        cmd.uid(65534).gid(65534).current_dir(env.dir.path());
-        cmd
+        env.command_as(65534, 65534)
     };
     let run = env.run_with(as_nobody(), &["create", "--name", "x"], None);
     let run = run.error(4, "store");
