@@ -147,6 +147,20 @@ pub fn random_secret<R: CryptoRng + ?Sized>(rng: &mut R) -> SecretChars {
     secret
 }
 
+/// The secret drawn for `id` from `seed`, a secret random seed: the same
+/// seed and id always give the same secret, and without the seed nothing
+/// about it can be told. Bulk creation shows keys only after its commit
+/// without holding them all: it draws each again, by its id, for the rows
+/// it reads back (in whatever order the store returns them).
+pub fn derived_secret(seed: &[u8; 32], id: &str) -> SecretChars {
+    use rand::SeedableRng;
+    let mut material = Sha256::new();
+    material.update(seed);
+    material.update(id.as_bytes());
+    let derived = Zeroizing::new(<[u8; 32]>::from(material.finalize()));
+    random_secret(&mut rand::rngs::StdRng::from_seed(*derived))
+}
+
 /// Mints a key with a fresh random id and secret. `prefix` must be valid.
 pub fn mint(prefix: &str) -> MintedKey {
     mint_with_id(prefix, random_id())
@@ -277,11 +291,15 @@ fn secret_runs(text: &[u8]) -> Vec<std::ops::Range<usize>> {
             .iter()
             .take_while(|b| b.is_ascii_alphanumeric())
             .count();
-        if run >= MIN_MASKED_RUN || (run > 0 && starts_like_a_key(text, first, second)) {
+        if run >= MIN_MASKED_RUN {
             let end = second + 1 + run;
             runs.push(second..end);
             // The run holds no `_`, so no other id starts inside it.
             from = end;
+        } else if run > 0 && starts_like_a_key(text, first, second) {
+            runs.push(second..second + 1 + run);
+            // A short run may itself be the id of a key that follows it.
+            from = second;
         }
     }
     runs

@@ -26,6 +26,8 @@ mod commands;
 pub mod error;
 pub mod input;
 pub mod key;
+pub mod keys;
+pub mod model;
 pub mod output;
 mod prompt;
 pub mod scan;

@@ -519,7 +519,7 @@ mod tests {
         ) {
             let record = KeyRecord {
                 id, hash: KeyHash([0; 32]), prefix, name, description, service, disabled,
-                created_at, expires_at, last_used_at, use_count, rotated_from, replaced_by, seq: 1,
+                created_at, expires_at, last_used_at, use_count, rotated_from, replaced_by,
             };
             let mut json = KeyJson::new(&record, now);
             json.key = key.as_deref();

@@ -3,7 +3,8 @@
 
 use crate::error::Result;
 use crate::key::{self, ParsedKey};
-use crate::store::{KeyRecord, Status, Store, Timestamp};
+use crate::model::{Credential, Status, Timestamp};
+use crate::store::Store;
 
 /// The outcome codes, in order of precedence after `Valid`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,8 +33,8 @@ impl Code {
 #[derive(Debug, Clone)]
 pub struct Verdict {
     pub code: Code,
-    /// The stored key, when the presented key matched one.
-    pub key: Option<KeyRecord>,
+    /// What the store holds for the presented key, when it matched one.
+    pub key: Option<Credential>,
 }
 
 impl Verdict {
@@ -41,12 +42,13 @@ impl Verdict {
         self.code == Code::Valid
     }
 
-    fn rejected(code: Code, key: Option<KeyRecord>) -> Self {
+    fn rejected(code: Code, key: Option<Credential>) -> Self {
         Verdict { code, key }
     }
 }
 
-/// Parses `presented` and checks it; a malformed key never touches the store.
+/// Parses `presented` and checks it; a malformed key never touches the
+/// store. A valid key's use is recorded.
 pub fn verify(
     store: &mut dyn Store,
     presented: &str,
@@ -67,35 +69,23 @@ pub fn check(
     service: Option<&str>,
     now: Timestamp,
 ) -> Result<Verdict> {
-    let mut verdict = judge(store, parsed, service, now)?;
-    if let (Code::Valid, Some(record)) = (verdict.code, verdict.key.as_mut()) {
-        store.record_use(&record.id, now)?;
-        record.last_used_at = Some(now);
-        record.use_count += 1;
+    let mut stored = None;
+    store.credentials(&[parsed.id.as_str()], &mut |_, found| {
+        stored = found;
+        Ok(())
+    })?;
+    let verdict = judge(parsed, stored, service, now);
+    if verdict.is_valid() {
+        store.record_uses(&[parsed.id.as_str()], now)?;
     }
     Ok(verdict)
 }
 
-/// Judges a well-formed key without recording anything; the caller records
-/// the use of a valid key (batch verification does so many at a time).
+/// Judges a well-formed key against what the store holds under its id, if
+/// anything; records nothing (batch verification records uses in bulk).
 pub fn judge(
-    store: &mut dyn Store,
     parsed: &ParsedKey,
-    service: Option<&str>,
-    now: Timestamp,
-) -> Result<Verdict> {
-    Ok(judge_record(
-        parsed,
-        store.key_by_id(&parsed.id)?,
-        service,
-        now,
-    ))
-}
-
-/// Judges a well-formed key against the record stored under its id, if any.
-pub fn judge_record(
-    parsed: &ParsedKey,
-    stored: Option<KeyRecord>,
+    stored: Option<Credential>,
     service: Option<&str>,
     now: Timestamp,
 ) -> Verdict {

@@ -4,28 +4,27 @@
 //! slow producer holds no lock and a bad line writes nothing: the checked
 //! keys wait in a spool (memory, then a temporary file past a few MiB).
 //!
-//! Keys are shown only after the commit, yet memory stays bounded however
-//! long the input: secrets come from a CSPRNG seeded once per run, and after
-//! the commit the same seed draws them again for the rows read back in order.
-//! Keys that could not be written out are taken back (SPEC §2).
+//! Keys are shown only after the commit (`keys::create_many`, which keeps
+//! memory bounded however long the input); keys that could not be written
+//! out are taken back (SPEC §2).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Seek, Write};
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use tempfile::SpooledTempFile;
 use zeroize::Zeroizing;
 
-use super::create::{MINT_ATTEMPTS, id_space_exhausted, key_record, refuse_closed_stdout};
-use super::{Context, event};
+use super::create::refuse_closed_stdout;
+use super::{Context, change};
 use crate::error::{Error, Result};
 use crate::input::{self, MAX_LINE, NewKey};
-use crate::key::{self, ID_LEN};
+use crate::key::{ID_LEN, MintedKey};
+use crate::keys;
+use crate::model::KeyRecord;
 use crate::output::{KeyJson, Output};
-use crate::store::{KeyInserter, KeyRecord, OpenMode};
+use crate::store::OpenMode;
 use crate::time;
 
 /// Checked keys are held in memory up to this size, then in a temporary file.
@@ -41,49 +40,24 @@ pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8>
     let (mut spool, total) = spool_checked(reader, &default_prefix, &progress)?;
     progress.finish_and_clear();
 
-    let seed = Zeroizing::new(rand::random::<[u8; 32]>());
     let mut store = ctx.open(OpenMode::Create)?;
     let now = time::now();
-
-    let mut secrets = StdRng::from_seed(*seed);
-    let mut fill = |inserter: &mut dyn KeyInserter| -> Result<()> {
-        for _ in 0..total {
-            let spec = spool.next()?;
-            let secret = key::random_secret(&mut secrets);
-            let mut attempts = 0;
-            loop {
-                let minted = key::assemble(&spec.prefix, key::random_id(), &secret);
-                let record = key_record(&spec, &minted, now);
-                if inserter.insert(&record, &event("create", &record.id, now, None))? {
-                    break;
-                }
-                attempts += 1;
-                if attempts == MINT_ATTEMPTS {
-                    return Err(id_space_exhausted());
-                }
-            }
+    let mut left = total;
+    let mut next = || -> Result<Option<NewKey>> {
+        if left == 0 {
+            return Ok(None);
         }
-        Ok(())
+        left -= 1;
+        spool.next().map(Some)
     };
-
-    let mut replay = StdRng::from_seed(*seed);
     let mut delivery = Delivery::new(&mut ctx.out);
-    let mut committed = |record: &KeyRecord| -> Result<()> {
-        let secret = key::random_secret(&mut replay);
-        let minted = key::assemble(&record.prefix, record.id.clone(), &secret);
-        if !minted.hash.matches(&record.hash) {
-            // Only a bug could get here; never print a key that is not stored.
-            return Err(Error::Store(
-                "internal error: a created key did not match the store; no more keys are shown"
-                    .into(),
-            ));
-        }
+    let mut committed = |record: &KeyRecord, minted: &MintedKey| -> Result<()> {
         delivery.add(
             record,
             &KeyJson::new(record, now).with_secret(&minted.secret),
         )
     };
-    let count = store.insert_batch(&mut fill, &mut committed)?;
+    let count = keys::create_many(store.as_mut(), &mut next, change(now), &mut committed)?;
     delivery.finish()?;
     let Delivery {
         delivered,
@@ -96,13 +70,7 @@ pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8>
             .iter()
             .map(|id| std::str::from_utf8(id).unwrap_or_default())
             .collect();
-        let removed = event(
-            "undo",
-            "",
-            time::now(),
-            Some("not delivered: writing it out failed".into()),
-        );
-        let done = match store.undo_delivery(&ids, &removed, None) {
+        let done = match keys::take_back(store.as_mut(), &ids, None, change(time::now())) {
             Ok(n) => format!(
                 "{delivered} {} written out before that and stay{}; the other {n} were removed, \
                  as nobody received them",

@@ -1,15 +1,18 @@
 //! `keysmith create`: mint one key, store its hash durably, then show it once.
 
-use super::{Context, describe, event};
+use zeroize::Zeroizing;
+
+use super::{Context, change, describe};
 use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
 use crate::input::{self, NewKey};
-use crate::key::{self, MintedKey};
+use crate::key::MintedKey;
+use crate::keys;
+use crate::model::{KeyRecord, Timestamp};
 use crate::output::{KeyJson, Untrusted};
 use crate::prompt;
-use crate::store::{KeyRecord, OpenMode, Store, Timestamp};
+use crate::store::{OpenMode, Store};
 use crate::time;
-use zeroize::Zeroizing;
 
 pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
     if let Some(source) = &args.from {
@@ -66,7 +69,7 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
     refuse_closed_stdout(ctx)?;
     let mut store = ctx.open(OpenMode::Create)?;
     let now = time::now();
-    let (minted, record) = insert_new_key(store.as_mut(), &spec, now)?;
+    let (minted, record) = keys::create(store.as_mut(), &spec, change(now))?;
     let what = format!("Created key {}", describe(&record));
     show_new_key(ctx, store.as_mut(), &minted, &record, now, &what, None)?;
     Ok(0)
@@ -83,56 +86,6 @@ pub fn refuse_closed_stdout(ctx: &mut Context) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// Mints a key for `spec` and commits it (hash only) with its `create` event.
-/// A fresh id is drawn in the astronomically unlikely case of a collision.
-pub fn insert_new_key(
-    store: &mut dyn Store,
-    spec: &NewKey,
-    now: Timestamp,
-) -> Result<(MintedKey, KeyRecord)> {
-    for _ in 0..MINT_ATTEMPTS {
-        let (minted, record) = mint_record(spec, now);
-        if store.insert_key(&record, &event("create", &record.id, now, None))? {
-            return Ok((minted, record));
-        }
-    }
-    Err(id_space_exhausted())
-}
-
-/// How often a colliding id is redrawn before the store is suspected.
-pub const MINT_ATTEMPTS: usize = 8;
-
-pub fn id_space_exhausted() -> Error {
-    Error::Store("could not find a free key id after 8 tries; the store may be damaged".into())
-}
-
-/// A freshly minted key and the record that stores it.
-pub fn mint_record(spec: &NewKey, now: Timestamp) -> (MintedKey, KeyRecord) {
-    let minted = key::mint(&spec.prefix);
-    let record = key_record(spec, &minted, now);
-    (minted, record)
-}
-
-/// The record that stores `minted`, a key made for `spec`.
-pub fn key_record(spec: &NewKey, minted: &MintedKey, now: Timestamp) -> KeyRecord {
-    KeyRecord {
-        id: minted.id.clone(),
-        hash: minted.hash,
-        prefix: spec.prefix.clone(),
-        name: spec.name.clone(),
-        description: spec.description.clone(),
-        service: spec.service.clone(),
-        disabled: false,
-        created_at: now,
-        expires_at: spec.expires_in.map(|secs| now + secs),
-        last_used_at: None,
-        use_count: 0,
-        rotated_from: None,
-        replaced_by: None,
-        seq: 0,
-    }
 }
 
 /// Prints a key that was just committed: the key alone on stdout (or the key
@@ -177,24 +130,7 @@ fn take_back(
     now: Timestamp,
     failure: &std::io::Error,
 ) -> Error {
-    let removed = event(
-        "undo",
-        &new.id,
-        now,
-        Some("not delivered: writing it out failed".into()),
-    );
-    let restore = rotated.map(|old| {
-        let detail = format!(
-            "rotation to {} undone: the new key was not delivered",
-            new.id
-        );
-        (old, event("undo", &old.id, now, Some(detail)))
-    });
-    let undone = store.undo_delivery(
-        &[new.id.as_str()],
-        &removed,
-        restore.as_ref().map(|(old, e)| (*old, e)),
-    );
+    let undone = keys::take_back(store, &[new.id.as_str()], rotated, change(now));
     let done = match (rotated, undone) {
         (None, Ok(_)) => format!("key {} was removed, as nobody received it", new.id),
         (Some(old), Ok(_)) => format!(

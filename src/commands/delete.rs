@@ -1,8 +1,9 @@
 //! `keysmith delete`: remove a key for good; its history stays.
 
-use super::{Context, confirm, describe, event, resolve};
+use super::{Context, change, confirm, describe, resolve};
 use crate::cli::DeleteArgs;
 use crate::error::{Error, Result};
+use crate::keys;
 use crate::output::{KeyJson, Untrusted};
 use crate::store::OpenMode;
 use crate::time;
@@ -15,11 +16,9 @@ pub fn run(ctx: &mut Context, args: DeleteArgs) -> Result<u8> {
         &format!("Delete key {} for good? Its history stays.", describe(&key)),
     )?;
     let now = time::now();
-    let deleted = store
-        .delete_key(&key.id, &event("delete", &key.id, now, None))?
-        .ok_or_else(|| {
-            Error::NoSuchKey(format!("key {} was deleted meanwhile", Untrusted(&key.id)))
-        })?;
+    let deleted = keys::delete(store.as_mut(), &key.id, change(now))?.ok_or_else(|| {
+        Error::NoSuchKey(format!("key {} was deleted meanwhile", Untrusted(&key.id)))
+    })?;
     if ctx.out.json {
         ctx.out.json_line(&KeyJson::new(&deleted, now))?;
     } else {

@@ -1,11 +1,13 @@
 //! `keysmith edit`: change a key's name, description, service or expiry.
 
-use super::{Context, describe, event, resolve};
+use super::{Context, change, describe, resolve};
 use crate::cli::EditArgs;
 use crate::error::{Error, Result};
 use crate::input;
+use crate::keys::{self, Changed};
+use crate::model::KeyEdit;
 use crate::output::{KeyJson, Untrusted};
-use crate::store::{KeyEdit, OpenMode};
+use crate::store::OpenMode;
 use crate::time;
 
 pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
@@ -32,32 +34,8 @@ pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
     }
     let mut store = ctx.open(OpenMode::NoCreate)?;
     let key = resolve(store.as_mut(), &args.key)?;
-    let changed_fields: Vec<&str> = [
-        ("name", edit.name.as_ref().is_some_and(|n| *n != key.name)),
-        (
-            "description",
-            edit.description
-                .as_ref()
-                .is_some_and(|d| *d != key.description),
-        ),
-        (
-            "service",
-            edit.service
-                .as_ref()
-                .is_some_and(|s| Some(s) != key.service.as_ref()),
-        ),
-        (
-            "expires_at",
-            edit.expires_at.is_some_and(|e| e != key.expires_at),
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(field, changed)| changed.then_some(field))
-    .collect();
-    let detail = Some(changed_fields.join(", ")).filter(|d| !d.is_empty());
-    let (key, changed) = store
-        .update_key(&key.id, &edit, &event("edit", &key.id, now, detail))?
-        .ok_or_else(|| {
+    let (Changed { key, changed }, changed_fields) =
+        keys::edit(store.as_mut(), &key.id, &edit, change(now))?.ok_or_else(|| {
             Error::NoSuchKey(format!("key {} was deleted meanwhile", Untrusted(&key.id)))
         })?;
     if ctx.out.json {

@@ -1,8 +1,6 @@
 //! `keysmith migrate --to URL|PATH`: copy the whole store into another,
 //! empty one, of either kind, in one transaction on the target.
 
-use std::path::Path;
-
 use super::Context;
 use crate::cli::MigrateArgs;
 use crate::error::{Error, Result};
@@ -37,7 +35,7 @@ pub fn run(ctx: &mut Context, args: MigrateArgs) -> Result<u8> {
         Ok(copied) => copied,
         Err(e) => {
             if let Some(path) = created {
-                remove_store_files(&path);
+                store::backup::remove_sqlite_files(&path);
             }
             return Err(e);
         }
@@ -63,12 +61,4 @@ pub fn run(ctx: &mut Context, args: MigrateArgs) -> Result<u8> {
         ))?;
     }
     Ok(0)
-}
-
-fn remove_store_files(path: &Path) {
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        let _ = std::fs::remove_file(name);
-    }
 }

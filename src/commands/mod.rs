@@ -20,9 +20,11 @@ mod verify_all;
 use crate::cli::{Cli, Command, Deferred};
 use crate::error::{Error, Result};
 use crate::key;
+use crate::keys::Change;
+use crate::model::{KeyRecord, Timestamp};
 use crate::output::{Output, Untrusted};
 use crate::prompt;
-use crate::store::{self, Event, KeyRecord, Location, OpenMode, Store, Timestamp};
+use crate::store::{self, Location, OpenMode, Store};
 
 /// What every command gets: where the store is and how to print.
 pub struct Context {
@@ -65,35 +67,28 @@ pub fn run(cli: Cli) -> Result<u8> {
 /// The OS user a change is recorded against (looked up once per process):
 /// the name the user database gives the real uid. Without an entry there,
 /// the uid itself: `$USER` can be set to anything, so it is only a note.
-fn actor() -> String {
+fn actor() -> &'static str {
     static ACTOR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ACTOR
-        .get_or_init(|| {
-            if let Ok(name) = whoami::username() {
-                return name;
+    ACTOR.get_or_init(|| {
+        if let Ok(name) = whoami::username() {
+            return name;
+        }
+        #[cfg(unix)]
+        {
+            let uid = rustix::process::getuid().as_raw();
+            match std::env::var("USER") {
+                Ok(user) if !user.is_empty() => format!("uid:{uid} (USER={user})"),
+                _ => format!("uid:{uid}"),
             }
-            #[cfg(unix)]
-            {
-                let uid = rustix::process::getuid().as_raw();
-                match std::env::var("USER") {
-                    Ok(user) if !user.is_empty() => format!("uid:{uid} (USER={user})"),
-                    _ => format!("uid:{uid}"),
-                }
-            }
-            #[cfg(not(unix))]
-            std::env::var("USERNAME").unwrap_or_else(|_| "unknown".into())
-        })
-        .clone()
+        }
+        #[cfg(not(unix))]
+        std::env::var("USERNAME").unwrap_or_else(|_| "unknown".into())
+    })
 }
 
-fn event(action: &str, key_id: &str, at: Timestamp, detail: Option<String>) -> Event {
-    Event {
-        at,
-        action: action.into(),
-        key_id: key_id.into(),
-        actor: actor(),
-        detail,
-    }
+/// A change made now by this process's user.
+fn change(at: Timestamp) -> Change<'static> {
+    Change { actor: actor(), at }
 }
 
 /// Finds the key a selector names: a full key (by its id), an id, or a name

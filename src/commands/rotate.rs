@@ -1,16 +1,15 @@
 //! `keysmith rotate`: replace a key with a new one and retire the old one,
 //! at once or after a grace period.
 
-use super::create::{
-    MINT_ATTEMPTS, id_space_exhausted, mint_record, refuse_closed_stdout, show_new_key,
-};
-use super::{Context, confirm, describe, event, resolve};
+use super::create::{refuse_closed_stdout, show_new_key};
+use super::{Context, change, confirm, describe, resolve};
 use crate::cli::RotateArgs;
 use crate::error::{Error, Result};
 use crate::input;
-use crate::input::NewKey;
+use crate::keys::{self, Rotated, Rotation};
+use crate::model::Retire;
 use crate::output::Untrusted;
-use crate::store::{OpenMode, Retire, Rotation};
+use crate::store::OpenMode;
 use crate::time;
 
 fn already_replaced(id: &str, replacement: &str) -> Error {
@@ -46,64 +45,49 @@ pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
 
     let now = time::now();
     let retire = grace.map_or(Retire::Now, |secs| Retire::At(now + secs));
-    let spec = NewKey {
-        name: old.name.clone(),
-        description: old.description.clone(),
-        service: old.service.clone(),
-        prefix: old.prefix.clone(),
-        expires_in: None,
-    };
-    for _ in 0..MINT_ATTEMPTS {
-        let (minted, mut new) = mint_record(&spec, now);
-        new.rotated_from = Some(old.id.clone());
-        let events = [
-            event("rotate", &old.id, now, Some(new.id.clone())),
-            event("rotate", &new.id, now, Some(old.id.clone())),
-        ];
-        match store.rotate_key(&old.id, &new, retire, &events)? {
-            Rotation::Rotated { before, retired } => {
-                let status = match retire {
-                    Retire::Now => "is disabled now".to_owned(),
-                    Retire::At(_) => format!(
-                        "stays valid until {}",
-                        retired
-                            .expires_at
-                            .map_or("never".into(), time::local_minutes)
-                    ),
-                };
-                let what = format!(
-                    "Rotated key {} to {}; the old key {status}",
-                    describe(&retired),
-                    new.id
-                );
-                show_new_key(
-                    ctx,
-                    store.as_mut(),
-                    &minted,
-                    &new,
-                    now,
-                    &what,
-                    Some(&before),
-                )?;
-                if before.disabled {
-                    ctx.out.notice(&format!(
-                        "note: key {} was already disabled; its replacement is enabled",
-                        Untrusted(&old.id)
-                    ))?;
-                }
-                return Ok(0);
-            }
-            Rotation::AlreadyReplaced(replacement) => {
-                return Err(already_replaced(&old.id, &replacement));
-            }
-            Rotation::NoSuchKey => {
-                return Err(Error::NoSuchKey(format!(
-                    "key {} was deleted meanwhile",
+    match keys::rotate(store.as_mut(), &old.id, retire, change(now))? {
+        Rotation::Rotated(rotated) => {
+            let Rotated {
+                minted,
+                new,
+                before,
+                retired,
+            } = *rotated;
+            let status = match retire {
+                Retire::Now => "is disabled now".to_owned(),
+                Retire::At(_) => format!(
+                    "stays valid until {}",
+                    retired
+                        .expires_at
+                        .map_or("never".into(), time::local_minutes)
+                ),
+            };
+            let what = format!(
+                "Rotated key {} to {}; the old key {status}",
+                describe(&retired),
+                Untrusted(&new.id)
+            );
+            show_new_key(
+                ctx,
+                store.as_mut(),
+                &minted,
+                &new,
+                now,
+                &what,
+                Some(&before),
+            )?;
+            if before.disabled {
+                ctx.out.notice(&format!(
+                    "note: key {} was already disabled; its replacement is enabled",
                     Untrusted(&old.id)
-                )));
+                ))?;
             }
-            Rotation::IdTaken => continue,
+            Ok(0)
         }
+        Rotation::AlreadyReplaced(replacement) => Err(already_replaced(&old.id, &replacement)),
+        Rotation::NoSuchKey => Err(Error::NoSuchKey(format!(
+            "key {} was deleted meanwhile",
+            Untrusted(&old.id)
+        ))),
     }
-    Err(id_space_exhausted())
 }

@@ -1,8 +1,9 @@
 //! `keysmith enable` / `keysmith disable`: switch a key on or off.
 
-use super::{Context, describe, event, resolve};
+use super::{Context, change, describe, resolve};
 use crate::cli::SelectArgs;
 use crate::error::{Error, Result};
+use crate::keys::{self, Changed};
 use crate::output::{KeyJson, Untrusted};
 use crate::store::OpenMode;
 use crate::time;
@@ -12,9 +13,8 @@ pub fn run(ctx: &mut Context, args: SelectArgs, disable: bool) -> Result<u8> {
     let key = resolve(store.as_mut(), &args.key)?;
     let now = time::now();
     let action = if disable { "disable" } else { "enable" };
-    let (key, changed) = store
-        .set_disabled(&key.id, disable, &event(action, &key.id, now, None))?
-        .ok_or_else(|| {
+    let Changed { key, changed } =
+        keys::set_disabled(store.as_mut(), &key.id, disable, change(now))?.ok_or_else(|| {
             Error::NoSuchKey(format!("key {} was deleted meanwhile", Untrusted(&key.id)))
         })?;
     if ctx.out.json {

@@ -12,9 +12,10 @@ use super::Context;
 use super::verify::{MAX_INPUT, VerdictJson};
 use crate::error::{Error, Result};
 use crate::key::{self, ParsedKey};
-use crate::store::{KeyRecord, OpenMode, Store};
+use crate::model::Credential;
+use crate::store::{OpenMode, Store};
 use crate::time;
-use crate::verify::{Code, Verdict, judge_record};
+use crate::verify::{Code, Verdict, judge};
 
 /// Lines per chunk: one read and one write transaction each.
 const CHUNK: usize = 10_000;
@@ -30,7 +31,7 @@ pub fn run(ctx: &mut Context, service: Option<&str>) -> Result<u8> {
         if chunk.is_empty() {
             break;
         }
-        let mut stored: Vec<Option<KeyRecord>> = vec![None; chunk.len()];
+        let mut stored: Vec<Option<Credential>> = vec![None; chunk.len()];
         let positions: Vec<usize> = (0..chunk.len()).filter(|&i| chunk[i].is_some()).collect();
         if !positions.is_empty() {
             // The store is opened at the first well-formed key, not before.
@@ -42,7 +43,7 @@ pub fn run(ctx: &mut Context, service: Option<&str>) -> Result<u8> {
                 .iter()
                 .filter_map(|&i| chunk[i].as_ref().map(|k| k.id.as_str()))
                 .collect();
-            store.keys_by_ids(&ids, &mut |n, record| {
+            store.credentials(&ids, &mut |n, record| {
                 stored[positions[n]] = record;
                 Ok(())
             })?;
@@ -55,7 +56,7 @@ pub fn run(ctx: &mut Context, service: Option<&str>) -> Result<u8> {
                     code: Code::Malformed,
                     key: None,
                 },
-                Some(parsed) => judge_record(parsed, record, service, now),
+                Some(parsed) => judge(parsed, record, service, now),
             };
             if let (Code::Valid, Some(key)) = (verdict.code, parsed) {
                 uses.push(&key.id);

@@ -1,148 +1,21 @@
 //! The storage interface. Only this module and its backends know SQL, a
-//! connection or the schema; the interface speaks in keysmith's nouns, and
-//! every method that changes something is one transaction.
+//! connection or the schema. The interface speaks in keysmith's nouns
+//! (`crate::model`): reads, a small transaction interface that the
+//! operations in `crate::keys` are written once over, and the bulk paths
+//! (batch insert, uses, whole-store copies) that run at the engine's speed.
 
+pub mod backup;
 mod postgres;
 mod sqlite;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::key::KeyHash;
+pub use crate::model::{Credential, Event, KeyEdit, KeyRecord, Retire, Status, Timestamp};
 
 pub use postgres::{PostgresStore, Target as PostgresTarget, mask_password, mask_passwords_in};
 pub use sqlite::SqliteStore;
 pub(crate) use sqlite::special_file_kind;
-
-/// Seconds since the Unix epoch, UTC.
-pub type Timestamp = i64;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Enabled,
-    Disabled,
-    Expired,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Enabled => "enabled",
-            Status::Disabled => "disabled",
-            Status::Expired => "expired",
-        }
-    }
-}
-
-/// A stored key: everything but the secret, which is never stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyRecord {
-    pub id: String,
-    pub hash: KeyHash,
-    pub prefix: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub service: Option<String>,
-    pub disabled: bool,
-    pub created_at: Timestamp,
-    pub expires_at: Option<Timestamp>,
-    pub last_used_at: Option<Timestamp>,
-    pub use_count: i64,
-    pub rotated_from: Option<String>,
-    pub replaced_by: Option<String>,
-    /// The store's number for this row, in creation order; 0 until stored.
-    pub seq: i64,
-}
-
-impl KeyRecord {
-    /// `disabled` when switched off, else `expired` from the instant
-    /// `expires_at` is reached, else `enabled` (SPEC §5).
-    pub fn status(&self, now: Timestamp) -> Status {
-        if self.disabled {
-            Status::Disabled
-        } else if self.expires_at.is_some_and(|at| now >= at) {
-            Status::Expired
-        } else {
-            Status::Enabled
-        }
-    }
-
-    pub fn masked(&self) -> String {
-        crate::key::masked(&self.prefix, &self.id)
-    }
-
-    /// Links this key to its replacement and retires it as `retire` says.
-    pub fn retire(&mut self, retire: Retire, replacement: &str) {
-        match retire {
-            Retire::Now => self.disabled = true,
-            Retire::At(at) => self.expires_at = Some(self.expires_at.map_or(at, |e| e.min(at))),
-        }
-        self.replaced_by = Some(replacement.to_owned());
-    }
-}
-
-/// One entry of a store's history: what happened, when, to which key, by whom.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    pub at: Timestamp,
-    pub action: String,
-    pub key_id: String,
-    pub actor: String,
-    pub detail: Option<String>,
-}
-
-/// The fields `edit` may change; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct KeyEdit {
-    pub name: Option<String>,
-    pub description: Option<Option<String>>,
-    pub service: Option<String>,
-    pub expires_at: Option<Option<Timestamp>>,
-}
-
-impl KeyEdit {
-    /// The key as it is after this edit.
-    pub fn applied_to(&self, before: &KeyRecord) -> KeyRecord {
-        let mut after = before.clone();
-        if let Some(name) = &self.name {
-            after.name = name.clone();
-        }
-        if let Some(description) = &self.description {
-            after.description = description.clone();
-        }
-        if let Some(service) = &self.service {
-            after.service = Some(service.clone());
-        }
-        if let Some(expires_at) = self.expires_at {
-            after.expires_at = expires_at;
-        }
-        after
-    }
-}
-
-/// How a rotated key is retired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retire {
-    /// Disabled in the same transaction that creates its replacement.
-    Now,
-    /// Left valid until this instant (or its own earlier expiry).
-    At(Timestamp),
-}
-
-/// What `rotate_key` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rotation {
-    /// Done: the old key as it was just before, and as retired.
-    Rotated {
-        before: Box<KeyRecord>,
-        retired: Box<KeyRecord>,
-    },
-    NoSuchKey,
-    /// The key already has this replacement; nothing changed.
-    AlreadyReplaced(String),
-    /// The replacement's id is taken; nothing changed, mint another.
-    IdTaken,
-}
 
 /// Which keys `list_keys` yields, newest first.
 #[derive(Debug, Clone, Default)]
@@ -218,10 +91,48 @@ pub enum OpenMode {
     NoCreate,
 }
 
-/// Adds keys inside a write transaction that `Store::insert_batch` holds open.
+/// The steps of a change, inside one write transaction (`Store::write`).
+/// Each operation of `crate::keys` is written once over these; a backend
+/// only says how each is done in its SQL.
+pub trait Transaction {
+    /// The key with this id, its uses included, locked against other
+    /// writers until the transaction ends.
+    fn lock_key(&mut self, id: &str) -> Result<Option<KeyRecord>>;
+    /// Adds a new key, which has no uses yet; `false`, adding nothing, when
+    /// its id is already taken. A transaction that adds a key commits
+    /// durably: the key may be shown once it returns.
+    fn insert_key(&mut self, key: &KeyRecord) -> Result<bool>;
+    /// Writes what a change may alter of a stored key: name, description,
+    /// service, `disabled`, `expires_at` and `replaced_by`.
+    fn save_key(&mut self, key: &KeyRecord) -> Result<()>;
+    /// Removes a key with its uses; `false` when there was none. Its events stay.
+    fn delete_key(&mut self, id: &str) -> Result<bool>;
+    fn append_event(&mut self, event: &Event) -> Result<()>;
+}
+
+/// Runs `work` in one write transaction of `store`: committed when it
+/// returns `Ok`, rolled back when it fails.
+pub fn transaction<T>(
+    store: &mut dyn Store,
+    work: impl FnOnce(&mut dyn Transaction) -> Result<T>,
+) -> Result<T> {
+    let mut work = Some(work);
+    let mut value = None;
+    store.write(&mut |tx| {
+        let work = work.take().expect("a transaction's work runs once");
+        value = Some(work(tx)?);
+        Ok(())
+    })?;
+    Ok(value.expect("the work ran"))
+}
+
+/// Adds new keys inside the one transaction `Store::insert_batch` holds open.
 pub trait KeyInserter {
-    /// Adds a key and its event; `false`, writing nothing, when the id is taken.
-    fn insert(&mut self, key: &KeyRecord, event: &Event) -> Result<bool>;
+    /// Adds `keys`, each with the event at its position in `events`, and
+    /// returns the positions of the keys whose id was already taken:
+    /// nothing was written for those (mint them again). The ids within one
+    /// call are distinct.
+    fn insert(&mut self, keys: &[KeyRecord], events: &[Event]) -> Result<Vec<usize>>;
 }
 
 /// One item of a whole-store copy. `export` yields every key, oldest
@@ -245,16 +156,17 @@ pub struct Copied {
     pub events: u64,
 }
 
-/// The operations every backend provides.
-pub trait Store {
-    /// Adds a key and its `create` event in one durable transaction.
-    /// Returns `false`, changing nothing, when the id is already taken.
-    fn insert_key(&mut self, key: &KeyRecord, event: &Event) -> Result<bool>;
+/// What every backend provides. A store is `Send`: open one per thread
+/// (or keep a pool), and use it from there.
+pub trait Store: Send {
+    /// Runs `work` in one write transaction, which takes the write lock up
+    /// front; commits when it returns `Ok`. See `transaction`.
+    fn write(&mut self, work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>) -> Result<()>;
 
     /// All or nothing: `fill` adds keys through the inserter inside one
     /// transaction; if it returns `Ok` the transaction commits durably, and
-    /// only then does `committed` receive each added key, in the order added
-    /// (the record lent to it may be reused for the next key).
+    /// only then does `committed` receive each added key (in no promised
+    /// order; the record lent to it may be reused for the next key).
     /// Returns how many keys were added.
     fn insert_batch(
         &mut self,
@@ -264,63 +176,16 @@ pub trait Store {
 
     fn key_by_id(&mut self, id: &str) -> Result<Option<KeyRecord>>;
 
-    /// Looks up many ids in one read transaction (one consistent view, one
-    /// lock taken); `each` gets each id's position and its key, if stored.
-    /// For verification, which reads no uses: a backend may leave a key's
-    /// `last_used_at` and `use_count` out (`None` and 0) to save a search.
-    fn keys_by_ids(
+    /// What verification needs of each key in `ids`, from one consistent
+    /// view: `each` gets each id's position and its credential, if stored.
+    fn credentials(
         &mut self,
         ids: &[&str],
-        each: &mut dyn FnMut(usize, Option<KeyRecord>) -> Result<()>,
+        each: &mut dyn FnMut(usize, Option<Credential>) -> Result<()>,
     ) -> Result<()>;
 
     /// Every key with exactly this name, newest first.
     fn keys_by_name(&mut self, name: &str) -> Result<Vec<KeyRecord>>;
-
-    /// Sets a key's disabled flag and, if that changed it, records `event`.
-    /// Returns the key as it is afterwards and whether it changed.
-    fn set_disabled(
-        &mut self,
-        id: &str,
-        disabled: bool,
-        event: &Event,
-    ) -> Result<Option<(KeyRecord, bool)>>;
-
-    /// Applies `edit` and records `event`, if that changes anything.
-    /// Returns the key as it is afterwards and whether it changed.
-    fn update_key(
-        &mut self,
-        id: &str,
-        edit: &KeyEdit,
-        event: &Event,
-    ) -> Result<Option<(KeyRecord, bool)>>;
-
-    /// In one transaction: checks the old key has no replacement yet, inserts
-    /// `new` (whose `rotated_from` names the old key), links the old key to
-    /// it, retires the old key and records `events`.
-    fn rotate_key(
-        &mut self,
-        old_id: &str,
-        new: &KeyRecord,
-        retire: Retire,
-        events: &[Event],
-    ) -> Result<Rotation>;
-
-    /// Takes back keys that nobody received because their output failed
-    /// (SPEC §2), in one transaction: removes each key of `ids` with its
-    /// uses, recording `removed` for each (its `key_id` set to the key's),
-    /// and for a rotation gives the old key `restore.0` back the `disabled`,
-    /// `expires_at` and `replaced_by` it had before, recording `restore.1`.
-    /// Returns how many keys were removed.
-    fn undo_delivery(
-        &mut self,
-        ids: &[&str],
-        removed: &Event,
-        restore: Option<(&KeyRecord, &Event)>,
-    ) -> Result<u64>;
-
-    /// Removes a key for good and records `event`; its history stays.
-    fn delete_key(&mut self, id: &str, event: &Event) -> Result<Option<KeyRecord>>;
 
     /// Streams events, newest first: all of them, or one key's.
     fn events(
@@ -333,17 +198,9 @@ pub trait Store {
     /// The distinct prefixes of the stored keys, sorted.
     fn prefixes(&mut self) -> Result<Vec<String>>;
 
-    /// Records one successful verification of the key with this id: a use,
-    /// not a change, so no event. A key deleted since it was verified gets
-    /// none, and no other key is credited with it.
-    fn record_use(&mut self, id: &str, at: Timestamp) -> Result<()>;
-
-    /// Writes a consistent copy of the whole store to `dest`, a new file,
-    /// while other processes keep using the store.
-    fn backup_to(&mut self, dest: &Path) -> Result<()>;
-
-    /// Records many verifications in one transaction, by key id; an id may
-    /// repeat. As `record_use`, ids no longer stored are passed over.
+    /// Records successful verifications, by key id, in one transaction: a
+    /// use, not a change, so no event. An id may repeat. A key deleted since
+    /// it was verified gets none, and no other key is credited with them.
     fn record_uses(&mut self, ids: &[&str], at: Timestamp) -> Result<()>;
 
     /// Streams matching keys to `each`, newest first, stopping at its first
@@ -361,6 +218,13 @@ pub trait Store {
     /// the importer, in `export`'s order; nothing is kept unless it returns
     /// `Ok`. A store that already holds keys or history is refused.
     fn import(&mut self, fill: &mut dyn FnMut(&mut dyn Importer) -> Result<()>) -> Result<Copied>;
+
+    /// Copies the store page by page into the new SQLite file `dest`, when
+    /// the backend can (SQLite's online backup); `None` when it cannot, and
+    /// `backup` copies it key by key instead.
+    fn online_backup(&mut self, _dest: &Path) -> Option<Result<()>> {
+        None
+    }
 }
 
 /// Copies every key, its uses, links and history from one store into

@@ -9,13 +9,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rusqlite::{
-    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, Statement, Transaction,
-    TransactionBehavior, params,
+    Connection, ErrorCode, OpenFlags, OptionalExtension, Row, Statement, TransactionBehavior,
+    params,
 };
 
 use super::{
-    Copied, Event, Importer, Item, KeyEdit, KeyFilter, KeyInserter, KeyRecord, OpenMode, Retire,
-    Rotation, Status, Store, Timestamp,
+    Copied, Credential, Event, Importer, Item, KeyFilter, KeyInserter, KeyRecord, OpenMode, Status,
+    Store, Timestamp, Transaction,
 };
 use crate::error::{Error, Result};
 use crate::key::KeyHash;
@@ -142,11 +142,9 @@ const SELECT_KEY_BY_ID: &str = concat!(
      k.rotated_from, k.replaced_by, k.seq FROM keys AS k WHERE k.id = ?1"
 );
 
-/// A key to verify by id, without its uses (see `Store::keys_by_ids`).
-const SELECT_KEY_TO_VERIFY: &str = concat!(
-    key_columns!(),
-    "NULL, 0, k.rotated_from, k.replaced_by, k.seq FROM keys AS k WHERE k.id = ?1"
-);
+/// What verification reads of a key (see `Store::credentials`).
+const SELECT_CREDENTIAL: &str =
+    "SELECT id, hash, name, service, disabled, expires_at FROM keys WHERE id = ?1";
 
 /// Many keys, their uses by one join lookup each (prepared once per run).
 macro_rules! select_keys {
@@ -545,7 +543,6 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         use_count: row.get(10)?,
         rotated_from: row.get(11)?,
         replaced_by: row.get(12)?,
-        seq: row.get(13)?,
     })
 }
 
@@ -581,7 +578,6 @@ fn key_into(row: &Row<'_>, key: &mut KeyRecord) -> rusqlite::Result<()> {
     key.use_count = row.get(10)?;
     optional(row, 11, &mut key.rotated_from)?;
     optional(row, 12, &mut key.replaced_by)?;
-    key.seq = row.get(13)?;
     Ok(())
 }
 
@@ -618,13 +614,24 @@ fn select_key(conn: &Connection, id: &str) -> rusqlite::Result<Option<KeyRecord>
         .optional()
 }
 
+fn credential_from_row(row: &Row<'_>) -> rusqlite::Result<Credential> {
+    Ok(Credential {
+        id: row.get(0)?,
+        hash: KeyHash(row.get(1)?),
+        name: row.get(2)?,
+        service: row.get(3)?,
+        disabled: row.get(4)?,
+        expires_at: row.get(5)?,
+    })
+}
+
 impl SqliteStore {
-    /// Runs `work` in one write transaction that takes the write lock up
-    /// front (a deferred one could fail busy without waiting), and commits.
-    fn write<T>(
-        &mut self,
-        work: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>,
-    ) -> Result<T> {
+    fn read<T>(&self, work: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        work(&self.conn).map_err(|e| failure(&self.shown, &e))
+    }
+
+    /// Runs `work` in one IMMEDIATE write transaction and commits.
+    fn write_sql<T>(&mut self, work: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
         let run = |conn: &mut Connection| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let value = work(&tx)?;
@@ -634,13 +641,32 @@ impl SqliteStore {
         run(&mut self.conn).map_err(|e| failure(&self.shown, &e))
     }
 
-    fn read<T>(&self, work: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
-        work(&self.conn).map_err(|e| failure(&self.shown, &e))
+    /// SQLite's online backup of every page into `dest`, a new file.
+    fn backup_pages(&mut self, dest: &Path) -> Result<()> {
+        if self.conn.path().is_none_or(str::is_empty) {
+            return Err(Error::Store(format!(
+                "there is no store at {} yet: nothing to back up",
+                self.shown
+            )));
+        }
+        let shown_dest = dest.display().to_string();
+        let mut copy = Connection::open(dest).map_err(|e| failure(&shown_dest, &e))?;
+        let backup = rusqlite::backup::Backup::new(&self.conn, &mut copy)
+            .map_err(|e| failure(&self.shown, &e))?;
+        // All pages in one step: one read transaction, so the copy is a
+        // consistent snapshot even while other processes write (WAL).
+        loop {
+            match backup.step(-1).map_err(|e| failure(&self.shown, &e))? {
+                rusqlite::backup::StepResult::Done => break,
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        drop(backup);
+        // The copy is a store of its own: rollback journal, nothing left in a WAL.
+        copy.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
+            .map_err(|e| failure(&shown_dest, &e))?;
+        copy.close().map_err(|(_, e)| failure(&shown_dest, &e))
     }
-}
-
-fn insert_key_row(conn: &Connection, key: &KeyRecord) -> rusqlite::Result<bool> {
-    insert_key_with(&mut *conn.prepare_cached(INSERT_KEY)?, key)
 }
 
 fn insert_key_with(stmt: &mut Statement<'_>, key: &KeyRecord) -> rusqlite::Result<bool> {
@@ -660,8 +686,72 @@ fn insert_key_with(stmt: &mut Statement<'_>, key: &KeyRecord) -> rusqlite::Resul
     Ok(inserted == 1)
 }
 
+/// The steps of `Store::write`, inside one IMMEDIATE transaction: the
+/// write lock is held from its start, so reading a key locks it too.
+struct SqliteTransaction<'t> {
+    conn: &'t Connection,
+    shown: &'t str,
+}
+
+impl SqliteTransaction<'_> {
+    fn run<T>(&self, work: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        work(self.conn).map_err(|e| failure(self.shown, &e))
+    }
+}
+
+impl Transaction for SqliteTransaction<'_> {
+    fn lock_key(&mut self, id: &str) -> Result<Option<KeyRecord>> {
+        self.run(|conn| select_key(conn, id))
+    }
+
+    fn insert_key(&mut self, key: &KeyRecord) -> Result<bool> {
+        self.run(|conn| insert_key_with(&mut *conn.prepare_cached(INSERT_KEY)?, key))
+    }
+
+    fn save_key(&mut self, key: &KeyRecord) -> Result<()> {
+        self.run(|conn| {
+            conn.prepare_cached(
+                "UPDATE keys SET name = ?2, description = ?3, service = ?4, disabled = ?5, \
+                 expires_at = ?6, replaced_by = ?7 WHERE id = ?1",
+            )?
+            .execute(params![
+                key.id,
+                key.name,
+                key.description,
+                key.service,
+                key.disabled,
+                key.expires_at,
+                key.replaced_by
+            ])
+            .map(drop)
+        })
+    }
+
+    fn delete_key(&mut self, id: &str) -> Result<bool> {
+        self.run(|conn| {
+            let seq: Option<i64> = conn
+                .prepare_cached("SELECT seq FROM keys WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+            let Some(seq) = seq else {
+                return Ok(false);
+            };
+            // Its uses go with it: a later key may be given the same `seq`.
+            conn.prepare_cached("DELETE FROM usage WHERE seq = ?1")?
+                .execute([seq])?;
+            conn.prepare_cached("DELETE FROM keys WHERE seq = ?1")?
+                .execute([seq])?;
+            Ok(true)
+        })
+    }
+
+    fn append_event(&mut self, event: &Event) -> Result<()> {
+        self.run(|conn| insert_event(conn, event))
+    }
+}
+
 /// The inserter `insert_batch` hands out: remembers the range of rows it
-/// added, so they can be read back in order after the commit.
+/// added, so they can be read back after the commit.
 struct BatchInserter<'t> {
     tx: &'t Connection,
     // Prepared once: a cached lookup per row would hash the SQL text each time.
@@ -672,25 +762,29 @@ struct BatchInserter<'t> {
 }
 
 impl KeyInserter for BatchInserter<'_> {
-    fn insert(&mut self, key: &KeyRecord, event: &Event) -> Result<bool> {
+    fn insert(&mut self, keys: &[KeyRecord], events: &[Event]) -> Result<Vec<usize>> {
         let shown = self.shown;
         let fail = |e: rusqlite::Error| failure(shown, &e);
-        if !insert_key_with(&mut self.insert_key, key).map_err(fail)? {
-            return Ok(false);
+        let mut taken = Vec::new();
+        for (i, (key, event)) in keys.iter().zip(events).enumerate() {
+            if !insert_key_with(&mut self.insert_key, key).map_err(fail)? {
+                taken.push(i);
+                continue;
+            }
+            let seq = self.tx.last_insert_rowid();
+            self.rows = Some(self.rows.map_or((seq, seq), |(first, _)| (first, seq)));
+            self.insert_event
+                .execute(params![
+                    event.at,
+                    event.action,
+                    event.key_id,
+                    event.actor,
+                    event.detail,
+                    seq
+                ])
+                .map_err(fail)?;
         }
-        let seq = self.tx.last_insert_rowid();
-        self.rows = Some(self.rows.map_or((seq, seq), |(first, _)| (first, seq)));
-        self.insert_event
-            .execute(params![
-                event.at,
-                event.action,
-                event.key_id,
-                event.actor,
-                event.detail,
-                seq
-            ])
-            .map_err(fail)?;
-        Ok(true)
+        Ok(taken)
     }
 }
 
@@ -705,14 +799,16 @@ fn event_from_row(row: &Row<'_>) -> rusqlite::Result<Event> {
 }
 
 impl Store for SqliteStore {
-    fn insert_key(&mut self, key: &KeyRecord, event: &Event) -> Result<bool> {
-        self.write(|tx| {
-            let inserted = insert_key_row(tx, key)?;
-            if inserted {
-                insert_event(tx, event)?;
-            }
-            Ok(inserted)
-        })
+    fn write(&mut self, work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>) -> Result<()> {
+        let shown = self.shown.as_str();
+        // IMMEDIATE: the write lock up front (a deferred transaction could
+        // fail busy on its first write without waiting).
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| failure(shown, &e))?;
+        work(&mut SqliteTransaction { conn: &tx, shown })?;
+        tx.commit().map_err(|e| failure(shown, &e))
     }
 
     fn insert_batch(
@@ -745,6 +841,7 @@ impl Store for SqliteStore {
         let Some((first, last)) = rows else {
             return Ok(0);
         };
+        // The write lock was held throughout: every row in the range is new.
         let mut stmt = self
             .conn
             .prepare_cached(SELECT_NEW_KEYS_IN_RANGE)
@@ -763,23 +860,27 @@ impl Store for SqliteStore {
         self.read(|conn| select_key(conn, id))
     }
 
-    fn keys_by_ids(
+    fn credentials(
         &mut self,
         ids: &[&str],
-        each: &mut dyn FnMut(usize, Option<KeyRecord>) -> Result<()>,
+        each: &mut dyn FnMut(usize, Option<Credential>) -> Result<()>,
     ) -> Result<()> {
         let shown = self.shown.clone();
         let fail = |e: rusqlite::Error| failure(&shown, &e);
+        let lookup = |conn: &Connection, id: &str| {
+            conn.prepare_cached(SELECT_CREDENTIAL)?
+                .query_row([id], credential_from_row)
+                .optional()
+        };
+        if let [id] = ids {
+            // One statement is its own consistent view.
+            let found = lookup(&self.conn, id).map_err(fail)?;
+            return each(0, found);
+        }
+        // One read transaction: one snapshot, one lock taken for all.
         let tx = self.conn.transaction().map_err(fail)?;
-        {
-            let mut stmt = tx.prepare_cached(SELECT_KEY_TO_VERIFY).map_err(fail)?;
-            for (i, id) in ids.iter().enumerate() {
-                let found = stmt
-                    .query_row([id], key_from_row)
-                    .optional()
-                    .map_err(fail)?;
-                each(i, found)?;
-            }
+        for (i, id) in ids.iter().enumerate() {
+            each(i, lookup(&tx, id).map_err(fail)?)?;
         }
         tx.commit().map_err(fail)
     }
@@ -789,149 +890,6 @@ impl Store for SqliteStore {
             conn.prepare_cached(SELECT_KEYS_BY_NAME)?
                 .query_map([name], key_from_row)?
                 .collect()
-        })
-    }
-
-    fn set_disabled(
-        &mut self,
-        id: &str,
-        disabled: bool,
-        event: &Event,
-    ) -> Result<Option<(KeyRecord, bool)>> {
-        self.write(|tx| {
-            let Some(mut key) = select_key(tx, id)? else {
-                return Ok(None);
-            };
-            let changed = key.disabled != disabled;
-            if changed {
-                tx.prepare_cached("UPDATE keys SET disabled = ?2 WHERE id = ?1")?
-                    .execute(params![id, disabled])?;
-                insert_event(tx, event)?;
-                key.disabled = disabled;
-            }
-            Ok(Some((key, changed)))
-        })
-    }
-
-    fn update_key(
-        &mut self,
-        id: &str,
-        edit: &KeyEdit,
-        event: &Event,
-    ) -> Result<Option<(KeyRecord, bool)>> {
-        self.write(|tx| {
-            let Some(before) = select_key(tx, id)? else {
-                return Ok(None);
-            };
-            let after = edit.applied_to(&before);
-            let changed = after != before;
-            if changed {
-                tx.prepare_cached(
-                    "UPDATE keys SET name = ?2, description = ?3, service = ?4, expires_at = ?5 \
-                     WHERE id = ?1",
-                )?
-                .execute(params![
-                    id,
-                    after.name,
-                    after.description,
-                    after.service,
-                    after.expires_at
-                ])?;
-                insert_event(tx, event)?;
-            }
-            Ok(Some((after, changed)))
-        })
-    }
-
-    fn rotate_key(
-        &mut self,
-        old_id: &str,
-        new: &KeyRecord,
-        retire: Retire,
-        events: &[Event],
-    ) -> Result<Rotation> {
-        self.write(|tx| {
-            let Some(mut old) = select_key(tx, old_id)? else {
-                return Ok(Rotation::NoSuchKey);
-            };
-            if let Some(replacement) = old.replaced_by {
-                return Ok(Rotation::AlreadyReplaced(replacement));
-            }
-            if !insert_key_row(tx, new)? {
-                return Ok(Rotation::IdTaken);
-            }
-            let before = Box::new(old.clone());
-            old.retire(retire, &new.id);
-            tx.prepare_cached(
-                "UPDATE keys SET replaced_by = ?2, disabled = ?3, expires_at = ?4 WHERE id = ?1",
-            )?
-            .execute(params![
-                old.id,
-                old.replaced_by,
-                old.disabled,
-                old.expires_at
-            ])?;
-            for event in events {
-                insert_event(tx, event)?;
-            }
-            Ok(Rotation::Rotated {
-                before,
-                retired: Box::new(old),
-            })
-        })
-    }
-
-    fn undo_delivery(
-        &mut self,
-        ids: &[&str],
-        removed: &Event,
-        restore: Option<(&KeyRecord, &Event)>,
-    ) -> Result<u64> {
-        self.write(|tx| {
-            let mut count = 0;
-            let mut find = tx.prepare_cached("SELECT seq FROM keys WHERE id = ?1")?;
-            let mut record = tx.prepare_cached(INSERT_EVENT_WITH_SEQ)?;
-            let mut forget_uses = tx.prepare_cached("DELETE FROM usage WHERE seq = ?1")?;
-            let mut remove = tx.prepare_cached("DELETE FROM keys WHERE seq = ?1")?;
-            for id in ids {
-                let Some(seq) = find.query_row([id], |r| r.get::<_, i64>(0)).optional()? else {
-                    continue;
-                };
-                record.execute(params![
-                    removed.at,
-                    removed.action,
-                    id,
-                    removed.actor,
-                    removed.detail,
-                    seq
-                ])?;
-                forget_uses.execute([seq])?;
-                count += remove.execute([seq])? as u64;
-            }
-            if let Some((old, event)) = restore {
-                tx.prepare_cached(
-                    "UPDATE keys SET disabled = ?2, expires_at = ?3, replaced_by = ?4 WHERE id = ?1",
-                )?
-                .execute(params![old.id, old.disabled, old.expires_at, old.replaced_by])?;
-                insert_event(tx, event)?;
-            }
-            Ok(count)
-        })
-    }
-
-    fn delete_key(&mut self, id: &str, event: &Event) -> Result<Option<KeyRecord>> {
-        self.write(|tx| {
-            let Some(key) = select_key(tx, id)? else {
-                return Ok(None);
-            };
-            // The event first, while the key's `seq` can still be looked up.
-            insert_event(tx, event)?;
-            // Its uses go with it: a later key may be given the same `seq`.
-            tx.prepare_cached("DELETE FROM usage WHERE seq = ?1")?
-                .execute([key.seq])?;
-            tx.prepare_cached("DELETE FROM keys WHERE id = ?1")?
-                .execute([id])?;
-            Ok(Some(key))
         })
     }
 
@@ -985,41 +943,21 @@ impl Store for SqliteStore {
         })
     }
 
-    fn record_use(&mut self, id: &str, at: Timestamp) -> Result<()> {
-        self.write(|tx| {
-            tx.prepare_cached(RECORD_USE_BY_ID)?
-                .execute(params![id, at])
-                .map(drop)
-        })
-    }
-
-    fn backup_to(&mut self, dest: &Path) -> Result<()> {
-        if self.conn.path().is_none_or(str::is_empty) {
-            return Err(Error::Store(format!(
-                "there is no store at {} yet: nothing to back up",
-                self.shown
-            )));
-        }
-        let shown_dest = dest.display().to_string();
-        let mut copy = Connection::open(dest).map_err(|e| failure(&shown_dest, &e))?;
-        let backup = rusqlite::backup::Backup::new(&self.conn, &mut copy)
-            .map_err(|e| failure(&self.shown, &e))?;
-        // All pages in one step: one read transaction, so the copy is a
-        // consistent snapshot even while other processes write (WAL).
-        loop {
-            match backup.step(-1).map_err(|e| failure(&self.shown, &e))? {
-                rusqlite::backup::StepResult::Done => break,
-                _ => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
-        drop(backup);
-        // The copy is a store of its own: rollback journal, nothing left in a WAL.
-        copy.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
-            .map_err(|e| failure(&shown_dest, &e))?;
-        copy.close().map_err(|(_, e)| failure(&shown_dest, &e))
+    fn online_backup(&mut self, dest: &Path) -> Option<Result<()>> {
+        Some(self.backup_pages(dest))
     }
 
     fn record_uses(&mut self, ids: &[&str], at: Timestamp) -> Result<()> {
+        let shown = self.shown.as_str();
+        if let [id] = ids {
+            // One use (`verify`): one statement, its own transaction.
+            return self
+                .conn
+                .prepare_cached(RECORD_USE_BY_ID)
+                .and_then(|mut s| s.execute(params![id, at]))
+                .map(drop)
+                .map_err(|e| failure(shown, &e));
+        }
         // Ids are base62 (checked when parsed): nothing in them needs escaping.
         let mut json = String::with_capacity(ids.len() * (crate::key::ID_LEN + 3) + 2);
         json.push('[');
@@ -1032,7 +970,7 @@ impl Store for SqliteStore {
             json.push('"');
         }
         json.push(']');
-        self.write(|tx| {
+        self.write_sql(|tx| {
             tx.prepare_cached(RECORD_USES_BY_ID)?
                 .execute(params![json, at])
                 .map(drop)
@@ -1142,7 +1080,8 @@ impl SqliteStore {
         let mut key: Option<KeyRecord> = None;
         while let Some(row) = key_rows.next()? {
             let key = key_into_slot(row, &mut key)?;
-            while !usage_done && next_use.is_none_or(|(seq, _, _)| seq > key.seq) {
+            let key_seq: i64 = row.get(13)?;
+            while !usage_done && next_use.is_none_or(|(seq, _, _)| seq > key_seq) {
                 match usage_rows.next()? {
                     Some(u) => next_use = Some((u.get(0)?, u.get(1)?, u.get(2)?)),
                     None => {
@@ -1152,7 +1091,7 @@ impl SqliteStore {
                 }
             }
             (key.last_used_at, key.use_count) = match next_use {
-                Some((seq, at, count)) if seq == key.seq => (Some(at), count),
+                Some((seq, at, count)) if seq == key_seq => (Some(at), count),
                 _ => (None, 0),
             };
             if let Err(e) = each(key) {

@@ -209,6 +209,22 @@ impl Cell {
     }
 }
 
+/// Starts `cmd`. A binary copied a moment ago can be briefly "busy"
+/// (ETXTBSY): another test thread's fork may still hold the copy's write
+/// descriptor until it execs. That passes; spawning again then works.
+pub fn spawn(cmd: &mut Command) -> std::process::Child {
+    let mut attempts = 0;
+    loop {
+        match cmd.spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && attempts < 100 => {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            spawned => return spawned.expect("spawn keysmith"),
+        }
+    }
+}
+
 /// One test's world: a temporary HOME, and the store, a SQLite file in
 /// that folder or a fresh PostgreSQL database, as `backend()` says.
 pub struct Env {
@@ -372,7 +388,7 @@ impl Env {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("spawn keysmith");
+        let mut child = spawn(&mut cmd);
         // Fed from a thread: a command may write as it reads, and a full
         // stdout pipe must not stall the writer of its stdin.
         let feeder = stdin.map(|input| {

@@ -717,13 +717,15 @@ proptest! {
             use_count: 0,
             rotated_from: None,
             replaced_by: None,
-            seq: 0,
         };
         let event = keysmith::store::Event { at: 1, action: "create".into(), key_id: minted.id.clone(), actor: "t".into(), detail: None };
-        prop_assert!(store.insert_key(&record, &event).unwrap());
+        let inserted = keysmith::store::transaction(store.as_mut(), |tx| {
+            let inserted = tx.insert_key(&record)?;
+            tx.append_event(&event)?;
+            Ok(inserted)
+        });
+        prop_assert!(inserted.unwrap());
         let stored = store.key_by_id(&minted.id).unwrap().unwrap();
-        prop_assert!(stored.seq > 0);
-        let record = keysmith::store::KeyRecord { seq: stored.seq, ..record };
         prop_assert_eq!(&stored, &record);
         prop_assert_eq!(store.keys_by_name(&name).unwrap(), vec![record]);
     }

@@ -11,7 +11,6 @@ mod conninfo;
 mod tls;
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use tokio::runtime::Runtime;
 use tokio_postgres::error::SqlState;
@@ -21,8 +20,8 @@ use tokio_postgres::{Client, IsolationLevel, Row, Transaction};
 pub use conninfo::{Target, is_url, mask_password, mask_passwords_in};
 
 use super::{
-    Copied, Event, Importer, Item, KeyEdit, KeyFilter, KeyInserter, KeyRecord, OpenMode, Retire,
-    Rotation, SqliteStore, Status, Store, Timestamp,
+    Copied, Credential, Event, Importer, Item, KeyFilter, KeyInserter, KeyRecord, OpenMode,
+    SqliteStore, Status, Store, Timestamp,
 };
 use crate::error::{Error, Result};
 use crate::key::KeyHash;
@@ -96,7 +95,8 @@ const SELECT_KEY_BY_ID: &str = concat!(key_columns!(), "WHERE k.id = $1");
 /// The key's row stays locked until the transaction ends: two concurrent
 /// changes of one key (two `rotate`s) happen one after the other.
 const LOCK_KEY_BY_ID: &str = concat!(key_columns!(), "WHERE k.id = $1 FOR UPDATE OF k");
-const SELECT_KEYS_BY_IDS: &str = concat!(key_columns!(), "WHERE k.id = ANY($1)");
+const SELECT_CREDENTIALS: &str =
+    "SELECT id, hash, name, service, disabled, expires_at FROM keys WHERE id = ANY($1)";
 const SELECT_KEYS_BY_SEQS: &str = concat!(key_columns!(), "WHERE k.seq = ANY($1) ORDER BY k.seq");
 const SELECT_KEYS_BY_NAME: &str = concat!(key_columns!(), "WHERE k.name = $1 ORDER BY k.seq DESC");
 const SELECT_ALL_KEYS: &str = concat!(key_columns!(), "ORDER BY k.seq");
@@ -144,7 +144,7 @@ const INSERT_KEYS_WITH_EVENTS: &str = "WITH new AS (
          WITH ORDINALITY AS e(at, action, key_id, actor, detail, n)
     JOIN new ON new.id = e.key_id
     ORDER BY e.n
-    RETURNING key_seq";
+    RETURNING key_seq, key_id";
 /// Copied keys and their uses, many per statement, in input order.
 const IMPORT_KEYS: &str = "WITH new AS (
         INSERT INTO keys (id, hash, prefix, name, description, service, disabled,
@@ -163,12 +163,6 @@ const IMPORT_EVENTS: &str = "INSERT INTO events (at, action, key_id, actor, deta
     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
          WITH ORDINALITY AS e(at, action, key_id, actor, detail, n)
     ORDER BY e.n";
-/// Removes keys nobody received, with their uses, and records an event for
-/// each (`Store::undo_delivery`); the count is of events, one per key removed.
-const UNDO_CREATES: &str = "WITH gone AS (DELETE FROM keys WHERE id = ANY($1) RETURNING seq, id), \
-     uses AS (DELETE FROM usage WHERE seq IN (SELECT seq FROM gone)) \
-     INSERT INTO events (at, action, key_id, actor, detail, key_seq) \
-     SELECT $2, $3, gone.id, $4, $5, gone.seq FROM gone";
 /// Clocks of many hosts disagree a little: the latest use wins.
 /// By the key's id, as in SQLite: a key deleted since it was verified gets
 /// no use, and no row is left for it.
@@ -481,7 +475,7 @@ impl PostgresStore {
     }
 
     /// Runs `work` in one read-write transaction and commits.
-    fn write<T>(&mut self, work: impl AsyncFnOnce(&Transaction<'_>) -> Pg<T>) -> Result<T> {
+    fn write_async<T>(&mut self, work: impl AsyncFnOnce(&Transaction<'_>) -> Pg<T>) -> Result<T> {
         let client = &mut self.client;
         let done = self.runtime.block_on(async move {
             let tx = client.transaction().await?;
@@ -602,7 +596,18 @@ fn key_from_row(row: &Row) -> Pg<KeyRecord> {
         use_count: row.try_get(10)?,
         rotated_from: row.try_get(11)?,
         replaced_by: row.try_get(12)?,
-        seq: row.try_get(13)?,
+    })
+}
+
+fn credential_from_row(row: &Row) -> Pg<Credential> {
+    let hash: &[u8] = row.try_get(1)?;
+    Ok(Credential {
+        id: row.try_get(0)?,
+        hash: KeyHash(hash.try_into().map_err(|_| Fault::Damaged)?),
+        name: row.try_get(2)?,
+        service: row.try_get(3)?,
+        disabled: row.try_get(4)?,
+        expires_at: row.try_get(5)?,
     })
 }
 
@@ -741,56 +746,53 @@ impl EventColumns {
     }
 }
 
-/// `insert_batch`'s inserter: sends keys many to a statement, and keeps the
-/// `seq` of each so they can be read back in order after the commit.
+/// `insert_batch`'s inserter: sends the keys of each call in one
+/// statement, and keeps the `seq` of each so they can be read back after
+/// the commit.
 struct BatchInserter<'a, 't> {
     runtime: &'a Runtime,
     tx: &'a Transaction<'t>,
     statement: tokio_postgres::Statement,
     shown: &'a str,
-    keys: KeyColumns,
-    events: EventColumns,
     seqs: Vec<i64>,
 }
 
-impl BatchInserter<'_, '_> {
-    fn flush(&mut self) -> Result<()> {
-        if self.keys.len() == 0 {
-            return Ok(());
-        }
-        let mut params: Vec<&(dyn ToSql + Sync)> = self.keys.params().to_vec();
-        params.extend(self.events.params());
-        let rows = self
-            .runtime
-            .block_on(self.tx.query(&self.statement, &params))
-            .map_err(|e| failure(self.shown, e.into()))?;
-        if rows.len() != self.keys.len() {
-            // The id of a new key is already taken, a chance of about one in
-            // 10^21 per key; with the batch sent, the key cannot be re-minted.
-            return Err(Error::Store(
-                "a new key's id collided with a stored key's; nothing was written, \
-                 run the command again"
-                    .into(),
-            ));
-        }
-        for row in rows {
-            self.seqs
-                .push(row.try_get(0).map_err(|e| failure(self.shown, e.into()))?);
-        }
-        self.keys = KeyColumns::default();
-        self.events = EventColumns::default();
-        Ok(())
-    }
-}
-
 impl KeyInserter for BatchInserter<'_, '_> {
-    fn insert(&mut self, key: &KeyRecord, event: &Event) -> Result<bool> {
-        self.keys.push(key);
-        self.events.push(event);
-        if self.keys.len() >= BATCH_ROWS {
-            self.flush()?;
+    fn insert(&mut self, keys: &[KeyRecord], events: &[Event]) -> Result<Vec<usize>> {
+        let mut taken = Vec::new();
+        let chunks = keys.chunks(BATCH_ROWS).zip(events.chunks(BATCH_ROWS));
+        for (n, (key_chunk, event_chunk)) in chunks.enumerate() {
+            let offset = n * BATCH_ROWS;
+            let mut columns = KeyColumns::default();
+            let mut event_columns = EventColumns::default();
+            key_chunk.iter().for_each(|key| columns.push(key));
+            event_chunk
+                .iter()
+                .for_each(|event| event_columns.push(event));
+            let mut params: Vec<&(dyn ToSql + Sync)> = columns.params().to_vec();
+            params.extend(event_columns.params());
+            let rows = self
+                .runtime
+                .block_on(self.tx.query(&self.statement, &params))
+                .map_err(|e| failure(self.shown, e.into()))?;
+            // A key whose id is taken is skipped (ON CONFLICT DO NOTHING),
+            // and so is its event: as in SQLite, the caller mints it again.
+            let mut added = std::collections::HashSet::with_capacity(rows.len());
+            for row in rows {
+                let seq: i64 = row.try_get(0).map_err(|e| failure(self.shown, e.into()))?;
+                let id: String = row.try_get(1).map_err(|e| failure(self.shown, e.into()))?;
+                self.seqs.push(seq);
+                added.insert(id);
+            }
+            taken.extend(
+                key_chunk
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, key)| !added.contains(&key.id))
+                    .map(|(i, _)| offset + i),
+            );
         }
-        Ok(true)
+        Ok(taken)
     }
 }
 
@@ -862,16 +864,100 @@ impl Importer for BatchImporter<'_, '_> {
     }
 }
 
-impl Store for PostgresStore {
-    fn insert_key(&mut self, key: &KeyRecord, event: &Event) -> Result<bool> {
-        self.write(async |tx| {
-            tx.batch_execute(DURABLE_COMMIT).await?;
-            let inserted = insert_key(tx, key).await?;
-            if inserted {
-                insert_event(tx, event).await?;
-            }
-            Ok(inserted)
+/// The steps of `Store::write` on one PostgreSQL transaction.
+struct PgTransaction<'a, 't> {
+    runtime: &'a Runtime,
+    tx: &'a Transaction<'t>,
+    shown: &'a str,
+    /// Whether this transaction already asked for a durable commit.
+    durable: bool,
+}
+
+impl PgTransaction<'_, '_> {
+    fn run<T>(&self, work: impl Future<Output = Pg<T>>) -> Result<T> {
+        self.runtime
+            .block_on(work)
+            .map_err(|f| failure(self.shown, f))
+    }
+}
+
+impl crate::store::Transaction for PgTransaction<'_, '_> {
+    fn lock_key(&mut self, id: &str) -> Result<Option<KeyRecord>> {
+        self.run(lock_key(self.tx, id))
+    }
+
+    fn insert_key(&mut self, key: &KeyRecord) -> Result<bool> {
+        if !self.durable {
+            self.run(async { Ok(self.tx.batch_execute(DURABLE_COMMIT).await?) })?;
+            self.durable = true;
+        }
+        self.run(insert_key(self.tx, key))
+    }
+
+    fn save_key(&mut self, key: &KeyRecord) -> Result<()> {
+        self.run(async {
+            self.tx
+                .execute_typed(
+                    "UPDATE keys SET name = $2, description = $3, service = $4, disabled = $5, \
+                     expires_at = $6, replaced_by = $7 WHERE id = $1",
+                    &[
+                        (&key.id, Type::TEXT),
+                        (&key.name, Type::TEXT),
+                        (&key.description, Type::TEXT),
+                        (&key.service, Type::TEXT),
+                        (&key.disabled, Type::BOOL),
+                        (&key.expires_at, Type::INT8),
+                        (&key.replaced_by, Type::TEXT),
+                    ],
+                )
+                .await?;
+            Ok(())
         })
+    }
+
+    fn delete_key(&mut self, id: &str) -> Result<bool> {
+        self.run(async {
+            // Both deletions run: the key, and its uses found by its `seq`.
+            let row = self
+                .tx
+                .query_one(
+                    "WITH gone AS (DELETE FROM keys WHERE id = $1 RETURNING seq), \
+                     uses AS (DELETE FROM usage WHERE seq IN (SELECT seq FROM gone)) \
+                     SELECT count(*) FROM gone",
+                    &[&id],
+                )
+                .await?;
+            Ok(row.try_get::<_, i64>(0)? > 0)
+        })
+    }
+
+    fn append_event(&mut self, event: &Event) -> Result<()> {
+        self.run(insert_event(self.tx, event))
+    }
+}
+
+impl Store for PostgresStore {
+    fn write(
+        &mut self,
+        work: &mut dyn FnMut(&mut dyn crate::store::Transaction) -> Result<()>,
+    ) -> Result<()> {
+        let PostgresStore {
+            runtime,
+            client,
+            shown,
+        } = self;
+        let tx = runtime
+            .block_on(client.transaction())
+            .map_err(|e| failure(shown, e.into()))?;
+        work(&mut PgTransaction {
+            runtime,
+            tx: &tx,
+            shown,
+            durable: false,
+        })?;
+        runtime
+            .block_on(tx.commit())
+            .map_err(|e| failure(shown, e.into()))
     }
 
     fn insert_batch(
@@ -894,16 +980,12 @@ impl Store for PostgresStore {
             tx: &tx,
             statement,
             shown: &shown,
-            keys: KeyColumns::default(),
-            events: EventColumns::default(),
             seqs: Vec::new(),
         };
         fill(&mut inserter)?;
-        inserter.flush()?;
         let mut seqs = std::mem::take(&mut inserter.seqs);
         drop(inserter);
         runtime.block_on(tx.commit()).map_err(fail)?;
-        // Identity values rise within a session: `seq` order is input order.
         seqs.sort_unstable();
         let mut count = 0;
         for chunk in seqs.chunks(10_000) {
@@ -923,16 +1005,24 @@ impl Store for PostgresStore {
             .next())
     }
 
-    fn keys_by_ids(
+    fn credentials(
         &mut self,
         ids: &[&str],
-        each: &mut dyn FnMut(usize, Option<KeyRecord>) -> Result<()>,
+        each: &mut dyn FnMut(usize, Option<Credential>) -> Result<()>,
     ) -> Result<()> {
-        let found: HashMap<String, KeyRecord> = self
-            .read_keys(SELECT_KEYS_BY_IDS, &[(&ids, Type::TEXT_ARRAY)])?
-            .into_iter()
-            .map(|key| (key.id.clone(), key))
-            .collect();
+        let shown = self.shown.clone();
+        let rows = self
+            .runtime
+            .block_on(
+                self.client
+                    .query_typed(SELECT_CREDENTIALS, &[(&ids, Type::TEXT_ARRAY)]),
+            )
+            .map_err(|e| failure(&shown, e.into()))?;
+        let found: HashMap<String, Credential> = rows
+            .iter()
+            .map(|row| credential_from_row(row).map(|c| (c.id.clone(), c)))
+            .collect::<Pg<_>>()
+            .map_err(|f| failure(&shown, f))?;
         for (i, id) in ids.iter().enumerate() {
             // Cloned: an id may be presented more than once.
             each(i, found.get(*id).cloned())?;
@@ -942,154 +1032,6 @@ impl Store for PostgresStore {
 
     fn keys_by_name(&mut self, name: &str) -> Result<Vec<KeyRecord>> {
         self.read_keys(SELECT_KEYS_BY_NAME, &[(&name, Type::TEXT)])
-    }
-
-    fn set_disabled(
-        &mut self,
-        id: &str,
-        disabled: bool,
-        event: &Event,
-    ) -> Result<Option<(KeyRecord, bool)>> {
-        self.write(async |tx| {
-            let Some(mut key) = lock_key(tx, id).await? else {
-                return Ok(None);
-            };
-            let changed = key.disabled != disabled;
-            if changed {
-                tx.execute_typed(
-                    "UPDATE keys SET disabled = $2 WHERE id = $1",
-                    &[(&id, Type::TEXT), (&disabled, Type::BOOL)],
-                )
-                .await?;
-                insert_event(tx, event).await?;
-                key.disabled = disabled;
-            }
-            Ok(Some((key, changed)))
-        })
-    }
-
-    fn update_key(
-        &mut self,
-        id: &str,
-        edit: &KeyEdit,
-        event: &Event,
-    ) -> Result<Option<(KeyRecord, bool)>> {
-        self.write(async |tx| {
-            let Some(before) = lock_key(tx, id).await? else {
-                return Ok(None);
-            };
-            let after = edit.applied_to(&before);
-            let changed = after != before;
-            if changed {
-                tx.execute_typed(
-                    "UPDATE keys SET name = $2, description = $3, service = $4, expires_at = $5 \
-                     WHERE id = $1",
-                    &[
-                        (&id, Type::TEXT),
-                        (&after.name, Type::TEXT),
-                        (&after.description, Type::TEXT),
-                        (&after.service, Type::TEXT),
-                        (&after.expires_at, Type::INT8),
-                    ],
-                )
-                .await?;
-                insert_event(tx, event).await?;
-            }
-            Ok(Some((after, changed)))
-        })
-    }
-
-    fn rotate_key(
-        &mut self,
-        old_id: &str,
-        new: &KeyRecord,
-        retire: Retire,
-        events: &[Event],
-    ) -> Result<Rotation> {
-        self.write(async |tx| {
-            tx.batch_execute(DURABLE_COMMIT).await?;
-            let Some(mut old) = lock_key(tx, old_id).await? else {
-                return Ok(Rotation::NoSuchKey);
-            };
-            if let Some(replacement) = old.replaced_by {
-                return Ok(Rotation::AlreadyReplaced(replacement));
-            }
-            if !insert_key(tx, new).await? {
-                return Ok(Rotation::IdTaken);
-            }
-            let before = Box::new(old.clone());
-            old.retire(retire, &new.id);
-            tx.execute_typed(
-                "UPDATE keys SET replaced_by = $2, disabled = $3, expires_at = $4 WHERE id = $1",
-                &[
-                    (&old.id, Type::TEXT),
-                    (&old.replaced_by, Type::TEXT),
-                    (&old.disabled, Type::BOOL),
-                    (&old.expires_at, Type::INT8),
-                ],
-            )
-            .await?;
-            for event in events {
-                insert_event(tx, event).await?;
-            }
-            Ok(Rotation::Rotated {
-                before,
-                retired: Box::new(old),
-            })
-        })
-    }
-
-    fn undo_delivery(
-        &mut self,
-        ids: &[&str],
-        removed: &Event,
-        restore: Option<(&KeyRecord, &Event)>,
-    ) -> Result<u64> {
-        self.write(async |tx| {
-            let count = tx
-                .execute_typed(
-                    UNDO_CREATES,
-                    &[
-                        (&ids, Type::TEXT_ARRAY),
-                        (&removed.at, Type::INT8),
-                        (&removed.action, Type::TEXT),
-                        (&removed.actor, Type::TEXT),
-                        (&removed.detail, Type::TEXT),
-                    ],
-                )
-                .await?;
-            if let Some((old, event)) = restore {
-                tx.execute_typed(
-                    "UPDATE keys SET disabled = $2, expires_at = $3, replaced_by = $4 WHERE id = $1",
-                    &[
-                        (&old.id, Type::TEXT),
-                        (&old.disabled, Type::BOOL),
-                        (&old.expires_at, Type::INT8),
-                        (&old.replaced_by, Type::TEXT),
-                    ],
-                )
-                .await?;
-                insert_event(tx, event).await?;
-            }
-            Ok(count)
-        })
-    }
-
-    fn delete_key(&mut self, id: &str, event: &Event) -> Result<Option<KeyRecord>> {
-        self.write(async |tx| {
-            let Some(key) = lock_key(tx, id).await? else {
-                return Ok(None);
-            };
-            insert_event(tx, event).await?;
-            tx.execute_typed(
-                "DELETE FROM usage WHERE seq = $1",
-                &[(&key.seq, Type::INT8)],
-            )
-            .await?;
-            tx.execute_typed("DELETE FROM keys WHERE id = $1", &[(&id, Type::TEXT)])
-                .await?;
-            Ok(Some(key))
-        })
     }
 
     fn events(
@@ -1133,24 +1075,20 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    fn record_use(&mut self, id: &str, at: Timestamp) -> Result<()> {
-        let shown = self.shown.clone();
-        self.runtime
-            .block_on(
-                self.client
-                    .execute_typed(RECORD_USE, &[(&id, Type::TEXT), (&at, Type::INT8)]),
-            )
-            .map(drop)
-            .map_err(|e| failure(&shown, e.into()))
-    }
-
-    fn backup_to(&mut self, dest: &Path) -> Result<()> {
-        let mut copy = SqliteStore::open(dest, OpenMode::Create)?;
-        super::copy(self, &mut copy).map(drop)
-    }
-
     fn record_uses(&mut self, ids: &[&str], at: Timestamp) -> Result<()> {
-        self.write(async |tx| {
+        if let [id] = ids {
+            // One use (`verify`): one statement, one round trip.
+            let shown = self.shown.clone();
+            return self
+                .runtime
+                .block_on(
+                    self.client
+                        .execute_typed(RECORD_USE, &[(id, Type::TEXT), (&at, Type::INT8)]),
+                )
+                .map(drop)
+                .map_err(|e| failure(&shown, e.into()));
+        }
+        self.write_async(async |tx| {
             tx.execute_typed(RECORD_USES, &[(&ids, Type::TEXT_ARRAY), (&at, Type::INT8)])
                 .await?;
             Ok(())

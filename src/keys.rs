@@ -1,0 +1,339 @@
+//! Every change to stored keys, written once over `store::Transaction`:
+//! create, switch on or off, edit, rotate, delete, and taking back keys
+//! nobody received. The CLI's commands and applications call these; each
+//! backend only says how a step is done in its SQL.
+
+use std::collections::HashSet;
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::input::NewKey;
+use crate::key::{self, MintedKey};
+use crate::model::{Event, KeyEdit, KeyRecord, Retire, Timestamp};
+use crate::store::{self, KeyInserter, Store, Transaction};
+
+/// How often a colliding id is drawn again before the store is suspected.
+/// (Ids are 71 random bits: even one collision is a chance of about one in
+/// 10^21 per key.)
+const MINT_ATTEMPTS: usize = 8;
+
+/// Keys handed to the store at a time by `create_many`.
+const BATCH: usize = 2_000;
+
+fn id_space_exhausted() -> Error {
+    Error::Store("could not find a free key id after 8 tries; the store may be damaged".into())
+}
+
+/// Who made a change and when: what every event records.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    pub actor: &'a str,
+    pub at: Timestamp,
+}
+
+impl Change<'_> {
+    pub fn event(&self, action: &str, key_id: &str, detail: Option<String>) -> Event {
+        Event {
+            at: self.at,
+            action: action.into(),
+            key_id: key_id.into(),
+            actor: self.actor.into(),
+            detail,
+        }
+    }
+}
+
+/// The record that stores `minted`, a key made for `spec`.
+pub fn record_for(spec: &NewKey, minted: &MintedKey, now: Timestamp) -> KeyRecord {
+    KeyRecord {
+        id: minted.id.clone(),
+        hash: minted.hash,
+        prefix: spec.prefix.clone(),
+        name: spec.name.clone(),
+        description: spec.description.clone(),
+        service: spec.service.clone(),
+        disabled: false,
+        created_at: now,
+        expires_at: spec.expires_in.map(|secs| now + secs),
+        last_used_at: None,
+        use_count: 0,
+        rotated_from: None,
+        replaced_by: None,
+    }
+}
+
+/// Mints a key for `spec` and adds it inside `tx`, drawing another id in
+/// the astronomically unlikely case that one is taken.
+fn insert_new(
+    tx: &mut dyn Transaction,
+    spec: &NewKey,
+    now: Timestamp,
+    rotated_from: Option<&str>,
+) -> Result<(MintedKey, KeyRecord)> {
+    for _ in 0..MINT_ATTEMPTS {
+        let minted = key::mint(&spec.prefix);
+        let mut record = record_for(spec, &minted, now);
+        record.rotated_from = rotated_from.map(str::to_owned);
+        if tx.insert_key(&record)? {
+            return Ok((minted, record));
+        }
+    }
+    Err(id_space_exhausted())
+}
+
+/// Creates one key: mints it, and commits its hash durably with its
+/// `create` event. The full key is in the returned `MintedKey`, and nowhere
+/// else: show it once.
+pub fn create(
+    store: &mut dyn Store,
+    spec: &NewKey,
+    change: Change<'_>,
+) -> Result<(MintedKey, KeyRecord)> {
+    store::transaction(store, |tx| {
+        let (minted, record) = insert_new(tx, spec, change.at, None)?;
+        tx.append_event(&change.event("create", &record.id, None))?;
+        Ok((minted, record))
+    })
+}
+
+/// Creates many keys in one transaction, all or nothing: `next` yields the
+/// checked specs (it is called inside the transaction, so it must not wait
+/// on anything slow), and once the commit is durable `committed` receives
+/// each key with its record. Memory stays bounded however many there are:
+/// the secrets are drawn from one random seed by id, and drawn again for
+/// the rows read back. Returns how many keys were created.
+pub fn create_many(
+    store: &mut dyn Store,
+    next: &mut dyn FnMut() -> Result<Option<NewKey>>,
+    change: Change<'_>,
+    committed: &mut dyn FnMut(&KeyRecord, &MintedKey) -> Result<()>,
+) -> Result<u64> {
+    let seed = Zeroizing::new(rand::random::<[u8; 32]>());
+    let mint = |prefix: &str, ids: &mut HashSet<String>| loop {
+        // Distinct within a batch: the store answers only for stored ids.
+        let id = key::random_id();
+        if ids.insert(id.clone()) {
+            return key::assemble(prefix, id.clone(), &key::derived_secret(&seed, &id));
+        }
+    };
+    let mut fill = |inserter: &mut dyn KeyInserter| -> Result<()> {
+        let mut records = Vec::with_capacity(BATCH);
+        let mut events = Vec::with_capacity(BATCH);
+        let mut ids = HashSet::with_capacity(BATCH);
+        loop {
+            records.clear();
+            events.clear();
+            ids.clear();
+            while records.len() < BATCH {
+                let Some(spec) = next()? else { break };
+                let minted = mint(&spec.prefix, &mut ids);
+                events.push(change.event("create", &minted.id, None));
+                records.push(record_for(&spec, &minted, change.at));
+            }
+            if records.is_empty() {
+                return Ok(());
+            }
+            let mut taken = inserter.insert(&records, &events)?;
+            for _ in 1..MINT_ATTEMPTS {
+                if taken.is_empty() {
+                    break;
+                }
+                // The same keys with new ids (and so new secrets and hashes).
+                let mut again = Vec::with_capacity(taken.len());
+                let mut again_events = Vec::with_capacity(taken.len());
+                for &i in &taken {
+                    let minted = mint(&records[i].prefix, &mut ids);
+                    let mut record = records[i].clone();
+                    record.id = minted.id.clone();
+                    record.hash = minted.hash;
+                    again_events.push(change.event("create", &record.id, None));
+                    again.push(record);
+                }
+                let still = inserter.insert(&again, &again_events)?;
+                records = again;
+                taken = still;
+            }
+            if !taken.is_empty() {
+                return Err(id_space_exhausted());
+            }
+            records.clear();
+        }
+    };
+    let mut shown = |record: &KeyRecord| -> Result<()> {
+        let secret = key::derived_secret(&seed, &record.id);
+        let minted = key::assemble(&record.prefix, record.id.clone(), &secret);
+        if !minted.hash.matches(&record.hash) {
+            // Only a bug could get here; never show a key that is not stored.
+            return Err(Error::Store(
+                "internal error: a created key did not match the store; no more keys are shown"
+                    .into(),
+            ));
+        }
+        committed(record, &minted)
+    };
+    store.insert_batch(&mut fill, &mut shown)
+}
+
+/// A key as a change left it, and whether the change altered anything.
+#[derive(Debug, Clone)]
+pub struct Changed {
+    pub key: KeyRecord,
+    pub changed: bool,
+}
+
+/// Switches a key off (or on); doing it twice records nothing the second
+/// time. `None` when there is no such key.
+pub fn set_disabled(
+    store: &mut dyn Store,
+    id: &str,
+    disabled: bool,
+    change: Change<'_>,
+) -> Result<Option<Changed>> {
+    store::transaction(store, |tx| {
+        let Some(mut key) = tx.lock_key(id)? else {
+            return Ok(None);
+        };
+        let changed = key.disabled != disabled;
+        if changed {
+            key.disabled = disabled;
+            tx.save_key(&key)?;
+            let action = if disabled { "disable" } else { "enable" };
+            tx.append_event(&change.event(action, id, None))?;
+        }
+        Ok(Some(Changed { key, changed }))
+    })
+}
+
+/// Applies `edit` to a key and records which fields it changed (nothing,
+/// when it changes nothing). Returns the key afterwards and those fields.
+pub fn edit(
+    store: &mut dyn Store,
+    id: &str,
+    edit: &KeyEdit,
+    change: Change<'_>,
+) -> Result<Option<(Changed, Vec<&'static str>)>> {
+    store::transaction(store, |tx| {
+        let Some(before) = tx.lock_key(id)? else {
+            return Ok(None);
+        };
+        let fields = edit.changed_fields(&before);
+        let key = edit.applied_to(&before);
+        if !fields.is_empty() {
+            tx.save_key(&key)?;
+            tx.append_event(&change.event("edit", id, Some(fields.join(", "))))?;
+        }
+        let changed = !fields.is_empty();
+        Ok(Some((Changed { key, changed }, fields)))
+    })
+}
+
+/// What `rotate` did.
+#[derive(Debug)]
+pub enum Rotation {
+    Rotated(Box<Rotated>),
+    NoSuchKey,
+    /// The key already has this replacement; nothing changed.
+    AlreadyReplaced(String),
+}
+
+/// A rotation done: the new key (shown once), and the old key as it was
+/// just before and as it is now.
+#[derive(Debug)]
+pub struct Rotated {
+    pub minted: MintedKey,
+    pub new: KeyRecord,
+    pub before: KeyRecord,
+    pub retired: KeyRecord,
+}
+
+/// Replaces a key with a new one of the same name, description, service
+/// and prefix, and retires the old one as `retire` says, in one durable
+/// transaction; both record the link and a `rotate` event naming the other.
+/// A key that already has a replacement is not rotated again.
+pub fn rotate(
+    store: &mut dyn Store,
+    old_id: &str,
+    retire: Retire,
+    change: Change<'_>,
+) -> Result<Rotation> {
+    store::transaction(store, |tx| {
+        let Some(before) = tx.lock_key(old_id)? else {
+            return Ok(Rotation::NoSuchKey);
+        };
+        if let Some(replacement) = &before.replaced_by {
+            return Ok(Rotation::AlreadyReplaced(replacement.clone()));
+        }
+        let spec = NewKey {
+            name: before.name.clone(),
+            description: before.description.clone(),
+            service: before.service.clone(),
+            prefix: before.prefix.clone(),
+            expires_in: None,
+        };
+        let (minted, new) = insert_new(tx, &spec, change.at, Some(old_id))?;
+        let mut retired = before.clone();
+        retired.retire(retire, &new.id);
+        tx.save_key(&retired)?;
+        tx.append_event(&change.event("rotate", old_id, Some(new.id.clone())))?;
+        tx.append_event(&change.event("rotate", &new.id, Some(old_id.to_owned())))?;
+        Ok(Rotation::Rotated(Box::new(Rotated {
+            minted,
+            new,
+            before,
+            retired,
+        })))
+    })
+}
+
+/// Removes a key for good and records it; its history stays. Returns the
+/// key as it was, or `None` when there is no such key.
+pub fn delete(store: &mut dyn Store, id: &str, change: Change<'_>) -> Result<Option<KeyRecord>> {
+    store::transaction(store, |tx| {
+        let Some(key) = tx.lock_key(id)? else {
+            return Ok(None);
+        };
+        tx.append_event(&change.event("delete", id, None))?;
+        tx.delete_key(id)?;
+        Ok(Some(key))
+    })
+}
+
+/// Takes back keys that nobody received because writing them out failed
+/// (SPEC §2), in one transaction: each key of `ids` is removed with an
+/// `undo` event; for a rotation, `restore` is the old key as it was before
+/// it, and gets back its `disabled`, `expires_at` and `replaced_by`.
+/// Returns how many keys were removed.
+pub fn take_back(
+    store: &mut dyn Store,
+    ids: &[&str],
+    restore: Option<&KeyRecord>,
+    change: Change<'_>,
+) -> Result<u64> {
+    store::transaction(store, |tx| {
+        let mut removed = 0;
+        for id in ids {
+            if tx.lock_key(id)?.is_none() {
+                continue;
+            }
+            let detail = "not delivered: writing it out failed".to_owned();
+            tx.append_event(&change.event("undo", id, Some(detail)))?;
+            tx.delete_key(id)?;
+            removed += 1;
+        }
+        if let Some(old) = restore
+            && let Some(mut current) = tx.lock_key(&old.id)?
+        {
+            current.disabled = old.disabled;
+            current.expires_at = old.expires_at;
+            current.replaced_by = old.replaced_by.clone();
+            tx.save_key(&current)?;
+            let detail = match ids {
+                [new] => format!("rotation to {new} undone: the new key was not delivered"),
+                _ => "rotation undone: the new key was not delivered".to_owned(),
+            };
+            tx.append_event(&change.event("undo", &old.id, Some(detail)))?;
+        }
+        Ok(removed)
+    })
+}
