@@ -15,7 +15,8 @@ pub const ID_LEN: usize = 12;
 pub const SECRET_LEN: usize = 32;
 pub const CHECK_LEN: usize = 6;
 pub const MAX_PREFIX_LEN: usize = 16;
-const MASK: &str = "********";
+/// What stands for the secret in the masked form of a key.
+pub const MASK: &str = "********";
 
 /// SHA-256 of the full key string: all the store ever keeps of a key.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -432,105 +433,6 @@ mod tests {
     }
 
     #[test]
-    fn redaction_masks_every_key_however_it_is_glued() {
-        let minted = mint("ks");
-        let key = minted.secret.expose();
-        let masked = format!("ks_{}_********", minted.id);
-        for (text, want) in [
-            (key.to_owned(), masked.clone()),
-            (format!("X{key}x"), format!("X{masked}")),
-            (format!("Bearer:{key}0"), format!("Bearer:{masked}")),
-            (
-                format!("https://x/?k={key}&v=1"),
-                format!("https://x/?k={masked}&v=1"),
-            ),
-            (format!("ABC{key}"), format!("ABC{masked}")),
-            (format!("dir/é{key}.txt"), format!("dir/é{masked}.txt")),
-            (
-                format!("{key}{key}"),
-                format!("{masked}_{}_********", minted.id),
-            ),
-            (format!("{}{}", &key[..16], "a".repeat(200)), masked.clone()),
-            (
-                key.replace('_', "%5F"),
-                format!("ks%5F{}_********", minted.id),
-            ),
-            (format!("{}%41{}", &key[..30], &key[30..]), masked.clone()),
-            (format!("{}%255f{}", &key[..15], &key[16..]), masked.clone()),
-        ] {
-            assert_eq!(redact(&text), want, "{text}");
-        }
-        assert_eq!(redact(SPEC_EXAMPLE), "ks_4fQ8xW2mLp0Z_********");
-    }
-
-    #[test]
-    fn redaction_keeps_other_text() {
-        for text in [
-            "Data Sync",
-            "",
-            "ks_4fQ8xW2mLp0Z_********",
-            "ks_4fQ8xW2mLp0Z",
-            "my_conversation_log.txt",
-            // Glued to a word before it, a short run is no truncated key.
-            "Xks_4fQ8xW2mLp0Z_Yb7d",
-            "100%25 of %5F and %zz and %",
-            "a_ෘ\u{11d90}Σ0𛱰",
-            "ks_aaaaaaaaaaa\u{e9}_xxxxxxxxxxxxxxxxxxxx",
-        ] {
-            assert_eq!(redact(text), text);
-        }
-        assert_eq!(
-            redact(&SPEC_EXAMPLE[..32]),
-            "ks_4fQ8xW2mLp0Z_********",
-            "16 characters of a secret are masked"
-        );
-        // A truncated key that starts its word (a cut-off selector) is
-        // masked however little of its secret it holds.
-        for end in [17, 20, 31] {
-            assert_eq!(redact(&SPEC_EXAMPLE[..end]), "ks_4fQ8xW2mLp0Z_********");
-            assert_eq!(
-                redact(&format!("no key matches '{}'", &SPEC_EXAMPLE[..end])),
-                "no key matches 'ks_4fQ8xW2mLp0Z_********'"
-            );
-        }
-    }
-
-    /// The secret of a key, and each 16-character window of it.
-    fn secret_windows(key: &str) -> Vec<&str> {
-        let secret = &key[key.len() - CHECK_LEN - SECRET_LEN..key.len() - CHECK_LEN];
-        (0..=SECRET_LEN - 16).map(|i| &secret[i..i + 16]).collect()
-    }
-
-    /// A key written as it may appear in text: as is, with percent-encoded
-    /// underscores (once or twice), split by an escaped character, or all escaped.
-    fn encoded(key: &str, how: u8, at: usize) -> String {
-        let escape = |b: u8| format!("%{b:02X}");
-        match how {
-            0 => key.to_owned(),
-            1 => key.replace('_', "%5f"),
-            2 => key.replace('_', "%255F"),
-            3 => {
-                let at = at % key.len();
-                format!(
-                    "{}{}{}",
-                    &key[..at],
-                    escape(key.as_bytes()[at]),
-                    &key[at + 1..]
-                )
-            }
-            _ => key.bytes().map(escape).collect(),
-        }
-    }
-
-    fn glue() -> impl Strategy<Value = String> {
-        prop_oneof![
-            "[0-9A-Za-z]{0,20}",
-            "[0-9A-Za-z_%./:?=&-]{0,20}",
-            "\\PC{0,8}",
-            ".{0,8}",
-        ]
-    }
-    #[test]
     fn base62_characters_are_equally_likely() {
         let mut rng = rand::rng();
         let mut counts = [0u32; 62];
@@ -590,33 +492,6 @@ mod tests {
         #[test]
         fn parse_never_panics(s in "\\PC{0,80}") {
             let _ = parse(&s);
-            let _ = redact(&s);
-        }
-
-        #[test]
-        fn no_secret_survives_redaction(
-            keys in proptest::collection::vec((glue(), prefix_strategy(), 0u8..5, any::<usize>()), 1..5),
-            after in glue(),
-        ) {
-            let mut text = String::new();
-            let mut minted = Vec::new();
-            for (before, prefix, how, at) in keys {
-                let key = mint(&prefix);
-                text.push_str(&before);
-                text.push_str(&encoded(key.secret.expose(), how, at));
-                minted.push((key, how));
-            }
-            text.push_str(&after);
-            let shown = redact(&text);
-            for (key, how) in &minted {
-                for window in secret_windows(key.secret.expose()) {
-                    prop_assert!(!shown.contains(window), "{} in {}", window, shown);
-                }
-                if *how == 0 {
-                    prop_assert!(shown.contains(&format!("{}_********", key.id)), "{}", shown);
-                }
-            }
-            prop_assert_eq!(redact(&shown), shown.clone());
         }
     }
 }

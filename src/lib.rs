@@ -30,6 +30,7 @@ pub mod keys;
 pub mod model;
 pub mod output;
 mod prompt;
+pub mod redact;
 pub mod scan;
 pub mod store;
 pub mod time;
@@ -68,9 +69,9 @@ pub fn run_code(args: impl IntoIterator<Item = OsString>) -> u8 {
         Err(e) if e.use_stderr() => {
             // clap quotes the offending argument, which may hold a key, a
             // PostgreSQL URL with its password, or control characters.
-            let text = store::mask_passwords_in(&e.render().to_string());
+            let text = redact::mask_passwords_in(&e.render().to_string());
             for line in text.lines() {
-                eprintln!("{}", output::Untrusted(line));
+                eprintln!("{}", redact::Untrusted(line));
             }
             return e.exit_code().clamp(0, 255) as u8;
         }
@@ -88,8 +89,8 @@ pub fn run_code(args: impl IntoIterator<Item = OsString>) -> u8 {
             // a library's text), a key or a URL's password in it is shown
             // masked, and the message stays one line that cannot drive the
             // terminal.
-            let text = store::mask_passwords_in(&e.to_string());
-            eprintln!("error: {}", output::Untrusted(&text));
+            let text = redact::mask_passwords_in(&e.to_string());
+            eprintln!("error: {}", redact::Untrusted(&text));
             e.exit_code()
         }
     }

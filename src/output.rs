@@ -1,7 +1,6 @@
 //! Everything printed: stdout carries data (keys, tables, JSON), stderr carries
 //! talk. Colour is decided once, here.
 
-use std::fmt;
 use std::io::{self, IsTerminal, Write};
 
 use comfy_table::{Cell, Color, Table, presets};
@@ -9,6 +8,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
+use crate::redact::Untrusted;
 use crate::store::{Event, KeyRecord, Status, Timestamp};
 use crate::time::{self, Rfc3339};
 
@@ -273,80 +273,6 @@ pub fn notice(text: &str) {
     eprintln!("{}", Untrusted(text));
 }
 
-/// Text keysmith did not write itself: anything read from a store (names,
-/// descriptions, services, prefixes, ids, actions, actors, details, links), a
-/// scanned path, an argument quoted back. Its `Display` is how such text
-/// reaches a terminal, and the only way it is shown: every key in it masked
-/// (`key::redact`), then every character a terminal would obey or hide
-/// escaped (`is_hidden`), as `\u{1b}`, `\u{202e}`, `\n`.
-///
-/// JSON output does not use it: JSON carries the text itself, escaped by
-/// JSON's own rules.
-#[derive(Clone, Copy, Debug)]
-pub struct Untrusted<'a>(pub &'a str);
-
-impl<'a> Untrusted<'a> {
-    /// An optional field, shown as `none` when absent.
-    pub fn or(text: Option<&'a str>, none: &'a str) -> Self {
-        Untrusted(text.unwrap_or(none))
-    }
-}
-
-impl fmt::Display for Untrusted<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if f.width().is_some() || f.precision().is_some() {
-            // `{:<20}` and the like pad or cut what is shown.
-            return f.pad(&Untrusted(self.0).to_string());
-        }
-        let text = crate::key::redact(self.0);
-        if text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
-            return f.write_str(&text);
-        }
-        let mut shown = 0;
-        for (at, c) in text.char_indices() {
-            if is_hidden(c) {
-                f.write_str(&text[shown..at])?;
-                write!(f, "{}", c.escape_default())?;
-                shown = at + c.len_utf8();
-            }
-        }
-        f.write_str(&text[shown..])
-    }
-}
-
-/// Characters a terminal would obey, or that hide or reorder text: controls
-/// (C0, DEL, C1), the line and paragraph separators, and format characters.
-fn is_hidden(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || is_format(c)
-}
-
-/// Unicode's format characters (general category Cf: bidi marks and
-/// embeddings, zero-width characters, the BOM, the soft hyphen, tags...), and
-/// the unassigned code points among them (U+2065, the rest of the tag block),
-/// which a later Unicode may make format characters too.
-fn is_format(c: char) -> bool {
-    matches!(c,
-        '\u{ad}'
-        | '\u{600}'..='\u{605}'
-        | '\u{61c}'
-        | '\u{6dd}'
-        | '\u{70f}'
-        | '\u{890}'..='\u{891}'
-        | '\u{8e2}'
-        | '\u{180e}'
-        | '\u{200b}'..='\u{200f}'
-        | '\u{202a}'..='\u{202e}'
-        | '\u{2060}'..='\u{206f}'
-        | '\u{feff}'
-        | '\u{fff9}'..='\u{fffb}'
-        | '\u{110bd}'
-        | '\u{110cd}'
-        | '\u{13430}'..='\u{1343f}'
-        | '\u{1bca0}'..='\u{1bca3}'
-        | '\u{1d173}'..='\u{1d17a}'
-        | '\u{e0000}'..='\u{e007f}')
-}
-
 /// `<prefix>_<id>_********`, serialised without a string made for it.
 struct Masked<'a>(&'a str, &'a str);
 
@@ -490,7 +416,7 @@ fn json_time(w: &mut impl Write, at: Option<Rfc3339>) -> io::Result<()> {
 mod tests {
     use proptest::prelude::*;
 
-    use super::{KeyJson, Untrusted};
+    use super::KeyJson;
     use crate::key::KeyHash;
     use crate::store::KeyRecord;
 
@@ -526,73 +452,6 @@ mod tests {
             let mut fast = Vec::new();
             json.write_to(&mut fast).unwrap();
             prop_assert_eq!(String::from_utf8(fast).unwrap(), serde_json::to_string(&json).unwrap());
-        }
-    }
-
-    fn shown(text: &str) -> String {
-        Untrusted(text).to_string()
-    }
-
-    #[test]
-    fn escapes_what_a_terminal_would_obey() {
-        assert_eq!(shown("a\u{1b}[31mb"), "a\\u{1b}[31mb");
-        assert_eq!(shown("x\ny\tz\r"), "x\\ny\\tz\\r");
-        assert_eq!(shown("é \u{202E}"), "é \\u{202e}");
-        assert_eq!(shown("\u{9b}2J\u{7f}"), "\\u{9b}2J\\u{7f}");
-        for (c, escaped) in [
-            ('\u{ad}', "\\u{ad}"),
-            ('\u{61c}', "\\u{61c}"),
-            ('\u{180e}', "\\u{180e}"),
-            ('\u{200b}', "\\u{200b}"),
-            ('\u{2028}', "\\u{2028}"),
-            ('\u{2029}', "\\u{2029}"),
-            ('\u{2060}', "\\u{2060}"),
-            ('\u{2066}', "\\u{2066}"),
-            ('\u{feff}', "\\u{feff}"),
-            ('\u{fffb}', "\\u{fffb}"),
-            ('\u{e0001}', "\\u{e0001}"),
-            ('\u{e007f}', "\\u{e007f}"),
-        ] {
-            assert_eq!(shown(&format!("a{c}b")), format!("a{escaped}b"));
-        }
-        for plain in ["Data Sync", "Zürich — 東京 ✓", "", "a\\u{1b}b"] {
-            assert_eq!(shown(plain), plain);
-        }
-        assert_eq!(format!("[{:<6}]", Untrusted("a\u{7}")), "[a\\u{7}]");
-        assert_eq!(format!("[{:>8}]", Untrusted("a\u{7}")), "[  a\\u{7}]");
-    }
-
-    #[test]
-    fn untrusted_text_shows_keys_masked() {
-        let key = crate::key::mint("ks");
-        let text = format!("\u{1b}[2Jname {}x", key.secret.expose());
-        assert_eq!(
-            shown(&text),
-            format!("\\u{{1b}}[2Jname ks_{}_********", key.id)
-        );
-    }
-
-    #[test]
-    fn every_format_character_is_escaped() {
-        // The regex crate's Unicode tables are the reference for category Cf.
-        let every_char: String = (0..=0x10FFFF).filter_map(char::from_u32).collect();
-        let categories = regex::Regex::new(r"[\p{Cf}\p{Cc}\p{Zl}\p{Zp}]").unwrap();
-        let mut count = 0;
-        for c in categories.find_iter(&every_char) {
-            let c = c.as_str().chars().next().unwrap();
-            assert!(super::is_hidden(c), "U+{:04X} is shown raw", c as u32);
-            count += 1;
-        }
-        assert!(count > 200, "{count}");
-        // Nothing else is escaped but unassigned code points among them.
-        let unassigned = regex::Regex::new(r"\p{Cn}").unwrap();
-        for c in every_char.chars().filter(|&c| super::is_hidden(c)) {
-            assert!(
-                categories.is_match(c.encode_utf8(&mut [0; 4]))
-                    || unassigned.is_match(c.encode_utf8(&mut [0; 4])),
-                "U+{:04X} is escaped but neither a control nor a format character",
-                c as u32
-            );
         }
     }
 }

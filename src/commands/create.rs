@@ -9,8 +9,9 @@ use crate::input::{self, NewKey};
 use crate::key::MintedKey;
 use crate::keys;
 use crate::model::{KeyRecord, Timestamp};
-use crate::output::{KeyJson, Untrusted};
+use crate::output::KeyJson;
 use crate::prompt;
+use crate::redact::Untrusted;
 use crate::store::{OpenMode, Store};
 use crate::time;
 

@@ -4,7 +4,8 @@ use super::{Context, change, confirm, describe, resolve};
 use crate::cli::DeleteArgs;
 use crate::error::{Error, Result};
 use crate::keys;
-use crate::output::{KeyJson, Untrusted};
+use crate::output::KeyJson;
+use crate::redact::Untrusted;
 use crate::store::OpenMode;
 use crate::time;
 

@@ -6,7 +6,8 @@ use crate::error::{Error, Result};
 use crate::input;
 use crate::keys::{self, Changed};
 use crate::model::KeyEdit;
-use crate::output::{KeyJson, Untrusted};
+use crate::output::KeyJson;
+use crate::redact::Untrusted;
 use crate::store::OpenMode;
 use crate::time;
 

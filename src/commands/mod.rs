@@ -22,8 +22,9 @@ use crate::error::{Error, Result};
 use crate::key;
 use crate::keys::Change;
 use crate::model::{KeyRecord, Timestamp};
-use crate::output::{Output, Untrusted};
+use crate::output::Output;
 use crate::prompt;
+use crate::redact::Untrusted;
 use crate::store::{self, Location, OpenMode, Store};
 
 /// What every command gets: where the store is and how to print.

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::input;
 use crate::keys::{self, Rotated, Rotation};
 use crate::model::Retire;
-use crate::output::Untrusted;
+use crate::redact::Untrusted;
 use crate::store::OpenMode;
 use crate::time;
 

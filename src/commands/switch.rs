@@ -4,7 +4,8 @@ use super::{Context, change, describe, resolve};
 use crate::cli::SelectArgs;
 use crate::error::{Error, Result};
 use crate::keys::{self, Changed};
-use crate::output::{KeyJson, Untrusted};
+use crate::output::KeyJson;
+use crate::redact::Untrusted;
 use crate::store::OpenMode;
 use crate::time;
 

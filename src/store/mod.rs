@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 pub use crate::model::{Credential, Event, KeyEdit, KeyRecord, Retire, Status, Timestamp};
 
-pub use postgres::{PostgresStore, Target as PostgresTarget, mask_password, mask_passwords_in};
+pub use postgres::{PostgresStore, Target as PostgresTarget};
 pub use sqlite::SqliteStore;
 pub(crate) use sqlite::special_file_kind;
 

@@ -641,6 +641,19 @@ impl SqliteStore {
         run(&mut self.conn).map_err(|e| failure(&self.shown, &e))
     }
 
+    /// A write transaction for many rows. A large one touches many index
+    /// pages: a bigger page cache keeps them in memory instead of spilling
+    /// to the WAL before the commit.
+    fn bulk_transaction(&mut self) -> Result<rusqlite::Transaction<'_>> {
+        let shown = &self.shown;
+        self.conn
+            .pragma_update(None, "cache_size", BULK_CACHE_KIB)
+            .map_err(|e| failure(shown, &e))?;
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| failure(shown, &e))
+    }
+
     /// SQLite's online backup of every page into `dest`, a new file.
     fn backup_pages(&mut self, dest: &Path) -> Result<()> {
         if self.conn.path().is_none_or(str::is_empty) {
@@ -818,15 +831,7 @@ impl Store for SqliteStore {
     ) -> Result<u64> {
         let shown = self.shown.clone();
         let fail = |e: rusqlite::Error| failure(&shown, &e);
-        // A large batch touches many index pages: a bigger page cache keeps
-        // them in memory instead of spilling to the WAL mid-transaction.
-        self.conn
-            .pragma_update(None, "cache_size", BULK_CACHE_KIB)
-            .map_err(fail)?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
+        let tx = self.bulk_transaction()?;
         let mut inserter = BatchInserter {
             tx: &tx,
             insert_key: tx.prepare(INSERT_KEY).map_err(fail)?,
@@ -1029,13 +1034,7 @@ impl Store for SqliteStore {
     fn import(&mut self, fill: &mut dyn FnMut(&mut dyn Importer) -> Result<()>) -> Result<Copied> {
         let shown = self.shown.clone();
         let fail = |e: rusqlite::Error| failure(&shown, &e);
-        self.conn
-            .pragma_update(None, "cache_size", BULK_CACHE_KIB)
-            .map_err(fail)?;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
+        let tx = self.bulk_transaction()?;
         let occupied: bool = tx
             .query_row(
                 "SELECT EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM events)",

@@ -3,6 +3,7 @@
 //! ~/.pgpass, PGSSLMODE, PGSSLROOTCERT, PGCONNECT_TIMEOUT), and the URL as
 //! it may be shown, with any password masked.
 
+use crate::redact::mask_password;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -238,103 +239,6 @@ fn decode(value: &str) -> Result<String, String> {
         .map_err(|_| "a parameter is not valid percent-encoded UTF-8".to_owned())
 }
 
-/// The URL with the password of its user part, and any `password=`
-/// parameter, replaced by `***`.
-///
-/// The user part is taken as widely as any parser might read it: from the
-/// first `:` to the last `@`. tokio-postgres ends it at the first `@`
-/// anywhere, so a password with a raw `/`, `?` or `#` (common in generated
-/// passwords) is still sent as the password, and must still be masked;
-/// one with a raw `@` must be masked whole. Masking a little too much (a
-/// query value holding `@`) only hides part of the URL.
-pub fn mask_password(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return url.to_owned();
-    };
-    let rest = &url[scheme_end..];
-    let mut masked = url[..scheme_end].to_owned();
-    let tail = match (rest.find(':'), rest.rfind('@')) {
-        (Some(colon), Some(at)) if colon < at => {
-            masked.push_str(&rest[..colon]);
-            masked.push_str(":***");
-            &rest[at..]
-        }
-        _ => rest,
-    };
-    match tail.split_once('?') {
-        Some((path, query)) => {
-            masked.push_str(path);
-            masked.push('?');
-            let pairs: Vec<String> = query
-                .split('&')
-                .map(|pair| match pair.split_once('=') {
-                    // tokio-postgres decodes the name: `pass%77ord` is `password`.
-                    Some((name, _)) if decode(name).is_ok_and(|n| n == "password") => {
-                        format!("{name}=***")
-                    }
-                    _ => pair.to_owned(),
-                })
-                .collect();
-            masked.push_str(&pairs.join("&"));
-        }
-        None => masked.push_str(tail),
-    }
-    masked
-}
-
-/// `text` with the password of every `postgres://` or `postgresql://` URL
-/// in it masked: the last guard on everything keysmith prints as an error,
-/// since clap and other libraries quote arguments as they were typed
-/// (`keysmith migrate postgres://bob:pw@db/keys` without `--to`). A URL
-/// runs to the next blank or quote, or, when what precedes that looks like
-/// `user:password` without its `@`, to the blank after the line's last `@`
-/// (before any other URL): a password with a space in it is masked too.
-pub fn mask_passwords_in(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let mut rest = line;
-        while let Some(start) = find_url(rest) {
-            out.push_str(&rest[..start]);
-            let url = &rest[start..];
-            // Up to the next URL of the line, if there is one.
-            let own = find_url(&url[1..]).map_or(url.len(), |next| next + 1);
-            let stop = |c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '`');
-            let first_stop = url[..own].find(stop).unwrap_or(own);
-            let token = &url[..first_stop];
-            let authority = token.split_once("://").map_or("", |(_, a)| a);
-            // A user and password without their `@` yet: the password holds
-            // a blank; it runs to the last `@`.
-            let end = match url[..own].rfind('@') {
-                Some(at)
-                    if at > first_stop && authority.contains(':') && !authority.contains('@') =>
-                {
-                    url[at..own].find(stop).map_or(own, |i| at + i)
-                }
-                _ => first_stop,
-            };
-            out.push_str(&mask_password(&url[..end]));
-            rest = &url[end..];
-        }
-        out.push_str(rest);
-    }
-    out
-}
-
-/// Where the first `postgres://` or `postgresql://` in `text` starts.
-fn find_url(text: &str) -> Option<usize> {
-    let lower = text.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(i) = lower[from..].find("postgres") {
-        let at = from + i;
-        let after = &lower[at + "postgres".len()..];
-        if after.starts_with("://") || after.starts_with("ql://") {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
-}
-
 /// libpq's password file: `host:port:database:user:password` lines, `*`
 /// matching anything, `\` escaping `:` and `\`. Like libpq, a file others
 /// can read is ignored, with a warning.
@@ -429,72 +333,6 @@ mod tests {
         FakeEnvironment {
             vars: vars.iter().map(|(k, v)| (*k, v.to_string())).collect(),
             home: None,
-        }
-    }
-
-    #[test]
-    fn passwords_are_masked_wherever_they_are() {
-        for (url, want) in [
-            (
-                "postgres://bob:s3cret@db:5432/keys",
-                "postgres://bob:***@db:5432/keys",
-            ),
-            (
-                "postgresql://bob:p%40ss@db/keys?sslmode=require",
-                "postgresql://bob:***@db/keys?sslmode=require",
-            ),
-            ("postgres://bob@db/keys", "postgres://bob@db/keys"),
-            (
-                "postgres://db/keys?user=bob&password=hunter2",
-                "postgres://db/keys?user=bob&password=***",
-            ),
-            ("postgres://:pw@db", "postgres://:***@db"),
-            // Raw characters a URL should encode, as generated passwords have.
-            (
-                "postgres://bob:a/b+c==@db/keys",
-                "postgres://bob:***@db/keys",
-            ),
-            ("postgres://bob:a?b#c@db/keys", "postgres://bob:***@db/keys"),
-            ("postgres://bob:p@ss@db/keys", "postgres://bob:***@db/keys"),
-            ("postgres://bob:p ss@db/keys", "postgres://bob:***@db/keys"),
-            (
-                "postgres://alice@corp:pw@db/keys",
-                "postgres://alice@corp:***@db/keys",
-            ),
-            (
-                "postgres://db/keys?pass%77ord=hunter2",
-                "postgres://db/keys?pass%77ord=***",
-            ),
-            (
-                "postgres://bob@[::1]:5432/keys",
-                "postgres://bob@[::1]:5432/keys",
-            ),
-            ("postgres://db:5432/keys", "postgres://db:5432/keys"),
-            ("postgres://bob:***@db/keys", "postgres://bob:***@db/keys"),
-        ] {
-            assert_eq!(mask_password(url), want, "{url}");
-        }
-    }
-
-    #[test]
-    fn passwords_are_masked_in_any_text() {
-        for (text, want) in [
-            (
-                "error: unexpected argument 'postgres://bob:s3cret@db/keys' found\n",
-                "error: unexpected argument 'postgres://bob:***@db/keys' found\n",
-            ),
-            (
-                "a POSTGRESQL://bob:pa ss@db/k and postgres://eve:x/y@h/d\nnext postgres://h/d\n",
-                "a POSTGRESQL://bob:***@db/k and postgres://eve:***@h/d\nnext postgres://h/d\n",
-            ),
-            (
-                "error: the server at postgres://u:***@h/d refused user bob@corp: no\n",
-                "error: the server at postgres://u:***@h/d refused user bob@corp: no\n",
-            ),
-            ("no url: bob:pw@db", "no url: bob:pw@db"),
-            ("postgres:// postgresql", "postgres:// postgresql"),
-        ] {
-            assert_eq!(mask_passwords_in(text), want, "{text}");
         }
     }
 

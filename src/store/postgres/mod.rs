@@ -17,7 +17,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, IsolationLevel, Row, Transaction};
 
-pub use conninfo::{Target, is_url, mask_password, mask_passwords_in};
+pub use conninfo::{Target, is_url};
 
 use super::{
     Copied, Credential, Event, Importer, Item, KeyFilter, KeyInserter, KeyRecord, OpenMode,
