@@ -11,9 +11,10 @@ pub enum Error {
     /// The selector matches nothing, or a name matches several keys (exit 3).
     #[error("{0}")]
     NoSuchKey(String),
-    /// The store cannot be used (exit 4). The text never holds SQL or a secret.
-    #[error("{0}")]
-    Store(String),
+    /// The store cannot be used (exit 4). The message never holds SQL or a
+    /// secret; `fault` says which kind of failure it is.
+    #[error("{message}")]
+    Store { fault: StoreFault, message: String },
     /// New keys could not be written out, so they were taken back (exit 2):
     /// unlike any other failed write, never a quiet end, even on a closed pipe.
     #[error("{0}")]
@@ -36,7 +37,23 @@ impl Error {
             Error::Declined => 1,
             Error::Usage(_) | Error::Undelivered(_) | Error::Io { .. } => 2,
             Error::NoSuchKey(_) => 3,
-            Error::Store(_) => 4,
+            Error::Store { .. } => 4,
+        }
+    }
+
+    pub fn store(fault: StoreFault, message: impl Into<String>) -> Self {
+        Error::Store {
+            fault,
+            message: message.into(),
+        }
+    }
+
+    /// Which kind of store failure this is, if it is one: a caller may retry
+    /// a busy store, and alert on a damaged one.
+    pub fn store_fault(&self) -> Option<StoreFault> {
+        match self {
+            Error::Store { fault, .. } => Some(*fault),
+            _ => None,
         }
     }
 
@@ -58,6 +75,26 @@ impl Error {
             source,
         }
     }
+}
+
+/// What kind of failure made a store unusable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreFault {
+    /// Another process held the store longer than the busy timeout, or a
+    /// change conflicted with another: try again.
+    Busy,
+    /// The store is damaged: corrupt pages, rows keysmith cannot have
+    /// written. Restore it from a backup.
+    Damaged,
+    /// Not a keysmith store: another program's file or database, a device,
+    /// a folder. It was left unchanged.
+    Foreign,
+    /// Written by a newer keysmith; it was left unchanged.
+    NewerSchema,
+    /// Cannot be reached or used now: no store there, permission denied, a
+    /// server down or a connection lost, a full disk.
+    Unavailable,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreFault};
 use crate::input::NewKey;
 use crate::key::{self, MintedKey};
 use crate::model::{Event, KeyEdit, KeyRecord, Retire, Timestamp};
@@ -22,7 +22,10 @@ const MINT_ATTEMPTS: usize = 8;
 const BATCH: usize = 2_000;
 
 fn id_space_exhausted() -> Error {
-    Error::Store("could not find a free key id after 8 tries; the store may be damaged".into())
+    Error::store(
+        StoreFault::Damaged,
+        "could not find a free key id after 8 tries; the store may be damaged",
+    )
 }
 
 /// Who made a change and when: what every event records.
@@ -165,9 +168,9 @@ pub fn create_many(
         let minted = key::assemble(&record.prefix, record.id.clone(), &secret);
         if !minted.hash.matches(&record.hash) {
             // Only a bug could get here; never show a key that is not stored.
-            return Err(Error::Store(
-                "internal error: a created key did not match the store; no more keys are shown"
-                    .into(),
+            return Err(Error::store(
+                StoreFault::Damaged,
+                "internal error: a created key did not match the store; no more keys are shown",
             ));
         }
         committed(record, &minted)

@@ -1,23 +1,10 @@
 //! keysmith: mint, list, switch off, rotate and verify API keys.
 //!
-//! The binary is a thin wrapper over [`run`]. Applications can verify keys
-//! in-process through the same code:
-//!
-//! ```no_run
-//! let mut store = keysmith::store::open_path("keys.db".as_ref())?;
-//! let verdict = keysmith::verify(&mut store, "ks_...", Some("sms"), keysmith::time::now())?;
-//! if verdict.is_valid() { /* serve the request */ }
-//! # Ok::<(), keysmith::Error>(())
-//! ```
-//!
-//! A shared PostgreSQL store is opened by its URL; keep it open per worker:
-//!
-//! ```no_run
-//! let location = keysmith::Location::parse("postgres://keysmith@db.internal/keysmith")?;
-//! let mut store = keysmith::store::open(&location, keysmith::OpenMode::NoCreate)?;
-//! let verdict = keysmith::verify(store.as_mut(), "ks_...", None, keysmith::time::now())?;
-//! # Ok::<(), keysmith::Error>(())
-//! ```
+//! The binary is a thin wrapper over [`run`]. Applications open a store
+//! ([`store::open`]), create keys ([`keys::create`]) and verify them
+//! ([`verify`]) in-process through the same code, from many threads: a
+//! store is `Send`, open one per thread. The README's "Using keysmith as a
+//! library" has a worked example, compiled and run as a doc test.
 
 #![forbid(unsafe_code)]
 
@@ -45,6 +32,11 @@ pub use error::{Error, Result};
 pub use key::{mint, parse};
 pub use store::{Location, OpenMode, Store};
 pub use verify::{Code, Verdict, verify};
+
+/// The README's Rust examples, compiled and run by `cargo test`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 /// Parses `args`, runs the command, prints any error as one `error:` line and
 /// returns the exit code of SPEC §3.

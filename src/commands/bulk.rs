@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 
 use super::create::refuse_closed_stdout;
 use super::{Context, change};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreFault};
 use crate::input::{self, MAX_LINE, NewKey};
 use crate::key::{ID_LEN, MintedKey};
 use crate::keys;
@@ -158,9 +158,12 @@ impl<'o> Delivery<'o> {
 }
 
 fn id_bytes(id: &str) -> Result<[u8; ID_LEN]> {
-    id.as_bytes()
-        .try_into()
-        .map_err(|_| Error::Store("internal error: a stored key id has the wrong length".into()))
+    id.as_bytes().try_into().map_err(|_| {
+        Error::store(
+            StoreFault::Damaged,
+            "internal error: a stored key id has the wrong length",
+        )
+    })
 }
 
 /// Reads and checks every line of `reader` into a spool, before any store

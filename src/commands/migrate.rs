@@ -3,7 +3,7 @@
 
 use super::Context;
 use crate::cli::MigrateArgs;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreFault};
 use crate::store::{self, Location, OpenMode, SqliteStore};
 
 pub fn run(ctx: &mut Context, args: MigrateArgs) -> Result<u8> {
@@ -19,18 +19,23 @@ pub fn run(ctx: &mut Context, args: MigrateArgs) -> Result<u8> {
     if let Location::Sqlite(path) = &source
         && !SqliteStore::exists(path)?
     {
-        return Err(Error::Store(format!(
-            "there is no store at {from}: nothing to migrate"
-        )));
+        return Err(Error::store(
+            StoreFault::Unavailable,
+            format!("there is no store at {from}: nothing to migrate"),
+        ));
     }
-    let mut from_store = store::open(&source, OpenMode::NoCreate)?;
+    let mut from_store = ctx.open(OpenMode::NoCreate)?;
     // A file this command creates is removed again if the copy fails.
     let created = match &target {
         Location::Sqlite(path) if !path.exists() => Some(path.clone()),
         _ => None,
     };
-    let copied = store::open(&target, OpenMode::Create)
-        .and_then(|mut to_store| store::copy(from_store.as_mut(), to_store.as_mut()));
+    let copied = store::open(&target, OpenMode::Create).and_then(|mut to| {
+        for warning in &to.warnings {
+            ctx.out.notice(&format!("warning: {warning}"))?;
+        }
+        store::copy(from_store.as_mut(), to.store.as_mut())
+    });
     let copied = match copied {
         Ok(copied) => copied,
         Err(e) => {

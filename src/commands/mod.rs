@@ -34,8 +34,13 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn open(&self, mode: OpenMode) -> Result<Box<dyn Store>> {
-        store::open(&Location::resolve(self.location.as_deref())?, mode)
+    /// Opens the store, showing what opening it found worth telling.
+    pub fn open(&mut self, mode: OpenMode) -> Result<Box<dyn Store>> {
+        let opened = store::open(&Location::resolve(self.location.as_deref())?, mode)?;
+        for warning in &opened.warnings {
+            self.out.notice(&format!("warning: {warning}"))?;
+        }
+        Ok(opened.store)
     }
 }
 

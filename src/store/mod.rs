@@ -10,12 +10,12 @@ mod sqlite;
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreFault};
 pub use crate::model::{Credential, Event, KeyEdit, KeyRecord, Retire, Status, Timestamp};
 
 pub use postgres::{PostgresStore, Target as PostgresTarget};
 pub use sqlite::SqliteStore;
-pub(crate) use sqlite::special_file_kind;
+pub(crate) use sqlite::{shell_word, special_file_kind};
 
 /// Which keys `list_keys` yields, newest first.
 #[derive(Debug, Clone, Default)]
@@ -56,9 +56,9 @@ impl Location {
             return Self::parse(db);
         }
         let dirs = directories::ProjectDirs::from("", "", "keysmith").ok_or_else(|| {
-            Error::Store(
-                "cannot find a data directory (is HOME set?); pass --db PATH or set KEYSMITH_DB"
-                    .into(),
+            Error::store(
+                StoreFault::Unavailable,
+                "cannot find a data directory (is HOME set?); pass --db PATH or set KEYSMITH_DB",
             )
         })?;
         Ok(Location::Sqlite(dirs.data_dir().join("keys.db")))
@@ -241,11 +241,29 @@ fn occupied(shown: &str) -> Error {
     ))
 }
 
+/// A store just opened, and what opening it found worth telling (a store
+/// others can read, an ignored password file). The store never prints:
+/// showing these is the caller's choice.
+pub struct Opened {
+    pub store: Box<dyn Store>,
+    pub warnings: Vec<String>,
+}
+
 /// Opens the store at `location`, creating it when `mode` allows.
-pub fn open(location: &Location, mode: OpenMode) -> Result<Box<dyn Store>> {
+pub fn open(location: &Location, mode: OpenMode) -> Result<Opened> {
     match location {
-        Location::Sqlite(path) => Ok(Box::new(SqliteStore::open(path, mode)?)),
-        Location::Postgres(target) => postgres::open(target, mode),
+        Location::Sqlite(path) => {
+            let mut store = SqliteStore::open(path, mode)?;
+            let warnings = store.take_warnings();
+            Ok(Opened {
+                store: Box::new(store),
+                warnings,
+            })
+        }
+        Location::Postgres(target) => Ok(Opened {
+            store: postgres::open(target, mode)?,
+            warnings: target.warnings.clone(),
+        }),
     }
 }
 

@@ -17,7 +17,7 @@ use super::{
     Copied, Credential, Event, Importer, Item, KeyFilter, KeyInserter, KeyRecord, OpenMode, Status,
     Store, Timestamp, Transaction,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreFault};
 use crate::key::KeyHash;
 
 mod probe;
@@ -217,6 +217,8 @@ pub struct SqliteStore {
     conn: Connection,
     /// The path as shown in messages.
     shown: String,
+    /// What opening found worth telling; the store never prints them.
+    warnings: Vec<String>,
 }
 
 impl SqliteStore {
@@ -228,9 +230,10 @@ impl SqliteStore {
         let exposed = loop {
             match examine(path, &shown)? {
                 None if created => {
-                    return Err(Error::Store(format!(
-                        "cannot create the store {shown}: it was removed as it was made"
-                    )));
+                    return Err(Error::store(
+                        StoreFault::Unavailable,
+                        format!("cannot create the store {shown}: it was removed as it was made"),
+                    ));
                 }
                 None => match mode {
                     OpenMode::NoCreate => return Self::empty(shown),
@@ -254,7 +257,11 @@ impl SqliteStore {
         // Before anything else: even reading the header may wait on a writer.
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| failure(&shown, &e))?;
-        let mut store = SqliteStore { conn, shown };
+        let mut store = SqliteStore {
+            conn,
+            shown,
+            warnings: Vec::new(),
+        };
         // Processes opening a new store at once race to create its schema
         // and switch it to WAL; SQLite answers some of those lock upgrades
         // "busy" at once instead of waiting, so opening retries on its own.
@@ -268,21 +275,24 @@ impl SqliteStore {
                     std::thread::sleep(Duration::from_millis(5));
                 }
                 prepared => {
-                    prepared
-                        .map_err(|e| store.fail(&e))?
-                        .map_err(Error::Store)?;
+                    prepared.map_err(|e| store.fail(&e))??;
                     break;
                 }
             }
         }
         if exposed {
-            crate::output::notice(&format!(
-                "warning: the store {} can be read by other users; fix it with: chmod 600 {}",
+            store.warnings.push(format!(
+                "the store {} can be read by other users; fix it with: chmod 600 {}",
                 store.shown,
                 shell_word(&store.shown)
             ));
         }
         Ok(store)
+    }
+
+    /// What opening found worth telling (a store others can read), once.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
     }
 
     /// Whether a store is at `path`: not when nothing is there or a blank
@@ -299,11 +309,12 @@ impl SqliteStore {
     /// A missing store read by a command that only reads: empty, and left uncreated.
     pub(crate) fn empty(shown: String) -> Result<Self> {
         let conn = Connection::open_in_memory().map_err(|e| failure(&shown, &e))?;
-        let mut store = SqliteStore { conn, shown };
-        store
-            .initialise()
-            .map_err(|e| store.fail(&e))?
-            .map_err(Error::Store)?;
+        let mut store = SqliteStore {
+            conn,
+            shown,
+            warnings: Vec::new(),
+        };
+        store.initialise().map_err(|e| store.fail(&e))??;
         Ok(store)
     }
 
@@ -313,7 +324,7 @@ impl SqliteStore {
 
     /// Validates the header and brings the schema up to date. The common case,
     /// a current store, costs one read of two header fields.
-    fn prepare(&mut self) -> rusqlite::Result<Result<(), String>> {
+    fn prepare(&mut self) -> rusqlite::Result<Result<()>> {
         let (app_id, version) = self.header()?;
         if app_id == APPLICATION_ID && version == SCHEMA_VERSION {
             return self.finish_open().map(Ok);
@@ -339,7 +350,7 @@ impl SqliteStore {
 
     /// Creates or migrates the schema under an exclusive lock, re-checking
     /// inside it: another process may have done the work meanwhile.
-    fn initialise(&mut self) -> rusqlite::Result<Result<(), String>> {
+    fn initialise(&mut self) -> rusqlite::Result<Result<()>> {
         let shown = self.shown.clone();
         let tx = self
             .conn
@@ -396,8 +407,12 @@ impl SqliteStore {
 /// file or a keysmith store. Anything else is the error that refuses it,
 /// and only those two are ever opened.
 fn examine(path: &Path, shown: &str) -> Result<Option<(Found, fs::Metadata)>> {
-    let cannot_read =
-        |e: std::io::Error| Error::Store(format!("cannot read the store {shown}: {e}"));
+    let cannot_read = |e: std::io::Error| {
+        Error::store(
+            StoreFault::Unavailable,
+            format!("cannot read the store {shown}: {e}"),
+        )
+    };
     // A journal beside a blank file is most often another keysmith process
     // making it a store: a moment, then its header says so.
     let deadline = Instant::now() + JOURNAL_WAIT;
@@ -415,43 +430,60 @@ fn examine(path: &Path, shown: &str) -> Result<Option<(Found, fs::Metadata)>> {
         }
     };
     match found {
-        Found::Journal => Err(Error::Store(format!(
-            "{shown} is not a keysmith store: another program is changing it, or was stopped \
+        Found::Journal => Err(Error::store(
+            StoreFault::Busy,
+            format!(
+                "{shown} is not a keysmith store: another program is changing it, or was stopped \
              while it did (its -journal is still there); it was left unchanged. Point --db at \
              a keysmith store or a new path"
-        ))),
-        Found::Special(kind) => Err(Error::Store(format!(
-            "{shown} is a {kind}, not a keysmith store: a store is a regular file; \
+            ),
+        )),
+        Found::Special(kind) => Err(Error::store(
+            StoreFault::Foreign,
+            format!(
+                "{shown} is a {kind}, not a keysmith store: a store is a regular file; \
              point --db at one, or at a path that does not exist yet"
-        ))),
-        Found::Foreign => Err(Error::Store(not_a_store(shown))),
+            ),
+        )),
+        Found::Foreign => Err(not_a_store(shown)),
         Found::Keysmith { version } if version > SCHEMA_VERSION => {
-            Err(Error::Store(newer_schema(shown, version)))
+            Err(newer_schema(shown, version))
         }
         // No keysmith ever wrote one: a damaged header.
-        Found::Keysmith { version } if version < 0 => Err(Error::Store(not_a_store(shown))),
+        Found::Keysmith { version } if version < 0 => Err(not_a_store(shown)),
         found => Ok(Some((found, meta))),
     }
 }
 
-fn not_a_store(shown: &str) -> String {
-    format!(
-        "{shown} is not a keysmith store (or its header is damaged: restore it from a backup); \
+fn not_a_store(shown: &str) -> Error {
+    Error::store(
+        StoreFault::Foreign,
+        format!(
+            "{shown} is not a keysmith store (or its header is damaged: restore it from a backup); \
          it was left unchanged. Point --db at a keysmith store or a new path"
+        ),
     )
 }
 
-fn newer_schema(shown: &str, version: i64) -> String {
-    format!(
-        "the store {shown} has schema version {version}, newer than this keysmith understands \
+fn newer_schema(shown: &str, version: i64) -> Error {
+    Error::store(
+        StoreFault::NewerSchema,
+        format!(
+            "the store {shown} has schema version {version}, newer than this keysmith understands \
          ({SCHEMA_VERSION}); it was left unchanged. Upgrade keysmith"
+        ),
     )
 }
 
 /// Creates the store file 0600 (and any missing folders 0700) before SQLite
 /// opens it, so no other user can ever read it.
 fn create_private_file(path: &Path, shown: &str) -> Result<()> {
-    let cannot = |e: std::io::Error| Error::Store(format!("cannot create the store {shown}: {e}"));
+    let cannot = |e: std::io::Error| {
+        Error::store(
+            StoreFault::Unavailable,
+            format!("cannot create the store {shown}: {e}"),
+        )
+    };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
         && !parent.exists()
     {
@@ -475,7 +507,7 @@ fn create_private_file(path: &Path, shown: &str) -> Result<()> {
 
 /// `path` as one word for a POSIX shell: in single quotes, each `'` written
 /// `'\''`; a leading `-` behind `./`, so that it is not read as an option.
-fn shell_word(path: &str) -> String {
+pub(crate) fn shell_word(path: &str) -> String {
     let path = if path.starts_with('-') {
         format!("./{path}")
     } else {
@@ -498,8 +530,19 @@ fn readable_by_others(_meta: &fs::Metadata) -> bool {
 /// store and what to do, never SQL text.
 fn failure(shown: &str, e: &rusqlite::Error) -> Error {
     let code = e.sqlite_error_code();
+    let fault = match code {
+        Some(ErrorCode::NotADatabase) => return not_a_store(shown),
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreFault::Busy,
+        Some(
+            ErrorCode::ReadOnly
+            | ErrorCode::CannotOpen
+            | ErrorCode::PermissionDenied
+            | ErrorCode::DiskFull
+            | ErrorCode::SystemIoFailure,
+        ) => StoreFault::Unavailable,
+        _ => StoreFault::Damaged,
+    };
     let message = match code {
-        Some(ErrorCode::NotADatabase) => not_a_store(shown),
         Some(ErrorCode::DatabaseCorrupt) => format!(
             "the store {shown} is damaged; restore it from a backup (keysmith backup makes one)"
         ),
@@ -525,7 +568,7 @@ fn failure(shown: &str, e: &rusqlite::Error) -> Error {
             }
         ),
     };
-    Error::Store(message)
+    Error::store(fault, message)
 }
 
 fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
@@ -657,10 +700,13 @@ impl SqliteStore {
     /// SQLite's online backup of every page into `dest`, a new file.
     fn backup_pages(&mut self, dest: &Path) -> Result<()> {
         if self.conn.path().is_none_or(str::is_empty) {
-            return Err(Error::Store(format!(
-                "there is no store at {} yet: nothing to back up",
-                self.shown
-            )));
+            return Err(Error::store(
+                StoreFault::Unavailable,
+                format!(
+                    "there is no store at {} yet: nothing to back up",
+                    self.shown
+                ),
+            ));
         }
         let shown_dest = dest.display().to_string();
         let mut copy = Connection::open(dest).map_err(|e| failure(&shown_dest, &e))?;
@@ -1141,10 +1187,10 @@ impl Importer for CopyImporter<'_> {
         match item {
             Item::Key(key) => {
                 if !insert_key_with(&mut self.insert_key, key).map_err(fail)? {
-                    return Err(Error::Store(format!(
-                        "the copy holds key {} twice; nothing was copied",
-                        key.id
-                    )));
+                    return Err(Error::store(
+                        StoreFault::Damaged,
+                        format!("the copy holds key {} twice; nothing was copied", key.id),
+                    ));
                 }
                 if key.use_count > 0 || key.last_used_at.is_some() {
                     self.insert_usage
@@ -1207,6 +1253,41 @@ mod tests {
         assert_eq!(super::shell_word("/a b/it's"), r"'/a b/it'\''s'");
         assert_eq!(super::shell_word("-x.db"), "'./-x.db'");
         assert_eq!(super::shell_word("$HOME `x`"), "'$HOME `x`'");
+    }
+
+    /// A library caller can tell why a store was refused.
+    #[test]
+    fn refusals_say_which_kind_of_fault_they_are() {
+        use crate::error::StoreFault;
+        use crate::store::{OpenMode, SqliteStore};
+        let dir = tempfile::tempdir().unwrap();
+        let fault = |path: &std::path::Path| {
+            SqliteStore::open(path, OpenMode::NoCreate)
+                .err()
+                .and_then(|e| e.store_fault())
+        };
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, "not a database at all, just some words").unwrap();
+        assert_eq!(fault(&text), Some(StoreFault::Foreign));
+        assert_eq!(fault(dir.path()), Some(StoreFault::Foreign));
+
+        let newer = dir.path().join("newer.db");
+        drop(SqliteStore::open(&newer, OpenMode::Create).unwrap());
+        let conn = Connection::open(&newer).unwrap();
+        conn.pragma_update(None, "user_version", super::SCHEMA_VERSION + 1)
+            .unwrap();
+        drop(conn);
+        assert_eq!(fault(&newer), Some(StoreFault::NewerSchema));
+
+        let damaged = dir.path().join("damaged.db");
+        drop(SqliteStore::open(&damaged, OpenMode::Create).unwrap());
+        let mut bytes = std::fs::read(&damaged).unwrap();
+        // The schema table's page, past its header: garbage.
+        for b in &mut bytes[108..4096] {
+            *b = 0xa5;
+        }
+        std::fs::write(&damaged, &bytes).unwrap();
+        assert_eq!(fault(&damaged), Some(StoreFault::Damaged));
     }
 
     #[test]

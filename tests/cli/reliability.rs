@@ -701,7 +701,7 @@ proptest! {
         // In-process, through the library, on this run's backend.
         let env = Env::new();
         let location = keysmith::Location::parse(&env.store()).unwrap();
-        let mut store = keysmith::store::open(&location, keysmith::OpenMode::Create).unwrap();
+        let mut store = keysmith::store::open(&location, keysmith::OpenMode::Create).unwrap().store;
         let minted = keysmith::mint("ks");
         let record = keysmith::store::KeyRecord {
             id: minted.id.clone(),

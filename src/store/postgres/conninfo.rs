@@ -51,6 +51,9 @@ pub struct Target {
     pub connect_timeout: Option<Duration>,
     /// The URL as given, password masked: the only form that is ever shown.
     pub shown: String,
+    /// What reading the settings found worth telling (an ignored password
+    /// file), for whoever opens the store to show.
+    pub warnings: Vec<String>,
 }
 
 impl std::fmt::Debug for Target {
@@ -182,10 +185,11 @@ impl Target {
                 .unwrap_or_default();
             config.dbname(dbname);
         }
+        let mut warnings = Vec::new();
         if config.get_password().is_none() {
             let password = env.var("PGPASSWORD").or_else(|| {
                 let file = passfile.or_else(|| env.home().map(|h| h.join(".pgpass")))?;
-                password_from_file(&file, &config)
+                password_from_file(&file, &config, &mut warnings)
             });
             if let Some(password) = password {
                 config.password(password);
@@ -208,6 +212,7 @@ impl Target {
             root_cert,
             connect_timeout,
             shown,
+            warnings,
         })
     }
 }
@@ -242,16 +247,20 @@ fn decode(value: &str) -> Result<String, String> {
 /// libpq's password file: `host:port:database:user:password` lines, `*`
 /// matching anything, `\` escaping `:` and `\`. Like libpq, a file others
 /// can read is ignored, with a warning.
-fn password_from_file(file: &Path, config: &tokio_postgres::Config) -> Option<String> {
+fn password_from_file(
+    file: &Path,
+    config: &tokio_postgres::Config,
+    warnings: &mut Vec<String>,
+) -> Option<String> {
     let text = std::fs::read_to_string(file).ok()?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         if std::fs::metadata(file).is_ok_and(|m| m.mode() & 0o077 != 0) {
-            crate::output::notice(&format!(
-                "warning: ignoring the password file {}: others can read it; fix it with: chmod 600 '{}'",
+            warnings.push(format!(
+                "ignoring the password file {}: others can read it; fix it with: chmod 600 {}",
                 file.display(),
-                file.display()
+                crate::store::shell_word(&file.display().to_string())
             ));
             return None;
         }

@@ -23,7 +23,7 @@ use super::{
     Copied, Credential, Event, Importer, Item, KeyFilter, KeyInserter, KeyRecord, OpenMode,
     SqliteStore, Status, Store, Timestamp,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreFault};
 use crate::key::KeyHash;
 
 /// Append-only: step N turns a version-N store into version N+1; the version
@@ -220,7 +220,12 @@ pub fn open(target: &Target, mode: OpenMode) -> Result<Box<dyn Store>> {
         .enable_io()
         .enable_time()
         .build()
-        .map_err(|e| Error::Store(format!("cannot start the PostgreSQL client: {e}")))?;
+        .map_err(|e| {
+            Error::store(
+                StoreFault::Unavailable,
+                format!("cannot start the PostgreSQL client: {e}"),
+            )
+        })?;
     let connector = tls::connector(target)?;
     let connecting = target.config.connect(connector);
     let connected = runtime.block_on(async {
@@ -233,12 +238,15 @@ pub fn open(target: &Target, mode: OpenMode) -> Result<Box<dyn Store>> {
         Some(Ok(pair)) => pair,
         Some(Err(e)) => return Err(connect_failure(target, &e)),
         None => {
-            return Err(Error::Store(format!(
-                "cannot connect to the PostgreSQL store {}: no answer within {}s \
+            return Err(Error::store(
+                StoreFault::Unavailable,
+                format!(
+                    "cannot connect to the PostgreSQL store {}: no answer within {}s \
                  (connect_timeout); check the host, the port and any firewall",
-                target.shown,
-                target.connect_timeout.map_or(0, |t| t.as_secs())
-            )));
+                    target.shown,
+                    target.connect_timeout.map_or(0, |t| t.as_secs())
+                ),
+            ));
         }
     };
     // Its errors reach the client as failed calls.
@@ -303,7 +311,7 @@ fn connect_failure(target: &Target, e: &tokio_postgres::Error) -> Error {
             }
         }
     };
-    Error::Store(message)
+    Error::store(StoreFault::Unavailable, message)
 }
 
 fn io_error_kind(e: &tokio_postgres::Error) -> Option<std::io::ErrorKind> {
@@ -334,59 +342,91 @@ fn failure(shown: &str, fault: Fault) -> Error {
     let e = match fault {
         Fault::Said(error) => return error,
         Fault::Damaged => {
-            return Error::Store(format!(
-                "the PostgreSQL store {shown} holds a row keysmith did not write; \
+            return Error::store(
+                StoreFault::Damaged,
+                format!(
+                    "the PostgreSQL store {shown} holds a row keysmith did not write; \
                  restore it from a backup"
-            ));
+                ),
+            );
         }
         Fault::Postgres(e) => e,
     };
     let Some(code) = e.code() else {
-        return Error::Store(format!(
-            "lost the connection to the PostgreSQL store {shown}; try again"
-        ));
+        return Error::store(
+            StoreFault::Unavailable,
+            format!("lost the connection to the PostgreSQL store {shown}; try again"),
+        );
     };
     let detail = e.as_db_error().map_or("", |d| d.message());
-    let message = if *code == SqlState::INSUFFICIENT_PRIVILEGE {
-        format!(
-            "the PostgreSQL user may not do this in {shown} ({detail}); \
+    let (fault, message) = if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+        (
+            StoreFault::Unavailable,
+            format!(
+                "the PostgreSQL user may not do this in {shown} ({detail}); \
              ask the database owner for rights on keysmith's tables"
+            ),
         )
     } else if *code == SqlState::READ_ONLY_SQL_TRANSACTION {
-        format!("the PostgreSQL store {shown} is read-only (a standby?); point --db at the primary")
+        (
+            StoreFault::Unavailable,
+            format!(
+                "the PostgreSQL store {shown} is read-only (a standby?); point --db at the primary"
+            ),
+        )
     } else if *code == SqlState::T_R_SERIALIZATION_FAILURE
         || *code == SqlState::T_R_DEADLOCK_DETECTED
     {
-        format!("the PostgreSQL store {shown} was busy with a conflicting change; try again")
+        (
+            StoreFault::Busy,
+            format!("the PostgreSQL store {shown} was busy with a conflicting change; try again"),
+        )
     } else if *code == SqlState::INVALID_SCHEMA_NAME {
-        format!(
-            "the database of {shown} has no schema to keep keysmith's tables in; \
-             check its search_path"
+        (
+            StoreFault::Unavailable,
+            format!(
+                "the database of {shown} has no schema to keep keysmith's tables in; \
+                 check its search_path"
+            ),
         )
     } else if code.code().starts_with("53") || code.code().starts_with("57") {
-        format!("the PostgreSQL server of {shown} cannot serve now ({detail}); try again later")
+        (
+            StoreFault::Unavailable,
+            format!(
+                "the PostgreSQL server of {shown} cannot serve now ({detail}); try again later"
+            ),
+        )
     } else {
-        format!(
-            "the PostgreSQL store {shown} could not be used (SQLSTATE {}); \
-             its tables may have been changed by hand",
-            code.code()
+        (
+            StoreFault::Damaged,
+            format!(
+                "the PostgreSQL store {shown} could not be used (SQLSTATE {}); \
+                 its tables may have been changed by hand",
+                code.code()
+            ),
         )
     };
-    Error::Store(message)
+    Error::store(fault, message)
 }
 
 fn not_a_store(shown: &str) -> Error {
-    Error::Store(format!(
-        "{shown} is not a keysmith store: its schema holds other tables; it was left unchanged. \
+    Error::store(
+        StoreFault::Foreign,
+        format!(
+            "{shown} is not a keysmith store: its schema holds other tables; it was left unchanged. \
          Use an empty database, or a schema of keysmith's own (options=-csearch_path%3Dkeysmith)"
-    ))
+        ),
+    )
 }
 
 fn newer_schema(shown: &str, version: i32) -> Error {
-    Error::Store(format!(
-        "the store {shown} has schema version {version}, newer than this keysmith understands \
+    Error::store(
+        StoreFault::NewerSchema,
+        format!(
+            "the store {shown} has schema version {version}, newer than this keysmith understands \
          ({SCHEMA_VERSION}); it was left unchanged. Upgrade keysmith"
-    ))
+        ),
+    )
 }
 
 impl PostgresStore {

@@ -15,13 +15,13 @@ use rustls::{
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::conninfo::{RootCert, SslMode, Target};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreFault};
 
 pub fn connector(target: &Target) -> Result<MakeRustlsConnect> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Store(format!("cannot set up TLS: {e}")))?
+        .map_err(|e| Error::store(StoreFault::Unavailable, format!("cannot set up TLS: {e}")))?
         .dangerous();
     let verifier: Arc<dyn ServerCertVerifier> = match target.ssl_mode {
         SslMode::Disable | SslMode::Prefer | SslMode::Require => Arc::new(EncryptOnly { provider }),
@@ -29,7 +29,9 @@ pub fn connector(target: &Target) -> Result<MakeRustlsConnect> {
             let roots = Arc::new(trusted_roots(target)?);
             let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider)
                 .build()
-                .map_err(|e| Error::Store(format!("cannot set up TLS: {e}")))?;
+                .map_err(|e| {
+                    Error::store(StoreFault::Unavailable, format!("cannot set up TLS: {e}"))
+                })?;
             if target.ssl_mode == SslMode::VerifyCa {
                 Arc::new(ChainOnly { webpki })
             } else {
@@ -52,11 +54,14 @@ fn trusted_roots(target: &Target) -> Result<RootCertStore> {
         }
         RootCert::File(path) => {
             let unreadable = |why: String| {
-                Error::Store(format!(
-                    "sslmode=verify-ca and verify-full need the server's root certificate: \
+                Error::store(
+                    StoreFault::Unavailable,
+                    format!(
+                        "sslmode=verify-ca and verify-full need the server's root certificate: \
                      cannot read {} ({why}); pass sslrootcert=PATH (or sslrootcert=system)",
-                    path.display()
-                ))
+                        path.display()
+                    ),
+                )
             };
             let certs = CertificateDer::pem_file_iter(path)
                 .map_err(|e| unreadable(e.to_string()))?
@@ -66,11 +71,14 @@ fn trusted_roots(target: &Target) -> Result<RootCertStore> {
         }
     }
     if roots.is_empty() {
-        return Err(Error::Store(format!(
-            "no trusted root certificate found for {} (sslrootcert); \
+        return Err(Error::store(
+            StoreFault::Unavailable,
+            format!(
+                "no trusted root certificate found for {} (sslrootcert); \
              pass sslrootcert=PATH to the server's CA certificate",
-            target.shown
-        )));
+                target.shown
+            ),
+        ));
     }
     Ok(roots)
 }
