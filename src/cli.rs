@@ -66,7 +66,9 @@ pub enum Command {
 
 /// A subcommand's flags, defined only when that subcommand is the one run
 /// (or when help or completions need them). Without this clap defines every
-/// subcommand's flags at every start: a fifth of `keysmith --version`.
+/// subcommand's flags at every start: measured with callgrind, 117,000 of
+/// the 1.48 million instructions a whole `keysmith verify` runs (8%), and
+/// 15% of `keysmith --version`.
 #[derive(Debug)]
 pub struct Deferred<T>(pub T);
 
