@@ -761,19 +761,8 @@ fn a_closed_pipe_ends_output_quietly() {
 #[test]
 fn a_closed_stdout_is_replaced_by_dev_null() {
     let env = Env::new();
-    let cmd = env.command();
-    let mut shell = std::process::Command::new("sh");
-    shell
-        .arg("-c")
-        .arg(r#"exec "$0" verify >&-"#)
-        .arg(cmd.get_program());
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => shell.env(k, v),
-            None => shell.env_remove(k),
-        };
-    }
-    let mut child = shell
+    let mut child = env
+        .shell(r#"exec "$0" verify >&-"#)
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
