@@ -153,7 +153,8 @@ impl PgStore {
     fn create() -> PgStore {
         static SEQ: AtomicU64 = AtomicU64::new(0);
         let admin_url = postgres_admin_url().expect(
-            "KEYSMITH_TEST_BACKEND=postgres needs KEYSMITH_TEST_POSTGRES (see .ci/postgres.sh)",
+            "a PostgreSQL store needs a server: set KEYSMITH_TEST_POSTGRES \
+             (README, Testing on PostgreSQL; .ci/postgres.sh starts one)",
         );
         let random = RandomState::new().hash_one((std::process::id(), SEQ.fetch_add(1, Relaxed)));
         let name = format!("ks_{random:016x}");
@@ -287,10 +288,21 @@ impl Run {
 }
 
 impl Env {
+    /// A fresh world on the backend `backend()` names.
     pub fn new() -> Self {
+        Self::on(backend())
+    }
+
+    /// A fresh world on PostgreSQL, whatever `backend()` says: for the
+    /// PostgreSQL-only tests (postgres.rs). Panics if the server is unusable.
+    pub fn postgres() -> Self {
+        Self::on(Backend::Postgres)
+    }
+
+    fn on(backend: Backend) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("keys.db");
-        let pg = (backend() == Backend::Postgres).then(PgStore::create);
+        let pg = (backend == Backend::Postgres).then(PgStore::create);
         Env { dir, db, pg }
     }
 
