@@ -1,5 +1,6 @@
-//! The harness: run the built binary in a scrubbed environment against a
-//! store in a fresh temporary folder, and look inside that store.
+//! The harness: run the built binary in an environment of its own making
+//! (see `INHERITED`) against a store in a fresh temporary folder, and look
+//! inside that store.
 
 use std::hash::{BuildHasher, RandomState};
 use std::io::Write;
@@ -26,6 +27,14 @@ pub const KEY_FIELDS: [&str; 13] = [
     "rotated_from",
     "replaced_by",
 ];
+
+/// All a command the harness starts takes from the test process's own
+/// environment, each when set there: every other variable it sees (HOME,
+/// XDG_DATA_HOME, KEYSMITH_DB, and what a test adds) the harness or the test
+/// sets. Nothing else of the developer's shell (KEYSMITH_*, NO_COLOR, PG*,
+/// RUST_BACKTRACE...) leaks in; `harness::keysmith_sees_only_what_the_harness_gives_it`
+/// proves it.
+pub const INHERITED: [&str; 2] = ["PATH", "TERM"];
 
 /// The store backend the suite runs against: `KEYSMITH_TEST_BACKEND`,
 /// `sqlite` (the default) or `postgres` (see `postgres::postgres_leg`).
@@ -144,7 +153,8 @@ impl PgStore {
     fn create() -> PgStore {
         static SEQ: AtomicU64 = AtomicU64::new(0);
         let admin_url = postgres_admin_url().expect(
-            "KEYSMITH_TEST_BACKEND=postgres needs KEYSMITH_TEST_POSTGRES (see .ci/postgres.sh)",
+            "a PostgreSQL store needs a server: set KEYSMITH_TEST_POSTGRES \
+             (README, Testing on PostgreSQL; .ci/postgres.sh starts one)",
         );
         let random = RandomState::new().hash_one((std::process::id(), SEQ.fetch_add(1, Relaxed)));
         let name = format!("ks_{random:016x}");
@@ -278,10 +288,21 @@ impl Run {
 }
 
 impl Env {
+    /// A fresh world on the backend `backend()` names.
     pub fn new() -> Self {
+        Self::on(backend())
+    }
+
+    /// A fresh world on PostgreSQL, whatever `backend()` says: for the
+    /// PostgreSQL-only tests (postgres.rs). Panics if the server is unusable.
+    pub fn postgres() -> Self {
+        Self::on(Backend::Postgres)
+    }
+
+    fn on(backend: Backend) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = dir.path().join("keys.db");
-        let pg = (backend() == Backend::Postgres).then(PgStore::create);
+        let pg = (backend == Backend::Postgres).then(PgStore::create);
         Env { dir, db, pg }
     }
 
@@ -316,8 +337,8 @@ impl Env {
         )
     }
 
-    /// The binary with an environment scrubbed of the caller's keysmith,
-    /// libpq and colour settings, pointed at this test's store.
+    /// The binary, pointed at this test's store, in an environment of the
+    /// harness's making: nothing of the caller's reaches it but `INHERITED`.
     pub fn command(&self) -> Command {
         self.command_of(Path::new(BIN))
     }
@@ -344,26 +365,27 @@ impl Env {
 
     /// `command()` with another copy of the binary.
     pub fn command_of(&self, program: &Path) -> Command {
+        self.scrubbed(program)
+    }
+
+    /// `sh -c SCRIPT` in `command()`'s environment, `$0` being the binary:
+    /// for what only a shell does (`exec "$0" verify >&-`, `$(...)`). The
+    /// shell adds its own `PWD` (and may add `SHLVL`, `_`), nothing else.
+    pub fn shell(&self, script: &str) -> Command {
+        let mut cmd = self.scrubbed(Path::new("sh"));
+        cmd.arg("-c").arg(script).arg(BIN);
+        cmd
+    }
+
+    /// `program` with an empty environment but for `INHERITED` and the
+    /// test's world: its HOME, its data folder, its store.
+    fn scrubbed(&self, program: &Path) -> Command {
         let mut cmd = Command::new(program);
-        cmd.env_remove("KEYSMITH_PREFIX")
-            .env_remove("NO_COLOR")
-            .env_remove("RUST_BACKTRACE");
-        for var in [
-            "PGHOST",
-            "PGHOSTADDR",
-            "PGPORT",
-            "PGDATABASE",
-            "PGUSER",
-            "PGPASSWORD",
-            "PGPASSFILE",
-            "PGSERVICE",
-            "PGSERVICEFILE",
-            "PGSSLMODE",
-            "PGSSLROOTCERT",
-            "PGCONNECT_TIMEOUT",
-            "PGOPTIONS",
-        ] {
-            cmd.env_remove(var);
+        cmd.env_clear();
+        for var in INHERITED {
+            if let Some(value) = std::env::var_os(var) {
+                cmd.env(var, value);
+            }
         }
         cmd.env("HOME", self.dir.path())
             .env("XDG_DATA_HOME", self.dir.path().join("xdg"))

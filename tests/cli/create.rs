@@ -40,13 +40,8 @@ fn prints_one_well_formed_key_and_nothing_else_on_stdout() {
 #[test]
 fn command_substitution_captures_the_key_alone() {
     let env = Env::new();
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "KEY=$('{}' create --name x 2>/dev/null); printf '%s' \"$KEY\"",
-            crate::common::BIN
-        ))
-        .env("KEYSMITH_DB", env.store())
+    let out = env
+        .shell(r#"KEY=$("$0" create --name x 2>/dev/null); printf '%s' "$KEY""#)
         .output()
         .unwrap();
     let key = String::from_utf8(out.stdout).unwrap();

@@ -3,7 +3,7 @@
 //! key that was verified or not at all.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::common::{Env, Run};
@@ -21,32 +21,21 @@ enum Sink {
 
 /// Runs keysmith with stdout going to `sink`.
 fn run_into(env: &Env, sink: Sink, args: &[&str]) -> Run {
-    let base = env.command();
     let mut cmd = match sink {
         Sink::Closed => {
-            let mut shell = Command::new("sh");
-            shell
-                .arg("-c")
-                .arg(r#"exec "$0" "$@" >&-"#)
-                .arg(base.get_program());
-            for (k, v) in base.get_envs() {
-                match v {
-                    Some(v) => shell.env(k, v),
-                    None => shell.env_remove(k),
-                };
-            }
+            let mut shell = env.shell(r#"exec "$0" "$@" >&-"#);
             shell.stdout(Stdio::null());
             shell
         }
         Sink::ClosedPipe => {
-            let mut cmd = base;
+            let mut cmd = env.command();
             let (reader, writer) = std::io::pipe().unwrap();
             drop(reader);
             cmd.stdout(writer);
             cmd
         }
         Sink::Full => {
-            let mut cmd = base;
+            let mut cmd = env.command();
             let full = std::fs::OpenOptions::new()
                 .write(true)
                 .open("/dev/full")

@@ -3,9 +3,12 @@
 //! connection failures, a database that holds something else).
 //!
 //! `postgres_leg` re-runs this test binary with `KEYSMITH_TEST_BACKEND=postgres`
-//! when `KEYSMITH_TEST_POSTGRES` names a server (`.ci/postgres.sh start`
-//! makes one; see README, Testing on PostgreSQL). The PostgreSQL-only tests
-//! below pass at once on the SQLite run and do their work in that leg.
+//! against the server `KEYSMITH_TEST_POSTGRES` names (`.ci/postgres.sh start`
+//! makes one; see README, Testing on PostgreSQL), this file's tests left out:
+//! those run once, on the server whatever the backend, each on a fresh
+//! database (`Env::postgres`). Built without `KEYSMITH_TEST_POSTGRES` (see
+//! build.rs), all of them are ignored, with the reason; built with it, they
+//! fail if the server cannot be used.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -51,9 +54,6 @@ pub const SQLITE_ONLY: &[(&str, &str)] = &[
     ),
 ];
 
-/// What the leg prints when no server is configured.
-const SKIPPED: &str = "postgres leg skipped: set KEYSMITH_TEST_POSTGRES to run it (see README, Testing on PostgreSQL)";
-
 /// One line on the terminal, past libtest's capture of `eprintln!`.
 fn say(line: &str) {
     let mut err = std::io::stderr().lock();
@@ -62,7 +62,10 @@ fn say(line: &str) {
 }
 
 /// The leg's run of this binary: the PostgreSQL backend, the SQLite-only
-/// tests and the leg itself filtered out.
+/// tests and this file's (the leg itself included) filtered out. It is the
+/// test harness, not keysmith: it keeps this process's environment (the
+/// server's URL and CA, TMPDIR, RUST_* settings), and every keysmith it
+/// starts gets the harness's own (`common::INHERITED`).
 fn leg_command() -> Command {
     let mut cmd = Command::new(std::env::current_exe().expect("the test binary"));
     cmd.env("KEYSMITH_TEST_BACKEND", "postgres")
@@ -71,24 +74,28 @@ fn leg_command() -> Command {
     for (filter, _why) in SQLITE_ONLY {
         cmd.args(["--skip", filter]);
     }
-    cmd.args(["--skip", "postgres::postgres_leg"]);
+    cmd.args(["--skip", "postgres::"]);
     cmd
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn postgres_leg() {
     if backend() == Backend::Postgres {
-        return; // This is the leg (it filters itself out anyway).
-    }
-    if postgres_admin_url().is_none() {
-        say(SKIPPED);
-        assert!(
-            std::env::var("KEYSMITH_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "KEYSMITH_TEST_REQUIRE_POSTGRES=1 but KEYSMITH_TEST_POSTGRES is not set: \
-             the PostgreSQL leg did not run"
-        );
+        // `KEYSMITH_TEST_BACKEND=postgres cargo test`: this run is the leg.
+        say("postgres leg: not re-run, this run is on PostgreSQL already");
         return;
     }
+    let admin = postgres_admin_url().expect("KEYSMITH_TEST_POSTGRES names the server");
+    ::postgres::Client::connect(&admin, ::postgres::NoTls).unwrap_or_else(|e| {
+        panic!(
+            "the PostgreSQL server at {} cannot be used: {e}",
+            crate::common::mask(&admin)
+        )
+    });
     let listed = leg_command()
         .args(["--list", "--format", "terse"])
         .output()
@@ -141,12 +148,6 @@ fn postgres_leg() {
         "postgres leg: {passed} passed in {elapsed} s ({} SQLite-only filters, see postgres::SQLITE_ONLY)",
         SQLITE_ONLY.len()
     ));
-}
-
-/// A fresh PostgreSQL store, in the leg; None (the test passes at once) on
-/// the SQLite run, where these tests have nothing to test.
-fn pg_env() -> Option<Env> {
-    (backend() == Backend::Postgres).then(Env::new)
 }
 
 /// `cmd` run with `args`, killed and failed if it outlives `limit`.
@@ -203,8 +204,12 @@ fn one_error_line(run: &Run) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn another_application_s_tables_are_refused_untouched() {
-    let Some(env) = pg_env() else { return };
+    let env = Env::postgres();
     env.exec("CREATE TABLE foo (x integer)", &[]);
     env.exec("INSERT INTO foo VALUES (1), (2)", &[]);
     let before = env.store_bytes();
@@ -240,8 +245,12 @@ fn another_application_s_tables_are_refused_untouched() {
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn a_newer_schema_is_refused_untouched() {
-    let Some(env) = pg_env() else { return };
+    let env = Env::postgres();
     let key = env.create("k", &[]);
     assert_eq!(
         env.query_rows(
@@ -259,8 +268,12 @@ fn a_newer_schema_is_refused_untouched() {
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn postgresql_scheme_and_the_db_flag_select_postgres() {
-    let Some(env) = pg_env() else { return };
+    let env = Env::postgres();
     let mut url = env.pg_url();
     url.scheme = "postgresql".into();
     let mut cmd = env.command();
@@ -284,8 +297,12 @@ fn postgresql_scheme_and_the_db_flag_select_postgres() {
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn a_wrong_password_is_exit_4_and_never_printed() {
-    let Some(env) = pg_env() else { return };
+    let env = Env::postgres();
     let secret = "wrong-Secret-7d1f";
     let mut url = env.pg_url();
     url.password = Some(secret.into());
@@ -310,8 +327,12 @@ fn a_wrong_password_is_exit_4_and_never_printed() {
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn a_percent_encoded_password_is_decoded_and_never_printed() {
-    let Some(env) = pg_env() else { return };
+    let env = Env::postgres();
     // A role of this test's own, whose password needs encoding in a URL.
     let role = format!("ks_odd_{}", &env.pg_url().dbname[3..11]);
     let password = "p@ss:w/rd%?&x y";
@@ -343,8 +364,12 @@ fn a_percent_encoded_password_is_decoded_and_never_printed() {
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn pgpassword_supplies_a_password_the_url_lacks() {
-    let Some(env) = pg_env() else { return };
+    let env = Env::postgres();
     let mut url = env.pg_url();
     let password = url
         .password
@@ -365,8 +390,12 @@ fn pgpassword_supplies_a_password_the_url_lacks() {
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn pgpass_in_home_supplies_a_password_when_private() {
-    let Some(env) = pg_env() else { return };
+    let env = Env::postgres();
     let mut url = env.pg_url();
     let password = url
         .password
@@ -399,8 +428,12 @@ fn pgpass_in_home_supplies_a_password_when_private() {
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn connection_refused_is_exit_4_at_once() {
-    let Some(env) = pg_env() else { return };
+    let env = Env::postgres();
     // A port nobody listens on: bound, then released.
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -427,8 +460,12 @@ fn connection_refused_is_exit_4_at_once() {
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn a_server_that_never_answers_times_out_with_exit_4() {
-    let Some(env) = pg_env() else { return };
+    let env = Env::postgres();
     // The kernel completes the handshake; nobody ever reads or writes.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let mut url = env.pg_url();
@@ -462,9 +499,12 @@ fn a_server_that_never_answers_times_out_with_exit_4() {
     drop(silent);
 }
 
-/// The CA of the test server's certificate, when `.ci/postgres.sh` made one.
-fn test_ca() -> Option<PathBuf> {
-    std::env::var_os("KEYSMITH_TEST_POSTGRES_CA").map(PathBuf::from)
+/// The CA of the test server's certificate (`.ci/postgres.sh` makes one).
+fn test_ca() -> PathBuf {
+    std::env::var_os("KEYSMITH_TEST_POSTGRES_CA")
+        .filter(|ca| !ca.is_empty())
+        .map(PathBuf::from)
+        .expect("KEYSMITH_TEST_POSTGRES_CA names the test server's CA")
 }
 
 /// A self-signed CA certificate that signed nothing the server has.
@@ -488,12 +528,13 @@ fn stranger_ca(dir: &Path) -> PathBuf {
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres_tls,
+    ignore = "needs a PostgreSQL server with TLS: set KEYSMITH_TEST_POSTGRES and KEYSMITH_TEST_POSTGRES_CA (README, Testing on PostgreSQL)"
+)]
 fn tls_require_and_verify_full() {
-    let Some(env) = pg_env() else { return };
-    let Some(ca) = test_ca() else {
-        say("postgres tls tests skipped: KEYSMITH_TEST_POSTGRES_CA is not set");
-        return;
-    };
+    let env = Env::postgres();
+    let ca = test_ca();
     let ca = ca.to_str().unwrap();
     let url = env.pg_url();
     let mut localhost = url.clone();
@@ -527,11 +568,12 @@ fn tls_require_and_verify_full() {
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres_tls,
+    ignore = "needs a PostgreSQL server with TLS: set KEYSMITH_TEST_POSTGRES and KEYSMITH_TEST_POSTGRES_CA (README, Testing on PostgreSQL)"
+)]
 fn tls_verify_full_refuses_a_server_it_cannot_verify() {
-    let Some(env) = pg_env() else { return };
-    if test_ca().is_none() {
-        return; // See tls_require_and_verify_full.
-    }
+    let env = Env::postgres();
     let stranger = stranger_ca(env.dir.path());
     let not_a_cert = env.dir.path().join("notes.txt");
     std::fs::write(&not_a_cert, "not a certificate\n").unwrap();
@@ -577,9 +619,13 @@ fn tls_verify_full_refuses_a_server_it_cannot_verify() {
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres_tls,
+    ignore = "needs a PostgreSQL server with TLS: set KEYSMITH_TEST_POSTGRES and KEYSMITH_TEST_POSTGRES_CA (README, Testing on PostgreSQL)"
+)]
 fn tls_verify_full_checks_the_host_name_and_verify_ca_does_not() {
-    let Some(env) = pg_env() else { return };
-    let Some(ca) = test_ca() else { return };
+    let env = Env::postgres();
+    let ca = test_ca();
     // A name the server's certificate does not carry, reached at its address
     // (`hostaddr`): the chain verifies, the name does not.
     let mut url = env.pg_url();
@@ -614,56 +660,18 @@ fn tls_verify_full_checks_the_host_name_and_verify_ca_does_not() {
         .code(0);
 }
 
-/// A URL's password never reaches the screen, however the URL is written
-/// and whoever quotes it: keysmith's own messages, or clap's, for a URL
-/// given where none was expected. Runs on both legs: nothing listens on
-/// port 1, so no server is needed.
-#[test]
-fn a_url_s_password_is_masked_wherever_the_url_is_quoted() {
-    let env = Env::new();
-    env.create("here", &[]);
-    // Raw `/`, `?`, `@` and a space, as pasted generated passwords have:
-    // tokio-postgres still reads each as the password.
-    for password in [
-        "s3cret-Pw",
-        "s3cret/Pw+q==",
-        "s3cret?Pw#x",
-        "s3cret@Pw",
-        "s3cret Pw",
-    ] {
-        let url = format!("postgres://bob:{password}@127.0.0.1:1/keys");
-        let runs = [
-            (4, env.run(&["--db", &url, "list"])),
-            (4, env.run(&["migrate", "--to", &url])),
-            (
-                2,
-                env.run(&["--db", &format!("{url}?sslmode=sometimes"), "list"]),
-            ),
-            // `--to` forgotten: clap quotes the stray argument.
-            (2, env.run(&["migrate", &url])),
-            (2, env.run(&["list", &url])),
-        ];
-        for (code, run) in runs {
-            assert_eq!(run.code, code, "{password}: {run:#?}");
-            assert!(run.stderr.starts_with("error: "), "{run:#?}");
-            assert!(!run.stderr.contains("panicked"), "{run:#?}");
-            assert!(
-                !run.stderr.contains("s3cret") && !run.stdout.contains("s3cret"),
-                "the password was printed: {run:#?}"
-            );
-            assert!(run.stderr.contains("bob:***@"), "the masked URL: {run:#?}");
-        }
-    }
-}
-
 /// What another host holding keysmith's schema lock looks like: the
 /// session lock blocks the transaction lock keysmith takes (`SCHEMA_LOCK`
 /// in src/store/postgres/mod.rs, "KSMT").
 const SCHEMA_LOCK: i64 = 0x4B53_4D54;
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn creating_the_schema_waits_for_another_host_holding_the_lock() {
-    let Some(env) = pg_env() else { return };
+    let env = Env::postgres();
     env.exec(&format!("SELECT pg_advisory_lock({SCHEMA_LOCK})"), &[]);
     let mut child = env
         .command()
@@ -693,8 +701,12 @@ fn creating_the_schema_waits_for_another_host_holding_the_lock() {
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn a_schema_creation_that_fails_midway_leaves_nothing() {
-    let Some(env) = pg_env() else { return };
+    let env = Env::postgres();
     // An event trigger (database-wide, not a table in the schema) fails the
     // creation of `usage`, the last table of version 1.
     env.exec(
@@ -732,8 +744,12 @@ fn a_schema_creation_that_fails_midway_leaves_nothing() {
 /// `migrate` into an empty PostgreSQL store whose history table refuses
 /// rows: the keys, copied first, must go with them.
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn a_migration_that_fails_midway_leaves_the_target_empty() {
-    let Some(source) = pg_env() else { return };
+    let source = Env::postgres();
     for name in ["one", "two", "three"] {
         source.create(name, &[]);
     }
@@ -741,7 +757,7 @@ fn a_migration_that_fails_midway_leaves_the_target_empty() {
     let file = file.to_str().unwrap();
     source.run(&["migrate", "--to", file]).code(0);
 
-    let target = Env::new();
+    let target = Env::postgres();
     target.create("scratch", &[]);
     for table in ["usage", "keys", "events"] {
         target.exec(&format!("DELETE FROM {table}"), &[]);
@@ -780,8 +796,12 @@ fn a_migration_that_fails_midway_leaves_the_target_empty() {
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn migrate_refuses_an_occupied_or_foreign_target_of_the_other_kind() {
-    let Some(env) = pg_env() else { return };
+    let env = Env::postgres();
     let ours = env.create("ours", &[]);
     // A SQLite file that holds a key: PostgreSQL → SQLite is refused.
     let file = env.dir.path().join("theirs.db");
@@ -815,7 +835,7 @@ fn migrate_refuses_an_occupied_or_foreign_target_of_the_other_kind() {
     assert_eq!(env.store_bytes(), before, "the PostgreSQL target changed");
 
     // A database of another application's is refused untouched, from either kind.
-    let foreign = Env::new();
+    let foreign = Env::postgres();
     foreign.exec("CREATE TABLE foo (x integer)", &[]);
     let foreign_before = foreign.store_bytes();
     env.run(&["migrate", "--to", &foreign.store()])
@@ -830,8 +850,12 @@ fn migrate_refuses_an_occupied_or_foreign_target_of_the_other_kind() {
 }
 
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn a_new_key_s_commit_waits_for_the_disk_even_with_synchronous_commit_off() {
-    let Some(env) = pg_env() else { return };
+    let env = Env::postgres();
     let key = env.create("first", &[]);
     // A database tuned for speed: commits return before the WAL is flushed.
     let dbname = env.pg_url().dbname;
@@ -878,8 +902,12 @@ fn a_new_key_s_commit_waits_for_the_disk_even_with_synchronous_commit_off() {
 /// The counterpart of `reliability::a_store_keysmith_cannot_write_is_exit_4`:
 /// a role that may only read the store.
 #[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn a_role_that_may_only_read_gets_exit_4_on_writes() {
-    let Some(env) = pg_env() else { return };
+    let env = Env::postgres();
     let key = env.create("k", &[]);
     let role = format!("ks_ro_{}", &env.pg_url().dbname[3..11]);
     let password = "read-Only-Pw-1";

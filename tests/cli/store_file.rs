@@ -84,7 +84,9 @@ fn a_directory_is_refused() {
 
 #[test]
 fn new_store_is_0600_in_new_0700_folders() {
+    use std::os::unix::fs::PermissionsExt;
     let env = Env::new();
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o751)).unwrap();
     let nested = env.dir.path().join("a/b/keys.db");
     let mut cmd = env.command();
     cmd.env("KEYSMITH_DB", &nested);
@@ -93,7 +95,7 @@ fn new_store_is_0600_in_new_0700_folders() {
     assert_eq!(mode(&env.dir.path().join("a")), 0o700);
     assert_eq!(mode(&env.dir.path().join("a/b")), 0o700);
     // A folder that already existed keeps its mode.
-    assert_ne!(mode(env.dir.path()), 0o000);
+    assert_eq!(mode(env.dir.path()), 0o751);
 }
 
 #[test]
