@@ -35,7 +35,7 @@ impl fmt::Display for Untrusted<'_> {
             // `{:<20}` and the like pad or cut what is shown.
             return f.pad(&Untrusted(self.0).to_string());
         }
-        let text = crate::key::redact(self.0);
+        let text = redact(self.0);
         if text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
             return f.write_str(&text);
         }
