@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use keysmith::input::NewKey;
 use keysmith::key::MintedKey;
 use keysmith::keys::{self, Change};
-use keysmith::store::{self, Event, Item, KeyFilter, KeyRecord, Location, OpenMode, Store};
 use keysmith::model::Timestamp;
+use keysmith::store::{self, Event, Item, KeyFilter, KeyRecord, Location, OpenMode, Store};
 
 /// A moment the checks start from: in the future of any test machine's
 /// clock, so nothing a check does depends on the time it runs.

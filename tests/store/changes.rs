@@ -29,7 +29,10 @@ fn create_stores_the_spec_and_records_an_event(backend: &Backend) {
     let (minted, record) = create(store.as_mut(), &spec, T0);
     let full = minted.secret.expose();
     assert!(full.starts_with(&format!("acme_{}_", minted.id)));
-    assert_eq!(keysmith::parse(full).expect("a well-formed key").id, minted.id);
+    assert_eq!(
+        keysmith::parse(full).expect("a well-formed key").id,
+        minted.id
+    );
     assert_eq!(
         record,
         KeyRecord {
@@ -53,7 +56,12 @@ fn create_stores_the_spec_and_records_an_event(backend: &Backend) {
     assert_eq!(history.len(), 1);
     let event = &history[0];
     assert_eq!(
-        (event.at, event.action.as_str(), event.key_id.as_str(), event.actor.as_str()),
+        (
+            event.at,
+            event.action.as_str(),
+            event.key_id.as_str(),
+            event.actor.as_str()
+        ),
         (T0, "create", minted.id.as_str(), ACTOR)
     );
     assert_eq!(event.detail, None);
@@ -65,22 +73,33 @@ fn the_store_holds_the_hash_never_the_key(backend: &Backend) {
     let mut store = backend.open();
     let (minted, _) = create(store.as_mut(), &spec("a"), T0);
     let (rotated_minted, rotated_key) = {
-        let done = rotated(keys::rotate(store.as_mut(), &minted.id, Retire::Now, change(T0 + 1)).unwrap());
+        let done =
+            rotated(keys::rotate(store.as_mut(), &minted.id, Retire::Now, change(T0 + 1)).unwrap());
         (done.minted, done.new)
     };
     let dump = backend.raw_dump();
     for full in [minted.secret.expose(), rotated_minted.secret.expose()] {
         let secret = &full[full.len() - 38..full.len() - 6];
-        for forbidden in [full.to_owned(), secret.to_owned(), hex(full.as_bytes()), hex(secret.as_bytes())]
-        {
-            assert!(!dump.contains(&forbidden), "the store holds {forbidden:?}:\n{dump}");
+        for forbidden in [
+            full.to_owned(),
+            secret.to_owned(),
+            hex(full.as_bytes()),
+            hex(secret.as_bytes()),
+        ] {
+            assert!(
+                !dump.contains(&forbidden),
+                "the store holds {forbidden:?}:\n{dump}"
+            );
         }
         assert!(
             dump.contains(&hex(&KeyHash::of(full).0)),
             "the store lacks the key's SHA-256:\n{dump}"
         );
     }
-    assert_eq!(rotated_key.hash, KeyHash::of(rotated_minted.secret.expose()));
+    assert_eq!(
+        rotated_key.hash,
+        KeyHash::of(rotated_minted.secret.expose())
+    );
 }
 
 fn set_disabled_twice_records_one_event(backend: &Backend) {
@@ -111,7 +130,10 @@ fn set_disabled_twice_records_one_event(backend: &Backend) {
 
     let history = events(store.as_mut(), Some(&minted.id), None);
     assert_eq!(
-        history.iter().map(|e| (e.action.as_str(), e.at)).collect::<Vec<_>>(),
+        history
+            .iter()
+            .map(|e| (e.action.as_str(), e.at))
+            .collect::<Vec<_>>(),
         vec![("enable", T0 + 4), ("disable", T0 + 1), ("create", T0)]
     );
     // The key is otherwise as it was (the valid verify was a use).
@@ -124,7 +146,11 @@ fn set_disabled_twice_records_one_event(backend: &Backend) {
         }
     );
 
-    assert!(keys::set_disabled(store.as_mut(), "nosuchkey000", true, change(T0)).unwrap().is_none());
+    assert!(
+        keys::set_disabled(store.as_mut(), "nosuchkey000", true, change(T0))
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(events(store.as_mut(), None, None).len(), 3);
 }
 
@@ -175,17 +201,37 @@ fn edit_records_the_fields_it_changed(backend: &Backend) {
         expires_at: Some(Some(T0 + 500)),
         ..KeyEdit::default()
     };
-    keys::edit(store.as_mut(), &minted.id, &set, change(T0 + 3)).unwrap().unwrap();
+    keys::edit(store.as_mut(), &minted.id, &set, change(T0 + 3))
+        .unwrap()
+        .unwrap();
     let stored = key(store.as_mut(), &minted.id);
     assert_eq!(stored.description.as_deref(), Some("new"));
     assert_eq!(stored.expires_at, Some(T0 + 500));
     // Nothing edit cannot change moved.
     assert_eq!(
-        (&stored.id, stored.hash, &stored.prefix, stored.created_at, stored.disabled),
-        (&before.id, before.hash, &before.prefix, before.created_at, before.disabled)
+        (
+            &stored.id,
+            stored.hash,
+            &stored.prefix,
+            stored.created_at,
+            stored.disabled
+        ),
+        (
+            &before.id,
+            before.hash,
+            &before.prefix,
+            before.created_at,
+            before.disabled
+        )
     );
-    assert_eq!(verify_code(store.as_mut(), minted.secret.expose(), T0 + 499), Code::Valid);
-    assert_eq!(verify_code(store.as_mut(), minted.secret.expose(), T0 + 500), Code::Expired);
+    assert_eq!(
+        verify_code(store.as_mut(), minted.secret.expose(), T0 + 499),
+        Code::Valid
+    );
+    assert_eq!(
+        verify_code(store.as_mut(), minted.secret.expose(), T0 + 500),
+        Code::Expired
+    );
 
     let history = events(store.as_mut(), Some(&minted.id), None);
     assert_eq!(
@@ -230,7 +276,11 @@ fn an_edit_that_changes_nothing_records_nothing(backend: &Backend) {
         name: Some("x".into()),
         ..KeyEdit::default()
     };
-    assert!(keys::edit(store.as_mut(), "nosuchkey000", &rename, change(T0)).unwrap().is_none());
+    assert!(
+        keys::edit(store.as_mut(), "nosuchkey000", &rename, change(T0))
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(events(store.as_mut(), None, None).len(), 1);
 }
 
@@ -296,14 +346,26 @@ fn rotation_links_both_keys(backend: &Backend) {
         vec![("rotate".into(), Some(old.id.clone()), T0 + 2)],
         "the replacement's history is its rotate event"
     );
-    assert_eq!(verify_code(store.as_mut(), old_minted.secret.expose(), T0 + 3), Code::Disabled);
-    assert_eq!(verify_code(store.as_mut(), done.minted.secret.expose(), T0 + 3), Code::Valid);
+    assert_eq!(
+        verify_code(store.as_mut(), old_minted.secret.expose(), T0 + 3),
+        Code::Disabled
+    );
+    assert_eq!(
+        verify_code(store.as_mut(), done.minted.secret.expose(), T0 + 3),
+        Code::Valid
+    );
 
     // The replacement can itself be rotated: a chain.
     let next = rotated(keys::rotate(store.as_mut(), &new.id, Retire::Now, change(T0 + 4)).unwrap());
     assert_eq!(next.new.rotated_from.as_deref(), Some(new.id.as_str()));
-    assert_eq!(key(store.as_mut(), &new.id).replaced_by, Some(next.new.id.clone()));
-    assert_eq!(key(store.as_mut(), &old.id).replaced_by, Some(new.id.clone()));
+    assert_eq!(
+        key(store.as_mut(), &new.id).replaced_by,
+        Some(next.new.id.clone())
+    );
+    assert_eq!(
+        key(store.as_mut(), &old.id).replaced_by,
+        Some(new.id.clone())
+    );
 }
 
 fn rotation_at_a_time_keeps_the_earlier_expiry(backend: &Backend) {
@@ -314,15 +376,25 @@ fn rotation_at_a_time_keeps_the_earlier_expiry(backend: &Backend) {
     };
     // No expiry: expires at the rotation's time, stays enabled until then.
     let (a, _) = create(store.as_mut(), &expiring(None), T0);
-    let done = rotated(keys::rotate(store.as_mut(), &a.id, Retire::At(T0 + 100), change(T0 + 1)).unwrap());
+    let done =
+        rotated(keys::rotate(store.as_mut(), &a.id, Retire::At(T0 + 100), change(T0 + 1)).unwrap());
     let old = key(store.as_mut(), &a.id);
     assert_eq!(old, done.retired);
     assert!(!old.disabled);
     assert_eq!(old.expires_at, Some(T0 + 100));
     assert_eq!(old.replaced_by.as_deref(), Some(done.new.id.as_str()));
-    assert_eq!(verify_code(store.as_mut(), a.secret.expose(), T0 + 99), Code::Valid);
-    assert_eq!(verify_code(store.as_mut(), a.secret.expose(), T0 + 100), Code::Expired);
-    assert_eq!(verify_code(store.as_mut(), done.minted.secret.expose(), T0 + 100), Code::Valid);
+    assert_eq!(
+        verify_code(store.as_mut(), a.secret.expose(), T0 + 99),
+        Code::Valid
+    );
+    assert_eq!(
+        verify_code(store.as_mut(), a.secret.expose(), T0 + 100),
+        Code::Expired
+    );
+    assert_eq!(
+        verify_code(store.as_mut(), done.minted.secret.expose(), T0 + 100),
+        Code::Valid
+    );
 
     // An expiry later than the grace: the grace wins.
     let (b, _) = create(store.as_mut(), &expiring(Some(1_000)), T0);
@@ -341,7 +413,8 @@ fn rotation_at_a_time_keeps_the_earlier_expiry(backend: &Backend) {
 fn a_replaced_or_missing_key_is_not_rotated(backend: &Backend) {
     let mut store = backend.open();
     let (a, _) = create(store.as_mut(), &spec("a"), T0);
-    let first = rotated(keys::rotate(store.as_mut(), &a.id, Retire::At(T0 + 100), change(T0 + 1)).unwrap());
+    let first =
+        rotated(keys::rotate(store.as_mut(), &a.id, Retire::At(T0 + 100), change(T0 + 1)).unwrap());
     let keys_before = all_keys(store.as_mut());
     let events_before = events(store.as_mut(), None, None);
     for retire in [Retire::Now, Retire::At(T0 + 10)] {
@@ -355,7 +428,11 @@ fn a_replaced_or_missing_key_is_not_rotated(backend: &Backend) {
         Rotation::NoSuchKey
     ));
     assert_eq!(all_keys(store.as_mut()), keys_before, "nothing changed");
-    assert_eq!(events(store.as_mut(), None, None), events_before, "nothing recorded");
+    assert_eq!(
+        events(store.as_mut(), None, None),
+        events_before,
+        "nothing recorded"
+    );
 }
 
 fn delete_keeps_the_history_and_removes_the_uses(backend: &Backend) {
@@ -366,8 +443,17 @@ fn delete_keeps_the_history_and_removes_the_uses(backend: &Backend) {
     store.record_uses(&[b.id.as_str()], T0 + 1).unwrap();
     assert_eq!(backend.query_i64("SELECT count(*) FROM usage"), 2);
 
-    let gone = keys::delete(store.as_mut(), &a.id, change(T0 + 2)).unwrap().expect("the key");
-    assert_eq!(gone, KeyRecord { last_used_at: Some(T0 + 1), use_count: 2, ..a_key });
+    let gone = keys::delete(store.as_mut(), &a.id, change(T0 + 2))
+        .unwrap()
+        .expect("the key");
+    assert_eq!(
+        gone,
+        KeyRecord {
+            last_used_at: Some(T0 + 1),
+            use_count: 2,
+            ..a_key
+        }
+    );
     assert_eq!(store.key_by_id(&a.id).unwrap(), None);
     let mut found = None;
     store
@@ -377,20 +463,37 @@ fn delete_keeps_the_history_and_removes_the_uses(backend: &Backend) {
         })
         .unwrap();
     assert_eq!(found, None);
-    assert_eq!(verify_code(store.as_mut(), a.secret.expose(), T0 + 3), Code::NotFound);
+    assert_eq!(
+        verify_code(store.as_mut(), a.secret.expose(), T0 + 3),
+        Code::NotFound
+    );
     assert_eq!(ids(&all_keys(store.as_mut())), vec![b.id.clone()]);
-    assert_eq!(backend.query_i64("SELECT count(*) FROM usage"), 1, "a's uses are gone");
+    assert_eq!(
+        backend.query_i64("SELECT count(*) FROM usage"),
+        1,
+        "a's uses are gone"
+    );
     assert_eq!(key(store.as_mut(), &b.id).use_count, 1, "b keeps its own");
 
     let history = events(store.as_mut(), Some(&a.id), None);
     assert_eq!(
-        history.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        history
+            .iter()
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>(),
         vec!["delete", "create"]
     );
     assert_eq!((history[0].at, history[0].actor.as_str()), (T0 + 2, ACTOR));
 
-    assert_eq!(keys::delete(store.as_mut(), &a.id, change(T0 + 4)).unwrap(), None);
-    assert_eq!(events(store.as_mut(), None, None).len(), 3, "a second delete records nothing");
+    assert_eq!(
+        keys::delete(store.as_mut(), &a.id, change(T0 + 4)).unwrap(),
+        None
+    );
+    assert_eq!(
+        events(store.as_mut(), None, None).len(),
+        3,
+        "a second delete records nothing"
+    );
 }
 
 fn take_back_undoes_a_create(backend: &Backend) {
@@ -407,18 +510,32 @@ fn take_back_undoes_a_create(backend: &Backend) {
     .unwrap();
     assert_eq!(removed, 2);
     assert_eq!(ids(&all_keys(store.as_mut())), vec![keep.id.clone()]);
-    assert_eq!(verify_code(store.as_mut(), a.secret.expose(), T0 + 3), Code::NotFound);
+    assert_eq!(
+        verify_code(store.as_mut(), a.secret.expose(), T0 + 3),
+        Code::NotFound
+    );
     for id in [&a.id, &b.id] {
         let history = events(store.as_mut(), Some(id), None);
         assert_eq!(
-            history.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            history
+                .iter()
+                .map(|e| e.action.as_str())
+                .collect::<Vec<_>>(),
             vec!["undo", "create"]
         );
         assert_eq!(history[0].at, T0 + 2);
-        assert!(history[0].detail.as_deref().is_some_and(|d| d.contains("not delivered")));
+        assert!(
+            history[0]
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains("not delivered"))
+        );
     }
     assert!(events(store.as_mut(), Some("nosuchkey000"), None).is_empty());
-    assert_eq!(keys::take_back(store.as_mut(), &[a.id.as_str()], None, change(T0 + 4)).unwrap(), 0);
+    assert_eq!(
+        keys::take_back(store.as_mut(), &[a.id.as_str()], None, change(T0 + 4)).unwrap(),
+        0
+    );
     assert_eq!(events(store.as_mut(), None, None).len(), 5);
 }
 
@@ -446,17 +563,26 @@ fn take_back_undoes_a_rotation(backend: &Backend) {
             done.before,
             "{retire:?}: disabled, expires_at and replaced_by as before, uses kept"
         );
-        assert_eq!(verify_code(store.as_mut(), old.secret.expose(), T0 + 20), Code::Valid);
+        assert_eq!(
+            verify_code(store.as_mut(), old.secret.expose(), T0 + 20),
+            Code::Valid
+        );
         let history = events(store.as_mut(), Some(&old.id), None);
         assert_eq!(history[0].action, "undo");
         assert!(
-            history[0].detail.as_deref().is_some_and(|d| d.contains(&done.new.id)),
+            history[0]
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains(&done.new.id)),
             "{history:?}"
         );
         assert_eq!(history[1].action, "rotate");
         let new_history = events(store.as_mut(), Some(&done.new.id), None);
         assert_eq!(
-            new_history.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            new_history
+                .iter()
+                .map(|e| e.action.as_str())
+                .collect::<Vec<_>>(),
             vec!["undo", "rotate"]
         );
         // The key can be rotated again.

@@ -27,10 +27,19 @@ fn populate(store: &mut dyn Store) -> Vec<(String, keysmith::Code)> {
     let (k5, _) = create(store, &spec("rotated later"), T0 + 3);
     let (k7, _) = create(store, &spec("deleted"), T0 + 4);
     let (k8, _) = create(store, &spec("edited"), T0 + 5);
-    store.record_uses(&[k1.id.as_str(), &k1.id, &k7.id], T0 + 6).unwrap();
+    store
+        .record_uses(&[k1.id.as_str(), &k1.id, &k7.id], T0 + 6)
+        .unwrap();
     store.record_uses(&[k8.id.as_str()], T0 + 7).unwrap();
     keys::set_disabled(store, &k2.id, true, change(T0 + 8)).unwrap();
-    let rotate = |store: &mut dyn Store, id: &str, retire| match keys::rotate(store, id, retire, change(T0 + 9)).unwrap() {
+    let rotate = |store: &mut dyn Store, id: &str, retire| match keys::rotate(
+        store,
+        id,
+        retire,
+        change(T0 + 9),
+    )
+    .unwrap()
+    {
         keys::Rotation::Rotated(done) => done.minted,
         other => panic!("{other:?}"),
     };
@@ -63,22 +72,42 @@ fn assert_same_answers(a: &mut dyn Store, b: &mut dyn Store) {
     assert_eq!(all_keys(a), all_keys(b));
     assert_eq!(events(a, None, None), events(b, None, None));
     assert_eq!(a.prefixes().unwrap(), b.prefixes().unwrap());
-    let mut ids: Vec<String> = events(a, None, None).into_iter().map(|e| e.key_id).collect();
+    let mut ids: Vec<String> = events(a, None, None)
+        .into_iter()
+        .map(|e| e.key_id)
+        .collect();
     ids.sort();
     ids.dedup();
     for id in &ids {
-        assert_eq!(events(a, Some(id), None), events(b, Some(id), None), "events of {id}");
-        assert_eq!(a.key_by_id(id).unwrap(), b.key_by_id(id).unwrap(), "key {id}");
+        assert_eq!(
+            events(a, Some(id), None),
+            events(b, Some(id), None),
+            "events of {id}"
+        );
+        assert_eq!(
+            a.key_by_id(id).unwrap(),
+            b.key_by_id(id).unwrap(),
+            "key {id}"
+        );
     }
     for name in ["Data Sync", "off", "rotated now", "deleted", "edited twice"] {
-        assert_eq!(a.keys_by_name(name).unwrap(), b.keys_by_name(name).unwrap(), "{name}");
+        assert_eq!(
+            a.keys_by_name(name).unwrap(),
+            b.keys_by_name(name).unwrap(),
+            "{name}"
+        );
     }
 }
 
 fn assert_keys_verify(store: &mut dyn Store, keys: &[(String, keysmith::Code)]) {
     for (full, code) in keys {
         let verdict = keysmith::verify(store, full, None, T0 + 50).unwrap();
-        assert_eq!(verdict.code, *code, "{}", keysmith::parse(full).unwrap().masked());
+        assert_eq!(
+            verdict.code,
+            *code,
+            "{}",
+            keysmith::parse(full).unwrap().masked()
+        );
     }
 }
 
@@ -87,20 +116,42 @@ fn export_yields_every_key_then_every_event_oldest_first(backend: &Backend) {
     assert!(export(store.as_mut()).is_empty());
     populate(store.as_mut());
     let items = export(store.as_mut());
-    let mut keys: Vec<Owned> = all_keys(store.as_mut()).into_iter().map(Owned::Key).collect();
+    let mut keys: Vec<Owned> = all_keys(store.as_mut())
+        .into_iter()
+        .map(Owned::Key)
+        .collect();
     keys.reverse();
-    let mut history: Vec<Owned> = events(store.as_mut(), None, None).into_iter().map(Owned::Event).collect();
+    let mut history: Vec<Owned> = events(store.as_mut(), None, None)
+        .into_iter()
+        .map(Owned::Event)
+        .collect();
     history.reverse();
     assert_eq!(items.len(), keys.len() + history.len());
-    assert_eq!(items[..keys.len()], keys[..], "keys first, oldest first, uses and links included");
-    assert_eq!(items[keys.len()..], history[..], "then events, oldest first, a deleted key's too");
-    assert!(history.iter().any(|e| matches!(e, Owned::Event(e) if e.action == "delete")));
+    assert_eq!(
+        items[..keys.len()],
+        keys[..],
+        "keys first, oldest first, uses and links included"
+    );
+    assert_eq!(
+        items[keys.len()..],
+        history[..],
+        "then events, oldest first, a deleted key's too"
+    );
+    assert!(
+        history
+            .iter()
+            .any(|e| matches!(e, Owned::Event(e) if e.action == "delete"))
+    );
 
     // The first error of `each` ends the export and is returned.
     let mut calls = 0;
     let stopped = store.export(&mut |_| {
         calls += 1;
-        if calls == 3 { Err(Error::Usage("enough".into())) } else { Ok(()) }
+        if calls == 3 {
+            Err(Error::Usage("enough".into()))
+        } else {
+            Ok(())
+        }
     });
     assert!(matches!(stopped, Err(Error::Usage(_))));
     assert_eq!(calls, 3);
@@ -114,7 +165,10 @@ fn import_into_an_empty_store_copies_everything(backend: &Backend) {
     let target = backend.another();
     let mut to = target.open();
     let copied = store::copy(from.as_mut(), to.as_mut()).unwrap();
-    let (key_count, event_count) = (all_keys(from.as_mut()).len(), events(from.as_mut(), None, None).len());
+    let (key_count, event_count) = (
+        all_keys(from.as_mut()).len(),
+        events(from.as_mut(), None, None).len(),
+    );
     assert_eq!(
         copied,
         Copied {
@@ -139,7 +193,10 @@ fn import_into_an_empty_store_copies_everything(backend: &Backend) {
     keys::set_disabled(to.as_mut(), &first.id, true, change(T0 + 30)).unwrap();
     let history = events(to.as_mut(), Some(&first.id), None);
     assert_eq!(history[0].action, "disable");
-    assert_eq!(history.len(), events(from.as_mut(), Some(&first.id), None).len() + 1);
+    assert_eq!(
+        history.len(),
+        events(from.as_mut(), Some(&first.id), None).len() + 1
+    );
     create(to.as_mut(), &spec("new"), T0 + 31);
 }
 
@@ -200,11 +257,16 @@ fn an_import_that_fails_keeps_nothing(backend: &Backend) {
         }
         Err(Error::Usage("the source failed".into()))
     });
-    assert!(matches!(&failed, Err(Error::Usage(m)) if m == "the source failed"), "{failed:?}");
+    assert!(
+        matches!(&failed, Err(Error::Usage(m)) if m == "the source failed"),
+        "{failed:?}"
+    );
     assert!(export(to.as_mut()).is_empty());
 
     // A copy that holds one key twice is refused whole.
-    let Owned::Key(first) = &items[0] else { panic!("keys first") };
+    let Owned::Key(first) = &items[0] else {
+        panic!("keys first")
+    };
     let twice = to.import(&mut |importer| {
         importer.add(Item::Key(first))?;
         importer.add(Item::Key(first))

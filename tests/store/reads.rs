@@ -170,18 +170,30 @@ fn credentials_come_from_one_consistent_view(backend: &Backend) {
 fn keys_by_name_lists_exact_matches_newest_first(backend: &Backend) {
     let mut store = backend.open();
     let mut made = Vec::new();
-    for (i, name) in ["web", "Web", "web", "web ", "api", "web"].iter().enumerate() {
+    for (i, name) in ["web", "Web", "web", "web ", "api", "web"]
+        .iter()
+        .enumerate()
+    {
         made.push(create(store.as_mut(), &spec(name), T0 + i as i64).1);
     }
     keys::delete(store.as_mut(), &made[2].id, change(T0 + 10)).unwrap();
     let found = store.keys_by_name("web").unwrap();
     assert_eq!(ids(&found), vec![made[5].id.clone(), made[0].id.clone()]);
     assert_eq!(found[0], key(store.as_mut(), &made[5].id), "whole records");
-    assert_eq!(ids(&store.keys_by_name("Web").unwrap()), vec![made[1].id.clone()]);
-    assert_eq!(ids(&store.keys_by_name("web ").unwrap()), vec![made[3].id.clone()]);
+    assert_eq!(
+        ids(&store.keys_by_name("Web").unwrap()),
+        vec![made[1].id.clone()]
+    );
+    assert_eq!(
+        ids(&store.keys_by_name("web ").unwrap()),
+        vec![made[3].id.clone()]
+    );
     assert!(store.keys_by_name("we").unwrap().is_empty());
     assert!(store.keys_by_name("").unwrap().is_empty());
-    assert!(store.keys_by_name("w%").unwrap().is_empty(), "no pattern matching");
+    assert!(
+        store.keys_by_name("w%").unwrap().is_empty(),
+        "no pattern matching"
+    );
 }
 
 fn events_stream_newest_first_all_or_one_key_s(backend: &Backend) {
@@ -207,7 +219,12 @@ fn events_stream_newest_first_all_or_one_key_s(backend: &Backend) {
     assert_eq!(all.len(), expected.len(), "{all:?}");
     for (event, (action, id, at, detail)) in all.iter().zip(expected) {
         assert_eq!(
-            (event.action.as_str(), &event.key_id, event.at, event.detail.as_deref()),
+            (
+                event.action.as_str(),
+                &event.key_id,
+                event.at,
+                event.detail.as_deref()
+            ),
             (action, id, at, detail)
         );
         assert_eq!(event.actor, ACTOR);
@@ -215,11 +232,17 @@ fn events_stream_newest_first_all_or_one_key_s(backend: &Backend) {
 
     let of_a = events(store.as_mut(), Some(&a.id), None);
     assert_eq!(of_a, vec![all[0].clone(), all[2].clone(), all[4].clone()]);
-    assert_eq!(events(store.as_mut(), Some(&b.id), None), vec![all[1].clone(), all[3].clone()]);
+    assert_eq!(
+        events(store.as_mut(), Some(&b.id), None),
+        vec![all[1].clone(), all[3].clone()]
+    );
 
     // Limits: the newest ones.
     assert_eq!(events(store.as_mut(), None, Some(2)), all[..2].to_vec());
-    assert_eq!(events(store.as_mut(), Some(&a.id), Some(1)), vec![all[0].clone()]);
+    assert_eq!(
+        events(store.as_mut(), Some(&a.id), Some(1)),
+        vec![all[0].clone()]
+    );
     assert_eq!(events(store.as_mut(), None, Some(100)), all);
     assert!(events(store.as_mut(), None, Some(0)).is_empty());
     assert!(events(store.as_mut(), Some(&a.id), Some(0)).is_empty());
@@ -335,7 +358,11 @@ fn list_keys_yields_every_key_newest_first_with_its_uses(backend: &Backend) {
     let listed = list(store.as_mut(), &filter(T0));
     assert_eq!(ids(&listed), picked(&made, &[0, 1, 2, 3, 4, 5, 6, 7]));
     for listed_key in &listed {
-        assert_eq!(*listed_key, key(store.as_mut(), &listed_key.id), "whole records");
+        assert_eq!(
+            *listed_key,
+            key(store.as_mut(), &listed_key.id),
+            "whole records"
+        );
     }
     assert_eq!(listed[7].last_used_at, Some(T0 + 50));
     assert_eq!(listed[7].use_count, 1);
@@ -348,7 +375,10 @@ fn list_keys_yields_every_key_newest_first_with_its_uses(backend: &Backend) {
     assert_eq!(ids(&listed), picked(&made, &[1, 2, 3, 4, 5, 6, 7]));
     for listed_key in &listed {
         let uses = if listed_key.id == made[3] { 1 } else { 0 };
-        assert_eq!(listed_key.use_count, uses, "key 3 keeps its own use, no other has one");
+        assert_eq!(
+            listed_key.use_count, uses,
+            "key 3 keeps its own use, no other has one"
+        );
     }
 
     // The first error of `each` ends the stream and is returned.
@@ -376,7 +406,10 @@ fn list_keys_by_service(backend: &Backend) {
     assert_eq!(ids(&sms), picked(&made, &[0, 1, 4, 6, 7]));
     assert_eq!(sms[4].use_count, 1, "uses on a filtered listing too");
     assert_eq!(sms[4].last_used_at, Some(T0 + 50));
-    assert_eq!(ids(&list(store.as_mut(), &by("email"))), picked(&made, &[3]));
+    assert_eq!(
+        ids(&list(store.as_mut(), &by("email"))),
+        picked(&made, &[3])
+    );
     assert!(list(store.as_mut(), &by("sm")).is_empty());
     assert!(list(store.as_mut(), &by("SMS")).is_empty());
 }
@@ -394,11 +427,20 @@ fn list_keys_by_status_at_now(backend: &Backend) {
         listed(store.as_mut(), Status::Enabled, T0),
         picked(&made, &[0, 2, 3, 4, 5, 6, 7])
     );
-    assert_eq!(listed(store.as_mut(), Status::Disabled, T0), picked(&made, &[1]));
+    assert_eq!(
+        listed(store.as_mut(), Status::Disabled, T0),
+        picked(&made, &[1])
+    );
     assert!(listed(store.as_mut(), Status::Expired, T0).is_empty());
     // Expired from the instant expires_at is reached.
-    assert_eq!(listed(store.as_mut(), Status::Expired, T0 + 99), Vec::<String>::new());
-    assert_eq!(listed(store.as_mut(), Status::Expired, T0 + 100), picked(&made, &[2]));
+    assert_eq!(
+        listed(store.as_mut(), Status::Expired, T0 + 99),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        listed(store.as_mut(), Status::Expired, T0 + 100),
+        picked(&made, &[2])
+    );
     assert_eq!(
         listed(store.as_mut(), Status::Expired, T0 + 150),
         picked(&made, &[2, 6])
@@ -412,13 +454,19 @@ fn list_keys_by_status_at_now(backend: &Backend) {
         picked(&made, &[0, 5, 7])
     );
     // A disabled key is disabled, not expired, however late.
-    assert_eq!(listed(store.as_mut(), Status::Disabled, T0 + 1_000), picked(&made, &[1]));
+    assert_eq!(
+        listed(store.as_mut(), Status::Disabled, T0 + 1_000),
+        picked(&made, &[1])
+    );
     // With a service too.
     let sms_expired = KeyFilter {
         service: Some("sms".into()),
         ..at(Status::Expired, T0 + 1_000)
     };
-    assert_eq!(ids(&list(store.as_mut(), &sms_expired)), picked(&made, &[4, 6]));
+    assert_eq!(
+        ids(&list(store.as_mut(), &sms_expired)),
+        picked(&made, &[4, 6])
+    );
 }
 
 fn list_keys_with_a_limit(backend: &Backend) {
@@ -428,7 +476,10 @@ fn list_keys_with_a_limit(backend: &Backend) {
         limit: Some(n),
         ..filter(T0)
     };
-    assert_eq!(ids(&list(store.as_mut(), &limited(3))), picked(&made, &[5, 6, 7]));
+    assert_eq!(
+        ids(&list(store.as_mut(), &limited(3))),
+        picked(&made, &[5, 6, 7])
+    );
     assert_eq!(ids(&list(store.as_mut(), &limited(1))), picked(&made, &[7]));
     assert!(list(store.as_mut(), &limited(0)).is_empty());
     assert_eq!(list(store.as_mut(), &limited(100)).len(), 8);
@@ -441,7 +492,10 @@ fn list_keys_with_a_limit(backend: &Backend) {
     assert_eq!(ids(&list(store.as_mut(), &sms_two)), picked(&made, &[6, 7]));
     // The newest keys keep their uses under a limit (key 0 is the oldest).
     let eight = list(store.as_mut(), &limited(8));
-    assert_eq!((eight[7].id.as_str(), eight[7].use_count), (made[0].as_str(), 1));
+    assert_eq!(
+        (eight[7].id.as_str(), eight[7].use_count),
+        (made[0].as_str(), 1)
+    );
 }
 
 fn list_keys_expiring_by(backend: &Backend) {
@@ -456,17 +510,29 @@ fn list_keys_expiring_by(backend: &Backend) {
     assert_eq!(listed(store.as_mut(), T0, T0 + 99), Vec::<String>::new());
     assert_eq!(listed(store.as_mut(), T0, T0 + 100), picked(&made, &[2]));
     assert_eq!(listed(store.as_mut(), T0, T0 + 150), picked(&made, &[2, 6]));
-    assert_eq!(listed(store.as_mut(), T0, T0 + 300), picked(&made, &[2, 3, 4, 6]));
+    assert_eq!(
+        listed(store.as_mut(), T0, T0 + 300),
+        picked(&made, &[2, 3, 4, 6])
+    );
     // Already expired at now: not "expiring".
-    assert_eq!(listed(store.as_mut(), T0 + 100, T0 + 300), picked(&made, &[3, 4, 6]));
-    assert_eq!(listed(store.as_mut(), T0 + 299, T0 + 10_000), picked(&made, &[4]));
+    assert_eq!(
+        listed(store.as_mut(), T0 + 100, T0 + 300),
+        picked(&made, &[3, 4, 6])
+    );
+    assert_eq!(
+        listed(store.as_mut(), T0 + 299, T0 + 10_000),
+        picked(&made, &[4])
+    );
     assert!(listed(store.as_mut(), T0 + 300, T0 + 10_000).is_empty());
     // A disabled key with no expiry never appears; keys without expiry neither.
     let with_service = KeyFilter {
         service: Some("sms".into()),
         ..expiring(T0, T0 + 1_000)
     };
-    assert_eq!(ids(&list(store.as_mut(), &with_service)), picked(&made, &[4, 6]));
+    assert_eq!(
+        ids(&list(store.as_mut(), &with_service)),
+        picked(&made, &[4, 6])
+    );
 }
 
 fn list_keys_unused_since(backend: &Backend) {
@@ -480,21 +546,39 @@ fn list_keys_unused_since(backend: &Backend) {
     // Never used: counts from creation (T0 for all, T0+2 for the replacement).
     assert!(listed(store.as_mut(), T0 - 1).is_empty());
     assert_eq!(listed(store.as_mut(), T0), picked(&made, &[1, 2, 4, 5, 6]));
-    assert_eq!(listed(store.as_mut(), T0 + 2), picked(&made, &[1, 2, 4, 5, 6, 7]));
+    assert_eq!(
+        listed(store.as_mut(), T0 + 2),
+        picked(&made, &[1, 2, 4, 5, 6, 7])
+    );
     // Key 0 was used at T0+50, key 3 at T0+300: at or before.
-    assert_eq!(listed(store.as_mut(), T0 + 49), picked(&made, &[1, 2, 4, 5, 6, 7]));
-    assert_eq!(listed(store.as_mut(), T0 + 50), picked(&made, &[0, 1, 2, 4, 5, 6, 7]));
-    assert_eq!(listed(store.as_mut(), T0 + 300), picked(&made, &[0, 1, 2, 3, 4, 5, 6, 7]));
+    assert_eq!(
+        listed(store.as_mut(), T0 + 49),
+        picked(&made, &[1, 2, 4, 5, 6, 7])
+    );
+    assert_eq!(
+        listed(store.as_mut(), T0 + 50),
+        picked(&made, &[0, 1, 2, 4, 5, 6, 7])
+    );
+    assert_eq!(
+        listed(store.as_mut(), T0 + 300),
+        picked(&made, &[0, 1, 2, 3, 4, 5, 6, 7])
+    );
     // A new use takes a key out.
     store.record_uses(&[made[5].as_str()], T0 + 400).unwrap();
-    assert_eq!(listed(store.as_mut(), T0 + 300), picked(&made, &[0, 1, 2, 3, 4, 6, 7]));
+    assert_eq!(
+        listed(store.as_mut(), T0 + 300),
+        picked(&made, &[0, 1, 2, 3, 4, 6, 7])
+    );
     let combined = KeyFilter {
         service: Some("sms".into()),
         status: Some(Status::Enabled),
         limit: Some(2),
         ..unused(T0 + 100)
     };
-    assert_eq!(ids(&list(store.as_mut(), &combined)), picked(&made, &[6, 7]));
+    assert_eq!(
+        ids(&list(store.as_mut(), &combined)),
+        picked(&made, &[6, 7])
+    );
 }
 
 conformance! {

@@ -60,11 +60,21 @@ fn an_error_inside_a_transaction_rolls_everything_back(backend: &Backend) {
         assert_eq!(tx.lock_key(&c.id)?, None);
         Err::<(), _>(boom())
     });
-    assert!(is_boom(&result), "the work's own error comes back: {result:?}");
+    assert!(
+        is_boom(&result),
+        "the work's own error comes back: {result:?}"
+    );
     assert_eq!(state(store.as_mut()), before, "nothing of it is visible");
     assert_eq!(store.key_by_id(&new.id).unwrap(), None);
-    assert_eq!(key(store.as_mut(), &c.id).use_count, 1, "c and its uses are back");
-    assert_eq!(verify_code(store.as_mut(), a.secret.expose(), T0 + 3), keysmith::Code::Valid);
+    assert_eq!(
+        key(store.as_mut(), &c.id).use_count,
+        1,
+        "c and its uses are back"
+    );
+    assert_eq!(
+        verify_code(store.as_mut(), a.secret.expose(), T0 + 3),
+        keysmith::Code::Valid
+    );
 
     // Another store sees nothing of it either, and this one goes on working.
     let mut other = backend.open();
@@ -78,7 +88,11 @@ fn an_error_inside_a_transaction_rolls_everything_back(backend: &Backend) {
         store.as_mut(),
         &mut || {
             count += 1;
-            if count > limit { Err(boom()) } else { Ok(Some(spec("batch"))) }
+            if count > limit {
+                Err(boom())
+            } else {
+                Ok(Some(spec("batch")))
+            }
         },
         change(T0 + 5),
         &mut |_, _| panic!("nothing was committed"),
@@ -140,7 +154,10 @@ fn a_change_that_fails_after_adding_a_key_leaves_no_key(backend: &Backend) {
     assert_eq!(shown, 0);
     for failure in [created.err(), rotation.err(), deleted.err(), many.err()] {
         let text = failure.unwrap().to_string();
-        assert!(!text.contains("INSERT") && !text.contains("SELECT"), "SQL shown: {text}");
+        assert!(
+            !text.contains("INSERT") && !text.contains("SELECT"),
+            "SQL shown: {text}"
+        );
     }
     assert_eq!(state(store.as_mut()), before, "no key, no change, no event");
 
@@ -168,14 +185,24 @@ fn insert_key_refuses_a_taken_id_and_writes_nothing(backend: &Backend) {
     })
     .unwrap();
     assert_eq!(results, (false, true, false));
-    assert_eq!(key(store.as_mut(), &a.id), a_key, "the stored key is untouched");
+    assert_eq!(
+        key(store.as_mut(), &a.id),
+        a_key,
+        "the stored key is untouched"
+    );
     assert_eq!(key(store.as_mut(), &new.id), new, "the first of an id wins");
     assert!(store.keys_by_name("intruder").unwrap().is_empty());
     assert!(store.keys_by_name("again").unwrap().is_empty());
-    assert_eq!(verify_code(store.as_mut(), a.secret.expose(), T0 + 2), keysmith::Code::Valid);
+    assert_eq!(
+        verify_code(store.as_mut(), a.secret.expose(), T0 + 2),
+        keysmith::Code::Valid
+    );
     assert_eq!(
         actions(&events(store.as_mut(), None, None)),
-        vec![("create".into(), new.id.clone()), ("create".into(), a.id.clone())]
+        vec![
+            ("create".into(), new.id.clone()),
+            ("create".into(), a.id.clone())
+        ]
     );
 }
 
@@ -217,7 +244,11 @@ fn insert_batch_skips_taken_ids_and_reports_their_positions(backend: &Backend) {
     assert_eq!(answers, vec![vec![1, 3], vec![0], vec![]]);
     assert_eq!(count, 3);
     committed.sort_by(|a, b| a.name.cmp(&b.name));
-    assert_eq!(committed, vec![n1.clone(), n2.clone(), n3.clone()], "exactly the written keys");
+    assert_eq!(
+        committed,
+        vec![n1.clone(), n2.clone(), n3.clone()],
+        "exactly the written keys"
+    );
     for written in &committed {
         assert_eq!(key(store.as_mut(), &written.id), *written);
     }
@@ -245,8 +276,15 @@ fn an_insert_batch_whose_fill_fails_writes_nothing(backend: &Backend) {
     let mut calls = 0;
     let result = store.insert_batch(
         &mut |inserter| {
-            assert_eq!(inserter.insert(&[n1.clone(), dup.clone()], &[e1.clone(), dup_event.clone()])?, vec![1]);
-            assert!(inserter.insert(&[n2.clone()], &[e2.clone()])?.is_empty());
+            assert_eq!(
+                inserter.insert(&[n1.clone(), dup.clone()], &[e1.clone(), dup_event.clone()])?,
+                vec![1]
+            );
+            assert!(
+                inserter
+                    .insert(std::slice::from_ref(&n2), std::slice::from_ref(&e2))?
+                    .is_empty()
+            );
             Err(boom())
         },
         &mut |_| {
@@ -259,7 +297,9 @@ fn an_insert_batch_whose_fill_fails_writes_nothing(backend: &Backend) {
     assert_eq!(state(store.as_mut()), before);
 
     // An empty batch adds nothing and reports nothing.
-    let empty = store.insert_batch(&mut |_| Ok(()), &mut |_| panic!("no keys")).unwrap();
+    let empty = store
+        .insert_batch(&mut |_| Ok(()), &mut |_| panic!("no keys"))
+        .unwrap();
     assert_eq!(empty, 0);
     assert_eq!(state(store.as_mut()), before);
 }
@@ -274,7 +314,11 @@ fn an_error_of_committed_comes_after_the_commit(backend: &Backend) {
     let mut calls = 0;
     let result = store.insert_batch(
         &mut |inserter| {
-            assert!(inserter.insert(&[n1.clone(), n2.clone()], &[e1.clone(), e2.clone()])?.is_empty());
+            assert!(
+                inserter
+                    .insert(&[n1.clone(), n2.clone()], &[e1.clone(), e2.clone()])?
+                    .is_empty()
+            );
             Ok(())
         },
         &mut |key| {
@@ -327,19 +371,31 @@ fn create_many_creates_every_key_with_its_event(backend: &Backend) {
         let (record, _) = &shown[&key.id];
         assert_eq!(key, record);
         assert_eq!(
-            (key.prefix.as_str(), key.service.as_deref(), key.expires_at, key.created_at),
+            (
+                key.prefix.as_str(),
+                key.service.as_deref(),
+                key.expires_at,
+                key.created_at
+            ),
             ("bulk", Some("sms"), Some(T0 + 60), T0)
         );
     }
     let history = events(store.as_mut(), None, None);
     assert_eq!(history.len(), N);
-    assert!(history.iter().all(|e| e.action == "create" && e.at == T0 && e.actor == ACTOR));
+    assert!(
+        history
+            .iter()
+            .all(|e| e.action == "create" && e.at == T0 && e.actor == ACTOR)
+    );
     let mut with_events: Vec<&str> = history.iter().map(|e| e.key_id.as_str()).collect();
     with_events.sort_unstable();
     with_events.dedup();
     assert_eq!(with_events.len(), N, "one event per key");
     for (_, full) in shown.values().take(20) {
-        assert_eq!(verify_code(store.as_mut(), full, T0 + 1), keysmith::Code::Valid);
+        assert_eq!(
+            verify_code(store.as_mut(), full, T0 + 1),
+            keysmith::Code::Valid
+        );
     }
 
     // No specs: nothing, and no error.
@@ -361,7 +417,11 @@ fn create_many_is_all_or_nothing_when_next_fails_midway(backend: &Backend) {
             store.as_mut(),
             &mut || {
                 made += 1;
-                if made == fail_at { Err(boom()) } else { Ok(Some(spec("many"))) }
+                if made == fail_at {
+                    Err(boom())
+                } else {
+                    Ok(Some(spec("many")))
+                }
             },
             change(T0 + 1),
             &mut |_, _| panic!("nothing was committed"),

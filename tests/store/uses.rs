@@ -34,18 +34,36 @@ fn record_uses_counts_every_use_repeats_included(backend: &Backend) {
     assert_eq!(uses(store.as_mut(), &c.id), (None, 0));
     // Every listing reports them alike; none of it is an event.
     for filter in [
-        KeyFilter { now: T0, ..KeyFilter::default() },
-        KeyFilter { now: T0, limit: Some(3), ..KeyFilter::default() },
-        KeyFilter { now: T0, unused_since: Some(T0 + 1_000), ..KeyFilter::default() },
+        KeyFilter {
+            now: T0,
+            ..KeyFilter::default()
+        },
+        KeyFilter {
+            now: T0,
+            limit: Some(3),
+            ..KeyFilter::default()
+        },
+        KeyFilter {
+            now: T0,
+            unused_since: Some(T0 + 1_000),
+            ..KeyFilter::default()
+        },
     ] {
         let listed = list(store.as_mut(), &filter);
         assert_eq!(
-            listed.iter().map(|k| (k.last_used_at, k.use_count)).collect::<Vec<_>>(),
+            listed
+                .iter()
+                .map(|k| (k.last_used_at, k.use_count))
+                .collect::<Vec<_>>(),
             vec![(None, 0), (Some(T0 + 20), 3), (Some(T0 + 20), 4)],
             "{filter:?}"
         );
     }
-    assert_eq!(events(store.as_mut(), None, None).len(), 3, "uses record no event");
+    assert_eq!(
+        events(store.as_mut(), None, None).len(),
+        3,
+        "uses record no event"
+    );
 }
 
 fn record_uses_passes_over_deleted_and_unknown_ids(backend: &Backend) {
@@ -60,7 +78,11 @@ fn record_uses_passes_over_deleted_and_unknown_ids(backend: &Backend) {
         .unwrap();
     assert_eq!(uses(store.as_mut(), &a.id), (Some(T0 + 2), 1));
     assert_eq!(store.key_by_id(&gone.id).unwrap(), None);
-    assert_eq!(backend.query_i64("SELECT count(*) FROM usage"), 1, "no uses kept for others");
+    assert_eq!(
+        backend.query_i64("SELECT count(*) FROM usage"),
+        1,
+        "no uses kept for others"
+    );
 }
 
 /// A deleted key's uses, old or new, never reach another key, even one
@@ -73,15 +95,26 @@ fn a_deleted_key_s_uses_never_credit_another_key(backend: &Backend) {
     store.record_uses(&[x.id.as_str(), &x.id], T0 + 1).unwrap();
     keys::delete(store.as_mut(), &x.id, change(T0 + 2)).unwrap();
     let (y, _) = create(store.as_mut(), &spec("y"), T0 + 3);
-    assert_eq!(uses(store.as_mut(), &y.id), (None, 0), "y starts with no uses");
+    assert_eq!(
+        uses(store.as_mut(), &y.id),
+        (None, 0),
+        "y starts with no uses"
+    );
 
     store.record_uses(&[x.id.as_str()], T0 + 4).unwrap();
     store.record_uses(&[x.id.as_str(), &x.id], T0 + 4).unwrap();
-    assert_eq!(verify_code(store.as_mut(), x.secret.expose(), T0 + 4), Code::NotFound);
+    assert_eq!(
+        verify_code(store.as_mut(), x.secret.expose(), T0 + 4),
+        Code::NotFound
+    );
     assert_eq!(uses(store.as_mut(), &y.id), (None, 0));
     assert_eq!(uses(store.as_mut(), &a.id), (None, 0));
     // Nor does a listing show any.
-    assert!(all_keys(store.as_mut()).iter().all(|k| k.use_count == 0 && k.last_used_at.is_none()));
+    assert!(
+        all_keys(store.as_mut())
+            .iter()
+            .all(|k| k.use_count == 0 && k.last_used_at.is_none())
+    );
     // y's own uses are its own.
     store.record_uses(&[y.id.as_str()], T0 + 5).unwrap();
     assert_eq!(uses(store.as_mut(), &y.id), (Some(T0 + 5), 1));
@@ -95,7 +128,9 @@ fn record_uses_never_credits_a_key_it_was_not_given(backend: &Backend) {
     let (a, _) = create(store.as_mut(), &spec("a"), T0);
     let (b, _) = create(store.as_mut(), &spec("b"), T0);
     let quoting_b = format!("x\",\"{}", b.id);
-    store.record_uses(&[quoting_b.as_str(), &a.id], T0 + 1).unwrap();
+    store
+        .record_uses(&[quoting_b.as_str(), &a.id], T0 + 1)
+        .unwrap();
     assert_eq!(uses(store.as_mut(), &b.id), (None, 0), "b was credited");
     assert_eq!(uses(store.as_mut(), &a.id), (Some(T0 + 1), 1));
 }
@@ -122,7 +157,10 @@ fn record_uses_passes_over_ids_with_quotes_and_backslashes(backend: &Backend) {
             .record_uses(&[id.as_str(), &a.id], T0 + 1)
             .unwrap_or_else(|e| panic!("record_uses of {id:?} and a: {e}"));
     }
-    assert_eq!(uses(store.as_mut(), &a.id), (Some(T0 + 1), odd.len() as i64));
+    assert_eq!(
+        uses(store.as_mut(), &a.id),
+        (Some(T0 + 1), odd.len() as i64)
+    );
 }
 
 /// A string with a NUL byte is no key's id or name either: every lookup
@@ -155,7 +193,9 @@ fn an_earlier_use_recorded_later_keeps_the_last_use(backend: &Backend) {
     let (b, _) = create(store.as_mut(), &spec("b"), T0);
     store.record_uses(&[a.id.as_str()], T0 + 100).unwrap();
     store.record_uses(&[a.id.as_str()], T0 + 50).unwrap();
-    store.record_uses(&[b.id.as_str(), &b.id], T0 + 100).unwrap();
+    store
+        .record_uses(&[b.id.as_str(), &b.id], T0 + 100)
+        .unwrap();
     store.record_uses(&[b.id.as_str(), &a.id], T0 + 50).unwrap();
     assert_eq!(uses(store.as_mut(), &a.id), (Some(T0 + 100), 3));
     assert_eq!(uses(store.as_mut(), &b.id), (Some(T0 + 100), 3));
@@ -177,7 +217,10 @@ fn verify_records_one_use_for_a_valid_key_and_none_otherwise(backend: &Backend) 
     let verdict = keysmith::verify(store.as_mut(), full, Some("sms"), T0 + 10).unwrap();
     assert_eq!(verdict.code, Code::Valid);
     let credential = verdict.key.expect("the stored credential");
-    assert_eq!((credential.id.as_str(), credential.name.as_str()), (a.id.as_str(), "k"));
+    assert_eq!(
+        (credential.id.as_str(), credential.name.as_str()),
+        (a.id.as_str(), "k")
+    );
     assert_eq!(uses(store.as_mut(), &a.id), (Some(T0 + 10), 1));
     assert_eq!(verify_code(store.as_mut(), full, T0 + 11), Code::Valid);
     assert_eq!(uses(store.as_mut(), &a.id), (Some(T0 + 11), 2));
@@ -203,9 +246,17 @@ fn verify_records_one_use_for_a_valid_key_and_none_otherwise(backend: &Backend) 
         let found = matches!(code, Code::WrongService | Code::Expired | Code::Disabled);
         assert_eq!(verdict.key.is_some(), found, "{code:?}");
     }
-    assert_eq!(uses(store.as_mut(), &a.id), (Some(T0 + 11), 2), "no use for a rejection");
+    assert_eq!(
+        uses(store.as_mut(), &a.id),
+        (Some(T0 + 11), 2),
+        "no use for a rejection"
+    );
     assert_eq!(uses(store.as_mut(), &off.id), (None, 0));
-    assert_eq!(events(store.as_mut(), None, None), events_before, "verify records no event");
+    assert_eq!(
+        events(store.as_mut(), None, None),
+        events_before,
+        "verify records no event"
+    );
 }
 
 // The checks marked with a bug fail on that backend today (run them with
