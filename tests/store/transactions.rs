@@ -101,6 +101,88 @@ fn an_error_inside_a_transaction_rolls_everything_back(backend: &Backend) {
     assert!(store.keys_by_name("batch").unwrap().is_empty());
 }
 
+/// Each step of `Transaction` does what it says, and no more.
+fn each_transaction_step_does_what_it_says(backend: &Backend) {
+    let mut store = backend.open();
+    let (a, a_key) = create(store.as_mut(), &spec_for("a", "sms"), T0);
+    let (b, _) = create(store.as_mut(), &spec("b"), T0);
+    store
+        .record_uses(&[a.id.as_str(), &a.id, &b.id], T0 + 1)
+        .unwrap();
+    let a_used = KeyRecord {
+        last_used_at: Some(T0 + 1),
+        use_count: 2,
+        ..a_key.clone()
+    };
+    let stranger = change(T0 + 2).event("note", "nosuchkey000", Some("for no key".into()));
+
+    store::transaction(store.as_mut(), |tx| {
+        // lock_key: the whole key, its uses included; None for no key.
+        assert_eq!(tx.lock_key(&a.id)?, Some(a_used.clone()));
+        assert_eq!(tx.lock_key("nosuchkey000")?, None);
+        // save_key writes name, description, service, disabled, expires_at
+        // and replaced_by, and nothing else of the record it is given.
+        let mut saved = KeyRecord {
+            name: "renamed".into(),
+            description: Some("described".into()),
+            service: Some("email".into()),
+            disabled: true,
+            expires_at: Some(T0 + 9),
+            replaced_by: Some(b.id.clone()),
+            ..a_used.clone()
+        };
+        let wanted = saved.clone();
+        saved.hash = KeyHash([7; 32]);
+        saved.prefix = "other".into();
+        saved.created_at = T0 - 100;
+        saved.rotated_from = Some("nosuchkey000".into());
+        saved.use_count = 99;
+        saved.last_used_at = Some(T0 + 99);
+        tx.save_key(&saved)?;
+        assert_eq!(tx.lock_key(&a.id)?, Some(wanted));
+        // delete_key: true once, with the uses; false after, and for no key.
+        assert!(tx.delete_key(&b.id)?);
+        assert!(!tx.delete_key(&b.id)?);
+        assert!(!tx.delete_key("nosuchkey000")?);
+        // append_event keeps an event as given, whatever its key.
+        tx.append_event(&stranger)
+    })
+    .unwrap();
+
+    let a_now = key(store.as_mut(), &a.id);
+    assert_eq!(
+        a_now,
+        KeyRecord {
+            name: "renamed".into(),
+            description: Some("described".into()),
+            service: Some("email".into()),
+            disabled: true,
+            expires_at: Some(T0 + 9),
+            replaced_by: Some(b.id.clone()),
+            ..a_used
+        }
+    );
+    assert_eq!(
+        verify_code(store.as_mut(), a.secret.expose(), T0 + 3),
+        keysmith::Code::Disabled,
+        "the hash is the one stored at first"
+    );
+    assert_eq!(store.key_by_id(&b.id).unwrap(), None);
+    assert_eq!(
+        backend.query_i64("SELECT count(*) FROM usage"),
+        1,
+        "b's uses went with it"
+    );
+    assert_eq!(
+        events(store.as_mut(), None, Some(1)),
+        vec![stranger.clone()]
+    );
+    assert_eq!(
+        events(store.as_mut(), Some("nosuchkey000"), None),
+        vec![stranger]
+    );
+}
+
 /// A table that refuses every new event (a hostile state made in raw SQL).
 fn refuse_events(backend: &Backend) {
     backend.raw_execute(
@@ -448,6 +530,7 @@ fn create_many_is_all_or_nothing_when_next_fails_midway(backend: &Backend) {
 }
 
 conformance! {
+    each_transaction_step_does_what_it_says,
     an_error_inside_a_transaction_rolls_everything_back,
     a_change_that_fails_after_adding_a_key_leaves_no_key,
     insert_key_refuses_a_taken_id_and_writes_nothing,
