@@ -193,10 +193,12 @@ const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description,
      ON CONFLICT (id) DO NOTHING";
 /// Uses are found by the key's id, never by a row number a caller kept:
 /// SQLite gives a deleted key's `seq` to the next key (no AUTOINCREMENT), so
-/// a number read before a `delete` could credit another key.
+/// a number read before a `delete` could credit another key. The latest use
+/// wins: batches from several processes arrive in any order.
 const RECORD_USE_BY_ID: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
      SELECT seq, ?2, 1 FROM keys WHERE id = ?1 \
-     ON CONFLICT (seq) DO UPDATE SET last_used_at = excluded.last_used_at, use_count = use_count + 1";
+     ON CONFLICT (seq) DO UPDATE SET last_used_at = max(last_used_at, excluded.last_used_at), \
+     use_count = use_count + 1";
 /// `RECORD_USE_BY_ID` for a JSON array of ids, in one statement: the loop
 /// runs inside SQLite instead of one bind, step and reset per use, and the
 /// rows are written in `seq` order. An id that repeats counts each time.
@@ -204,7 +206,7 @@ const RECORD_USE_BY_ID: &str = "INSERT INTO usage (seq, last_used_at, use_count)
 const RECORD_USES_BY_ID: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
      SELECT k.seq, ?2, count(*) FROM json_each(?1) AS j JOIN keys AS k ON k.id = j.value \
      WHERE true GROUP BY k.seq ORDER BY k.seq \
-     ON CONFLICT (seq) DO UPDATE SET last_used_at = excluded.last_used_at, \
+     ON CONFLICT (seq) DO UPDATE SET last_used_at = max(last_used_at, excluded.last_used_at), \
      use_count = use_count + excluded.use_count";
 const INSERT_USAGE: &str = "INSERT INTO usage (seq, last_used_at, use_count) VALUES (?1, ?2, ?3)";
 /// The key's `seq` is looked up, except in bulk, where it is known.
@@ -1009,18 +1011,8 @@ impl Store for SqliteStore {
                 .map(drop)
                 .map_err(|e| failure(shown, &e));
         }
-        // Ids are base62 (checked when parsed): nothing in them needs escaping.
-        let mut json = String::with_capacity(ids.len() * (crate::key::ID_LEN + 3) + 2);
-        json.push('[');
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                json.push(',');
-            }
-            json.push('"');
-            json.push_str(id);
-            json.push('"');
-        }
-        json.push(']');
+        // Escaped as JSON: an id a library caller passes may hold anything.
+        let json = serde_json::to_string(ids).map_err(|e| Error::output(e.into()))?;
         self.write_sql(|tx| {
             tx.prepare_cached(RECORD_USES_BY_ID)?
                 .execute(params![json, at])

@@ -76,6 +76,7 @@ impl Backend {
     pub fn open(&self) -> Box<dyn Store> {
         store::open(&self.location, OpenMode::Create)
             .unwrap_or_else(|e| panic!("open the {:?} store: {e}", self.kind))
+            .store
     }
 
     /// A path for other files of the check, in its temporary folder.
@@ -248,7 +249,7 @@ fn admin_url() -> String {
 
 /// A URL fit for a panic message: its password hidden.
 fn masked(url: &str) -> String {
-    keysmith::store::mask_password(url)
+    keysmith::redact::mask_password(url)
 }
 
 /// One check's database on the test server, made fresh and dropped after.

@@ -285,7 +285,9 @@ fn backup_writes_a_sqlite_copy_of_everything(backend: &Backend) {
     let dest = backend.path("backup.db");
     store::backup::check_destination(backend.location(), &dest, false).unwrap();
     store::backup::write(store.as_mut(), &dest).unwrap();
-    let mut copy = store::open(&Location::Sqlite(dest.clone()), OpenMode::NoCreate).unwrap();
+    let mut copy = store::open(&Location::Sqlite(dest.clone()), OpenMode::NoCreate)
+        .unwrap()
+        .store;
     assert_same_answers(store.as_mut(), copy.as_mut());
     assert_keys_verify(copy.as_mut(), &stored);
     assert!(matches!(
@@ -295,7 +297,9 @@ fn backup_writes_a_sqlite_copy_of_everything(backend: &Backend) {
 }
 
 fn opening_without_create_reads_an_empty_store_and_makes_none(backend: &Backend) {
-    let mut store = store::open(backend.location(), OpenMode::NoCreate).unwrap();
+    let mut store = store::open(backend.location(), OpenMode::NoCreate)
+        .unwrap()
+        .store;
     assert!(all_keys(store.as_mut()).is_empty());
     assert!(events(store.as_mut(), None, None).is_empty());
     assert!(store.prefixes().unwrap().is_empty());
@@ -306,7 +310,9 @@ fn opening_without_create_reads_an_empty_store_and_makes_none(backend: &Backend)
     // Create makes it, and both modes then open the same store.
     let (minted, _) = create(backend.open().as_mut(), &spec("a"), T0);
     assert!(backend.store_exists());
-    let mut again = store::open(backend.location(), OpenMode::NoCreate).unwrap();
+    let mut again = store::open(backend.location(), OpenMode::NoCreate)
+        .unwrap()
+        .store;
     assert_eq!(key(again.as_mut(), &minted.id).name, "a");
 }
 

@@ -211,11 +211,11 @@ fn a_change_that_fails_after_adding_a_key_leaves_no_key(backend: &Backend) {
     refuse_events(backend);
 
     let created = keys::create(store.as_mut(), &spec("new"), change(T0 + 1));
-    assert!(matches!(created, Err(Error::Store(_))), "{created:?}");
+    assert!(matches!(created, Err(Error::Store { .. })), "{created:?}");
     let rotation = keys::rotate(store.as_mut(), &a.id, Retire::Now, change(T0 + 1));
-    assert!(matches!(rotation, Err(Error::Store(_))), "{rotation:?}");
+    assert!(matches!(rotation, Err(Error::Store { .. })), "{rotation:?}");
     let deleted = keys::delete(store.as_mut(), &a.id, change(T0 + 1));
-    assert!(matches!(deleted, Err(Error::Store(_))), "{deleted:?}");
+    assert!(matches!(deleted, Err(Error::Store { .. })), "{deleted:?}");
     let mut shown = 0;
     let many = keys::create_many(
         store.as_mut(),
@@ -232,7 +232,7 @@ fn a_change_that_fails_after_adding_a_key_leaves_no_key(backend: &Backend) {
             Ok(())
         },
     );
-    assert!(matches!(many, Err(Error::Store(_))), "{many:?}");
+    assert!(matches!(many, Err(Error::Store { .. })), "{many:?}");
     assert_eq!(shown, 0);
     for failure in [created.err(), rotation.err(), deleted.err(), many.err()] {
         let text = failure.unwrap().to_string();

@@ -265,18 +265,9 @@ conformance! {
     record_uses_counts_every_use_repeats_included,
     record_uses_passes_over_deleted_and_unknown_ids,
     a_deleted_key_s_uses_never_credit_another_key,
-    record_uses_never_credits_a_key_it_was_not_given [
-        sqlite: "bug: SqliteStore::record_uses pastes ids unescaped into a JSON array, so an id with a quote names other keys and credits them"
-    ],
-    record_uses_passes_over_ids_with_quotes_and_backslashes [
-        sqlite: "bug: SqliteStore::record_uses pastes ids unescaped into a JSON array: a quote, backslash or control character fails the whole call as a damaged store"
-    ],
-    an_id_with_a_nul_byte_finds_nothing [
-        sqlite: "bug: SqliteStore::record_uses pastes ids unescaped into a JSON array: a control character fails the whole call as a damaged store",
-        postgres: "bug: PostgresStore sends a NUL byte in a text parameter; the server refuses it (SQLSTATE 22021) and every lookup fails as a store error"
-    ],
-    an_earlier_use_recorded_later_keeps_the_last_use [
-        sqlite: "bug: SqliteStore::record_uses sets last_used_at to the time recorded last, not the latest (PostgreSQL keeps greatest())"
-    ],
+    record_uses_never_credits_a_key_it_was_not_given,
+    record_uses_passes_over_ids_with_quotes_and_backslashes,
+    an_id_with_a_nul_byte_finds_nothing,
+    an_earlier_use_recorded_later_keeps_the_last_use,
     verify_records_one_use_for_a_valid_key_and_none_otherwise,
 }

@@ -381,6 +381,10 @@ fn failure(shown: &str, fault: Fault) -> Error {
             StoreFault::Busy,
             format!("the PostgreSQL store {shown} was busy with a conflicting change; try again"),
         )
+    } else if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE {
+        return Error::Usage(format!(
+            "text with a NUL byte cannot be stored in the PostgreSQL store {shown}; nothing was written"
+        ));
     } else if *code == SqlState::INVALID_SCHEMA_NAME {
         (
             StoreFault::Unavailable,
@@ -904,6 +908,13 @@ impl Importer for BatchImporter<'_, '_> {
     }
 }
 
+/// Whether PostgreSQL can hold `text`: its text type has no NUL byte, and
+/// refuses a parameter with one (SQLSTATE 22021). No stored id or name can
+/// hold one either, so a lookup of such text finds nothing.
+fn storable(text: &str) -> bool {
+    !text.contains('\0')
+}
+
 /// The steps of `Store::write` on one PostgreSQL transaction.
 struct PgTransaction<'a, 't> {
     runtime: &'a Runtime,
@@ -923,6 +934,9 @@ impl PgTransaction<'_, '_> {
 
 impl crate::store::Transaction for PgTransaction<'_, '_> {
     fn lock_key(&mut self, id: &str) -> Result<Option<KeyRecord>> {
+        if !storable(id) {
+            return Ok(None);
+        }
         self.run(lock_key(self.tx, id))
     }
 
@@ -956,6 +970,9 @@ impl crate::store::Transaction for PgTransaction<'_, '_> {
     }
 
     fn delete_key(&mut self, id: &str) -> Result<bool> {
+        if !storable(id) {
+            return Ok(false);
+        }
         self.run(async {
             // Both deletions run: the key, and its uses found by its `seq`.
             let row = self
@@ -1039,6 +1056,9 @@ impl Store for PostgresStore {
     }
 
     fn key_by_id(&mut self, id: &str) -> Result<Option<KeyRecord>> {
+        if !storable(id) {
+            return Ok(None);
+        }
         Ok(self
             .read_keys(SELECT_KEY_BY_ID, &[(&id, Type::TEXT)])?
             .into_iter()
@@ -1051,11 +1071,12 @@ impl Store for PostgresStore {
         each: &mut dyn FnMut(usize, Option<Credential>) -> Result<()>,
     ) -> Result<()> {
         let shown = self.shown.clone();
+        let asked: Vec<&str> = ids.iter().copied().filter(|id| storable(id)).collect();
         let rows = self
             .runtime
             .block_on(
                 self.client
-                    .query_typed(SELECT_CREDENTIALS, &[(&ids, Type::TEXT_ARRAY)]),
+                    .query_typed(SELECT_CREDENTIALS, &[(&asked, Type::TEXT_ARRAY)]),
             )
             .map_err(|e| failure(&shown, e.into()))?;
         let found: HashMap<String, Credential> = rows
@@ -1071,6 +1092,9 @@ impl Store for PostgresStore {
     }
 
     fn keys_by_name(&mut self, name: &str) -> Result<Vec<KeyRecord>> {
+        if !storable(name) {
+            return Ok(Vec::new());
+        }
         self.read_keys(SELECT_KEYS_BY_NAME, &[(&name, Type::TEXT)])
     }
 
@@ -1080,6 +1104,9 @@ impl Store for PostgresStore {
         limit: Option<u64>,
         each: &mut dyn FnMut(Event) -> Result<()>,
     ) -> Result<()> {
+        if key_id.is_some_and(|id| !storable(id)) {
+            return Ok(());
+        }
         let limit = limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
         let shown = self.shown.clone();
         let sql = match key_id {
@@ -1116,6 +1143,13 @@ impl Store for PostgresStore {
     }
 
     fn record_uses(&mut self, ids: &[&str], at: Timestamp) -> Result<()> {
+        let kept: Vec<&str>;
+        let ids = if ids.iter().all(|id| storable(id)) {
+            ids
+        } else {
+            kept = ids.iter().copied().filter(|id| storable(id)).collect();
+            &kept
+        };
         if let [id] = ids {
             // One use (`verify`): one statement, one round trip.
             let shown = self.shown.clone();
