@@ -35,14 +35,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GNU_TIME = "/usr/bin/time"
 
 
-def run(argv, stdin=None, stdout=subprocess.DEVNULL, memory=False):
+def run(argv, stdin=None, stdout=None, memory=False):
     """Runs argv; returns (seconds, peak RSS in KiB or None, exit code).
 
-    Peak memory comes from GNU time wrapping the command: a child forked
-    from this (large) Python process would report Python's pages too.
+    Output goes to `stdout`, a file, or else to a scratch file: not to
+    /dev/null, where keysmith refuses to print a new key that nobody would
+    receive. Peak memory comes from GNU time wrapping the command: a child
+    forked from this (large) Python process would report Python's pages too.
     """
     stdin_f = open(stdin, "rb") if isinstance(stdin, str) else subprocess.DEVNULL
-    out_f = open(stdout, "wb") if isinstance(stdout, str) else stdout
+    out_f = open(stdout or SINK, "wb")
     rss_file = None
     if memory:
         rss_file = tempfile.NamedTemporaryFile(delete=False)
@@ -53,12 +55,17 @@ def run(argv, stdin=None, stdout=subprocess.DEVNULL, memory=False):
     for f in (stdin_f, out_f):
         if f is not subprocess.DEVNULL:
             f.close()
+    if not stdout:
+        os.remove(SINK)
     rss = None
     if rss_file:
         with open(rss_file.name) as f:
             rss = int(f.read().strip().splitlines()[-1])
         os.unlink(rss_file.name)
     return elapsed, rss, proc.returncode
+
+
+SINK = os.path.join(tempfile.gettempdir(), f"keysmith-bench-out-{os.getpid()}")
 
 
 def alternate(cases, runs):

@@ -112,22 +112,19 @@ impl Output {
         (written, None)
     }
 
-    /// Whether keysmith was started with stdout closed: the runtime then put
-    /// `/dev/null` in its place, opened for reading and writing (a shell's
-    /// `>/dev/null` opens it for writing only), and nothing printed there
-    /// reaches anyone.
-    pub fn stdout_was_closed(&mut self) -> bool {
+    /// Whether what is written to stdout reaches nobody: it is `/dev/null`,
+    /// because a shell or a service manager sent it there, or because stdout
+    /// was closed at the start (Rust's runtime then opens `/dev/null` in its
+    /// place, and the two cannot be told apart).
+    pub fn stdout_reaches_nobody(&mut self) -> bool {
         #[cfg(unix)]
         {
             use std::os::unix::fs::{FileTypeExt, MetadataExt};
             let Ok(out) = self.raw_stdout() else {
                 return true;
             };
-            let null = out
-                .metadata()
-                .is_ok_and(|m| m.file_type().is_char_device() && m.rdev() == DEV_NULL_RDEV);
-            null && rustix::fs::fcntl_getfl(&*out)
-                .is_ok_and(|flags| flags & rustix::fs::OFlags::RWMODE == rustix::fs::OFlags::RDWR)
+            out.metadata()
+                .is_ok_and(|m| m.file_type().is_char_device() && m.rdev() == DEV_NULL_RDEV)
         }
         #[cfg(not(unix))]
         false

@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tempfile::SpooledTempFile;
 use zeroize::Zeroizing;
 
-use super::create::refuse_closed_stdout;
+use super::create::refuse_unread_stdout;
 use super::{Context, change};
 use crate::error::{Error, Result, StoreFault};
 use crate::input::{self, MAX_LINE, NewKey};
@@ -34,7 +34,7 @@ const OUTPUT_CHUNK: usize = 1 << 16;
 
 pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8> {
     let default_prefix = input::prefix(default_prefix)?;
-    refuse_closed_stdout(ctx)?;
+    refuse_unread_stdout(ctx)?;
     let (reader, size) = open_source(source)?;
     let progress = progress_bar(size);
     let (mut spool, total) = spool_checked(reader, &default_prefix, &progress)?;

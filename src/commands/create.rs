@@ -67,7 +67,7 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
         }
     };
 
-    refuse_closed_stdout(ctx)?;
+    refuse_unread_stdout(ctx)?;
     let mut store = ctx.open(OpenMode::Create)?;
     let now = time::now();
     let (minted, record) = keys::create(store.as_mut(), &spec, change(now))?;
@@ -76,13 +76,13 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// Started with stdout closed, a new key would reach nobody: refused
-/// before anything is written.
-pub fn refuse_closed_stdout(ctx: &mut Context) -> Result<()> {
-    if ctx.out.stdout_was_closed() {
+/// With stdout closed or sent to `/dev/null`, a new key would reach nobody:
+/// refused before anything is written.
+pub fn refuse_unread_stdout(ctx: &mut Context) -> Result<()> {
+    if ctx.out.stdout_reaches_nobody() {
         return Err(Error::Usage(
-            "stdout is closed, so a new key would reach nobody; nothing was created. \
-             Send stdout to a file or a pipe"
+            "stdout is closed or /dev/null, so a new key would reach nobody; nothing was \
+             created. Send stdout to a file or a pipe"
                 .into(),
         ));
     }

@@ -1,7 +1,7 @@
 //! `keysmith rotate`: replace a key with a new one and retire the old one,
 //! at once or after a grace period.
 
-use super::create::{refuse_closed_stdout, show_new_key};
+use super::create::{refuse_unread_stdout, show_new_key};
 use super::{Context, change, confirm, describe, resolve};
 use crate::cli::RotateArgs;
 use crate::error::{Error, Result};
@@ -25,7 +25,7 @@ pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
         .as_deref()
         .map(|g| input::duration("--grace", g))
         .transpose()?;
-    refuse_closed_stdout(ctx)?;
+    refuse_unread_stdout(ctx)?;
     let mut store = ctx.open(OpenMode::NoCreate)?;
     let old = resolve(store.as_mut(), &args.key)?;
     if let Some(replacement) = &old.replaced_by {

@@ -126,7 +126,7 @@ fn a_killed_import_leaves_nothing_half_done() {
     let mut child = env
         .command()
         .args(["create", "--from", input.to_str().unwrap()])
-        .stdout(Stdio::null())
+        .stdout(std::fs::File::create(env.dir.path().join("keys.out")).unwrap())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -268,7 +268,7 @@ fn backup_during_an_import_is_consistent() {
     let mut importer = env
         .command()
         .args(["create", "--from", input.to_str().unwrap()])
-        .stdout(Stdio::null())
+        .stdout(std::fs::File::create(env.dir.path().join("keys.out")).unwrap())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

@@ -17,6 +17,8 @@ enum Sink {
     Full,
     /// No stdout at all (`>&-`).
     Closed,
+    /// `>/dev/null`: written, and read by nobody.
+    DevNull,
 }
 
 /// Runs keysmith with stdout going to `sink`.
@@ -34,13 +36,15 @@ fn run_into(env: &Env, sink: Sink, args: &[&str]) -> Run {
             cmd.stdout(writer);
             cmd
         }
-        Sink::Full => {
+        Sink::Full | Sink::DevNull => {
             let mut cmd = env.command();
-            let full = std::fs::OpenOptions::new()
-                .write(true)
-                .open("/dev/full")
-                .unwrap();
-            cmd.stdout(full);
+            let device = if matches!(sink, Sink::Full) {
+                "/dev/full"
+            } else {
+                "/dev/null"
+            };
+            let file = std::fs::OpenOptions::new().write(true).open(device).unwrap();
+            cmd.stdout(file);
             cmd
         }
     };
@@ -87,10 +91,10 @@ fn a_created_key_that_could_not_be_printed_is_removed() {
     }
 }
 
-/// Started with stdout closed, keysmith would print to nobody: it refuses
-/// before it writes anything.
+/// With stdout closed or sent to /dev/null, keysmith would print a new key
+/// to nobody: it refuses before it writes anything.
 #[test]
-fn a_new_key_is_not_made_for_a_closed_stdout() {
+fn a_new_key_is_not_made_for_a_stdout_nobody_reads() {
     let env = Env::new();
     let old = env.create("first", &[]);
     let lines = env.dir.path().join("lines.jsonl");
@@ -102,15 +106,18 @@ fn a_new_key_is_not_made_for_a_closed_stdout() {
         &["rotate", &old_id, "--yes"],
         &["create", "--from", lines.to_str().unwrap()],
     ] {
-        let run = run_into(&env, Sink::Closed, args);
-        assert_eq!(run.code, 2, "{run:#?}");
-        assert!(
-            run.stderr.starts_with("error: stdout is closed"),
-            "{run:#?}"
-        );
-        assert_eq!(run.stderr.lines().count(), 1, "{run:#?}");
-        assert_eq!(env.count("keys"), 1);
-        assert_eq!(env.count("events"), 1);
+        for sink in [Sink::Closed, Sink::DevNull] {
+            let run = run_into(&env, sink, args);
+            assert_eq!(run.code, 2, "{run:#?}");
+            assert!(
+                run.stderr
+                    .starts_with("error: stdout is closed or /dev/null"),
+                "{run:#?}"
+            );
+            assert_eq!(run.stderr.lines().count(), 1, "{run:#?}");
+            assert_eq!(env.count("keys"), 1);
+            assert_eq!(env.count("events"), 1);
+        }
     }
 }
 

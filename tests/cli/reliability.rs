@@ -177,7 +177,7 @@ fn killed_bulk_imports_leave_none_or_all() {
     let start = |env: &Env| {
         env.command()
             .args(["create", "--from", input.to_str().unwrap()])
-            .stdout(Stdio::null())
+            .stdout(std::fs::File::create(env.dir.path().join("keys.out")).unwrap())
             .stderr(Stdio::null())
             .spawn()
             .unwrap()
