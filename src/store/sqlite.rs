@@ -229,7 +229,7 @@ impl SqliteStore {
     pub fn open(path: &Path, mode: OpenMode) -> Result<Self> {
         let shown = path.display().to_string();
         let mut created = false;
-        let exposed = loop {
+        let (exposed, found) = loop {
             match examine(path, &shown)? {
                 None if created => {
                     return Err(Error::store(
@@ -251,9 +251,18 @@ impl SqliteStore {
                 Some((Found::Blank, _)) if mode == OpenMode::NoCreate => {
                     return Self::empty(shown);
                 }
-                Some((_, meta)) => break readable_by_others(&meta),
+                Some((found, meta)) => break (readable_by_others(&meta), found),
             }
         };
+        // A current store in WAL mode with nothing in its -wal (the common
+        // case, after keysmith's own clean close): its header, read by the
+        // probe, is the whole truth, and asking SQLite again costs two
+        // statements to prepare on every command.
+        let settled = matches!(found, Found::Keysmith { version, wal: true } if version == SCHEMA_VERSION)
+            // (Through a symlink, SQLite names the -wal after the target.)
+            && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
+            && fs::metadata(crate::store::backup::with_suffix(path, "-wal"))
+                .map_or(true, |m| m.len() == 0);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| failure(&shown, &e))?;
         // Before anything else: even reading the header may wait on a writer.
@@ -269,7 +278,7 @@ impl SqliteStore {
         // "busy" at once instead of waiting, so opening retries on its own.
         let deadline = Instant::now() + BUSY_TIMEOUT;
         loop {
-            match store.prepare() {
+            match store.prepare(settled) {
                 Err(e)
                     if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)
                         && Instant::now() < deadline =>
@@ -325,8 +334,12 @@ impl SqliteStore {
     }
 
     /// Validates the header and brings the schema up to date. The common case,
-    /// a current store, costs one read of two header fields.
-    fn prepare(&mut self) -> rusqlite::Result<Result<()>> {
+    /// a current store, costs one read of two header fields; a `settled` one
+    /// (see `open`), none.
+    fn prepare(&mut self, settled: bool) -> rusqlite::Result<Result<()>> {
+        if settled {
+            return self.durable_commits().map(Ok);
+        }
         let (app_id, version) = self.header()?;
         if app_id == APPLICATION_ID && version == SCHEMA_VERSION {
             return self.finish_open().map(Ok);
@@ -398,8 +411,12 @@ impl SqliteStore {
                 .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         }
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
-        // Every commit reaches the disk before keysmith reports it: a key that
-        // was printed is never lost.
+        self.durable_commits()
+    }
+
+    /// Every commit reaches the disk before keysmith reports it: a key that
+    /// was printed is never lost.
+    fn durable_commits(&self) -> rusqlite::Result<()> {
         self.conn.pragma_update(None, "synchronous", "FULL")
     }
 }
@@ -448,11 +465,11 @@ fn examine(path: &Path, shown: &str) -> Result<Option<(Found, fs::Metadata)>> {
             ),
         )),
         Found::Foreign => Err(not_a_store(shown)),
-        Found::Keysmith { version } if version > SCHEMA_VERSION => {
+        Found::Keysmith { version, .. } if version > SCHEMA_VERSION => {
             Err(newer_schema(shown, version))
         }
         // No keysmith ever wrote one: a damaged header.
-        Found::Keysmith { version } if version < 0 => Err(not_a_store(shown)),
+        Found::Keysmith { version, .. } if version < 0 => Err(not_a_store(shown)),
         found => Ok(Some((found, meta))),
     }
 }

@@ -43,7 +43,10 @@ fn run_into(env: &Env, sink: Sink, args: &[&str]) -> Run {
             } else {
                 "/dev/null"
             };
-            let file = std::fs::OpenOptions::new().write(true).open(device).unwrap();
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(device)
+                .unwrap();
             cmd.stdout(file);
             cmd
         }

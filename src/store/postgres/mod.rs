@@ -171,9 +171,14 @@ const RECORD_USE: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
      ON CONFLICT (seq) DO UPDATE SET \
      last_used_at = greatest(usage.last_used_at, excluded.last_used_at), \
      use_count = usage.use_count + 1";
+/// Each distinct id is looked up through the id index (LATERAL: a join
+/// could choose to scan every key), and the rows are written in `seq`
+/// order, so that two batches touching the same keys cannot deadlock.
 const RECORD_USES: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
-     SELECT k.seq, $2, count(*) FROM unnest($1::text[]) AS u(id) JOIN keys AS k ON k.id = u.id \
-     GROUP BY k.seq \
+     SELECT k.seq, $2, u.n \
+     FROM (SELECT id, count(*) AS n FROM unnest($1::text[]) AS id GROUP BY id) AS u \
+     CROSS JOIN LATERAL (SELECT seq FROM keys WHERE keys.id = u.id) AS k \
+     ORDER BY k.seq \
      ON CONFLICT (seq) DO UPDATE SET \
      last_used_at = greatest(usage.last_used_at, excluded.last_used_at), \
      use_count = usage.use_count + excluded.use_count";

@@ -35,8 +35,9 @@ pub(super) enum Found {
     /// no application id and user_version 0.
     Blank,
     /// Carries keysmith's application id; `version` is its schema version
-    /// as the main file's header has it (a newer one may be in the -wal).
-    Keysmith { version: i64 },
+    /// as the main file's header has it (a newer one may be in the -wal),
+    /// and `wal` whether the file is in WAL mode.
+    Keysmith { version: i64, wal: bool },
     /// Anything else: another program's database, text, damage.
     Foreign,
     /// Blank in the main file, beside a rollback journal SQLite would roll
@@ -105,6 +106,8 @@ fn judge(page: &[u8], app_id: u32) -> Found {
     if application == app_id {
         return Found::Keysmith {
             version: i64::from(user_version as i32),
+            // The file format's write and read versions: 2 in WAL mode.
+            wal: page[18] == 2 && page[19] == 2,
         };
     }
     let schema_rows = u16::from_be_bytes([page[103], page[104]]);
@@ -331,7 +334,13 @@ mod tests {
             dir.path(),
             &["PRAGMA application_id = 1263750484; PRAGMA user_version = 2;"],
         );
-        assert_eq!(found(&db), Found::Keysmith { version: 2 });
+        assert_eq!(
+            found(&db),
+            Found::Keysmith {
+                version: 2,
+                wal: true
+            }
+        );
     }
 
     #[test]
