@@ -233,6 +233,18 @@ pub fn copy(from: &mut dyn Store, to: &mut dyn Store) -> Result<Copied> {
     to.import(&mut |importer| from.export(&mut |item| importer.add(item)))
 }
 
+/// The refusal of a store written by a newer keysmith (schema `version`;
+/// this one knows up to `known`), the same from every backend.
+fn newer_schema(shown: &str, version: i64, known: i64) -> Error {
+    Error::store(
+        StoreFault::NewerSchema,
+        format!(
+            "the store {shown} has schema version {version}, newer than this keysmith understands \
+             ({known}); it was left unchanged. Upgrade keysmith"
+        ),
+    )
+}
+
 /// The refusal of `import` into a store that is not empty.
 fn occupied(shown: &str) -> Error {
     Error::Usage(format!(

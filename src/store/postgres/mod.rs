@@ -429,13 +429,7 @@ fn not_a_store(shown: &str) -> Error {
 }
 
 fn newer_schema(shown: &str, version: i32) -> Error {
-    Error::store(
-        StoreFault::NewerSchema,
-        format!(
-            "the store {shown} has schema version {version}, newer than this keysmith understands \
-         ({SCHEMA_VERSION}); it was left unchanged. Upgrade keysmith"
-        ),
-    )
+    super::newer_schema(shown, i64::from(version), i64::from(SCHEMA_VERSION))
 }
 
 impl PostgresStore {
