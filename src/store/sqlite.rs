@@ -485,7 +485,7 @@ fn not_a_store(shown: &str) -> Error {
 }
 
 fn newer_schema(shown: &str, version: i64) -> Error {
-    super::newer_schema(shown, i64::from(version), i64::from(SCHEMA_VERSION))
+    super::newer_schema(shown, version, SCHEMA_VERSION)
 }
 
 /// Creates the store file 0600 (and any missing folders 0700) before SQLite
