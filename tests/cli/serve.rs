@@ -304,6 +304,20 @@ fn bad_requests_are_refused_with_400_413() {
     )
     .unwrap();
     assert_eq!(read_reply(&mut s).status, 413);
+    // A request head of 1 MB is refused (431), not buffered.
+    let mut s = server.connect();
+    let huge = format!(
+        "GET /v1/auth HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(1 << 20)
+    );
+    let _ = s.write_all(huge.as_bytes());
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let head = String::from_utf8_lossy(&raw);
+    assert!(
+        head.is_empty() || head.starts_with("HTTP/1.1 431"),
+        "{head}"
+    );
     // Still serving.
     assert_eq!(server.verify(&key, "")["code"], "VALID");
     let log = server.stop();
