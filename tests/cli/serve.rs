@@ -533,6 +533,19 @@ fn a_slow_client_is_cut_off_while_others_are_served() {
         started.elapsed() < Duration::from_secs(5),
         "the idle connection stayed open"
     );
+    // So is a keep-alive connection idle after its request.
+    let mut kept = server.connect();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 15];
+    kept.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200 OK");
+    let started = Instant::now();
+    let _ = kept.read_to_end(&mut rest);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the kept-alive connection stayed open"
+    );
     server.stop();
 }
 
