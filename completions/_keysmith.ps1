@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Write a consistent copy of the store to a new file (mode 0600)')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Copy every key, its history and links into another, empty store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Answer verifications over HTTP for API servers and gateways')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -200,6 +201,20 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'keysmith;serve' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Where to listen: HOST:PORT, [::1]:PORT or unix:/path (repeatable; default 127.0.0.1:7207)')
+            [CompletionResult]::new('--key-header', '--key-header', [CompletionResultType]::ParameterName, 'The headers a key is read from, in order (repeatable; default Authorization (Bearer), then X-API-Key)')
+            [CompletionResult]::new('--flush-interval', '--flush-interval', [CompletionResultType]::ParameterName, 'How often counted uses are written to the store, e.g. 1s, 500ms')
+            [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'The most connections open at once; more are closed at once')
+            [CompletionResult]::new('--header-timeout', '--header-timeout', [CompletionResultType]::ParameterName, 'How long a client may take to send a request''s headers')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'keysmith;help' {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Mint a key and print it once (stdout carries the key alone)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List keys, newest first, with the secret masked')
@@ -215,6 +230,7 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Write a consistent copy of the store to a new file (mode 0600)')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Copy every key, its history and links into another, empty store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Answer verifications over HTTP for API servers and gateways')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -258,6 +274,9 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             break
         }
         'keysmith;help;completions' {
+            break
+        }
+        'keysmith;help;serve' {
             break
         }
         'keysmith;help;help' {

@@ -55,6 +55,9 @@ _keysmith() {
             keysmith,scan)
                 cmd="keysmith__subcmd__scan"
                 ;;
+            keysmith,serve)
+                cmd="keysmith__subcmd__serve"
+                ;;
             keysmith,show)
                 cmd="keysmith__subcmd__show"
                 ;;
@@ -100,6 +103,9 @@ _keysmith() {
             keysmith__subcmd__help,scan)
                 cmd="keysmith__subcmd__help__subcmd__scan"
                 ;;
+            keysmith__subcmd__help,serve)
+                cmd="keysmith__subcmd__help__subcmd__serve"
+                ;;
             keysmith__subcmd__help,show)
                 cmd="keysmith__subcmd__help__subcmd__show"
                 ;;
@@ -113,7 +119,7 @@ _keysmith() {
 
     case "${cmd}" in
         keysmith)
-            opts="-h -V --db --json --help --version create list enable disable verify show edit rotate delete history scan backup migrate completions help"
+            opts="-h -V --db --json --help --version create list enable disable verify show edit rotate delete history scan backup migrate completions serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -297,7 +303,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__help)
-            opts="create list enable disable verify show edit rotate delete history scan backup migrate completions help"
+            opts="create list enable disable verify show edit rotate delete history scan backup migrate completions serve help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -492,6 +498,20 @@ _keysmith() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        keysmith__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         keysmith__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -637,6 +657,44 @@ _keysmith() {
                     ;;
                 --rules)
                     COMPREPLY=($(compgen -W "gitleaks trufflehog" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keysmith__subcmd__serve)
+            opts="-h -V --db --json --listen --key-header --flush-interval --max-connections --header-timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flush-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -38,6 +38,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand backup 'Write a consistent copy of the store to a new file (mode 0600)'
             cand migrate 'Copy every key, its history and links into another, empty store'
             cand completions 'Print a shell completion script'
+            cand serve 'Answer verifications over HTTP for API servers and gateways'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keysmith;create'= {
@@ -182,6 +183,19 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keysmith;serve'= {
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --listen 'Where to listen: HOST:PORT, [::1]:PORT or unix:/path (repeatable; default 127.0.0.1:7207)'
+            cand --key-header 'The headers a key is read from, in order (repeatable; default Authorization (Bearer), then X-API-Key)'
+            cand --flush-interval 'How often counted uses are written to the store, e.g. 1s, 500ms'
+            cand --max-connections 'The most connections open at once; more are closed at once'
+            cand --header-timeout 'How long a client may take to send a request''s headers'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'keysmith;help'= {
             cand create 'Mint a key and print it once (stdout carries the key alone)'
             cand list 'List keys, newest first, with the secret masked'
@@ -197,6 +211,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand backup 'Write a consistent copy of the store to a new file (mode 0600)'
             cand migrate 'Copy every key, its history and links into another, empty store'
             cand completions 'Print a shell completion script'
+            cand serve 'Answer verifications over HTTP for API servers and gateways'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keysmith;help;create'= {
@@ -226,6 +241,8 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         &'keysmith;help;migrate'= {
         }
         &'keysmith;help;completions'= {
+        }
+        &'keysmith;help;serve'= {
         }
         &'keysmith;help;help'= {
         }

@@ -62,6 +62,8 @@ pub enum Command {
     Migrate(Deferred<MigrateArgs>),
     /// Print a shell completion script
     Completions(Deferred<CompletionsArgs>),
+    /// Answer verifications over HTTP for API servers and gateways
+    Serve(Deferred<ServeArgs>),
 }
 
 /// A subcommand's flags, defined only when that subcommand is the one run
@@ -259,6 +261,31 @@ pub struct VerifyArgs {
     /// if every key is valid
     #[arg(long, conflicts_with = "key")]
     pub stdin_all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen: HOST:PORT, [::1]:PORT or unix:/path (repeatable;
+    /// default 127.0.0.1:7207)
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Vec<String>,
+
+    /// The headers a key is read from, in order (repeatable; default
+    /// Authorization (Bearer), then X-API-Key)
+    #[arg(long, value_name = "NAME")]
+    pub key_header: Vec<String>,
+
+    /// How often counted uses are written to the store, e.g. 1s, 500ms
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub flush_interval: String,
+
+    /// The most connections open at once; more are closed at once
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// How long a client may take to send a request's headers
+    #[arg(long, value_name = "DURATION", default_value = "10s", hide = true)]
+    pub header_timeout: String,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,8 @@ pub enum Code {
     Disabled,
     Expired,
     WrongService,
+    /// The key lacks a scope the request requires (SPEC §8).
+    InsufficientScope,
 }
 
 impl Code {
@@ -26,6 +28,7 @@ impl Code {
             Code::Disabled => "DISABLED",
             Code::Expired => "EXPIRED",
             Code::WrongService => "WRONG_SERVICE",
+            Code::InsufficientScope => "INSUFFICIENT_SCOPE",
         }
     }
 }
@@ -107,5 +110,16 @@ pub fn judge(
     Verdict {
         code,
         key: Some(record),
+    }
+}
+
+/// Requires every scope in `required` of a key judged valid. Keys hold no
+/// scopes yet (SPEC §8 comes later), so any required scope is missing: a
+/// request that asks for one is refused rather than over-granted. Applied
+/// after `judge`, it keeps the precedence of SPEC §5: only a key that is
+/// otherwise VALID becomes INSUFFICIENT_SCOPE.
+pub fn require_scopes(verdict: &mut Verdict, required: &[String]) {
+    if verdict.is_valid() && !required.is_empty() {
+        verdict.code = Code::InsufficientScope;
     }
 }

@@ -12,6 +12,7 @@ mod list;
 mod migrate;
 mod rotate;
 mod scan;
+mod serve;
 mod show;
 mod switch;
 mod verify;
@@ -65,6 +66,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Backup(Deferred(args)) => backup::run(&mut ctx, args),
         Command::Migrate(Deferred(args)) => migrate::run(&mut ctx, args),
         Command::Completions(Deferred(args)) => completions::run(&mut ctx, args),
+        Command::Serve(Deferred(args)) => serve::run(&mut ctx, args),
     }?;
     ctx.out.flush()?;
     Ok(code)

@@ -219,6 +219,16 @@ pub trait Store: Send {
     /// `Ok`. A store that already holds keys or history is refused.
     fn import(&mut self, fill: &mut dyn FnMut(&mut dyn Importer) -> Result<()>) -> Result<Copied>;
 
+    /// A number that changes whenever another connection (of this process
+    /// or any other, on any host) has committed a change since this
+    /// connection last read it; this connection's own commits need not
+    /// change it. Read fresh at each call. `None` when the backend cannot
+    /// tell, and a cache of what the store holds cannot be trusted:
+    /// `serve` then reads through.
+    fn change_counter(&mut self) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
     /// Copies the store page by page into the new SQLite file `dest`, when
     /// the backend can (SQLite's online backup); `None` when it cannot, and
     /// `backup` copies it key by key instead.

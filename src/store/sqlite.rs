@@ -1007,6 +1007,14 @@ impl Store for SqliteStore {
         })
     }
 
+    fn change_counter(&mut self) -> Result<Option<u64>> {
+        // Changes whenever another connection (any process's) commits; this
+        // connection's own commits leave it as it is. Microseconds: it reads
+        // the WAL index or the file header, not a table.
+        self.read(|conn| conn.query_row("PRAGMA data_version", [], |row| row.get::<_, i64>(0)))
+            .map(|v| Some(v as u64))
+    }
+
     fn online_backup(&mut self, dest: &Path) -> Option<Result<()>> {
         Some(self.backup_pages(dest))
     }

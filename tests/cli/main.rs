@@ -16,5 +16,6 @@ mod postgres;
 mod reliability;
 mod scan;
 mod select;
+mod serve;
 mod store_file;
 mod verify;

@@ -1,0 +1,61 @@
+//! `keysmith serve`: verifications over HTTP (SPEC §7); the work is in
+//! `crate::serve`.
+
+use std::time::Duration;
+
+use super::Context;
+use crate::cli::ServeArgs;
+use crate::error::{Error, Result};
+use crate::input;
+use crate::serve::{self, Config};
+use crate::store::{Location, OpenMode};
+
+pub fn run(ctx: &mut Context, args: ServeArgs) -> Result<u8> {
+    let flush_interval = duration("--flush-interval", &args.flush_interval)?;
+    let header_timeout = duration("--header-timeout", &args.header_timeout)?;
+    if args.max_connections == 0 {
+        return Err(Error::Usage("--max-connections must be at least 1".into()));
+    }
+    let location = Location::resolve(ctx.location.as_deref())?;
+    // Created when missing: keys made later by the CLI are served.
+    let home = ctx.open(OpenMode::Create)?;
+    ctx.out.flush()?;
+    let listen = if args.listen.is_empty() {
+        vec![serve::DEFAULT_LISTEN.to_owned()]
+    } else {
+        args.listen
+    };
+    let key_headers = if args.key_header.is_empty() {
+        vec!["authorization".to_owned(), "x-api-key".to_owned()]
+    } else {
+        args.key_header
+    };
+    serve::run(
+        Config {
+            location,
+            listen,
+            key_headers,
+            flush_interval,
+            header_timeout,
+            max_connections: args.max_connections,
+        },
+        home,
+    )
+}
+
+/// A duration: `250ms`, or what `input::duration` reads (`1s`, `2m`...).
+fn duration(flag: &str, raw: &str) -> Result<Duration> {
+    let parsed = match raw.strip_suffix("ms") {
+        Some(ms) => ms
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| input::duration(flag, "x").unwrap_err()),
+        None => input::duration(flag, raw).map(|s| Duration::from_secs(s.max(0) as u64)),
+    }?;
+    if parsed.is_zero() {
+        return Err(input::duration(flag, "0")
+            .err()
+            .unwrap_or_else(|| Error::Usage(format!("{flag} must be more than zero"))));
+    }
+    Ok(parsed)
+}

@@ -1,0 +1,283 @@
+//! The verification core of `serve`: synchronous, on store connections,
+//! through the same library code as `keysmith verify` (`verify::judge` over
+//! `Store::credentials`), with a cache that is never older than a request.
+//!
+//! Freshness. Every request takes a ticket when it arrives (`ticket`): the
+//! number of freshness checks started so far. Before it is answered from the
+//! cache, a check must have *started* after it arrived (`ensure_fresh`): on
+//! SQLite, `PRAGMA data_version` on the home connection, which changes
+//! whenever any other connection, of any process, has committed. Checks run
+//! one at a time; requests that arrived before a check started share it (a
+//! request that waited on the lock finds the check done for it). When the
+//! number changed, the cache is emptied and its generation bumped; a filler
+//! inserts what it read only into the generation it started reading in. So
+//! an entry was read after the last change the checks saw, and the latest
+//! check, made after the request arrived, saw no later change: what the
+//! request is answered from is the store's state at or after its arrival.
+//!
+//! The home connection is also the one that writes serve's uses (the
+//! flusher): its own commits leave its `data_version` as it is, so flushing
+//! uses does not empty the cache. A backend with no change counter
+//! (PostgreSQL, for now) has no cache: each request reads through.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::{Mutex, MutexGuard, RwLock};
+
+use crate::error::Result;
+use crate::key::ParsedKey;
+use crate::model::{Credential, Timestamp};
+use crate::store::{self, Location, OpenMode, Store};
+use crate::verify::{self, Verdict};
+
+use super::metrics::Metrics;
+
+/// The cache holds at most this many ids (found or not); past it, it starts
+/// again empty. About 150 bytes an entry.
+const CACHE_LIMIT: usize = 100_000;
+
+pub struct Engine {
+    location: Location,
+    /// Whether the store has a change counter, and so a cache.
+    cached: bool,
+    home: Mutex<Home>,
+    checks_started: AtomicU64,
+    cache: RwLock<Cache>,
+    uses: Mutex<Pending>,
+    pub metrics: Metrics,
+}
+
+/// The connection that checks freshness and writes uses.
+struct Home {
+    store: Option<Box<dyn Store>>,
+    /// The change counter as last read on `store`.
+    version: Option<u64>,
+    /// One more than the number of the latest completed check.
+    done: u64,
+}
+
+#[derive(Default)]
+struct Cache {
+    generation: u64,
+    map: HashMap<String, Option<Credential>>,
+}
+
+#[derive(Default)]
+struct Pending {
+    ids: Vec<String>,
+    /// When the latest pending use happened.
+    at: Timestamp,
+}
+
+/// What a request asks of each key, once parsed.
+pub struct Question<'a> {
+    pub service: Option<&'a str>,
+    pub scopes: &'a [String],
+}
+
+impl Engine {
+    /// An engine over `location`, with `home` (already open there) as its
+    /// home connection.
+    pub fn new(location: Location, mut home: Box<dyn Store>) -> Result<Engine> {
+        let version = home.change_counter()?;
+        Ok(Engine {
+            location,
+            cached: version.is_some(),
+            home: Mutex::new(Home {
+                store: Some(home),
+                version,
+                done: 0,
+            }),
+            checks_started: AtomicU64::new(0),
+            cache: RwLock::new(Cache::default()),
+            uses: Mutex::new(Pending::default()),
+            metrics: Metrics::default(),
+        })
+    }
+
+    pub fn open_store(&self) -> Result<Box<dyn Store>> {
+        Ok(store::open(&self.location, OpenMode::NoCreate)?.store)
+    }
+
+    /// Taken when a request arrives: see the module's note.
+    pub fn ticket(&self) -> u64 {
+        self.checks_started.load(SeqCst)
+    }
+
+    fn home(&self) -> MutexGuard<'_, Home> {
+        self.home.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes sure a freshness check started after the request holding
+    /// `ticket` arrived, emptying the cache if the store changed since the
+    /// one before.
+    fn ensure_fresh(&self, ticket: u64) -> Result<()> {
+        let mut home = self.home();
+        if home.done > ticket {
+            return Ok(());
+        }
+        let number = self.checks_started.fetch_add(1, SeqCst);
+        let version = match self.home_store(&mut home).and_then(|s| s.change_counter()) {
+            Ok(v) => v,
+            Err(e) => {
+                home.store = None;
+                home.version = None;
+                self.clear_cache();
+                return Err(e);
+            }
+        };
+        if version.is_none() || version != home.version {
+            home.version = version;
+            self.clear_cache();
+        }
+        home.done = number + 1;
+        Ok(())
+    }
+
+    fn home_store<'h>(&self, home: &'h mut Home) -> Result<&'h mut Box<dyn Store>> {
+        if home.store.is_none() {
+            home.store = Some(self.open_store()?);
+            // A new connection's counter is not comparable with the old one's.
+            home.version = None;
+        }
+        Ok(home.store.as_mut().expect("just opened"))
+    }
+
+    fn clear_cache(&self) {
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        cache.generation += 1;
+        cache.map.clear();
+    }
+
+    /// The stored credential of each key, fresh for a request with `ticket`.
+    fn credentials(
+        &self,
+        store: &mut dyn Store,
+        ticket: u64,
+        keys: &[&ParsedKey],
+    ) -> Result<Vec<Option<Credential>>> {
+        let mut found: Vec<Option<Credential>> = vec![None; keys.len()];
+        if !self.cached {
+            let ids: Vec<&str> = keys.iter().map(|k| k.id.as_str()).collect();
+            store.credentials(&ids, &mut |i, c| {
+                found[i] = c;
+                Ok(())
+            })?;
+            return Ok(found);
+        }
+        self.ensure_fresh(ticket)?;
+        let mut missing: Vec<usize> = Vec::new();
+        let generation = {
+            let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+            for (i, key) in keys.iter().enumerate() {
+                match cache.map.get(&key.id) {
+                    Some(entry) => found[i] = entry.clone(),
+                    None => missing.push(i),
+                }
+            }
+            cache.generation
+        };
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        // Read after the generation was taken: see the module's note.
+        let ids: Vec<&str> = missing.iter().map(|&i| keys[i].id.as_str()).collect();
+        store.credentials(&ids, &mut |j, c| {
+            found[missing[j]] = c;
+            Ok(())
+        })?;
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        if cache.generation == generation {
+            if cache.map.len() + missing.len() > CACHE_LIMIT {
+                cache.map.clear();
+            }
+            for &i in &missing {
+                cache.map.insert(keys[i].id.clone(), found[i].clone());
+            }
+        }
+        Ok(found)
+    }
+
+    /// Judges `keys` for a request that arrived with `ticket`, on `store`
+    /// (the calling thread's own connection), and counts a use of each
+    /// VALID one (written by `flush`).
+    pub fn verify(
+        &self,
+        store: &mut dyn Store,
+        ticket: u64,
+        keys: &[&ParsedKey],
+        question: &Question<'_>,
+        now: Timestamp,
+    ) -> Result<Vec<Verdict>> {
+        let stored = self.credentials(store, ticket, keys)?;
+        let verdicts: Vec<Verdict> = keys
+            .iter()
+            .zip(stored)
+            .map(|(key, stored)| {
+                let mut verdict = verify::judge(key, stored, question.service, now);
+                verify::require_scopes(&mut verdict, question.scopes);
+                verdict
+            })
+            .collect();
+        let valid = verdicts.iter().filter(|v| v.is_valid()).count();
+        if valid > 0 {
+            let mut uses = self.uses.lock().unwrap_or_else(|e| e.into_inner());
+            for (key, verdict) in keys.iter().zip(&verdicts) {
+                if verdict.is_valid() {
+                    uses.ids.push(key.id.clone());
+                }
+            }
+            uses.at = uses.at.max(now);
+            self.metrics.pending_uses.fetch_add(valid as u64, SeqCst);
+        }
+        Ok(verdicts)
+    }
+
+    /// Whether the store answers: a fresh check on the home connection
+    /// and a read on `store`.
+    pub fn health(&self, store: &mut dyn Store) -> Result<()> {
+        if self.cached {
+            self.ensure_fresh(self.ticket())?;
+        }
+        store.credentials(&["healthcheck0"], &mut |_, _| Ok(()))
+    }
+
+    /// Writes every pending use through the home connection; on failure
+    /// they stay pending for the next try. Returns how many were written.
+    pub fn flush(&self) -> Result<u64> {
+        let Pending { ids, at } =
+            std::mem::take(&mut *self.uses.lock().unwrap_or_else(|e| e.into_inner()));
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut home = self.home();
+        let written = self.home_store(&mut home).and_then(|store| {
+            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            store.record_uses(&refs, at)
+        });
+        match written {
+            Ok(()) => {
+                let n = ids.len() as u64;
+                self.metrics.pending_uses.fetch_sub(n, SeqCst);
+                self.metrics.flushed_uses.fetch_add(n, SeqCst);
+                Ok(n)
+            }
+            Err(e) => {
+                home.store = None;
+                home.version = None;
+                drop(home);
+                self.clear_cache();
+                let mut uses = self.uses.lock().unwrap_or_else(|e| e.into_inner());
+                let mut back = ids;
+                back.append(&mut uses.ids);
+                uses.ids = back;
+                uses.at = uses.at.max(at);
+                Err(e)
+            }
+        }
+    }
+
+    pub fn pending(&self) -> u64 {
+        self.metrics.pending_uses.load(SeqCst)
+    }
+}

@@ -1,0 +1,273 @@
+//! `keysmith serve` (SPEC §7): verifications over HTTP/1.1, from the same
+//! store and the same code as `keysmith verify`.
+//!
+//! - `listen`: the addresses and their listeners.
+//! - `routes`: the endpoints, body limits and answers (async, hyper).
+//! - `pool`: the threads that own store connections (sync).
+//! - `engine`: the verification core, its cache and the freshness check.
+//! - `metrics`: `/metrics`.
+//!
+//! The HTTP stack is hyper 1 with hyper-util on tokio: hyper parses and
+//! bounds the request head, times out a client slow to send its headers,
+//! and shuts connections down gracefully.
+
+mod engine;
+mod listen;
+mod metrics;
+mod pool;
+mod routes;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use hyper::header::HeaderName;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{Semaphore, watch};
+
+use crate::error::{Error, Result};
+use crate::store::{Location, Store};
+
+pub use listen::DEFAULT as DEFAULT_LISTEN;
+
+pub struct Config {
+    pub location: Location,
+    pub listen: Vec<String>,
+    pub key_headers: Vec<String>,
+    pub flush_interval: Duration,
+    pub header_timeout: Duration,
+    pub max_connections: usize,
+}
+
+/// The largest request head (request line and headers) read.
+const HEAD_LIMIT: usize = 64 * 1024;
+/// How long shutdown waits for requests in flight.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves until SIGTERM or SIGINT, then drains, writes the pending uses
+/// and returns 0. `home` is a store already open at `config.location`.
+pub fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
+    let addrs = config
+        .listen
+        .iter()
+        .map(|a| listen::parse(a))
+        .collect::<Result<Vec<_>>>()?;
+    let key_headers = config
+        .key_headers
+        .iter()
+        .map(|h| {
+            HeaderName::try_from(h.as_str()).map_err(|_| {
+                Error::Usage(format!(
+                    "--key-header '{}' is not a header name",
+                    crate::redact::Untrusted(h)
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let engine = Arc::new(engine::Engine::new(config.location.clone(), home)?);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let (pool, pool_threads) = pool::Pool::start(engine.clone(), threads);
+    let state = Arc::new(routes::State::new(engine.clone(), pool, key_headers));
+
+    let (stop_flusher, flusher) = start_flusher(engine.clone(), config.flush_interval);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("keysmith-http")
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the HTTP runtime: {e}")))?;
+    let served = runtime.block_on(serve(
+        state.clone(),
+        addrs,
+        config.header_timeout,
+        config.max_connections,
+    ));
+    drop(runtime);
+    // No request is in flight any more: stop the threads, then write
+    // every use still pending.
+    drop(state);
+    for t in pool_threads {
+        let _ = t.join();
+    }
+    let _ = stop_flusher.send(());
+    let _ = flusher.join();
+    served?;
+    match engine.flush() {
+        Ok(n) => {
+            eprintln!("keysmith serve: stopped; {n} pending uses written");
+            Ok(0)
+        }
+        Err(e) => Err(Error::Usage(format!(
+            "stopped, but {} uses could not be written: {}",
+            engine.pending(),
+            crate::redact::mask_passwords_in(&e.to_string())
+        ))),
+    }
+}
+
+/// Writes pending uses every `interval` until told to stop.
+fn start_flusher(
+    engine: Arc<engine::Engine>,
+    interval: Duration,
+) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let handle = std::thread::Builder::new()
+        .name("keysmith-flush".into())
+        .spawn(move || {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(interval) {
+                if let Err(e) = engine.flush() {
+                    engine.metrics.store_errors.fetch_add(1, Relaxed);
+                    let text = crate::redact::mask_passwords_in(&e.to_string());
+                    eprintln!(
+                        "keysmith serve: could not write uses (kept, tried again): {}",
+                        crate::redact::Untrusted(&text)
+                    );
+                }
+            }
+        })
+        .expect("start the flusher");
+    (tx, handle)
+}
+
+async fn serve(
+    state: Arc<routes::State>,
+    addrs: Vec<listen::Addr>,
+    header_timeout: Duration,
+    max_connections: usize,
+) -> Result<()> {
+    let mut listeners = Vec::new();
+    for addr in &addrs {
+        listeners.push(listen::Listener::bind(addr).await?);
+    }
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(HEAD_LIMIT)
+        .keep_alive(true);
+    let http = Arc::new(http);
+    let graceful = Arc::new(GracefulShutdown::new());
+    let permits = Arc::new(Semaphore::new(max_connections));
+    let (stop_tx, stop_rx) = watch::channel(false);
+
+    let mut unix_paths = Vec::new();
+    let mut accepting = Vec::new();
+    for listener in listeners {
+        if listener.is_exposed() {
+            eprintln!(
+                "warning: {} is reachable from other machines; keys travel in clear text without TLS",
+                listener.shown()
+            );
+        }
+        eprintln!("keysmith serve: listening on {}", listener.shown());
+        if let listen::Listener::Unix(_, path) = &listener {
+            unix_paths.push(path.clone());
+        }
+        let ctx = Accept {
+            state: state.clone(),
+            http: http.clone(),
+            graceful: graceful.clone(),
+            permits: permits.clone(),
+            stop: stop_rx.clone(),
+        };
+        accepting.push(tokio::spawn(accept(listener, ctx)));
+    }
+
+    wait_for_signal().await;
+    eprintln!("keysmith serve: stopping: finishing the requests in flight");
+    let _ = stop_tx.send(true);
+    for task in accepting {
+        let _ = task.await;
+    }
+    for path in unix_paths {
+        let _ = std::fs::remove_file(path);
+    }
+    let graceful = Arc::try_unwrap(graceful).unwrap_or_else(|_| GracefulShutdown::new());
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!("keysmith serve: some connections did not finish in time; closed");
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+struct Accept {
+    state: Arc<routes::State>,
+    http: Arc<hyper::server::conn::http1::Builder>,
+    graceful: Arc<GracefulShutdown>,
+    permits: Arc<Semaphore>,
+    stop: watch::Receiver<bool>,
+}
+
+async fn accept(listener: listen::Listener, mut ctx: Accept) {
+    loop {
+        let stopped = async {
+            let _ = ctx.stop.wait_for(|s| *s).await;
+        };
+        match &listener {
+            listen::Listener::Tcp(l) => tokio::select! {
+                _ = stopped => return,
+                got = l.accept() => match got {
+                    Ok((stream, _)) => {
+                        let _ = stream.set_nodelay(true);
+                        connection(stream, &ctx);
+                    }
+                    Err(e) => accept_failed(e).await,
+                },
+            },
+            listen::Listener::Unix(l, _) => tokio::select! {
+                _ = stopped => return,
+                got = l.accept() => match got {
+                    Ok((stream, _)) => connection(stream, &ctx),
+                    Err(e) => accept_failed(e).await,
+                },
+            },
+        }
+    }
+}
+
+/// Out of descriptors, say: wait a little rather than spin.
+async fn accept_failed(e: std::io::Error) {
+    eprintln!("keysmith serve: accept failed: {e}");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+/// Serves one connection, if the limit of open connections allows; past
+/// it the connection is closed at once (counted in `/metrics`), so a flood
+/// of idle connections cannot hold more than the limit, and each of those
+/// is cut off by the header timeout.
+fn connection<S>(stream: S, ctx: &Accept)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let metrics = &ctx.state.engine.metrics;
+    let Ok(permit) = ctx.permits.clone().try_acquire_owned() else {
+        metrics.refused_connections.fetch_add(1, Relaxed);
+        drop(stream);
+        return;
+    };
+    let state = ctx.state.clone();
+    let service = hyper::service::service_fn(move |req| routes::handle(req, state.clone()));
+    let conn = ctx.http.serve_connection(TokioIo::new(stream), service);
+    let conn = ctx.graceful.watch(conn);
+    let engine = ctx.state.engine.clone();
+    engine.metrics.open_connections.fetch_add(1, Relaxed);
+    tokio::spawn(async move {
+        let _ = conn.await;
+        engine.metrics.open_connections.fetch_sub(1, Relaxed);
+        drop(permit);
+    });
+}

@@ -1,0 +1,517 @@
+//! The endpoints of SPEC §7: routing, request bodies and their limits, and
+//! the answers. A presented key is parsed here (cheap, and a malformed key
+//! never reaches a store thread); everything else goes to the pool.
+
+// A refusal is returned as the answer it is (144 bytes, moved once per
+// request): clearer than a second error type mapped back to it.
+#![allow(clippy::result_large_err)]
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::input;
+use crate::key::{self, ParsedKey};
+use crate::redact;
+use crate::time::Rfc3339;
+use crate::verify::{Code, Verdict};
+
+use super::engine::Engine;
+use super::pool::Pool;
+
+/// The largest body of `POST /v1/verify`.
+pub const VERIFY_BODY_LIMIT: usize = 64 * 1024;
+/// The largest body of `POST /v1/verify/batch`, and its most keys.
+pub const BATCH_BODY_LIMIT: usize = 8 * 1024 * 1024;
+pub const BATCH_KEYS_LIMIT: usize = 10_000;
+/// A body must arrive within this long once its headers have.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// A scope is at most this long; a request names at most this many.
+const SCOPE_LIMIT: usize = 64;
+
+/// RFC 3986's unreserved characters stay; everything else is encoded.
+const NAME_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+pub struct State {
+    pub engine: Arc<Engine>,
+    pub pool: Pool,
+    /// The headers a key is taken from, in order (`--key-header`).
+    pub key_headers: Vec<HeaderName>,
+    last_logged: AtomicU64,
+}
+
+impl State {
+    pub fn new(engine: Arc<Engine>, pool: Pool, key_headers: Vec<HeaderName>) -> State {
+        State {
+            engine,
+            pool,
+            key_headers,
+            last_logged: AtomicU64::new(0),
+        }
+    }
+
+    /// A store failure: counted, logged (at most once a second, masked),
+    /// and answered 503 without its detail.
+    fn store_failed(&self, e: &Error) -> Response<Full<Bytes>> {
+        self.engine.metrics.store_errors.fetch_add(1, Relaxed);
+        let now = crate::time::now() as u64;
+        if self.last_logged.swap(now, Relaxed) != now {
+            let text = redact::mask_passwords_in(&e.to_string());
+            eprintln!("keysmith serve: store error: {}", redact::Untrusted(&text));
+        }
+        error(StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable")
+    }
+}
+
+type Answer = Response<Full<Bytes>>;
+
+pub async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Answer, Infallible> {
+    // The request's arrival, for freshness: taken before anything else.
+    let ticket = state.engine.ticket();
+    let started = Instant::now();
+    let path = req.uri().path();
+    let answer = match path {
+        "/healthz" => match only(&req, &[Method::GET, Method::HEAD], "GET, HEAD") {
+            Some(refused) => refused,
+            None => match state.pool.health().await {
+                Ok(()) => text(StatusCode::OK, "ok\n"),
+                Err(e) => {
+                    let _ = state.store_failed(&e);
+                    text(StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n")
+                }
+            },
+        },
+        "/metrics" => match only(&req, &[Method::GET, Method::HEAD], "GET, HEAD") {
+            Some(refused) => refused,
+            None => {
+                let mut r = Response::new(Full::new(Bytes::from(state.engine.metrics.render())));
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                );
+                r
+            }
+        },
+        "/v1/verify" => match only(&req, &[Method::POST], "POST") {
+            Some(refused) => refused,
+            None => verify_one(req, &state, ticket, started).await,
+        },
+        "/v1/verify/batch" => match only(&req, &[Method::POST], "POST") {
+            Some(refused) => refused,
+            None => verify_batch(req, &state, ticket, started).await,
+        },
+        p if p == "/v1/auth" || p.starts_with("/v1/auth/") => {
+            auth(req, &state, ticket, started).await
+        }
+        _ => error(StatusCode::NOT_FOUND, "no such endpoint"),
+    };
+    Ok(answer)
+}
+
+/// `None` when the method is one of `allowed`, else the 405 answer.
+fn only(req: &Request<Incoming>, allowed: &[Method], allow: &'static str) -> Option<Answer> {
+    if allowed.contains(req.method()) {
+        return None;
+    }
+    let mut r = error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    Some(r)
+}
+
+fn text(status: StatusCode, body: &'static str) -> Answer {
+    let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+fn json(status: StatusCode, value: &impl Serialize) -> Answer {
+    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// `{"error": message}`; the message is masked, whatever it quotes.
+fn error(status: StatusCode, message: &str) -> Answer {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        error: &'a str,
+    }
+    let masked = redact::redact(message);
+    json(status, &Body { error: &masked })
+}
+
+/// The body, at most `limit` bytes, or the answer that refuses it.
+async fn body(req: Request<Incoming>, limit: usize) -> Result<Bytes, Answer> {
+    let too_large = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("the body is over {} KiB", limit / 1024),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let read = Limited::new(req.into_body(), limit).collect();
+    match tokio::time::timeout(BODY_TIMEOUT, read).await {
+        Err(_) => Err(error(
+            StatusCode::REQUEST_TIMEOUT,
+            "the body did not arrive in time",
+        )),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(_)) => Err(error(StatusCode::BAD_REQUEST, "the body could not be read")),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyRequest {
+    key: String,
+    #[serde(default)]
+    service: Option<String>,
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchRequest {
+    keys: Vec<String>,
+    #[serde(default)]
+    service: Option<String>,
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+}
+
+/// The `verify --json` object and, of the key found, its service, scopes,
+/// expiry and remaining uses (each null when no key was found).
+#[derive(Serialize)]
+struct VerdictBody<'a> {
+    valid: bool,
+    code: &'static str,
+    id: Option<&'a str>,
+    name: Option<&'a str>,
+    service: Option<&'a str>,
+    scopes: Option<[&'a str; 0]>,
+    expires_at: Option<Rfc3339>,
+    /// Null: unlimited (usage limits come with SPEC §8), or no key found.
+    remaining_uses: Option<u64>,
+}
+
+impl<'a> VerdictBody<'a> {
+    fn new(verdict: &'a Verdict) -> Self {
+        let key = verdict.key.as_ref();
+        VerdictBody {
+            valid: verdict.is_valid(),
+            code: verdict.code.as_str(),
+            id: key.map(|k| k.id.as_str()),
+            name: key.map(|k| k.name.as_str()),
+            service: key.and_then(|k| k.service.as_deref()),
+            scopes: key.map(|_| []),
+            expires_at: key.and_then(|k| k.expires_at).map(Rfc3339),
+            remaining_uses: None,
+        }
+    }
+}
+
+fn bad_json(e: &serde_json::Error) -> Answer {
+    // serde_json may quote the value it refused, a key among them:
+    // `error` masks it.
+    error(StatusCode::BAD_REQUEST, &format!("bad request body: {e}"))
+}
+
+/// The service and scopes of a request, checked, or the 400 answer.
+fn question(
+    service: Option<String>,
+    scopes: Option<Vec<String>>,
+) -> Result<(Option<String>, Vec<String>), Answer> {
+    let service = service
+        .map(|s| input::service(&s))
+        .transpose()
+        .map_err(|e| error(StatusCode::BAD_REQUEST, &e.to_string()))?;
+    let scopes = scopes.unwrap_or_default();
+    if scopes.len() > SCOPE_LIMIT {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "scopes: at most 64 may be required",
+        ));
+    }
+    if let Some(bad) = scopes.iter().find(|s| !is_scope(s)) {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "scopes: '{}' is not a scope (1 to 64 characters of a-z, 0-9, '_', '.', ':' and '-', starting with a letter or digit)",
+                redact::Untrusted(bad)
+            ),
+        ));
+    }
+    Ok((service, scopes))
+}
+
+/// SPEC §8's scope shape, without the wildcard (a key's grant, not a need).
+fn is_scope(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= SCOPE_LIMIT
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'.' | b':' | b'-')
+        })
+}
+
+/// Judges `presented`: malformed keys here, the others on the pool.
+async fn judge_all(
+    state: &State,
+    ticket: u64,
+    presented: &[&str],
+    service: Option<String>,
+    scopes: Vec<String>,
+) -> Result<Vec<Verdict>, Answer> {
+    let parsed: Vec<Option<ParsedKey>> = presented.iter().map(|k| key::parse(k)).collect();
+    let wellformed: Vec<ParsedKey> = parsed.iter().flatten().cloned().collect();
+    let mut judged = if wellformed.is_empty() {
+        Vec::new()
+    } else {
+        state
+            .pool
+            .verify(ticket, wellformed, service, scopes)
+            .await
+            .map_err(|e| state.store_failed(&e))?
+    }
+    .into_iter();
+    let verdicts: Vec<Verdict> = parsed
+        .iter()
+        .map(|p| match p {
+            Some(_) => judged.next().expect("one verdict per well-formed key"),
+            None => Verdict {
+                code: Code::Malformed,
+                key: None,
+            },
+        })
+        .collect();
+    for v in &verdicts {
+        state.engine.metrics.verified(v.code);
+    }
+    Ok(verdicts)
+}
+
+async fn verify_one(
+    req: Request<Incoming>,
+    state: &State,
+    ticket: u64,
+    started: Instant,
+) -> Answer {
+    let bytes = match body(req, VERIFY_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(refused) => return refused,
+    };
+    let request: VerifyRequest = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(e) => return bad_json(&e),
+    };
+    let (service, scopes) = match question(request.service, request.scopes) {
+        Ok(q) => q,
+        Err(refused) => return refused,
+    };
+    let verdicts = match judge_all(state, ticket, &[&request.key], service, scopes).await {
+        Ok(v) => v,
+        Err(refused) => return refused,
+    };
+    state.engine.metrics.took(started.elapsed());
+    json(StatusCode::OK, &VerdictBody::new(&verdicts[0]))
+}
+
+async fn verify_batch(
+    req: Request<Incoming>,
+    state: &State,
+    ticket: u64,
+    started: Instant,
+) -> Answer {
+    let bytes = match body(req, BATCH_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(refused) => return refused,
+    };
+    let request: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(e) => return bad_json(&e),
+    };
+    if request.keys.len() > BATCH_KEYS_LIMIT {
+        return error(
+            StatusCode::BAD_REQUEST,
+            &format!("keys: at most {BATCH_KEYS_LIMIT} in one batch"),
+        );
+    }
+    let (service, scopes) = match question(request.service, request.scopes) {
+        Ok(q) => q,
+        Err(refused) => return refused,
+    };
+    let presented: Vec<&str> = request.keys.iter().map(String::as_str).collect();
+    let verdicts = match judge_all(state, ticket, &presented, service, scopes).await {
+        Ok(v) => v,
+        Err(refused) => return refused,
+    };
+    state.engine.metrics.took(started.elapsed());
+    #[derive(Serialize)]
+    struct Results<'a> {
+        results: Vec<VerdictBody<'a>>,
+    }
+    json(
+        StatusCode::OK,
+        &Results {
+            results: verdicts.iter().map(VerdictBody::new).collect(),
+        },
+    )
+}
+
+/// The key a request presents: `Authorization: Bearer <key>`, else the
+/// next header named by `--key-header`. A header that is not UTF-8 (or
+/// visible ASCII) presents an empty key: MALFORMED. `None`: no key at all.
+fn presented_key(req: &Request<Incoming>, names: &[HeaderName]) -> Option<String> {
+    for name in names {
+        let Some(value) = req.headers().get(name) else {
+            continue;
+        };
+        let Ok(value) = value.to_str() else {
+            return Some(String::new());
+        };
+        let value = value.trim();
+        if *name == header::AUTHORIZATION {
+            match value.split_once(' ') {
+                Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => {
+                    return Some(rest.trim().to_owned());
+                }
+                // Another scheme (Basic...): not ours; try the next header.
+                _ => continue,
+            }
+        }
+        return Some(value.to_owned());
+    }
+    None
+}
+
+/// The service asked for: `X-Keysmith-Service`, else `?service=`.
+fn asked_service(req: &Request<Incoming>) -> Result<Option<String>, Answer> {
+    let bad = || error(StatusCode::BAD_REQUEST, "the service is not valid UTF-8");
+    if let Some(value) = req.headers().get("x-keysmith-service") {
+        let value = value.to_str().map_err(|_| bad())?.trim();
+        return Ok((!value.is_empty()).then(|| value.to_owned()));
+    }
+    let query = req.uri().query().unwrap_or("");
+    for pair in query.split('&') {
+        if let Some(raw) = pair.strip_prefix("service=") {
+            let value = percent_decode_str(&raw.replace('+', " "))
+                .decode_utf8()
+                .map_err(|_| bad())?
+                .into_owned();
+            return Ok((!value.is_empty()).then_some(value));
+        }
+    }
+    Ok(None)
+}
+
+/// The required scopes: `X-Keysmith-Scopes`, comma-separated.
+fn asked_scopes(req: &Request<Incoming>) -> Result<Option<Vec<String>>, Answer> {
+    let Some(value) = req.headers().get("x-keysmith-scopes") else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| error(StatusCode::BAD_REQUEST, "the scopes are not valid UTF-8"))?;
+    Ok(Some(
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    ))
+}
+
+/// `/v1/auth`: the contract of nginx `auth_request`, Traefik ForwardAuth,
+/// Caddy `forward_auth` and Envoy `ext_authz`: exactly 200 allows.
+async fn auth(req: Request<Incoming>, state: &State, ticket: u64, started: Instant) -> Answer {
+    let service = match asked_service(&req) {
+        Ok(s) => s,
+        Err(refused) => return refused,
+    };
+    let scopes = match asked_scopes(&req) {
+        Ok(s) => s,
+        Err(refused) => return refused,
+    };
+    let (service, scopes) = match question(service, scopes) {
+        Ok(q) => q,
+        Err(refused) => return refused,
+    };
+    // No key at all answers as an empty one: MALFORMED, 401.
+    let presented = presented_key(&req, &state.key_headers).unwrap_or_default();
+    drop(req);
+    let verdict = match judge_all(state, ticket, &[&presented], service, scopes).await {
+        Ok(mut v) => v.remove(0),
+        Err(refused) => return refused,
+    };
+    state.engine.metrics.took(started.elapsed());
+    let code = verdict.code.as_str();
+    if let (true, Some(key)) = (verdict.is_valid(), verdict.key.as_ref()) {
+        let mut r = Response::new(Full::new(Bytes::new()));
+        let h = r.headers_mut();
+        h.insert("x-keysmith-code", HeaderValue::from_static("VALID"));
+        if let Ok(id) = HeaderValue::from_str(&key.id) {
+            h.insert("x-keysmith-key-id", id);
+        }
+        let name = utf8_percent_encode(&key.name, NAME_ENCODE).to_string();
+        if let Ok(name) = HeaderValue::from_str(&name) {
+            h.insert("x-keysmith-key-name", name);
+        }
+        if let Some(Ok(service)) = key.service.as_deref().map(HeaderValue::from_str) {
+            h.insert("x-keysmith-service", service);
+        }
+        return r;
+    }
+    #[derive(Serialize)]
+    struct Denied {
+        valid: bool,
+        code: &'static str,
+    }
+    let status = match verdict.code {
+        Code::Malformed | Code::NotFound => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::FORBIDDEN,
+    };
+    let mut r = json(status, &Denied { valid: false, code });
+    let h = r.headers_mut();
+    h.insert("x-keysmith-code", HeaderValue::from_static(code));
+    if status == StatusCode::UNAUTHORIZED {
+        h.insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"keysmith\""),
+        );
+    }
+    r
+}
