@@ -1,5 +1,6 @@
-//! One file per command. A command validates its input, talks to the store
-//! through the `Store` trait and prints through `Output`; none builds SQL.
+//! One file per command. A command validates its input, changes keys
+//! through `crate::keys` (reads go to the `Store` directly) and prints
+//! through `Output`; none builds SQL.
 
 mod backup;
 mod bulk;
