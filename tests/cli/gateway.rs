@@ -212,6 +212,9 @@ http {{
         location / {{
             auth_request /_auth;
             auth_request_set $key_id $upstream_http_x_keysmith_key_id;
+            auth_request_set $auth_status $upstream_status;
+            # auth_request passes 401 and 403 on, anything else as 500.
+            error_page 500 = @auth_failed;
             proxy_set_header X-Keysmith-Key-Id $key_id;
             proxy_pass http://127.0.0.1:{upstream};
         }}
@@ -224,6 +227,15 @@ http {{
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
             proxy_set_header X-Original-URI $request_uri;
+            proxy_set_header X-Keysmith-Service sms;
+        }}
+
+        # serve rate-limited the key (429), or is down or without its store.
+        location @auth_failed {{
+            if ($auth_status = 429) {{
+                return 429;
+            }}
+            return 503;
         }}
     }}
 
@@ -302,12 +314,13 @@ impl Reply {
 fn nginx_auth_request_in_front_of_serve() {
     let env = Env::new();
     // Made first: it has expired by the time it is tried.
-    let expiring = env.create("Soon", &["--expires-in", "1s"]);
+    let expiring = env.create("Soon", &["--expires-in", "1s", "--service", "sms"]);
     let began = Instant::now();
     let key = env.create("Data Sync", &["--service", "sms"]);
     let id = Env::id_of(&key);
-    let other = env.create("Other", &[]);
-    let off = env.create("Off", &[]);
+    let other = env.create("Other", &["--service", "sms"]);
+    let mail = env.create("Mail", &["--service", "mail"]);
+    let off = env.create("Off", &["--service", "sms"]);
     env.run(&["disable", &off]).code(0);
     let serve = Serve::start(&env);
     let nginx = Nginx::start(env.dir.path(), &serve.addr);
@@ -357,6 +370,17 @@ fn nginx_auth_request_in_front_of_serve() {
         assert!(!r.body.contains("upstream saw"), "{what}: {r:#?}");
     }
 
+    // Another service's key: 403, whatever service the client asks for
+    // (nginx sets X-Keysmith-Service for serve).
+    for headers in [
+        vec![("X-API-Key", mail.as_str())],
+        vec![("X-API-Key", mail.as_str()), ("X-Keysmith-Service", "mail")],
+    ] {
+        let r = nginx.get("/orders?service=mail", &headers);
+        assert_eq!(r.status, 403, "{headers:?}: {r:#?}");
+        assert!(!r.body.contains("upstream saw"), "{r:#?}");
+    }
+
     // Disabled, expired: 403.
     if let Some(left) = Duration::from_millis(2100).checked_sub(began.elapsed()) {
         std::thread::sleep(left);
@@ -376,10 +400,15 @@ fn nginx_auth_request_in_front_of_serve() {
     env.run(&["enable", &id]).code(0);
     assert_eq!(nginx.get("/", &[("X-API-Key", &key)]).status, 200);
 
+    // serve gone: nginx fails closed, with 503 (not its 500), and says why.
+    let log = serve.stop();
+    let r = nginx.get("/", &[("X-API-Key", &key)]);
+    assert_eq!(r.status, 503, "{r:#?}");
+    assert!(!r.body.contains("upstream saw"), "{r:#?}");
+
     let errors = nginx.error_log();
     nginx.stop();
-    let log = serve.stop();
-    for secret in [&key, &other, &off, &expiring] {
+    for secret in [&key, &other, &mail, &off, &expiring] {
         assert!(!log.contains(secret.as_str()), "{log}");
         assert!(!errors.contains(secret.as_str()), "{errors}");
     }
