@@ -212,10 +212,15 @@ http {{
         location / {{
             auth_request /_auth;
             auth_request_set $key_id $upstream_http_x_keysmith_key_id;
+            auth_request_set $key_name $upstream_http_x_keysmith_key_name;
+            auth_request_set $key_service $upstream_http_x_keysmith_service;
             auth_request_set $auth_status $upstream_status;
             # auth_request passes 401 and 403 on, anything else as 500.
             error_page 500 = @auth_failed;
+            # Set (or, empty, dropped) whatever the client sent.
             proxy_set_header X-Keysmith-Key-Id $key_id;
+            proxy_set_header X-Keysmith-Key-Name $key_name;
+            proxy_set_header X-Keysmith-Service $key_service;
             proxy_pass http://127.0.0.1:{upstream};
         }}
 
@@ -243,7 +248,7 @@ http {{
         listen 127.0.0.1:{upstream};
         location / {{
             default_type text/plain;
-            return 200 "upstream saw key $http_x_keysmith_key_id\n";
+            return 200 "upstream saw key $http_x_keysmith_key_id name $http_x_keysmith_key_name service $http_x_keysmith_service\n";
         }}
     }}
 }}
@@ -309,6 +314,18 @@ impl Reply {
     }
 }
 
+/// What the upstream saw, when a request reached it with 200: the key's
+/// id, name and service headers.
+fn saw(r: &Reply) -> Option<(&str, &str, &str)> {
+    let rest = r
+        .body
+        .strip_prefix("upstream saw key ")?
+        .strip_suffix('\n')?;
+    let (id, rest) = rest.split_once(" name ")?;
+    let (name, service) = rest.split_once(" service ")?;
+    (r.status == 200).then_some((id, name, service))
+}
+
 #[test]
 #[cfg_attr(keysmith_no_nginx, ignore = "needs nginx: apt-get install nginx")]
 fn nginx_auth_request_in_front_of_serve() {
@@ -333,20 +350,22 @@ fn nginx_auth_request_in_front_of_serve() {
     ] {
         let r = nginx.get("/orders/42?page=1", &headers);
         assert_eq!(r.status, 200, "{r:#?}\n{}", nginx.error_log());
-        assert_eq!(r.body, format!("upstream saw key {id}\n"), "{r:#?}");
+        assert_eq!(saw(&r), Some((id.as_str(), "Data%20Sync", "sms")), "{r:#?}");
     }
     let r = nginx.get("/", &[("X-API-Key", &other)]);
-    assert_eq!(
-        (r.status, r.body.as_str()),
-        (
-            200,
-            format!("upstream saw key {}\n", Env::id_of(&other)).as_str()
-        ),
-        "{r:#?}"
+    let other_id = Env::id_of(&other);
+    assert_eq!(saw(&r), Some((other_id.as_str(), "Other", "sms")), "{r:#?}");
+    // A client's own X-Keysmith-* headers never reach the upstream.
+    let r = nginx.get(
+        "/",
+        &[
+            ("X-API-Key", &key),
+            ("X-Keysmith-Key-Id", "forged"),
+            ("X-Keysmith-Key-Name", "forged"),
+            ("X-Keysmith-Service", "sms"),
+        ],
     );
-    // A client's own X-Keysmith-Key-Id never reaches the upstream.
-    let r = nginx.get("/", &[("X-API-Key", &key), ("X-Keysmith-Key-Id", "forged")]);
-    assert_eq!(r.body, format!("upstream saw key {id}\n"), "{r:#?}");
+    assert_eq!(saw(&r), Some((id.as_str(), "Data%20Sync", "sms")), "{r:#?}");
 
     // Missing, malformed, unknown: 401, with serve's challenge passed on.
     let unknown = keysmith::mint("ks");
