@@ -398,11 +398,20 @@ def parse_duration(text):
 
 def wrk(url, script, mode, keys_file, seconds, threads, connections):
     """One wrk run: (requests/s, p99 in seconds, non-2xx responses, errors)."""
+    return wrk_wait(wrk_start(url, script, mode, keys_file, seconds, threads, connections))
+
+
+def wrk_start(url, script, mode, keys_file, seconds, threads, connections):
     argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
             "-s", script, url, "--", mode]
     if keys_file:
         argv.append(keys_file)
-    out = subprocess.run(argv, capture_output=True, text=True)
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wrk_wait(proc):
+    stdout, stderr = proc.communicate()
+    out = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     if out.returncode != 0:
         sys.exit(f"wrk failed ({out.returncode}): {out.stderr}{out.stdout}")
     rps = p99 = None
@@ -472,6 +481,21 @@ def serve_cases(ks, p, db, keys, big, quick, rows):
             np99 = statistics.median(r[1] for r in ref)
             rows.append((f"{name}, {big:,} keys", f"{rps:,.0f} req/s, p99 {p99*1000:.2f} ms",
                          f"nginx {nrps:,.0f} req/s, p99 {np99*1000:.2f} ms", f"{rps/nrps:.2f}x", target))
+        # Valid keys' latency alone, then under a malformed-key flood: a few
+        # connections of valid keys beside the flood's 64.
+        alone, flooded = [], []
+        for _ in range(rounds):
+            alone.append(wrk(srv_url, script, "auth", keys_file, seconds, 1, 8))
+            flood = wrk_start(srv_url, script, "malformed", None, seconds, threads, connections)
+            flooded.append(wrk(srv_url, script, "auth", keys_file, seconds, 1, 8))
+            wrk_wait(flood)
+        if any(r[2] or r[3] for r in alone + flooded):
+            sys.exit("valid keys under a flood: some answers were not VALID")
+        p99_alone = statistics.median(r[1] for r in alone)
+        p99_flooded = statistics.median(r[1] for r in flooded)
+        rows.append((f"serve /v1/auth, valid keys (8 connections) under the flood, {big:,} keys",
+                     f"p99 {p99_flooded*1000:.2f} ms", f"alone p99 {p99_alone*1000:.2f} ms",
+                     f"{p99_flooded/p99_alone:.2f}x", "unchanged"))
     finally:
         import signal
         code = stop(srv, signal.SIGTERM)
