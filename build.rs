@@ -3,6 +3,12 @@
 //! ignored, with the reason, instead of passing without testing anything;
 //! so are the TLS tests when `KEYSMITH_TEST_POSTGRES_CA` names no CA too.
 //! (`cargo test` rebuilds when either variable changes.)
+//! When no `nginx` is found on PATH or in /usr/sbin, the test that puts a real
+//! nginx in front of `serve` (tests/cli/gateway.rs) is compiled as ignored,
+//! with the reason; when one is, the test runs that one
+//! (`KEYSMITH_TEST_NGINX`). A change of PATH, or of the nginx found, is
+//! seen at the next build; nginx installed after a build without it is not
+//! (`touch build.rs`), which is why `.ci/run` installs it before building.
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
@@ -10,6 +16,16 @@ fn main() {
     println!("cargo::rerun-if-env-changed=KEYSMITH_TEST_POSTGRES_CA");
     println!("cargo::rustc-check-cfg=cfg(keysmith_no_test_postgres)");
     println!("cargo::rustc-check-cfg=cfg(keysmith_no_test_postgres_tls)");
+    println!("cargo::rerun-if-env-changed=PATH");
+    println!("cargo::rustc-check-cfg=cfg(keysmith_no_nginx)");
+    match find_nginx() {
+        Some(nginx) => {
+            // Removed or upgraded later: found again (or not) at the next build.
+            println!("cargo::rerun-if-changed={}", nginx.display());
+            println!("cargo::rustc-env=KEYSMITH_TEST_NGINX={}", nginx.display());
+        }
+        None => println!("cargo::rustc-cfg=keysmith_no_nginx"),
+    }
     let unset = |name| std::env::var_os(name).is_none_or(|value| value.is_empty());
     if unset("KEYSMITH_TEST_POSTGRES") {
         println!("cargo::rustc-cfg=keysmith_no_test_postgres");
@@ -17,4 +33,18 @@ fn main() {
     if unset("KEYSMITH_TEST_POSTGRES") || unset("KEYSMITH_TEST_POSTGRES_CA") {
         println!("cargo::rustc-cfg=keysmith_no_test_postgres_tls");
     }
+}
+
+/// An executable `nginx` on PATH, else /usr/sbin/nginx (Debian's, often off
+/// a user's PATH).
+fn find_nginx() -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([std::path::PathBuf::from("/usr/sbin")])
+        .map(|dir| dir.join("nginx"))
+        .find(|file| {
+            std::fs::metadata(file)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
 }

@@ -12,7 +12,11 @@ of cases also run against PostgreSQL over that connection (loopback TCP),
 each in fresh databases named ks_bench_*, dropped at the end; the reference
 for whole-process cases is `psql` sending the same statements.
 
-Usage: bench/run.py [--quick] [--keysmith PATH] [--postgres URL]
+The serve cases put `keysmith serve` under wrk beside nginx (both needed:
+apt-get install wrk nginx); --serve-only runs just them (and builds the
+store they need).
+
+Usage: bench/run.py [--quick] [--serve-only] [--keysmith PATH] [--postgres URL]
 """
 
 import argparse
@@ -254,10 +258,260 @@ def postgres_cases(ks, psql, admin, p, runs, bulk_runs, big, rows):
     return settings
 
 
+# `keysmith serve` under wrk, beside nginx answering `return 200` from memory
+# with as many worker processes as serve has threads (its runtime's workers
+# and its store threads are one per core each): the limit of an HTTP server
+# on this machine. Loopback keep-alive connections, the same wrk settings
+# for both, alternating reference and case.
+
+WRK_LUA = r"""
+-- keysmith bench: one request shape, cycling through the keys of a file.
+-- wrk ... -s this.lua URL -- MODE KEYFILE   (MODE: auth, verify, malformed)
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+
+function init(args)
+  mode = args[1]
+  keys = {}
+  if args[2] then
+    for line in io.lines(args[2]) do
+      if #line > 0 then keys[#keys + 1] = line end
+    end
+  end
+  -- Each thread starts elsewhere in the list.
+  i = ((tid or 0) * 997) % math.max(#keys, 1)
+end
+
+function request()
+  if mode == "malformed" then
+    return wrk.format("GET", "/v1/auth", {["X-API-Key"] = "ks_not-a-key"})
+  end
+  i = i % #keys + 1
+  if mode == "verify" then
+    return wrk.format("POST", "/v1/verify", {["Content-Type"] = "application/json"},
+                      '{"key":"' .. keys[i] .. '"}')
+  end
+  return wrk.format("GET", "/v1/auth", {["X-API-Key"] = keys[i]})
+end
+"""
+
+
+def find_nginx():
+    found = shutil.which("nginx")
+    if found:
+        return found
+    return "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, what, log=None):
+    import socket
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"{what} exited ({proc.returncode})" + (f": {open(log).read()}" if log else ""))
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    sys.exit(f"{what} never answered on port {port}")
+
+
+def start_nginx(nginx, d, workers):
+    """nginx answering `return 200` from memory, every file it writes in d."""
+    os.makedirs(os.path.join(d, "tmp"), exist_ok=True)
+    port = free_port()
+    conf = f"""
+worker_processes {workers};
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path {d}/tmp/body;
+    proxy_temp_path {d}/tmp/proxy;
+    fastcgi_temp_path {d}/tmp/fastcgi;
+    uwsgi_temp_path {d}/tmp/uwsgi;
+    scgi_temp_path {d}/tmp/scgi;
+    server {{
+        listen 127.0.0.1:{port} reuseport;
+        location / {{
+            default_type text/plain;
+            return 200 "ok\\n";
+        }}
+    }}
+}}
+"""
+    with open(os.path.join(d, "nginx.conf"), "w") as f:
+        f.write(conf)
+    proc = subprocess.Popen([nginx, "-p", d, "-c", f"{d}/nginx.conf", "-e", f"{d}/error.log"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, proc, "nginx", f"{d}/error.log")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def start_serve(ks, db):
+    """keysmith serve on a port the system chose; its address from the ready line."""
+    import threading
+    proc = subprocess.Popen([ks, "--db", db, "serve", "--listen", "127.0.0.1:0"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    ready = "keysmith serve: listening on http://"
+    for line in proc.stderr:
+        if line.startswith(ready):
+            addr = line[len(ready):].strip()
+            break
+    else:
+        sys.exit(f"keysmith serve never got ready (exit {proc.wait()})")
+    # Keep its stderr drained.
+    threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
+    return proc, f"http://{addr}"
+
+
+def stop(proc, sig):
+    proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
+def parse_duration(text):
+    for unit, scale in (("us", 1e-6), ("ms", 1e-3), ("s", 1.0), ("m", 60.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * scale
+    return float(text)
+
+
+def wrk(url, script, mode, keys_file, seconds, threads, connections):
+    """One wrk run: (requests/s, p99 in seconds, non-2xx responses, errors)."""
+    return wrk_wait(wrk_start(url, script, mode, keys_file, seconds, threads, connections))
+
+
+def wrk_start(url, script, mode, keys_file, seconds, threads, connections):
+    argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+            "-s", script, url, "--", mode]
+    if keys_file:
+        argv.append(keys_file)
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wrk_wait(proc):
+    stdout, stderr = proc.communicate()
+    out = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+    if out.returncode != 0:
+        sys.exit(f"wrk failed ({out.returncode}): {out.stderr}{out.stdout}")
+    rps = p99 = None
+    non2xx = errors = 0
+    for line in out.stdout.splitlines():
+        words = line.split()
+        if line.startswith("Requests/sec:"):
+            rps = float(words[1])
+        elif words[:1] == ["99%"]:
+            p99 = parse_duration(words[1])
+        elif line.strip().startswith("Non-2xx or 3xx responses:"):
+            non2xx = int(words[-1])
+        elif line.strip().startswith("Socket errors:"):
+            # Socket errors: connect 0, read 0, write 0, timeout 0
+            errors = sum(int(w.strip(",")) for w in words[3::2])
+    if rps is None or p99 is None:
+        sys.exit(f"cannot read wrk's output:\n{out.stdout}")
+    return rps, p99, non2xx, errors
+
+
+def serve_cases(ks, p, db, keys, big, quick, rows):
+    """The serve rows; returns a line saying how they were measured."""
+    nginx = find_nginx()
+    if not nginx:
+        sys.exit("nginx is needed for the serve reference (apt-get install nginx)")
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed for the serve cases (apt-get install wrk)")
+    workers = len(os.sched_getaffinity(0))
+    seconds = 2 if quick else 15
+    rounds = 1 if quick else 3
+    threads, connections = max(1, workers // 2), 64
+    script = p("bench.lua")
+    with open(script, "w") as f:
+        f.write(WRK_LUA)
+    keys_file = p("serve_keys.txt")
+    with open(keys_file, "w") as f:
+        f.write("\n".join(keys[:10_000]) + "\n")
+    ndir = p("nginx")
+    os.makedirs(ndir, exist_ok=True)
+    ngx, ngx_url = start_nginx(nginx, ndir, workers)
+    srv, srv_url = start_serve(ks, db)
+    try:
+        cases = [
+            ("auth", "serve /v1/auth, valid keys rotating over 10,000", ">= 0.6x nginx, p99 < 2 ms", False),
+            ("verify", "serve POST /v1/verify JSON, same keys", ">= 0.5x nginx", False),
+            ("malformed", "serve /v1/auth, malformed-key flood", ">= 0.8x nginx", True),
+        ]
+        # Warm-up: serve's cache, nginx's workers, the loopback.
+        wrk(ngx_url, script, "malformed", None, 1, threads, connections)
+        wrk(srv_url, script, "auth", keys_file, 1, threads, connections)
+        for mode, name, target, denied in cases:
+            ref, got = [], []
+            for _ in range(rounds):
+                ref.append(wrk(ngx_url, script, mode, keys_file, seconds, threads, connections))
+                got.append(wrk(srv_url, script, mode, keys_file, seconds, threads, connections))
+            for (rps, _, non2xx, errors) in ref + got:
+                if errors:
+                    sys.exit(f"{name}: wrk saw {errors} socket errors")
+            answered = sum(r[0] for r in got) * seconds
+            refused = sum(r[2] for r in got)
+            # Every answer a VALID one, or (the flood) every answer a refusal.
+            if (not denied and refused) or (denied and refused < 0.99 * answered):
+                sys.exit(f"{name}: {refused} of about {answered:.0f} answers were not the expected kind")
+            rps = statistics.median(r[0] for r in got)
+            p99 = statistics.median(r[1] for r in got)
+            nrps = statistics.median(r[0] for r in ref)
+            np99 = statistics.median(r[1] for r in ref)
+            rows.append((f"{name}, {big:,} keys", f"{rps:,.0f} req/s, p99 {p99*1000:.2f} ms",
+                         f"nginx {nrps:,.0f} req/s, p99 {np99*1000:.2f} ms", f"{rps/nrps:.2f}x", target))
+        # Valid keys' latency alone, then under a malformed-key flood: a few
+        # connections of valid keys beside the flood's 64.
+        alone, flooded = [], []
+        for _ in range(rounds):
+            alone.append(wrk(srv_url, script, "auth", keys_file, seconds, 1, 8))
+            flood = wrk_start(srv_url, script, "malformed", None, seconds, threads, connections)
+            flooded.append(wrk(srv_url, script, "auth", keys_file, seconds, 1, 8))
+            wrk_wait(flood)
+        if any(r[2] or r[3] for r in alone + flooded):
+            sys.exit("valid keys under a flood: some answers were not VALID")
+        p99_alone = statistics.median(r[1] for r in alone)
+        p99_flooded = statistics.median(r[1] for r in flooded)
+        rows.append((f"serve /v1/auth, valid keys (8 connections) under the flood, {big:,} keys",
+                     f"p99 {p99_flooded*1000:.2f} ms", f"alone p99 {p99_alone*1000:.2f} ms",
+                     f"{p99_flooded/p99_alone:.2f}x", "unchanged"))
+    finally:
+        import signal
+        code = stop(srv, signal.SIGTERM)
+        stop(ngx, signal.SIGQUIT)  # nginx's graceful stop
+    if code != 0:
+        sys.exit(f"keysmith serve exited {code} on SIGTERM")
+    return (f"serve: wrk {threads} threads, {connections} connections, {seconds} s x {rounds} rounds "
+            f"(median), nginx with {workers} workers vs serve with {workers} threads")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--keysmith", default=os.path.join(ROOT, "target/release/keysmith"))
     ap.add_argument("--quick", action="store_true", help="fewer runs, for a smoke test")
+    ap.add_argument("--serve-only", action="store_true",
+                    help="only the serve cases (wrk against serve and nginx)")
     ap.add_argument("--postgres", metavar="URL", default=os.environ.get("KEYSMITH_BENCH_POSTGRES"),
                     help="admin URL of a PostgreSQL server where ks_bench_* databases may be created "
                          "and dropped; adds the PostgreSQL cases (default: $KEYSMITH_BENCH_POSTGRES)")
@@ -303,82 +557,85 @@ def main():
             f.write("\n".join(big_keys) + "\n")
         id_big = key_big.split("_")[1]
 
-        # 1. verify, whole process, big store, vs the sqlite3 shell doing the same SELECT and UPDATE.
-        # The same statements keysmith runs: the indexed lookup, then the use
-        # recorded in the usage table (schema v3), in one durable commit.
-        sql_verify = (
-            f"SELECT id, hash, name, service, disabled, expires_at FROM keys WHERE id = '{id_big}';"
-            "INSERT INTO usage (seq, last_used_at, use_count) "
-            f"SELECT seq, unixepoch(), 1 FROM keys WHERE id = '{id_big}' "
-            "ON CONFLICT (seq) DO UPDATE SET last_used_at = excluded.last_used_at, use_count = use_count + 1;"
-        )
-        m = alternate([
-            ("keysmith", [ks, "--db", p("big.db"), "verify"], p("key_big")),
-            ("sqlite3", [sqlite3, p("big.db"), sql_verify], None),
-        ], runs)
-        rows.append((f"verify one key, whole process, {big:,} keys", f"{m['keysmith']*1000:.2f} ms",
-                     f"sqlite3 {m['sqlite3']*1000:.2f} ms", f"{m['keysmith']/m['sqlite3']:.2f}x", "<= 1.10x"))
+        if not args.serve_only:
+            # 1. verify, whole process, big store, vs the sqlite3 shell doing the same SELECT and UPDATE.
+            # The same statements keysmith runs: the indexed lookup, then the use
+            # recorded in the usage table (schema v3), in one durable commit.
+            sql_verify = (
+                f"SELECT id, hash, name, service, disabled, expires_at FROM keys WHERE id = '{id_big}';"
+                "INSERT INTO usage (seq, last_used_at, use_count) "
+                f"SELECT seq, unixepoch(), 1 FROM keys WHERE id = '{id_big}' "
+                "ON CONFLICT (seq) DO UPDATE SET last_used_at = excluded.last_used_at, use_count = use_count + 1;"
+            )
+            m = alternate([
+                ("keysmith", [ks, "--db", p("big.db"), "verify"], p("key_big")),
+                ("sqlite3", [sqlite3, p("big.db"), sql_verify], None),
+            ], runs)
+            rows.append((f"verify one key, whole process, {big:,} keys", f"{m['keysmith']*1000:.2f} ms",
+                         f"sqlite3 {m['sqlite3']*1000:.2f} ms", f"{m['keysmith']/m['sqlite3']:.2f}x", "<= 1.10x"))
 
-        # 2. create, whole process, durable commit, vs the sqlite3 shell inserting one row (synchronous=FULL).
-        sql_create = (
-            "PRAGMA synchronous=FULL; INSERT INTO keys (id, hash, prefix, name, created_at) "
-            "VALUES (substr(lower(hex(randomblob(8))), 1, 12), randomblob(32), 'ks', 'bench', unixepoch());"
-        )
-        m = alternate([
-            ("keysmith", [ks, "--db", p("1k.db"), "create", "--name", "bench"], None),
-            ("sqlite3", [sqlite3, p("1k.db"), sql_create], None),
-        ], runs)
-        rows.append(("create one key, whole process, durable", f"{m['keysmith']*1000:.2f} ms",
-                     f"sqlite3 {m['sqlite3']*1000:.2f} ms", f"{m['keysmith']/m['sqlite3']:.2f}x", "<= 1.10x"))
+            # 2. create, whole process, durable commit, vs the sqlite3 shell inserting one row (synchronous=FULL).
+            sql_create = (
+                "PRAGMA synchronous=FULL; INSERT INTO keys (id, hash, prefix, name, created_at) "
+                "VALUES (substr(lower(hex(randomblob(8))), 1, 12), randomblob(32), 'ks', 'bench', unixepoch());"
+            )
+            m = alternate([
+                ("keysmith", [ks, "--db", p("1k.db"), "create", "--name", "bench"], None),
+                ("sqlite3", [sqlite3, p("1k.db"), sql_create], None),
+            ], runs)
+            rows.append(("create one key, whole process, durable", f"{m['keysmith']*1000:.2f} ms",
+                         f"sqlite3 {m['sqlite3']*1000:.2f} ms", f"{m['keysmith']/m['sqlite3']:.2f}x", "<= 1.10x"))
 
-        # 3. verify on 1,000 keys vs the big store.
-        m = alternate([
-            ("small", [ks, "--db", p("1k.db"), "verify"], p("key_1k")),
-            ("big", [ks, "--db", p("big.db"), "verify"], p("key_big")),
-        ], runs)
-        rows.append((f"verify, 1,000 vs {big:,} keys", f"{m['big']*1000:.2f} ms",
-                     f"1,000 keys {m['small']*1000:.2f} ms", f"{m['big']/m['small']:.2f}", "<= 1.3"))
+            # 3. verify on 1,000 keys vs the big store.
+            m = alternate([
+                ("small", [ks, "--db", p("1k.db"), "verify"], p("key_1k")),
+                ("big", [ks, "--db", p("big.db"), "verify"], p("key_big")),
+            ], runs)
+            rows.append((f"verify, 1,000 vs {big:,} keys", f"{m['big']*1000:.2f} ms",
+                         f"1,000 keys {m['small']*1000:.2f} ms", f"{m['big']/m['small']:.2f}", "<= 1.3"))
 
-        # 4. create --from 100,000 keys into an empty store.
-        results = []
-        for i in range(bulk_runs):
-            db = p(f"bulk100k-{i}.db")
-            t100, rss100, _ = run([ks, "--db", db, "create", "--from", p("100k.jsonl")], memory=True)
-            results.append((t100, rss100))
-            os.remove(db)
-        t100 = statistics.median(r[0] for r in results)
-        rows.append(("create --from 100,000 keys, empty store", f"{100_000/t100:,.0f} keys/s",
-                     f"{t100:.2f} s, {max(r[1] for r in results)/1024:.0f} MiB", "", ">= 200,000 keys/s"))
+            # 4. create --from 100,000 keys into an empty store.
+            results = []
+            for i in range(bulk_runs):
+                db = p(f"bulk100k-{i}.db")
+                t100, rss100, _ = run([ks, "--db", db, "create", "--from", p("100k.jsonl")], memory=True)
+                results.append((t100, rss100))
+                os.remove(db)
+            t100 = statistics.median(r[0] for r in results)
+            rows.append(("create --from 100,000 keys, empty store", f"{100_000/t100:,.0f} keys/s",
+                         f"{t100:.2f} s, {max(r[1] for r in results)/1024:.0f} MiB", "", ">= 200,000 keys/s"))
 
-        # 5. create --from the big batch (measured while building the store above).
-        rows.append((f"create --from {big:,} keys, empty store", f"{big/t:,.0f} keys/s",
-                     f"{t:.2f} s", f"{rss/1024:.0f} MiB peak", ">= 150,000 keys/s, < 128 MiB"))
+            # 5. create --from the big batch (measured while building the store above).
+            rows.append((f"create --from {big:,} keys, empty store", f"{big/t:,.0f} keys/s",
+                         f"{t:.2f} s", f"{rss/1024:.0f} MiB peak", ">= 150,000 keys/s, < 128 MiB"))
 
-        # 6. verify --stdin-all, 100,000 keys against the big store, uses recorded.
-        results = [run([ks, "--db", p("big.db"), "verify", "--stdin-all"], stdin=p("verify_all.txt"),
-                       memory=True) for _ in range(bulk_runs)]
-        tv = statistics.median(r[0] for r in results)
-        rows.append((f"verify --stdin-all 100,000 keys vs {big:,}", f"{100_000/tv:,.0f} keys/s",
-                     f"{tv:.2f} s", f"{max(r[1] for r in results)/1024:.0f} MiB peak", ">= 200,000 keys/s"))
+            # 6. verify --stdin-all, 100,000 keys against the big store, uses recorded.
+            results = [run([ks, "--db", p("big.db"), "verify", "--stdin-all"], stdin=p("verify_all.txt"),
+                           memory=True) for _ in range(bulk_runs)]
+            tv = statistics.median(r[0] for r in results)
+            rows.append((f"verify --stdin-all 100,000 keys vs {big:,}", f"{100_000/tv:,.0f} keys/s",
+                         f"{tv:.2f} s", f"{max(r[1] for r in results)/1024:.0f} MiB peak", ">= 200,000 keys/s"))
 
-        # 7. list --json of the big store.
-        results = [run([ks, "--db", p("big.db"), "--json", "list"], memory=True) for _ in range(bulk_runs)]
-        tl = statistics.median(r[0] for r in results)
-        rows.append((f"list --json, {big:,} keys", f"{big/tl:,.0f} rows/s", f"{tl:.2f} s",
-                     f"{max(r[1] for r in results)/1024:.1f} MiB peak", ">= 1,500,000 rows/s, < 16 MiB"))
+            # 7. list --json of the big store.
+            results = [run([ks, "--db", p("big.db"), "--json", "list"], memory=True) for _ in range(bulk_runs)]
+            tl = statistics.median(r[0] for r in results)
+            rows.append((f"list --json, {big:,} keys", f"{big/tl:,.0f} rows/s", f"{tl:.2f} s",
+                         f"{max(r[1] for r in results)/1024:.1f} MiB peak", ">= 1,500,000 rows/s, < 16 MiB"))
 
-        # 8. list as a table, 100,000 keys.
-        run([ks, "--db", p("t100k.db"), "create", "--from", p("100k.jsonl")])
-        results = [run([ks, "--db", p("t100k.db"), "list"], memory=True) for _ in range(bulk_runs)]
-        tt = statistics.median(r[0] for r in results)
-        rows.append(("list table, 100,000 keys", f"{tt:.2f} s", "",
-                     f"{max(r[1] for r in results)/1024:.0f} MiB peak", "< 2 s"))
+            # 8. list as a table, 100,000 keys.
+            run([ks, "--db", p("t100k.db"), "create", "--from", p("100k.jsonl")])
+            results = [run([ks, "--db", p("t100k.db"), "list"], memory=True) for _ in range(bulk_runs)]
+            tt = statistics.median(r[0] for r in results)
+            rows.append(("list table, 100,000 keys", f"{tt:.2f} s", "",
+                         f"{max(r[1] for r in results)/1024:.0f} MiB peak", "< 2 s"))
 
-        # 9. store size.
-        rows.append((f"store size, {big:,} keys with their events", f"{size/big:.0f} bytes/key",
-                     f"{size/2**20:.0f} MiB", "", "< 250 bytes/key"))
+            # 9. store size.
+            rows.append((f"store size, {big:,} keys with their events", f"{size/big:.0f} bytes/key",
+                         f"{size/2**20:.0f} MiB", "", "< 250 bytes/key"))
 
-        if args.postgres:
+        serve_note = serve_cases(ks, p, p("big.db"), big_keys, big, args.quick, rows)
+
+        if args.postgres and not args.serve_only:
             pg_settings = postgres_cases(ks, psql, args.postgres, p, runs, bulk_runs, big, rows)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -389,7 +646,8 @@ def main():
 
     print(f"keysmith benchmarks: {platform.node()}, {os.cpu_count()} cores, {platform.platform()}")
     print(f"runs per whole-process case: {runs} (alternating, median); bulk runs: {bulk_runs}")
-    if args.postgres:
+    print(serve_note)
+    if args.postgres and not args.serve_only:
         u = urllib.parse.urlsplit(args.postgres)
         print(f"postgres: {u.hostname}:{u.port or 5432} ({pg_settings})")
     header = ("case", "keysmith", "reference / detail", "ratio / memory", "target")

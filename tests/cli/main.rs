@@ -6,6 +6,7 @@ mod common;
 mod completions;
 mod create;
 mod delivery;
+mod gateway;
 mod harness;
 mod input_rules;
 mod interactive;
