@@ -35,8 +35,15 @@ fn main() {
     }
 }
 
+/// The gateway test runs on Unix only.
+#[cfg(not(unix))]
+fn find_nginx() -> Option<std::path::PathBuf> {
+    None
+}
+
 /// An executable `nginx` on PATH, else /usr/sbin/nginx (Debian's, often off
 /// a user's PATH).
+#[cfg(unix)]
 fn find_nginx() -> Option<std::path::PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let path = std::env::var_os("PATH").unwrap_or_default();
