@@ -15,16 +15,31 @@
 //! check, made after the request arrived, saw no later change: what the
 //! request is answered from is the store's state at or after its arrival.
 //!
+//! A check that fails (the store locked past the busy timeout, gone,
+//! damaged) is shared the same way: a request that arrived before it
+//! started gets its error, a 503, without trying again; so a store locked
+//! for a long time costs each waiting request at most one busy timeout
+//! (`BUSY_TIMEOUT`), never a queue of them. A failed check proves nothing
+//! about freshness, so nothing is answered from the cache on its account;
+//! the next check that succeeds compares the counter as before.
+//!
 //! The home connection is also the one that writes serve's uses (the
 //! flusher): its own commits leave its `data_version` as it is, so flushing
-//! uses does not empty the cache. A backend with no change counter
+//! uses does not empty the cache. It must not hold the home lock while it
+//! waits for the store's write lock (another process's transaction): it
+//! tries the write with no busy wait at all, and when the store is busy it
+//! lets go of the home lock, sleeps a little and tries again, up to its own
+//! deadline. The home lock is held only while a write that already has the
+//! store's write lock runs. That is still a write on the home connection,
+//! so the reasoning above holds unchanged. A backend with no change counter
 //! (PostgreSQL, for now) has no cache: each request reads through.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard, RwLock};
+use std::time::{Duration, Instant};
 
-use crate::error::Result;
+use crate::error::{Error, Result, StoreFault};
 use crate::key::ParsedKey;
 use crate::model::{Credential, Timestamp};
 use crate::store::{self, Location, OpenMode, Store};
@@ -35,6 +50,13 @@ use super::metrics::Metrics;
 /// The cache holds at most this many ids (found or not); past it, it starts
 /// again empty. About 150 bytes an entry.
 const CACHE_LIMIT: usize = 100_000;
+
+/// How long a statement of `serve` waits for another process's lock on a
+/// SQLite store before its request is answered 503 (the CLI waits 30 s).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long the flusher retries a busy store between the home lock's
+/// releases before it leaves the uses pending for the next interval.
+const FLUSH_RETRY: Duration = Duration::from_millis(10);
 
 pub struct Engine {
     location: Location,
@@ -54,6 +76,8 @@ struct Home {
     version: Option<u64>,
     /// One more than the number of the latest completed check.
     done: u64,
+    /// How that check failed, if it did.
+    failed: Option<(StoreFault, String)>,
 }
 
 #[derive(Default)]
@@ -79,6 +103,7 @@ impl Engine {
     /// An engine over `location`, with `home` (already open there) as its
     /// home connection.
     pub fn new(location: Location, mut home: Box<dyn Store>) -> Result<Engine> {
+        home.set_busy_timeout(BUSY_TIMEOUT)?;
         let version = home.change_counter()?;
         Ok(Engine {
             location,
@@ -87,6 +112,7 @@ impl Engine {
                 store: Some(home),
                 version,
                 done: 0,
+                failed: None,
             }),
             checks_started: AtomicU64::new(0),
             cache: RwLock::new(Cache::default()),
@@ -96,7 +122,7 @@ impl Engine {
     }
 
     pub fn open_store(&self) -> Result<Box<dyn Store>> {
-        Ok(store::open(&self.location, OpenMode::NoCreate)?.store)
+        Ok(store::open_with_busy_timeout(&self.location, OpenMode::NoCreate, BUSY_TIMEOUT)?.store)
     }
 
     /// Taken when a request arrives: see the module's note.
@@ -114,23 +140,30 @@ impl Engine {
     fn ensure_fresh(&self, ticket: u64) -> Result<()> {
         let mut home = self.home();
         if home.done > ticket {
-            return Ok(());
+            return match &home.failed {
+                None => Ok(()),
+                Some((fault, message)) => Err(Error::store(*fault, message.clone())),
+            };
         }
         let number = self.checks_started.fetch_add(1, SeqCst);
+        home.done = number + 1;
         let version = match self.home_store(&mut home).and_then(|s| s.change_counter()) {
             Ok(v) => v,
             Err(e) => {
-                home.store = None;
-                home.version = None;
+                home.failed = e.store_fault().map(|f| (f, e.to_string()));
+                if home.failed.is_none() {
+                    home.failed = Some((StoreFault::Unavailable, e.to_string()));
+                }
+                drop_unless_busy(&mut home, &e);
                 self.clear_cache();
                 return Err(e);
             }
         };
+        home.failed = None;
         if version.is_none() || version != home.version {
             home.version = version;
             self.clear_cache();
         }
-        home.done = number + 1;
         Ok(())
     }
 
@@ -242,19 +275,40 @@ impl Engine {
         store.credentials(&["healthcheck0"], &mut |_, _| Ok(()))
     }
 
-    /// Writes every pending use through the home connection; on failure
-    /// they stay pending for the next try. Returns how many were written.
-    pub fn flush(&self) -> Result<u64> {
+    /// Writes every pending use through the home connection, waiting at
+    /// most `wait` for a busy store (outside the home lock: see the
+    /// module's note); on failure they stay pending for the next try.
+    /// Returns how many were written.
+    pub fn flush(&self, wait: Duration) -> Result<u64> {
         let Pending { ids, at } =
             std::mem::take(&mut *self.uses.lock().unwrap_or_else(|e| e.into_inner()));
         if ids.is_empty() {
             return Ok(0);
         }
-        let mut home = self.home();
-        let written = self.home_store(&mut home).and_then(|store| {
-            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-            store.record_uses(&refs, at)
-        });
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let deadline = Instant::now() + wait;
+        let written = loop {
+            let mut home = self.home();
+            let written = self.home_store(&mut home).and_then(|store| {
+                store.set_busy_timeout(Duration::ZERO)?;
+                let written = store.record_uses(&refs, at);
+                let restored = store.set_busy_timeout(BUSY_TIMEOUT);
+                written.and(restored)
+            });
+            match written {
+                Err(e)
+                    if e.store_fault() == Some(StoreFault::Busy) && Instant::now() < deadline =>
+                {
+                    drop(home);
+                    std::thread::sleep(FLUSH_RETRY);
+                }
+                Err(e) => {
+                    drop_unless_busy(&mut home, &e);
+                    break Err(e);
+                }
+                Ok(()) => break Ok(()),
+            }
+        };
         match written {
             Ok(()) => {
                 let n = ids.len() as u64;
@@ -263,9 +317,6 @@ impl Engine {
                 Ok(n)
             }
             Err(e) => {
-                home.store = None;
-                home.version = None;
-                drop(home);
                 self.clear_cache();
                 let mut uses = self.uses.lock().unwrap_or_else(|e| e.into_inner());
                 let mut back = ids;
@@ -280,4 +331,16 @@ impl Engine {
     pub fn pending(&self) -> u64 {
         self.metrics.pending_uses.load(SeqCst)
     }
+}
+
+/// After a failure on the home connection: a busy store's connection is
+/// kept (it is sound; another process holds the lock), any other is
+/// dropped, to be opened again by the next check (how `serve` recovers
+/// from a store that went away or was replaced). A new connection's
+/// counter is not comparable with the old one's.
+fn drop_unless_busy(home: &mut Home, e: &Error) {
+    if e.store_fault() != Some(StoreFault::Busy) {
+        home.store = None;
+    }
+    home.version = None;
 }

@@ -95,7 +95,8 @@ pub fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
     let _ = stop_flusher.send(());
     let _ = flusher.join();
     served?;
-    match engine.flush() {
+    // Nothing else uses the store now: wait for it as long as the CLI would.
+    match engine.flush(Duration::from_secs(30)) {
         Ok(n) => {
             eprintln!("keysmith serve: stopped; {n} pending uses written");
             Ok(0)
@@ -118,7 +119,7 @@ fn start_flusher(
         .name("keysmith-flush".into())
         .spawn(move || {
             while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(interval) {
-                if let Err(e) = engine.flush() {
+                if let Err(e) = engine.flush(engine::BUSY_TIMEOUT) {
                     engine.metrics.store_errors.fetch_add(1, Relaxed);
                     let text = crate::redact::mask_passwords_in(&e.to_string());
                     eprintln!(

@@ -140,7 +140,11 @@ fn with_store<T>(
         *store = Some(engine.open_store()?);
     }
     let result = work(store.as_mut().expect("just opened").as_mut());
-    if result.as_ref().is_err_and(|e| e.store_fault().is_some()) {
+    // A busy store's connection is sound: another process holds the lock.
+    if result
+        .as_ref()
+        .is_err_and(|e| e.store_fault().is_some_and(|f| f != StoreFault::Busy))
+    {
         *store = None;
     }
     result

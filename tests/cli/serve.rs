@@ -628,3 +628,5 @@ fn listens_on_a_unix_socket_and_refuses_a_bad_address() {
     env.run(&["serve", "--listen", "nowhere"])
         .error(2, "--listen");
 }
+
+mod faults;
