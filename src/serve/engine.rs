@@ -23,6 +23,20 @@
 //! about freshness, so nothing is answered from the cache on its account;
 //! the next check that succeeds compares the counter as before.
 //!
+//! A check also makes sure the home connection is to the file now at the
+//! store's path (SQLite: the device and inode, one `stat`): a store
+//! replaced by another file (a backup restored with `mv`, say) would
+//! otherwise go on being read, through connections open on the old inode,
+//! and no change made to the new file would ever be seen. When the file
+//! changed, every connection is closed and opened again, and the cache is
+//! emptied. All of them are closed, under every verification thread's
+//! slot lock at once, before any is opened again: SQLite, closing the last
+//! connection to a file, checkpoints and deletes the `-wal` by its name,
+//! which by then is the new file's; so none may be open on the new file
+//! while one to the old is still to close. A missing file fails the check (503) until the store is back.
+//! The pool makes the check before it takes its connection for the read,
+//! so a read is on a connection at least as new as the check.
+//!
 //! The home connection is also the one that writes serve's uses (the
 //! flusher): its own commits leave its `data_version` as it is, so flushing
 //! uses does not empty the cache. It must not hold the home lock while it
@@ -35,6 +49,7 @@
 //! (PostgreSQL, for now) has no cache: each request reads through.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
@@ -62,6 +77,10 @@ pub struct Engine {
     location: Location,
     /// Whether the store has a change counter, and so a cache.
     cached: bool,
+    /// A SQLite store's path, whose file is checked at each check.
+    file: Option<PathBuf>,
+    /// Each verification thread's connection (see `slot`).
+    slots: Vec<Mutex<Option<Box<dyn Store>>>>,
     home: Mutex<Home>,
     checks_started: AtomicU64,
     cache: RwLock<Cache>,
@@ -74,6 +93,8 @@ struct Home {
     store: Option<Box<dyn Store>>,
     /// The change counter as last read on `store`.
     version: Option<u64>,
+    /// The file `store` was opened on (device, inode), when a SQLite one.
+    identity: Option<(u64, u64)>,
     /// One more than the number of the latest completed check.
     done: u64,
     /// How that check failed, if it did.
@@ -101,16 +122,26 @@ pub struct Question<'a> {
 
 impl Engine {
     /// An engine over `location`, with `home` (already open there) as its
-    /// home connection.
-    pub fn new(location: Location, mut home: Box<dyn Store>) -> Result<Engine> {
+    /// home connection, for `threads` verification threads.
+    pub fn new(location: Location, mut home: Box<dyn Store>, threads: usize) -> Result<Engine> {
         home.set_busy_timeout(BUSY_TIMEOUT)?;
         let version = home.change_counter()?;
+        let file = match &location {
+            Location::Sqlite(path) => Some(path.clone()),
+            Location::Postgres(_) => None,
+        };
+        // Taken after `home` opened: if the file was replaced in between,
+        // the first check finds it changed and reopens (never the reverse).
+        let identity = file.as_deref().and_then(|p| identity(p).ok());
         Ok(Engine {
             location,
             cached: version.is_some(),
+            file,
+            slots: (0..threads.max(1)).map(|_| Mutex::new(None)).collect(),
             home: Mutex::new(Home {
                 store: Some(home),
                 version,
+                identity,
                 done: 0,
                 failed: None,
             }),
@@ -119,6 +150,14 @@ impl Engine {
             uses: Mutex::new(Pending::default()),
             metrics: Metrics::default(),
         })
+    }
+
+    /// Verification thread `i`'s connection: `None` until it opens one,
+    /// and after a failure or a change of file.
+    pub fn slot(&self, i: usize) -> MutexGuard<'_, Option<Box<dyn Store>>> {
+        self.slots[i % self.slots.len()]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn open_store(&self) -> Result<Box<dyn Store>> {
@@ -136,8 +175,12 @@ impl Engine {
 
     /// Makes sure a freshness check started after the request holding
     /// `ticket` arrived, emptying the cache if the store changed since the
-    /// one before.
-    fn ensure_fresh(&self, ticket: u64) -> Result<()> {
+    /// one before. Called before the request's connection is taken (see
+    /// the module's note); a no-op for a store without a cache.
+    pub fn ensure_fresh(&self, ticket: u64) -> Result<()> {
+        if !self.cached {
+            return Ok(());
+        }
         let mut home = self.home();
         if home.done > ticket {
             return match &home.failed {
@@ -147,7 +190,11 @@ impl Engine {
         }
         let number = self.checks_started.fetch_add(1, SeqCst);
         home.done = number + 1;
-        let version = match self.home_store(&mut home).and_then(|s| s.change_counter()) {
+        let checked = self
+            .check_file(&mut home)
+            .and_then(|()| self.home_store(&mut home))
+            .and_then(|s| s.change_counter());
+        let version = match checked {
             Ok(v) => v,
             Err(e) => {
                 home.failed = e.store_fault().map(|f| (f, e.to_string()));
@@ -167,8 +214,34 @@ impl Engine {
         Ok(())
     }
 
+    /// Whether the file at the store's path is the one `home` is open on;
+    /// when it is another, drops every connection (see the module's note).
+    fn check_file(&self, home: &mut Home) -> Result<()> {
+        let Some(path) = &self.file else {
+            return Ok(());
+        };
+        let now = identity(path)?;
+        if home.identity != Some(now) {
+            // Every slot held at once: see the module's note.
+            let mut slots: Vec<_> = (0..self.slots.len()).map(|i| self.slot(i)).collect();
+            for slot in &mut slots {
+                **slot = None;
+            }
+            home.store = None;
+            home.version = None;
+            self.clear_cache();
+        }
+        Ok(())
+    }
+
     fn home_store<'h>(&self, home: &'h mut Home) -> Result<&'h mut Box<dyn Store>> {
         if home.store.is_none() {
+            // Before opening: a file replaced in between is found changed
+            // by the next check, which opens again.
+            home.identity = match &self.file {
+                Some(path) => Some(identity(path)?),
+                None => None,
+            };
             home.store = Some(self.open_store()?);
             // A new connection's counter is not comparable with the old one's.
             home.version = None;
@@ -182,11 +255,11 @@ impl Engine {
         cache.map.clear();
     }
 
-    /// The stored credential of each key, fresh for a request with `ticket`.
+    /// The stored credential of each key, fresh for a request whose
+    /// check (`ensure_fresh`) was made.
     fn credentials(
         &self,
         store: &mut dyn Store,
-        ticket: u64,
         keys: &[&ParsedKey],
     ) -> Result<Vec<Option<Credential>>> {
         let mut found: Vec<Option<Credential>> = vec![None; keys.len()];
@@ -198,7 +271,6 @@ impl Engine {
             })?;
             return Ok(found);
         }
-        self.ensure_fresh(ticket)?;
         let mut missing: Vec<usize> = Vec::new();
         let generation = {
             let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
@@ -231,18 +303,18 @@ impl Engine {
         Ok(found)
     }
 
-    /// Judges `keys` for a request that arrived with `ticket`, on `store`
-    /// (the calling thread's own connection), and counts a use of each
-    /// VALID one (written by `flush`).
+    /// Judges `keys` for a request whose check (`ensure_fresh`) was made,
+    /// on `store` (the calling thread's own connection, opened no earlier
+    /// than the check), and counts a use of each VALID one (written by
+    /// `flush`).
     pub fn verify(
         &self,
         store: &mut dyn Store,
-        ticket: u64,
         keys: &[&ParsedKey],
         question: &Question<'_>,
         now: Timestamp,
     ) -> Result<Vec<Verdict>> {
-        let stored = self.credentials(store, ticket, keys)?;
+        let stored = self.credentials(store, keys)?;
         let verdicts: Vec<Verdict> = keys
             .iter()
             .zip(stored)
@@ -266,12 +338,9 @@ impl Engine {
         Ok(verdicts)
     }
 
-    /// Whether the store answers: a fresh check on the home connection
-    /// and a read on `store`.
+    /// Whether the store answers: after a check (`ensure_fresh`) on the
+    /// home connection, a read on `store`.
     pub fn health(&self, store: &mut dyn Store) -> Result<()> {
-        if self.cached {
-            self.ensure_fresh(self.ticket())?;
-        }
         store.credentials(&["healthcheck0"], &mut |_, _| Ok(()))
     }
 
@@ -289,12 +358,15 @@ impl Engine {
         let deadline = Instant::now() + wait;
         let written = loop {
             let mut home = self.home();
-            let written = self.home_store(&mut home).and_then(|store| {
-                store.set_busy_timeout(Duration::ZERO)?;
-                let written = store.record_uses(&refs, at);
-                let restored = store.set_busy_timeout(BUSY_TIMEOUT);
-                written.and(restored)
-            });
+            let written = self
+                .check_file(&mut home)
+                .and_then(|()| self.home_store(&mut home))
+                .and_then(|store| {
+                    store.set_busy_timeout(Duration::ZERO)?;
+                    let written = store.record_uses(&refs, at);
+                    let restored = store.set_busy_timeout(BUSY_TIMEOUT);
+                    written.and(restored)
+                });
             match written {
                 Err(e)
                     if e.store_fault() == Some(StoreFault::Busy) && Instant::now() < deadline =>
@@ -343,4 +415,17 @@ fn drop_unless_busy(home: &mut Home, e: &Error) {
         home.store = None;
     }
     home.version = None;
+}
+
+/// The file at `path` (device, inode), or the 503 of a store gone.
+fn identity(path: &std::path::Path) -> Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .map(|m| (m.dev(), m.ino()))
+        .map_err(|e| {
+            Error::store(
+                StoreFault::Unavailable,
+                format!("cannot read the store {}: {e}", path.display()),
+            )
+        })
 }

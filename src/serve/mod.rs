@@ -66,8 +66,8 @@ pub fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let engine = Arc::new(engine::Engine::new(config.location.clone(), home)?);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let engine = Arc::new(engine::Engine::new(config.location.clone(), home, threads)?);
     let (pool, pool_threads) = pool::Pool::start(engine.clone(), threads);
     let state = Arc::new(routes::State::new(engine.clone(), pool, key_headers));
 
