@@ -630,3 +630,4 @@ fn listens_on_a_unix_socket_and_refuses_a_bad_address() {
 }
 
 mod faults;
+mod postgres;
