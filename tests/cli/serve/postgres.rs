@@ -166,3 +166,50 @@ fn a_postgresql_restart_is_503_then_served_again() {
     // No use lost over the outage: those pending were written after it.
     assert_eq!(use_count(&env, &id), answered as i64, "{log}");
 }
+
+#[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
+fn two_serve_processes_share_one_store_fresh_and_counted_exactly() {
+    let pg = PgServer::start();
+    let env = Env::postgres_at(&pg.url);
+    let key = env.create("K", &[]);
+    let id = Env::id_of(&key);
+    let a = Server::start(&env, &["--flush-interval", "1h"]);
+    let b = Server::start(&env, &["--flush-interval", "1h"]);
+    let header = [("X-API-Key", key.as_str())];
+    for _ in 0..5 {
+        assert_eq!(a.auth("/v1/auth", &header).status, 200);
+    }
+    for _ in 0..7 {
+        assert_eq!(verify(&b, &key).1["code"], "VALID");
+    }
+    env.run(&["disable", &key]).code(0);
+    assert_eq!(a.auth("/v1/auth", &header).status, 403);
+    assert_eq!(verify(&b, &key).1["code"], "DISABLED");
+    env.run(&["enable", &key]).code(0);
+    assert_eq!(verify(&b, &key).1["code"], "VALID");
+    assert_eq!(a.auth("/v1/auth", &header).status, 200);
+    env.run(&["delete", &key, "--yes"]).code(0);
+    assert_eq!(a.auth("/v1/auth", &header).status, 401);
+    assert_eq!(verify(&b, &key).1["code"], "NOT_FOUND");
+
+    // Uses of a key that is there: counted exactly, across both.
+    let kept = env.create("Kept", &[]);
+    let kept_id = Env::id_of(&kept);
+    for i in 0..20 {
+        let server = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(verify(server, &kept).1["code"], "VALID");
+    }
+    assert_eq!(use_count(&env, &kept_id), 0, "the interval is an hour");
+    let (log_a, log_b) = (a.stop(), b.stop());
+    // Each wrote what it had pending: the deleted key's too (6 and 8),
+    // which the store credits to no key.
+    assert!(log_a.contains("16 pending uses written"), "{log_a}");
+    assert!(log_b.contains("18 pending uses written"), "{log_b}");
+    assert_eq!(use_count(&env, &kept_id), 20);
+    // The deleted key's uses were credited to no one.
+    assert!(env.run(&["show", &id]).code != 0);
+}
