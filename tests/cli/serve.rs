@@ -35,7 +35,10 @@ impl Server {
         let reader = std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines() {
                 let Ok(line) = line else { break };
-                if let Some(addr) = line.strip_prefix("keysmith serve: listening on http://") {
+                let addr = line
+                    .strip_prefix("keysmith serve: listening on http://")
+                    .or_else(|| line.strip_prefix("keysmith serve: listening on https://"));
+                if let Some(addr) = addr {
                     let _ = ready_tx.send(addr.to_owned());
                 }
                 let mut log = log.lock().unwrap();
@@ -631,3 +634,4 @@ fn listens_on_a_unix_socket_and_refuses_a_bad_address() {
 
 mod faults;
 mod postgres;
+mod tls;
