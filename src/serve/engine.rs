@@ -33,9 +33,12 @@
 //! slot lock at once, before any is opened again: SQLite, closing the last
 //! connection to a file, checkpoints and deletes the `-wal` by its name,
 //! which by then is the new file's; so none may be open on the new file
-//! while one to the old is still to close. A missing file fails the check (503) until the store is back.
-//! The pool makes the check before it takes its connection for the read,
-//! so a read is on a connection at least as new as the check.
+//! while one to the old is still to close. A missing file fails the check
+//! (503) until the store is back. The pool makes the check before it takes
+//! its connection for the read, so a read is on a connection at least as
+//! new as the check. (Damage written into the open file in place is seen
+//! only when SQLite reads a damaged page it has not cached: serve is then
+//! 503 like any reader; pages it holds may go on answering until a change.)
 //!
 //! The home connection is also the one that writes serve's uses (the
 //! flusher): its own commits leave its `data_version` as it is, so flushing

@@ -284,6 +284,9 @@ fn bad_requests_are_refused_with_400_413() {
         "{\"key\": 5}".to_owned(),
         format!("{{\"key\": \"{key}\", \"service\": \"Not A Service\"}}"),
         format!("{{\"key\": \"{key}\", \"scopes\": \"{key}\"}}"),
+        // A struct's fields as an array: serde takes it, SPEC §7 does not
+        // (found by fuzz/fuzz_targets/serve_body.rs).
+        format!("[\"{key}\"]"),
     ] {
         let r = server.post("/v1/verify", &body);
         assert_eq!(r.status, 400, "{body}: {r:#?}");
