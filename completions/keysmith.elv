@@ -189,6 +189,8 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --key-header 'The headers a key is read from, in order (repeatable; default Authorization (Bearer), then X-API-Key)'
             cand --flush-interval 'How often counted uses are written to the store, e.g. 1s, 500ms'
             cand --max-connections 'The most connections open at once; more are closed at once'
+            cand --tls-cert 'Speak HTTPS on every listener, with this certificate chain (PEM)'
+            cand --tls-key 'The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1)'
             cand --header-timeout 'How long a client may take to send a request''s headers'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'

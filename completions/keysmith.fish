@@ -135,6 +135,8 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l listen -d 'W
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l key-header -d 'The headers a key is read from, in order (repeatable; default Authorization (Bearer), then X-API-Key)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l flush-interval -d 'How often counted uses are written to the store, e.g. 1s, 500ms' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l max-connections -d 'The most connections open at once; more are closed at once' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l tls-cert -d 'Speak HTTPS on every listener, with this certificate chain (PEM)' -r -F
+complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l tls-key -d 'The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l header-timeout -d 'How long a client may take to send a request\'s headers' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -s h -l help -d 'Print help'

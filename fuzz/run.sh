@@ -23,7 +23,7 @@ usage() {
 seconds=${1:-20}
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || usage
 
-targets=(key_parse duration key_line redact)
+targets=(key_parse duration key_line redact serve_body)
 
 fuzz_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$fuzz_dir"

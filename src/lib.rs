@@ -19,7 +19,7 @@ pub mod output;
 mod prompt;
 pub mod redact;
 pub mod scan;
-mod serve;
+pub mod serve;
 pub mod store;
 pub mod time;
 pub mod verify;

@@ -16,6 +16,10 @@ pub fn run(ctx: &mut Context, args: ServeArgs) -> Result<u8> {
     if args.max_connections == 0 {
         return Err(Error::Usage("--max-connections must be at least 1".into()));
     }
+    // Read before the store is opened: a bad certificate changes nothing.
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        serve::tls_config(cert, key)?;
+    }
     let location = Location::resolve(ctx.location.as_deref())?;
     // Created when missing: keys made later by the CLI are served.
     let home = ctx.open(OpenMode::Create)?;
@@ -38,6 +42,7 @@ pub fn run(ctx: &mut Context, args: ServeArgs) -> Result<u8> {
             flush_interval,
             header_timeout,
             max_connections: args.max_connections,
+            tls: args.tls_cert.zip(args.tls_key),
         },
         home,
     )

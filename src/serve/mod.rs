@@ -15,7 +15,9 @@ mod engine;
 mod listen;
 mod metrics;
 mod pool;
+pub mod request;
 mod routes;
+mod tls;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -31,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::store::{Location, Store};
 
 pub use listen::DEFAULT as DEFAULT_LISTEN;
+pub use tls::config as tls_config;
 
 pub struct Config {
     pub location: Location,
@@ -39,6 +42,8 @@ pub struct Config {
     pub flush_interval: Duration,
     pub header_timeout: Duration,
     pub max_connections: usize,
+    /// `--tls-cert` and `--tls-key`: every listener speaks HTTPS.
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 /// The largest request head (request line and headers) read.
@@ -49,6 +54,10 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Serves until SIGTERM or SIGINT, then drains, writes the pending uses
 /// and returns 0. `home` is a store already open at `config.location`.
 pub fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(tokio_rustls::TlsAcceptor::from(tls::config(cert, key)?)),
+        None => None,
+    };
     let addrs = config
         .listen
         .iter()
@@ -66,8 +75,8 @@ pub fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let engine = Arc::new(engine::Engine::new(config.location.clone(), home)?);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let engine = Arc::new(engine::Engine::new(config.location.clone(), home, threads)?);
     let (pool, pool_threads) = pool::Pool::start(engine.clone(), threads);
     let state = Arc::new(routes::State::new(engine.clone(), pool, key_headers));
 
@@ -82,6 +91,7 @@ pub fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
     let served = runtime.block_on(serve(
         state.clone(),
         addrs,
+        tls,
         config.header_timeout,
         config.max_connections,
     ));
@@ -95,7 +105,8 @@ pub fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
     let _ = stop_flusher.send(());
     let _ = flusher.join();
     served?;
-    match engine.flush() {
+    // Nothing else uses the store now: wait for it as long as the CLI would.
+    match engine.flush(Duration::from_secs(30)) {
         Ok(n) => {
             eprintln!("keysmith serve: stopped; {n} pending uses written");
             Ok(0)
@@ -118,7 +129,7 @@ fn start_flusher(
         .name("keysmith-flush".into())
         .spawn(move || {
             while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(interval) {
-                if let Err(e) = engine.flush() {
+                if let Err(e) = engine.flush(engine::BUSY_TIMEOUT) {
                     engine.metrics.store_errors.fetch_add(1, Relaxed);
                     let text = crate::redact::mask_passwords_in(&e.to_string());
                     eprintln!(
@@ -135,6 +146,7 @@ fn start_flusher(
 async fn serve(
     state: Arc<routes::State>,
     addrs: Vec<listen::Addr>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     header_timeout: Duration,
     max_connections: usize,
 ) -> Result<()> {
@@ -155,13 +167,19 @@ async fn serve(
     let mut unix_paths = Vec::new();
     let mut accepting = Vec::new();
     for listener in listeners {
-        if listener.is_exposed() {
+        if listener.is_exposed() && tls.is_none() {
             eprintln!(
                 "warning: {} is reachable from other machines; keys travel in clear text without TLS",
                 listener.shown()
             );
         }
-        eprintln!("keysmith serve: listening on {}", listener.shown());
+        let shown = listener.shown();
+        let shown = match (&tls, shown.strip_prefix("http://")) {
+            (Some(_), Some(rest)) => format!("https://{rest}"),
+            (Some(_), None) => format!("{shown} (TLS)"),
+            (None, _) => shown,
+        };
+        eprintln!("keysmith serve: listening on {shown}");
         if let listen::Listener::Unix(_, path) = &listener {
             unix_paths.push(path.clone());
         }
@@ -171,6 +189,8 @@ async fn serve(
             graceful: graceful.clone(),
             permits: permits.clone(),
             stop: stop_rx.clone(),
+            tls: tls.clone(),
+            handshake_timeout: header_timeout,
         };
         accepting.push(tokio::spawn(accept(listener, ctx)));
     }
@@ -184,7 +204,19 @@ async fn serve(
     for path in unix_paths {
         let _ = std::fs::remove_file(path);
     }
-    let graceful = Arc::try_unwrap(graceful).unwrap_or_else(|_| GracefulShutdown::new());
+    // A TLS handshake still finishing holds a reference for a moment.
+    let mut graceful = graceful;
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    let graceful = loop {
+        match Arc::try_unwrap(graceful) {
+            Ok(g) => break g,
+            Err(g) if std::time::Instant::now() < deadline => {
+                graceful = g;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(_) => break GracefulShutdown::new(),
+        }
+    };
     if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
         .await
         .is_err()
@@ -210,6 +242,9 @@ struct Accept {
     graceful: Arc<GracefulShutdown>,
     permits: Arc<Semaphore>,
     stop: watch::Receiver<bool>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    /// How long a TLS client may take over its handshake.
+    handshake_timeout: Duration,
 }
 
 async fn accept(listener: listen::Listener, mut ctx: Accept) {
@@ -248,7 +283,8 @@ async fn accept_failed(e: std::io::Error) {
 /// Serves one connection, if the limit of open connections allows; past
 /// it the connection is closed at once (counted in `/metrics`), so a flood
 /// of idle connections cannot hold more than the limit, and each of those
-/// is cut off by the header timeout.
+/// is cut off by the header timeout (and, with TLS, a handshake that does
+/// not finish within it).
 fn connection<S>(stream: S, ctx: &Accept)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -259,15 +295,50 @@ where
         drop(stream);
         return;
     };
-    let state = ctx.state.clone();
-    let service = hyper::service::service_fn(move |req| routes::handle(req, state.clone()));
-    let conn = ctx.http.serve_connection(TokioIo::new(stream), service);
-    let conn = ctx.graceful.watch(conn);
     let engine = ctx.state.engine.clone();
     engine.metrics.open_connections.fetch_add(1, Relaxed);
+    let Some(tls) = ctx.tls.clone() else {
+        let conn = serve_http(stream, &ctx.state, &ctx.http, &ctx.graceful);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            engine.metrics.open_connections.fetch_sub(1, Relaxed);
+            drop(permit);
+        });
+        return;
+    };
+    let (state, http) = (ctx.state.clone(), ctx.http.clone());
+    // Weak: shutdown takes the only strong reference to wait on it.
+    let graceful = Arc::downgrade(&ctx.graceful);
+    let stop = ctx.stop.clone();
+    let limit = ctx.handshake_timeout;
     tokio::spawn(async move {
-        let _ = conn.await;
+        let shaken = tokio::time::timeout(limit, tls.accept(stream)).await;
+        let stopping = *stop.borrow();
+        if let (Ok(Ok(stream)), false) = (shaken, stopping) {
+            let conn = graceful
+                .upgrade()
+                .map(|graceful| serve_http(stream, &state, &http, &graceful));
+            if let Some(conn) = conn {
+                let _ = conn.await;
+            }
+        }
         engine.metrics.open_connections.fetch_sub(1, Relaxed);
         drop(permit);
     });
+}
+
+/// The HTTP/1.1 connection over `stream`, watched for graceful shutdown.
+fn serve_http<S>(
+    stream: S,
+    state: &Arc<routes::State>,
+    http: &hyper::server::conn::http1::Builder,
+    graceful: &GracefulShutdown,
+) -> impl std::future::Future<Output = std::result::Result<(), hyper::Error>> + Send + use<S>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let state = state.clone();
+    let service = hyper::service::service_fn(move |req| routes::handle(req, state.clone()));
+    let conn = http.serve_connection(TokioIo::new(stream), service);
+    graceful.watch(conn)
 }

@@ -53,7 +53,7 @@ impl Pool {
                 let (engine, rx) = (engine.clone(), rx.clone());
                 std::thread::Builder::new()
                     .name(format!("keysmith-verify-{i}"))
-                    .spawn(move || work(&engine, &rx))
+                    .spawn(move || work(&engine, i, &rx))
                     .expect("start a verification thread")
             })
             .collect();
@@ -93,8 +93,7 @@ fn stopped() -> Error {
     Error::store(StoreFault::Unavailable, "the verification threads stopped")
 }
 
-fn work(engine: &Engine, jobs: &Mutex<mpsc::Receiver<Job>>) {
-    let mut store: Option<Box<dyn Store>> = None;
+fn work(engine: &Engine, i: usize, jobs: &Mutex<mpsc::Receiver<Job>>) {
     loop {
         let job = {
             let rx = jobs.lock().unwrap_or_else(|e| e.into_inner());
@@ -111,37 +110,48 @@ fn work(engine: &Engine, jobs: &Mutex<mpsc::Receiver<Job>>) {
                 scopes,
                 reply,
             } => {
-                let answer = with_store(engine, &mut store, |s| {
-                    let refs: Vec<&ParsedKey> = keys.iter().collect();
-                    let question = Question {
-                        service: service.as_deref(),
-                        scopes: &scopes,
-                    };
-                    engine.verify(s, ticket, &refs, &question, time::now())
+                let answer = engine.ensure_fresh(ticket).and_then(|()| {
+                    with_store(engine, i, |s| {
+                        let refs: Vec<&ParsedKey> = keys.iter().collect();
+                        let question = Question {
+                            service: service.as_deref(),
+                            scopes: &scopes,
+                        };
+                        engine.verify(s, &refs, &question, time::now())
+                    })
                 });
                 let _ = reply.send(answer);
             }
             Job::Health { reply } => {
-                let _ = reply.send(with_store(engine, &mut store, |s| engine.health(s)));
+                let answer = engine
+                    .ensure_fresh(engine.ticket())
+                    .and_then(|()| with_store(engine, i, |s| engine.health(s)));
+                let _ = reply.send(answer);
             }
         }
     }
 }
 
-/// Runs `work` on this thread's connection, opening it when there is none;
-/// a connection that failed is dropped, to be opened again by the next job
-/// (how `serve` recovers when the store comes back).
+/// Runs `work` on this thread's connection (its slot in the engine),
+/// opening it when there is none; a connection that failed is dropped, to
+/// be opened again by the next job (how `serve` recovers when the store
+/// comes back). The engine empties the slots when the store's file changed.
 fn with_store<T>(
     engine: &Engine,
-    store: &mut Option<Box<dyn Store>>,
+    i: usize,
     work: impl FnOnce(&mut dyn Store) -> Result<T>,
 ) -> Result<T> {
-    if store.is_none() {
-        *store = Some(engine.open_store()?);
+    let mut slot = engine.slot(i);
+    if slot.is_none() {
+        *slot = Some(engine.open_store()?);
     }
-    let result = work(store.as_mut().expect("just opened").as_mut());
-    if result.as_ref().is_err_and(|e| e.store_fault().is_some()) {
-        *store = None;
+    let result = work(slot.as_mut().expect("just opened").as_mut());
+    // A busy store's connection is sound: another process holds the lock.
+    if result
+        .as_ref()
+        .is_err_and(|e| e.store_fault().is_some_and(|f| f != StoreFault::Busy))
+    {
+        *slot = None;
     }
     result
 }

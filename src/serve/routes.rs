@@ -16,10 +16,9 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::Error;
-use crate::input;
 use crate::key::{self, ParsedKey};
 use crate::redact;
 use crate::time::Rfc3339;
@@ -27,16 +26,14 @@ use crate::verify::{Code, Verdict};
 
 use super::engine::Engine;
 use super::pool::Pool;
+use super::request;
 
 /// The largest body of `POST /v1/verify`.
 pub const VERIFY_BODY_LIMIT: usize = 64 * 1024;
-/// The largest body of `POST /v1/verify/batch`, and its most keys.
+/// The largest body of `POST /v1/verify/batch`.
 pub const BATCH_BODY_LIMIT: usize = 8 * 1024 * 1024;
-pub const BATCH_KEYS_LIMIT: usize = 10_000;
 /// A body must arrive within this long once its headers have.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
-/// A scope is at most this long; a request names at most this many.
-const SCOPE_LIMIT: usize = 64;
 
 /// RFC 3986's unreserved characters stay; everything else is encoded.
 const NAME_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
@@ -191,26 +188,6 @@ async fn body(req: Request<Incoming>, limit: usize) -> Result<Bytes, Answer> {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VerifyRequest {
-    key: String,
-    #[serde(default)]
-    service: Option<String>,
-    #[serde(default)]
-    scopes: Option<Vec<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BatchRequest {
-    keys: Vec<String>,
-    #[serde(default)]
-    service: Option<String>,
-    #[serde(default)]
-    scopes: Option<Vec<String>>,
-}
-
 /// The `verify --json` object and, of the key found, its service, scopes,
 /// expiry and remaining uses (each null when no key was found).
 #[derive(Serialize)]
@@ -242,10 +219,9 @@ impl<'a> VerdictBody<'a> {
     }
 }
 
-fn bad_json(e: &serde_json::Error) -> Answer {
-    // serde_json may quote the value it refused, a key among them:
-    // `error` masks it.
-    error(StatusCode::BAD_REQUEST, &format!("bad request body: {e}"))
+/// A refused body or question: 400 `{"error": ...}`, masked.
+fn bad(refused: request::BadRequest) -> Answer {
+    error(StatusCode::BAD_REQUEST, &refused.message)
 }
 
 /// The service and scopes of a request, checked, or the 400 answer.
@@ -253,38 +229,7 @@ fn question(
     service: Option<String>,
     scopes: Option<Vec<String>>,
 ) -> Result<(Option<String>, Vec<String>), Answer> {
-    let service = service
-        .map(|s| input::service(&s))
-        .transpose()
-        .map_err(|e| error(StatusCode::BAD_REQUEST, &e.to_string()))?;
-    let scopes = scopes.unwrap_or_default();
-    if scopes.len() > SCOPE_LIMIT {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "scopes: at most 64 may be required",
-        ));
-    }
-    if let Some(bad) = scopes.iter().find(|s| !is_scope(s)) {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "scopes: '{}' is not a scope (1 to 64 characters of a-z, 0-9, '_', '.', ':' and '-', starting with a letter or digit)",
-                redact::Untrusted(bad)
-            ),
-        ));
-    }
-    Ok((service, scopes))
-}
-
-/// SPEC §8's scope shape, without the wildcard (a key's grant, not a need).
-fn is_scope(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.len() <= SCOPE_LIMIT
-        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b.iter().all(|c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'.' | b':' | b'-')
-        })
+    request::question(service, scopes).map_err(bad)
 }
 
 /// Judges `presented`: malformed keys here, the others on the pool.
@@ -333,15 +278,15 @@ async fn verify_one(
         Ok(b) => b,
         Err(refused) => return refused,
     };
-    let request: VerifyRequest = match serde_json::from_slice(&bytes) {
+    let request::Verify {
+        key,
+        service,
+        scopes,
+    } = match request::verify(&bytes) {
         Ok(r) => r,
-        Err(e) => return bad_json(&e),
+        Err(refused) => return bad(refused),
     };
-    let (service, scopes) = match question(request.service, request.scopes) {
-        Ok(q) => q,
-        Err(refused) => return refused,
-    };
-    let verdicts = match judge_all(state, ticket, &[&request.key], service, scopes).await {
+    let verdicts = match judge_all(state, ticket, &[&key], service, scopes).await {
         Ok(v) => v,
         Err(refused) => return refused,
     };
@@ -359,20 +304,11 @@ async fn verify_batch(
         Ok(b) => b,
         Err(refused) => return refused,
     };
-    let request: BatchRequest = match serde_json::from_slice(&bytes) {
+    let request = match request::batch(&bytes) {
         Ok(r) => r,
-        Err(e) => return bad_json(&e),
+        Err(refused) => return bad(refused),
     };
-    if request.keys.len() > BATCH_KEYS_LIMIT {
-        return error(
-            StatusCode::BAD_REQUEST,
-            &format!("keys: at most {BATCH_KEYS_LIMIT} in one batch"),
-        );
-    }
-    let (service, scopes) = match question(request.service, request.scopes) {
-        Ok(q) => q,
-        Err(refused) => return refused,
-    };
+    let (service, scopes) = (request.service, request.scopes);
     let presented: Vec<&str> = request.keys.iter().map(String::as_str).collect();
     let verdicts = match judge_all(state, ticket, &presented, service, scopes).await {
         Ok(v) => v,

@@ -229,6 +229,13 @@ pub trait Store: Send {
         Ok(None)
     }
 
+    /// How long each statement waits for another process's lock before it
+    /// fails `StoreFault::Busy` (SQLite: 30 s unless set). A backend whose
+    /// waits are the server's affair ignores it.
+    fn set_busy_timeout(&mut self, _busy: std::time::Duration) -> Result<()> {
+        Ok(())
+    }
+
     /// Copies the store page by page into the new SQLite file `dest`, when
     /// the backend can (SQLite's online backup); `None` when it cannot, and
     /// `backup` copies it key by key instead.
@@ -286,6 +293,26 @@ pub fn open(location: &Location, mode: OpenMode) -> Result<Opened> {
             store: postgres::open(target, mode)?,
             warnings: target.warnings.clone(),
         }),
+    }
+}
+
+/// `open`, with SQLite statements waiting at most `busy` for another
+/// process's lock (see `SqliteStore::open_with_busy_timeout`).
+pub fn open_with_busy_timeout(
+    location: &Location,
+    mode: OpenMode,
+    busy: std::time::Duration,
+) -> Result<Opened> {
+    match location {
+        Location::Sqlite(path) => {
+            let mut store = SqliteStore::open_with_busy_timeout(path, mode, busy)?;
+            let warnings = store.take_warnings();
+            Ok(Opened {
+                store: Box::new(store),
+                warnings,
+            })
+        }
+        Location::Postgres(_) => open(location, mode),
     }
 }
 

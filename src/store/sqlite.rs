@@ -221,12 +221,21 @@ pub struct SqliteStore {
     shown: String,
     /// What opening found worth telling; the store never prints them.
     warnings: Vec<String>,
+    /// How long a statement waits for another process's lock.
+    busy: Duration,
 }
 
 impl SqliteStore {
     /// Opens (and, with `OpenMode::Create`, creates) the store at `path`. A file
     /// that is not a keysmith store, or has a newer schema, is refused untouched.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Self> {
+        Self::open_with_busy_timeout(path, mode, BUSY_TIMEOUT)
+    }
+
+    /// `open`, waiting at most `busy` for another process's lock, in opening
+    /// and in every later statement (`open` waits 30 s; `serve` a second,
+    /// and answers 503 rather than keep a request waiting).
+    pub fn open_with_busy_timeout(path: &Path, mode: OpenMode, busy: Duration) -> Result<Self> {
         let shown = path.display().to_string();
         let mut created = false;
         let (exposed, found) = loop {
@@ -266,17 +275,17 @@ impl SqliteStore {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| failure(&shown, &e))?;
         // Before anything else: even reading the header may wait on a writer.
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| failure(&shown, &e))?;
+        conn.busy_timeout(busy).map_err(|e| failure(&shown, &e))?;
         let mut store = SqliteStore {
             conn,
             shown,
             warnings: Vec::new(),
+            busy,
         };
         // Processes opening a new store at once race to create its schema
         // and switch it to WAL; SQLite answers some of those lock upgrades
         // "busy" at once instead of waiting, so opening retries on its own.
-        let deadline = Instant::now() + BUSY_TIMEOUT;
+        let deadline = Instant::now() + busy;
         loop {
             match store.prepare(settled) {
                 Err(e)
@@ -299,6 +308,15 @@ impl SqliteStore {
             ));
         }
         Ok(store)
+    }
+
+    /// How long each later statement waits for another process's lock.
+    pub fn set_busy(&mut self, busy: Duration) -> Result<()> {
+        self.conn
+            .busy_timeout(busy)
+            .map_err(|e| failure(&self.shown, &e))?;
+        self.busy = busy;
+        Ok(())
     }
 
     /// What opening found worth telling (a store others can read), once.
@@ -324,6 +342,7 @@ impl SqliteStore {
             conn,
             shown,
             warnings: Vec::new(),
+            busy: BUSY_TIMEOUT,
         };
         store.initialise().map_err(|e| store.fail(&e))??;
         Ok(store)
@@ -410,7 +429,7 @@ impl SqliteStore {
             self.conn
                 .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         }
-        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        self.conn.busy_timeout(self.busy)?;
         self.durable_commits()
     }
 
@@ -565,10 +584,9 @@ fn failure(shown: &str, e: &rusqlite::Error) -> Error {
         Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied) => {
             format!("cannot open the store {shown}; check the path and its permissions")
         }
-        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => format!(
-            "the store {shown} stayed busy for {}s; another process holds it, try again",
-            BUSY_TIMEOUT.as_secs()
-        ),
+        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+            format!("the store {shown} stayed busy; another process holds it, try again")
+        }
         Some(ErrorCode::DiskFull) => format!("the disk holding the store {shown} is full"),
         Some(ErrorCode::SystemIoFailure) => {
             format!("cannot read or write the store {shown} (I/O error)")
@@ -1005,6 +1023,10 @@ impl Store for SqliteStore {
                 .query_map([], |row| row.get(0))?
                 .collect()
         })
+    }
+
+    fn set_busy_timeout(&mut self, busy: Duration) -> Result<()> {
+        self.set_busy(busy)
     }
 
     fn change_counter(&mut self) -> Result<Option<u64>> {

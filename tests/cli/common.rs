@@ -151,11 +151,15 @@ struct PgStore {
 
 impl PgStore {
     fn create() -> PgStore {
-        static SEQ: AtomicU64 = AtomicU64::new(0);
         let admin_url = postgres_admin_url().expect(
             "a PostgreSQL store needs a server: set KEYSMITH_TEST_POSTGRES \
              (README, Testing on PostgreSQL; .ci/postgres.sh starts one)",
         );
+        PgStore::create_at(admin_url)
+    }
+
+    fn create_at(admin_url: String) -> PgStore {
+        static SEQ: AtomicU64 = AtomicU64::new(0);
         let random = RandomState::new().hash_one((std::process::id(), SEQ.fetch_add(1, Relaxed)));
         let name = format!("ks_{random:016x}");
         let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls)
@@ -297,6 +301,15 @@ impl Env {
     /// PostgreSQL-only tests (postgres.rs). Panics if the server is unusable.
     pub fn postgres() -> Self {
         Self::on(Backend::Postgres)
+    }
+
+    /// A fresh world on a database of the PostgreSQL server at `admin_url`
+    /// (a superuser's URL): for tests with a server of their own.
+    pub fn postgres_at(admin_url: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("keys.db");
+        let pg = Some(PgStore::create_at(admin_url.to_owned()));
+        Env { dir, db, pg }
     }
 
     fn on(backend: Backend) -> Self {

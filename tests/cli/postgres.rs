@@ -24,6 +24,11 @@ use crate::common::{Backend, Env, PgUrl, Run, backend, postgres_admin_url};
 /// Their PostgreSQL counterparts, where there is one, are in this file.
 pub const SQLITE_ONLY: &[(&str, &str)] = &[
     (
+        "serve::faults::sqlite_",
+        "holds locks on the SQLite file and damages or replaces it; on PostgreSQL: \
+         serve::postgres::a_postgresql_restart_is_503_then_served_again",
+    ),
+    (
         "store_file::",
         "the file itself: text, random bytes, another SQLite database (one in WAL mode \
          with a live -wal too), blank SQLite files, a zero-byte file, a directory, a FIFO, \
