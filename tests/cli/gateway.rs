@@ -7,82 +7,14 @@
 //! Without nginx at build time (see build.rs) the test is ignored, with the
 //! reason: it never passes without testing anything.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::common::{Env, spawn};
-
-/// `keysmith serve` on a loopback port the system chose.
-struct Serve {
-    child: Child,
-    addr: String,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Serve {
-    fn start(env: &Env) -> Serve {
-        let mut cmd = env.command();
-        cmd.args(["serve", "--listen", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = spawn(&mut cmd);
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let pipe = child.stderr.take().unwrap();
-        let log = stderr.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines() {
-                let Ok(line) = line else { break };
-                if let Some(addr) = line.strip_prefix("keysmith serve: listening on http://") {
-                    let _ = ready_tx.send(addr.to_owned());
-                }
-                let mut log = log.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let addr = ready_rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| {
-                let _ = child.kill();
-                panic!("serve never got ready: {}", stderr.lock().unwrap())
-            });
-        Serve {
-            child,
-            addr,
-            stderr,
-        }
-    }
-
-    /// SIGTERM; asserts a clean exit 0 and returns what serve printed.
-    fn stop(mut self) -> String {
-        let ok = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -TERM serve");
-        let status = wait(&mut self.child, Duration::from_secs(20));
-        // The reader ends with serve's stderr; give it a moment to drain.
-        std::thread::sleep(Duration::from_millis(50));
-        let log = self.stderr.lock().unwrap().clone();
-        assert_eq!(status, Some(0), "serve did not exit 0 on SIGTERM: {log}");
-        log
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::serve::{Server, wait};
 
 /// nginx in the foreground (`daemon off; master_process off;`), every file
 /// it writes in `dir`.
@@ -264,18 +196,6 @@ fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-fn wait(child: &mut Child, within: Duration) -> Option<i32> {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status.code().unwrap_or(-1));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    None
-}
-
 #[derive(Debug)]
 struct Reply {
     status: u16,
@@ -341,7 +261,7 @@ fn nginx_auth_request_in_front_of_serve() {
     let mail = env.create("Mail", &["--service", "mail"]);
     let off = env.create("Off", &["--service", "sms"]);
     env.run(&["disable", &off]).code(0);
-    let serve = Serve::start(&env);
+    let serve = Server::start(&env, &[]);
     let nginx = Nginx::start(env.dir.path(), &serve.addr);
 
     // A valid key, in either header, reaches the upstream with its id.

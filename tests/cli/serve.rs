@@ -12,15 +12,15 @@ use std::time::{Duration, Instant};
 use crate::common::{Env, spawn};
 
 /// A running `keysmith serve` on a port the system chose.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
     stderr: Arc<Mutex<String>>,
     reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
-    fn start(env: &Env, extra: &[&str]) -> Server {
+    pub(crate) fn start(env: &Env, extra: &[&str]) -> Server {
         let mut cmd = env.command();
         cmd.args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
@@ -106,7 +106,7 @@ impl Server {
     }
 
     /// SIGTERM, and what serve said on stderr; asserts a clean exit 0.
-    fn stop(mut self) -> String {
+    pub(crate) fn stop(mut self) -> String {
         let ok = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -130,7 +130,7 @@ impl Drop for Server {
     }
 }
 
-fn wait(child: &mut Child, within: Duration) -> Option<i32> {
+pub(crate) fn wait(child: &mut Child, within: Duration) -> Option<i32> {
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
         if let Some(status) = child.try_wait().unwrap() {
