@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{Env, spawn};
-use crate::serve::{Server, wait};
+use crate::serve::{Reply, Server, wait};
 
 /// nginx in the foreground (`daemon off; master_process off;`), every file
 /// it writes in `dir`.
@@ -196,48 +196,6 @@ fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn parse(text: &str) -> Reply {
-        let (head, body) = text
-            .split_once("\r\n\r\n")
-            .unwrap_or_else(|| panic!("an incomplete answer: {text:?}"));
-        let mut lines = head.split("\r\n");
-        let status = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let headers = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-            .collect();
-        Reply {
-            status,
-            headers,
-            body: body.to_owned(),
-        }
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// What the upstream saw, when a request reached it with 200: the key's
-/// id, name and service headers.
 fn saw(r: &Reply) -> Option<(&str, &str, &str)> {
     let rest = r
         .body
