@@ -4,7 +4,7 @@
 //!
 //! Freshness. Every request takes a ticket when it arrives (`ticket`): the
 //! number of freshness checks started so far. Before it is answered from the
-//! cache, a check must have *started* after it arrived (`ensure_fresh`): on
+//! cache, a check must have *started* after it arrived (`try_fresh`): on
 //! SQLite, `PRAGMA data_version` on the home connection, which changes
 //! whenever any other connection, of any process, has committed. Checks run
 //! one at a time; requests that arrived before a check started share it (a
@@ -15,13 +15,17 @@
 //! check, made after the request arrived, saw no later change: what the
 //! request is answered from is the store's state at or after its arrival.
 //!
-//! A check that fails (the store locked past the busy timeout, gone,
-//! damaged) is shared the same way: a request that arrived before it
-//! started gets its error, a 503, without trying again; so a store locked
-//! for a long time costs each waiting request at most one busy timeout
-//! (`BUSY_TIMEOUT`), never a queue of them. A failed check proves nothing
-//! about freshness, so nothing is answered from the cache on its account;
-//! the next check that succeeds compares the counter as before.
+//! A check never waits for the store: the home connection has no busy
+//! timeout, so a check takes microseconds and may run on the HTTP
+//! runtime's threads (SQLite: a `stat` and a pragma), and a cached answer
+//! needs no hop to a store thread. A store busy past that (a lock that
+//! blocks readers) makes the check report "not yet"; the request tries
+//! again a little later, up to `BUSY_TIMEOUT`, and then gets a 503. Busy
+//! checks are shared too: within `RETRY` of one, no other is made. Any
+//! other failure (the store gone, damaged) is shared the way a success
+//! is: a request that arrived before the check started gets its 503
+//! without trying again. A failed check proves nothing about freshness, so
+//! nothing is answered from the cache on its account.
 //!
 //! A check also makes sure the home connection is to the file now at the
 //! store's path (SQLite: the device and inode, one `stat`): a store
@@ -29,27 +33,27 @@
 //! otherwise go on being read, through connections open on the old inode,
 //! and no change made to the new file would ever be seen. When the file
 //! changed, every connection is closed and opened again, and the cache is
-//! emptied. All of them are closed, under every verification thread's
-//! slot lock at once, before any is opened again: SQLite, closing the last
+//! emptied. All of them are closed, under every slot's lock at once (a
+//! slot still busy makes the check "not yet"), before any is opened again: SQLite, closing the last
 //! connection to a file, checkpoints and deletes the `-wal` by its name,
 //! which by then is the new file's; so none may be open on the new file
 //! while one to the old is still to close. A missing file fails the check
-//! (503) until the store is back. The pool makes the check before it takes
-//! its connection for the read, so a read is on a connection at least as
-//! new as the check. (Damage written into the open file in place is seen
+//! (503) until the store is back. A request is checked before a store
+//! thread takes its connection for the read, so a read is on a connection
+//! at least as new as the check. (Damage written into the open file in place is seen
 //! only when SQLite reads a damaged page it has not cached: serve is then
 //! 503 like any reader; pages it holds may go on answering until a change.)
 //!
-//! The home connection is also the one that writes serve's uses (the
-//! flusher): its own commits leave its `data_version` as it is, so flushing
-//! uses does not empty the cache. It must not hold the home lock while it
-//! waits for the store's write lock (another process's transaction): it
-//! tries the write with no busy wait at all, and when the store is busy it
-//! lets go of the home lock, sleeps a little and tries again, up to its own
-//! deadline. The home lock is held only while a write that already has the
-//! store's write lock runs. That is still a write on the home connection,
-//! so the reasoning above holds unchanged. A backend with no change counter
-//! (PostgreSQL, for now) has no cache: each request reads through.
+//! Uses are written by the flusher on a connection of its own (the last
+//! slot), never on the home connection: a write waits for the store's
+//! write lock and its `fsync`, and every request needing a check would
+//! wait with it. The flusher makes a check first, like a read, so that it
+//! writes to the file the checks see. Its commits change the home
+//! connection's `data_version` like anyone's, so each flush empties the
+//! cache once: the price of never holding the freshness lock over a write.
+//! A backend with no change counter has no cache: each request reads
+//! through. A backend whose check is a network round trip (PostgreSQL)
+//! has it made on a store thread, never on the runtime's (`checks_inline`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -69,12 +73,11 @@ use super::metrics::Metrics;
 /// again empty. About 150 bytes an entry.
 const CACHE_LIMIT: usize = 100_000;
 
-/// How long a statement of `serve` waits for another process's lock on a
-/// SQLite store before its request is answered 503 (the CLI waits 30 s).
+/// How long a request of `serve` waits for another process's lock on a
+/// SQLite store before it is answered 503 (the CLI waits 30 s).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
-/// How long the flusher retries a busy store between the home lock's
-/// releases before it leaves the uses pending for the next interval.
-const FLUSH_RETRY: Duration = Duration::from_millis(10);
+/// How soon a check is tried again after one found the store busy.
+pub const RETRY: Duration = Duration::from_millis(2);
 
 pub struct Engine {
     location: Location,
@@ -82,16 +85,20 @@ pub struct Engine {
     cached: bool,
     /// A SQLite store's path, whose file is checked at each check.
     file: Option<PathBuf>,
-    /// Each verification thread's connection (see `slot`).
+    /// Each verification thread's connection, then the flusher's (see
+    /// `on_slot`).
     slots: Vec<Mutex<Option<Box<dyn Store>>>>,
     home: Mutex<Home>,
     checks_started: AtomicU64,
+    /// One more than the number of the latest check that succeeded, set
+    /// once its cache work is done: `is_fresh` reads it without the lock.
+    fresh_upto: AtomicU64,
     cache: RwLock<Cache>,
     uses: Mutex<Pending>,
     pub metrics: Metrics,
 }
 
-/// The connection that checks freshness and writes uses.
+/// The connection that checks freshness.
 struct Home {
     store: Option<Box<dyn Store>>,
     /// The change counter as last read on `store`.
@@ -100,8 +107,8 @@ struct Home {
     identity: Option<(u64, u64)>,
     /// One more than the number of the latest completed check.
     done: u64,
-    /// How that check failed, if it did.
-    failed: Option<(StoreFault, String)>,
+    /// How that check failed, if it did, and when.
+    failed: Option<(StoreFault, String, Instant)>,
 }
 
 #[derive(Default)]
@@ -125,9 +132,10 @@ pub struct Question<'a> {
 
 impl Engine {
     /// An engine over `location`, with `home` (already open there) as its
-    /// home connection, for `threads` verification threads.
+    /// home connection, for `threads` verification threads (and the
+    /// flusher, whose slot is the last).
     pub fn new(location: Location, mut home: Box<dyn Store>, threads: usize) -> Result<Engine> {
-        home.set_busy_timeout(BUSY_TIMEOUT)?;
+        home.set_busy_timeout(Duration::ZERO)?;
         let version = home.change_counter()?;
         let file = match &location {
             Location::Sqlite(path) => Some(path.clone()),
@@ -140,7 +148,7 @@ impl Engine {
             location,
             cached: version.is_some(),
             file,
-            slots: (0..threads.max(1)).map(|_| Mutex::new(None)).collect(),
+            slots: (0..threads.max(1) + 1).map(|_| Mutex::new(None)).collect(),
             home: Mutex::new(Home {
                 store: Some(home),
                 version,
@@ -149,18 +157,39 @@ impl Engine {
                 failed: None,
             }),
             checks_started: AtomicU64::new(0),
+            fresh_upto: AtomicU64::new(0),
             cache: RwLock::new(Cache::default()),
             uses: Mutex::new(Pending::default()),
             metrics: Metrics::default(),
         })
     }
 
-    /// Verification thread `i`'s connection: `None` until it opens one,
-    /// and after a failure or a change of file.
-    pub fn slot(&self, i: usize) -> MutexGuard<'_, Option<Box<dyn Store>>> {
-        self.slots[i % self.slots.len()]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+    /// Runs `work` on slot `i`'s connection, opening it when there is
+    /// none; a connection that failed is dropped, to be opened again by the
+    /// next job (how `serve` recovers when the store comes back). The check
+    /// (`try_fresh`) empties every slot when the store's file changed.
+    pub fn on_slot<T>(
+        &self,
+        i: usize,
+        work: impl FnOnce(&mut dyn Store) -> Result<T>,
+    ) -> Result<T> {
+        let mut slot = self.slot(i);
+        if slot.is_none() {
+            *slot = Some(self.open_store()?);
+        }
+        let result = work(slot.as_mut().expect("just opened").as_mut());
+        // A busy store's connection is sound: another process holds the lock.
+        if result
+            .as_ref()
+            .is_err_and(|e| e.store_fault().is_some_and(|f| f != StoreFault::Busy))
+        {
+            *slot = None;
+        }
+        result
+    }
+
+    fn slot(&self, i: usize) -> MutexGuard<'_, Option<Box<dyn Store>>> {
+        self.slots[i].lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn open_store(&self) -> Result<Box<dyn Store>> {
@@ -176,20 +205,35 @@ impl Engine {
         self.home.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Makes sure a freshness check started after the request holding
-    /// `ticket` arrived, emptying the cache if the store changed since the
-    /// one before. Called before the request's connection is taken (see
-    /// the module's note); a no-op for a store without a cache.
-    pub fn ensure_fresh(&self, ticket: u64) -> Result<()> {
+    /// Whether checks are made on the caller's thread, the HTTP runtime's
+    /// (they never wait: SQLite), or must be sent to a store thread.
+    pub fn checks_inline(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// Whether a check that started after the request holding `ticket`
+    /// arrived has succeeded, and was the latest to end: no lock, no check.
+    pub fn is_fresh(&self, ticket: u64) -> bool {
+        !self.cached || self.fresh_upto.load(SeqCst) > ticket
+    }
+
+    /// Whether a freshness check that started after the request holding
+    /// `ticket` arrived has succeeded, making one if none has: `Ok(false)`
+    /// when the store is busy (try again after `RETRY`); the error of a
+    /// check that failed otherwise. Emptys the cache when the store changed
+    /// since the check before. Always true for a store without a cache.
+    pub fn try_fresh(&self, ticket: u64) -> Result<bool> {
         if !self.cached {
-            return Ok(());
+            return Ok(true);
         }
         let mut home = self.home();
         if home.done > ticket {
-            return match &home.failed {
-                None => Ok(()),
-                Some((fault, message)) => Err(Error::store(*fault, message.clone())),
-            };
+            match &home.failed {
+                None => return Ok(true),
+                Some((StoreFault::Busy, _, at)) if at.elapsed() < RETRY => return Ok(false),
+                Some((StoreFault::Busy, _, _)) => {}
+                Some((fault, message, _)) => return Err(Error::store(*fault, message.clone())),
+            }
         }
         let number = self.checks_started.fetch_add(1, SeqCst);
         home.done = number + 1;
@@ -200,13 +244,15 @@ impl Engine {
         let version = match checked {
             Ok(v) => v,
             Err(e) => {
-                home.failed = e.store_fault().map(|f| (f, e.to_string()));
-                if home.failed.is_none() {
-                    home.failed = Some((StoreFault::Unavailable, e.to_string()));
-                }
+                let fault = e.store_fault().unwrap_or(StoreFault::Unavailable);
+                home.failed = Some((fault, e.to_string(), Instant::now()));
                 drop_unless_busy(&mut home, &e);
                 self.clear_cache();
-                return Err(e);
+                return if fault == StoreFault::Busy {
+                    Ok(false)
+                } else {
+                    Err(e)
+                };
             }
         };
         home.failed = None;
@@ -214,7 +260,23 @@ impl Engine {
             home.version = version;
             self.clear_cache();
         }
-        Ok(())
+        self.fresh_upto.store(home.done, SeqCst);
+        Ok(true)
+    }
+
+    /// `try_fresh` again and again on this thread, until `deadline`: for
+    /// the flusher and shutdown, which are no HTTP runtime's threads.
+    pub fn wait_fresh(&self, deadline: Instant) -> Result<()> {
+        let ticket = self.ticket();
+        loop {
+            if self.try_fresh(ticket)? {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(busy());
+            }
+            std::thread::sleep(RETRY);
+        }
     }
 
     /// Whether the file at the store's path is the one `home` is open on;
@@ -225,8 +287,16 @@ impl Engine {
         };
         let now = identity(path)?;
         if home.identity != Some(now) {
-            // Every slot held at once: see the module's note.
-            let mut slots: Vec<_> = (0..self.slots.len()).map(|i| self.slot(i)).collect();
+            // Every slot held at once: see the module's note. One in use
+            // (a read waiting on a busy store): try again in a moment.
+            let mut slots = Vec::with_capacity(self.slots.len());
+            for slot in &self.slots {
+                match slot.try_lock() {
+                    Ok(held) => slots.push(held),
+                    Err(std::sync::TryLockError::Poisoned(e)) => slots.push(e.into_inner()),
+                    Err(std::sync::TryLockError::WouldBlock) => return Err(busy()),
+                }
+            }
             for slot in &mut slots {
                 **slot = None;
             }
@@ -245,7 +315,9 @@ impl Engine {
                 Some(path) => Some(identity(path)?),
                 None => None,
             };
-            home.store = Some(self.open_store()?);
+            let opened =
+                store::open_with_busy_timeout(&self.location, OpenMode::NoCreate, Duration::ZERO)?;
+            home.store = Some(opened.store);
             // A new connection's counter is not comparable with the old one's.
             home.version = None;
         }
@@ -259,7 +331,7 @@ impl Engine {
     }
 
     /// The stored credential of each key, fresh for a request whose
-    /// check (`ensure_fresh`) was made.
+    /// check (`try_fresh`) succeeded.
     fn credentials(
         &self,
         store: &mut dyn Store,
@@ -306,8 +378,29 @@ impl Engine {
         Ok(found)
     }
 
-    /// Judges `keys` for a request whose check (`ensure_fresh`) was made,
-    /// on `store` (the calling thread's own connection, opened no earlier
+    /// Judges `keys` from the cache alone, when it holds them all, for a
+    /// request whose check (`try_fresh`) succeeded; `None` sends the
+    /// request to a store thread (`verify`). Counts a use of each VALID key.
+    pub fn verify_cached(
+        &self,
+        keys: &[&ParsedKey],
+        question: &Question<'_>,
+        now: Timestamp,
+    ) -> Option<Vec<Verdict>> {
+        if !self.cached {
+            return None;
+        }
+        let stored = {
+            let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+            keys.iter()
+                .map(|k| cache.map.get(&k.id).cloned())
+                .collect::<Option<Vec<_>>>()?
+        };
+        Some(self.judge(keys, stored, question, now))
+    }
+
+    /// Judges `keys` for a request whose check (`try_fresh`) succeeded, on
+    /// `store` (the calling thread's own connection, opened no earlier
     /// than the check), and counts a use of each VALID one (written by
     /// `flush`).
     pub fn verify(
@@ -318,6 +411,16 @@ impl Engine {
         now: Timestamp,
     ) -> Result<Vec<Verdict>> {
         let stored = self.credentials(store, keys)?;
+        Ok(self.judge(keys, stored, question, now))
+    }
+
+    fn judge(
+        &self,
+        keys: &[&ParsedKey],
+        stored: Vec<Option<Credential>>,
+        question: &Question<'_>,
+        now: Timestamp,
+    ) -> Vec<Verdict> {
         let verdicts: Vec<Verdict> = keys
             .iter()
             .zip(stored)
@@ -338,19 +441,18 @@ impl Engine {
             uses.at = uses.at.max(now);
             self.metrics.pending_uses.fetch_add(valid as u64, SeqCst);
         }
-        Ok(verdicts)
+        verdicts
     }
 
-    /// Whether the store answers: after a check (`ensure_fresh`) on the
-    /// home connection, a read on `store`.
+    /// Whether the store answers: after a check (`try_fresh`) on the home
+    /// connection, a read on `store`.
     pub fn health(&self, store: &mut dyn Store) -> Result<()> {
         store.credentials(&["healthcheck0"], &mut |_, _| Ok(()))
     }
 
-    /// Writes every pending use through the home connection, waiting at
-    /// most `wait` for a busy store (outside the home lock: see the
-    /// module's note); on failure they stay pending for the next try.
-    /// Returns how many were written.
+    /// Writes every pending use on the flusher's connection, waiting at
+    /// most `wait` for a busy store; on failure they stay pending for the
+    /// next try. Returns how many were written.
     pub fn flush(&self, wait: Duration) -> Result<u64> {
         let Pending { ids, at } =
             std::mem::take(&mut *self.uses.lock().unwrap_or_else(|e| e.into_inner()));
@@ -358,32 +460,14 @@ impl Engine {
             return Ok(0);
         }
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let deadline = Instant::now() + wait;
-        let written = loop {
-            let mut home = self.home();
-            let written = self
-                .check_file(&mut home)
-                .and_then(|()| self.home_store(&mut home))
-                .and_then(|store| {
-                    store.set_busy_timeout(Duration::ZERO)?;
-                    let written = store.record_uses(&refs, at);
-                    let restored = store.set_busy_timeout(BUSY_TIMEOUT);
-                    written.and(restored)
-                });
-            match written {
-                Err(e)
-                    if e.store_fault() == Some(StoreFault::Busy) && Instant::now() < deadline =>
-                {
-                    drop(home);
-                    std::thread::sleep(FLUSH_RETRY);
-                }
-                Err(e) => {
-                    drop_unless_busy(&mut home, &e);
-                    break Err(e);
-                }
-                Ok(()) => break Ok(()),
-            }
-        };
+        let written = self.wait_fresh(Instant::now() + wait).and_then(|()| {
+            self.on_slot(self.slots.len() - 1, |store| {
+                store.set_busy_timeout(wait)?;
+                let written = store.record_uses(&refs, at);
+                let restored = store.set_busy_timeout(BUSY_TIMEOUT);
+                written.and(restored)
+            })
+        });
         match written {
             Ok(()) => {
                 let n = ids.len() as u64;
@@ -392,7 +476,6 @@ impl Engine {
                 Ok(n)
             }
             Err(e) => {
-                self.clear_cache();
                 let mut uses = self.uses.lock().unwrap_or_else(|e| e.into_inner());
                 let mut back = ids;
                 back.append(&mut uses.ids);
@@ -418,6 +501,14 @@ fn drop_unless_busy(home: &mut Home, e: &Error) {
         home.store = None;
     }
     home.version = None;
+}
+
+/// The 503 of a store busy past `BUSY_TIMEOUT`.
+pub fn busy() -> Error {
+    Error::store(
+        StoreFault::Busy,
+        "the store stayed busy; another process holds it",
+    )
 }
 
 /// The file at `path` (device, inode), or the 503 of a store gone.

@@ -11,23 +11,32 @@
 //! that would stall every connection that worker serves. So handlers send a
 //! job over a channel and await the answer; a few threads (one per core)
 //! answer, and the number of connections to the store is bounded by them.
+//!
+//! What needs no store call stays on the runtime's thread: a freshness
+//! check that never waits (SQLite's) and an answer the cache holds, which
+//! is most of them under load; a hop costs two thread wake-ups, more than
+//! the rest of such an answer.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result, StoreFault};
 use crate::key::ParsedKey;
-use crate::store::Store;
 use crate::time;
 use crate::verify::Verdict;
 
-use super::engine::{Engine, Question};
+use super::engine::{BUSY_TIMEOUT, Engine, Question, RETRY, busy};
 
 pub enum Job {
-    Verify {
+    /// A freshness check, for a store whose checks may wait (`checks_inline`).
+    Check {
         ticket: u64,
+        reply: oneshot::Sender<Result<bool>>,
+    },
+    Verify {
         keys: Vec<ParsedKey>,
         service: Option<String>,
         scopes: Vec<String>,
@@ -40,6 +49,7 @@ pub enum Job {
 
 #[derive(Clone)]
 pub struct Pool {
+    engine: Arc<Engine>,
     jobs: mpsc::Sender<Job>,
 }
 
@@ -57,9 +67,11 @@ impl Pool {
                     .expect("start a verification thread")
             })
             .collect();
-        (Pool { jobs: tx }, handles)
+        (Pool { engine, jobs: tx }, handles)
     }
 
+    /// Judges `keys` for the request holding `ticket`: from the cache on
+    /// this thread when it holds them all, else on a store thread.
     pub async fn verify(
         &self,
         ticket: u64,
@@ -67,9 +79,18 @@ impl Pool {
         service: Option<String>,
         scopes: Vec<String>,
     ) -> Result<Vec<Verdict>> {
+        self.fresh(ticket).await?;
+        let refs: Vec<&ParsedKey> = keys.iter().collect();
+        let question = Question {
+            service: service.as_deref(),
+            scopes: &scopes,
+        };
+        if let Some(verdicts) = self.engine.verify_cached(&refs, &question, time::now()) {
+            return Ok(verdicts);
+        }
+        drop(refs);
         let (reply, answer) = oneshot::channel();
         self.send(Job::Verify {
-            ticket,
             keys,
             service,
             scopes,
@@ -78,10 +99,40 @@ impl Pool {
         answer.await.map_err(|_| stopped())?
     }
 
-    pub async fn health(&self) -> Result<()> {
+    pub async fn health(&self, ticket: u64) -> Result<()> {
+        self.fresh(ticket).await?;
         let (reply, answer) = oneshot::channel();
         self.send(Job::Health { reply })?;
         answer.await.map_err(|_| stopped())?
+    }
+
+    /// Waits until a freshness check made after the request holding
+    /// `ticket` arrived has succeeded: while the store is busy, up to
+    /// `BUSY_TIMEOUT`, without holding this thread.
+    async fn fresh(&self, ticket: u64) -> Result<()> {
+        if self.engine.is_fresh(ticket) {
+            return Ok(());
+        }
+        // Let the other requests this thread has ready take their tickets
+        // first: the check made next covers them all.
+        tokio::task::yield_now().await;
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        loop {
+            let fresh = if self.engine.checks_inline() {
+                self.engine.try_fresh(ticket)?
+            } else {
+                let (reply, answer) = oneshot::channel();
+                self.send(Job::Check { ticket, reply })?;
+                answer.await.map_err(|_| stopped())??
+            };
+            if fresh {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(busy());
+            }
+            tokio::time::sleep(RETRY).await;
+        }
     }
 
     fn send(&self, job: Job) -> Result<()> {
@@ -103,55 +154,28 @@ fn work(engine: &Engine, i: usize, jobs: &Mutex<mpsc::Receiver<Job>>) {
             }
         };
         match job {
+            Job::Check { ticket, reply } => {
+                let _ = reply.send(engine.try_fresh(ticket));
+            }
             Job::Verify {
-                ticket,
                 keys,
                 service,
                 scopes,
                 reply,
             } => {
-                let answer = engine.ensure_fresh(ticket).and_then(|()| {
-                    with_store(engine, i, |s| {
-                        let refs: Vec<&ParsedKey> = keys.iter().collect();
-                        let question = Question {
-                            service: service.as_deref(),
-                            scopes: &scopes,
-                        };
-                        engine.verify(s, &refs, &question, time::now())
-                    })
+                let answer = engine.on_slot(i, |s| {
+                    let refs: Vec<&ParsedKey> = keys.iter().collect();
+                    let question = Question {
+                        service: service.as_deref(),
+                        scopes: &scopes,
+                    };
+                    engine.verify(s, &refs, &question, time::now())
                 });
                 let _ = reply.send(answer);
             }
             Job::Health { reply } => {
-                let answer = engine
-                    .ensure_fresh(engine.ticket())
-                    .and_then(|()| with_store(engine, i, |s| engine.health(s)));
-                let _ = reply.send(answer);
+                let _ = reply.send(engine.on_slot(i, |s| engine.health(s)));
             }
         }
     }
-}
-
-/// Runs `work` on this thread's connection (its slot in the engine),
-/// opening it when there is none; a connection that failed is dropped, to
-/// be opened again by the next job (how `serve` recovers when the store
-/// comes back). The engine empties the slots when the store's file changed.
-fn with_store<T>(
-    engine: &Engine,
-    i: usize,
-    work: impl FnOnce(&mut dyn Store) -> Result<T>,
-) -> Result<T> {
-    let mut slot = engine.slot(i);
-    if slot.is_none() {
-        *slot = Some(engine.open_store()?);
-    }
-    let result = work(slot.as_mut().expect("just opened").as_mut());
-    // A busy store's connection is sound: another process holds the lock.
-    if result
-        .as_ref()
-        .is_err_and(|e| e.store_fault().is_some_and(|f| f != StoreFault::Busy))
-    {
-        *slot = None;
-    }
-    result
 }

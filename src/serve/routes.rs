@@ -83,7 +83,7 @@ pub async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Answer,
     let answer = match path {
         "/healthz" => match only(&req, &[Method::GET, Method::HEAD], "GET, HEAD") {
             Some(refused) => refused,
-            None => match state.pool.health().await {
+            None => match state.pool.health(ticket).await {
                 Ok(()) => text(StatusCode::OK, "ok\n"),
                 Err(e) => {
                     let _ = state.store_failed(&e);
