@@ -3,29 +3,31 @@
 //! `Store::credentials`), with a cache that is never older than a request.
 //!
 //! Freshness. Every request takes a ticket when it arrives (`ticket`): the
-//! number of freshness checks started so far. Before it is answered from the
-//! cache, a check must have *started* after it arrived (`try_fresh`): on
-//! SQLite, `PRAGMA data_version` on the home connection, which changes
-//! whenever any other connection, of any process, has committed. Checks run
-//! one at a time; requests that arrived before a check started share it (a
-//! request that waited on the lock finds the check done for it). When the
-//! number changed, the cache is emptied and its generation bumped; a filler
-//! inserts what it read only into the generation it started reading in. So
-//! an entry was read after the last change the checks saw, and the latest
-//! check, made after the request arrived, saw no later change: what the
-//! request is answered from is the store's state at or after its arrival.
+//! number of freshness checks started so far. Before it is answered from
+//! the cache, a check must have *started* after it arrived (`try_fresh`): a
+//! read of the store's change counter (`Store::change_counter`) on the home
+//! connection, a row every change of keys, by any process on any host, adds
+//! one to in its own transaction (uses do not, so serve's own writes leave
+//! the cache alone). Checks run one at a time; requests that arrived before
+//! a check started share it (a request that waited on the lock finds the
+//! check done for it). When the number changed, the cache is emptied and
+//! its generation bumped; a filler inserts what it read only into the
+//! generation it started reading in. So an entry was read after the last
+//! change the checks saw, and the latest check, made after the request
+//! arrived, saw no later change: what the request is answered from is the
+//! store's state at or after its arrival.
 //!
 //! A check never waits for the store: the home connection has no busy
-//! timeout, so a check takes microseconds and may run on the HTTP
-//! runtime's threads (SQLite: a `stat` and a pragma), and a cached answer
-//! needs no hop to a store thread. A store busy past that (a lock that
-//! blocks readers) makes the check report "not yet"; the request tries
+//! timeout, so a check takes microseconds and may run on the HTTP runtime's
+//! threads (SQLite: a `stat` and a read of one cached page), and a cached
+//! answer needs no hop to a store thread. A store busy past that (a lock
+//! that blocks readers) makes the check report "not yet"; the request tries
 //! again a little later, up to `BUSY_TIMEOUT`, and then gets a 503. Busy
 //! checks are shared too: within `RETRY` of one, no other is made. Any
-//! other failure (the store gone, damaged) is shared the way a success
-//! is: a request that arrived before the check started gets its 503
-//! without trying again. A failed check proves nothing about freshness, so
-//! nothing is answered from the cache on its account.
+//! other failure (the store gone, damaged) is shared the way a success is:
+//! a request that arrived before the check started gets its 503 without
+//! trying again. A failed check proves nothing about freshness, so nothing
+//! is answered from the cache on its account.
 //!
 //! A check also makes sure the home connection is to the file now at the
 //! store's path (SQLite: the device and inode, one `stat`): a store
@@ -33,27 +35,26 @@
 //! otherwise go on being read, through connections open on the old inode,
 //! and no change made to the new file would ever be seen. When the file
 //! changed, every connection is closed and opened again, and the cache is
-//! emptied. All of them are closed, under every slot's lock at once (a
-//! slot still busy makes the check "not yet"), before any is opened again: SQLite, closing the last
-//! connection to a file, checkpoints and deletes the `-wal` by its name,
-//! which by then is the new file's; so none may be open on the new file
-//! while one to the old is still to close. A missing file fails the check
-//! (503) until the store is back. A request is checked before a store
-//! thread takes its connection for the read, so a read is on a connection
-//! at least as new as the check. (Damage written into the open file in place is seen
-//! only when SQLite reads a damaged page it has not cached: serve is then
-//! 503 like any reader; pages it holds may go on answering until a change.)
+//! emptied. All of them are closed, under every slot's lock at once (a slot
+//! still busy makes the check "not yet"), before any is opened again:
+//! SQLite, closing the last connection to a file, checkpoints and deletes
+//! the `-wal` by its name, which by then is the new file's; so none may be
+//! open on the new file while one to the old is still to close. A missing
+//! file fails the check (503) until the store is back. A request is checked
+//! before a store thread takes its connection for the read, so a read is on
+//! a connection at least as new as the check. (Damage written into the open
+//! file in place is seen only when SQLite reads a damaged page it has not
+//! cached: serve is then 503 like any reader; pages it holds may go on
+//! answering until a change.)
 //!
 //! Uses are written by the flusher on a connection of its own (the last
-//! slot), never on the home connection: a write waits for the store's
-//! write lock and its `fsync`, and every request needing a check would
-//! wait with it. The flusher makes a check first, like a read, so that it
-//! writes to the file the checks see. Its commits change the home
-//! connection's `data_version` like anyone's, so each flush empties the
-//! cache once: the price of never holding the freshness lock over a write.
-//! A backend with no change counter has no cache: each request reads
-//! through. A backend whose check is a network round trip (PostgreSQL)
-//! has it made on a store thread, never on the runtime's (`checks_inline`).
+//! slot), never on the home connection: a write waits for the store's write
+//! lock and its `fsync`, and every request needing a check would wait with
+//! it. The flusher makes a check first, like a read, so that it writes to
+//! the file the checks see. A backend with no change counter has no cache:
+//! each request reads through. A backend whose check is a network round
+//! trip (PostgreSQL) has it made on a store thread, never on the runtime's
+//! (`checks_inline`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -117,9 +118,11 @@ struct Cache {
     map: HashMap<String, Option<Credential>>,
 }
 
+/// Uses counted since the last flush: one entry a key, however many
+/// requests, so memory is bounded by the keys used, not the load.
 #[derive(Default)]
 struct Pending {
-    ids: Vec<String>,
+    counts: HashMap<String, u64>,
     /// When the latest pending use happened.
     at: Timestamp,
 }
@@ -434,8 +437,14 @@ impl Engine {
         if valid > 0 {
             let mut uses = self.uses.lock().unwrap_or_else(|e| e.into_inner());
             for (key, verdict) in keys.iter().zip(&verdicts) {
-                if verdict.is_valid() {
-                    uses.ids.push(key.id.clone());
+                if !verdict.is_valid() {
+                    continue;
+                }
+                match uses.counts.get_mut(&key.id) {
+                    Some(n) => *n += 1,
+                    None => {
+                        uses.counts.insert(key.id.clone(), 1);
+                    }
                 }
             }
             uses.at = uses.at.max(now);
@@ -454,33 +463,34 @@ impl Engine {
     /// most `wait` for a busy store; on failure they stay pending for the
     /// next try. Returns how many were written.
     pub fn flush(&self, wait: Duration) -> Result<u64> {
-        let Pending { ids, at } =
+        let Pending { counts, at } =
             std::mem::take(&mut *self.uses.lock().unwrap_or_else(|e| e.into_inner()));
-        if ids.is_empty() {
+        if counts.is_empty() {
             return Ok(0);
         }
-        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let uses: Vec<(&str, u64)> = counts.iter().map(|(id, n)| (id.as_str(), *n)).collect();
         let written = self.wait_fresh(Instant::now() + wait).and_then(|()| {
             self.on_slot(self.slots.len() - 1, |store| {
                 store.set_busy_timeout(wait)?;
-                let written = store.record_uses(&refs, at);
+                let written = store.record_use_counts(&uses, at);
                 let restored = store.set_busy_timeout(BUSY_TIMEOUT);
                 written.and(restored)
             })
         });
+        let n: u64 = counts.values().sum();
+        drop(uses);
         match written {
             Ok(()) => {
-                let n = ids.len() as u64;
                 self.metrics.pending_uses.fetch_sub(n, SeqCst);
                 self.metrics.flushed_uses.fetch_add(n, SeqCst);
                 Ok(n)
             }
             Err(e) => {
-                let mut uses = self.uses.lock().unwrap_or_else(|e| e.into_inner());
-                let mut back = ids;
-                back.append(&mut uses.ids);
-                uses.ids = back;
-                uses.at = uses.at.max(at);
+                let mut pending = self.uses.lock().unwrap_or_else(|e| e.into_inner());
+                for (id, n) in counts {
+                    *pending.counts.entry(id).or_default() += n;
+                }
+                pending.at = pending.at.max(at);
                 Err(e)
             }
         }

@@ -201,7 +201,14 @@ pub trait Store: Send {
     /// Records successful verifications, by key id, in one transaction: a
     /// use, not a change, so no event. An id may repeat. A key deleted since
     /// it was verified gets none, and no other key is credited with them.
-    fn record_uses(&mut self, ids: &[&str], at: Timestamp) -> Result<()>;
+    fn record_uses(&mut self, ids: &[&str], at: Timestamp) -> Result<()> {
+        let counted: Vec<(&str, u64)> = ids.iter().map(|id| (*id, 1)).collect();
+        self.record_use_counts(&counted, at)
+    }
+
+    /// `record_uses` of each id `count` times, in one transaction: how a
+    /// server that counts uses in memory writes them.
+    fn record_use_counts(&mut self, uses: &[(&str, u64)], at: Timestamp) -> Result<()>;
 
     /// Streams matching keys to `each`, newest first, stopping at its first
     /// error. The record lent to `each` may be reused for the next row.
@@ -219,12 +226,11 @@ pub trait Store: Send {
     /// `Ok`. A store that already holds keys or history is refused.
     fn import(&mut self, fill: &mut dyn FnMut(&mut dyn Importer) -> Result<()>) -> Result<Copied>;
 
-    /// A number that changes whenever another connection (of this process
-    /// or any other, on any host) has committed a change since this
-    /// connection last read it; this connection's own commits need not
-    /// change it. Read fresh at each call. `None` when the backend cannot
-    /// tell, and a cache of what the store holds cannot be trusted:
-    /// `serve` then reads through.
+    /// A number that changes with every committed change of keys, by any
+    /// connection of any process on any host, read fresh at each call;
+    /// recorded uses and events alone leave it as it is. What a cache of
+    /// credentials (`serve`'s) compares to know it is stale. `None` when
+    /// the backend cannot tell, and such a cache cannot be trusted.
     fn change_counter(&mut self) -> Result<Option<u64>> {
         Ok(None)
     }

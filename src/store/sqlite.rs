@@ -78,6 +78,11 @@ const MIGRATIONS: &[&str] = &[
         WHERE use_count > 0 OR last_used_at IS NOT NULL;
     ALTER TABLE keys DROP COLUMN last_used_at;
     ALTER TABLE keys DROP COLUMN use_count;",
+    // Version 4. A counter every change of keys adds one to, in the same
+    // transaction (uses do not): `serve` reads it to know when what it
+    // holds of the keys is stale, without being told of every use.
+    "CREATE TABLE key_changes (n INTEGER NOT NULL) STRICT;
+    INSERT INTO key_changes (n) VALUES (0);",
 ];
 
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -112,7 +117,9 @@ const CURRENT_SCHEMA: &str = "CREATE TABLE keys (
         seq          INTEGER PRIMARY KEY,
         last_used_at INTEGER NOT NULL,
         use_count    INTEGER NOT NULL
-    ) STRICT;";
+    ) STRICT;
+    CREATE TABLE key_changes (n INTEGER NOT NULL) STRICT;
+    INSERT INTO key_changes (n) VALUES (0);";
 
 /// Long enough to ride out a burst of writers, short enough not to look hung.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -196,18 +203,22 @@ const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description,
 /// a number read before a `delete` could credit another key. The latest use
 /// wins: batches from several processes arrive in any order.
 const RECORD_USE_BY_ID: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
-     SELECT seq, ?2, 1 FROM keys WHERE id = ?1 \
+     SELECT seq, ?2, ?3 FROM keys WHERE id = ?1 \
      ON CONFLICT (seq) DO UPDATE SET last_used_at = max(last_used_at, excluded.last_used_at), \
-     use_count = use_count + 1";
-/// `RECORD_USE_BY_ID` for a JSON array of ids, in one statement: the loop
-/// runs inside SQLite instead of one bind, step and reset per use, and the
-/// rows are written in `seq` order. An id that repeats counts each time.
-/// (`WHERE true` tells the parser that ON CONFLICT belongs to the INSERT.)
+     use_count = use_count + excluded.use_count";
+/// `RECORD_USE_BY_ID` for a JSON array of `[id, count]` pairs, in one
+/// statement: the loop runs inside SQLite instead of one bind, step and
+/// reset per key, and the rows are written in `seq` order. An id that
+/// repeats counts each time. (`WHERE true` tells the parser that ON
+/// CONFLICT belongs to the INSERT.)
 const RECORD_USES_BY_ID: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
-     SELECT k.seq, ?2, count(*) FROM json_each(?1) AS j JOIN keys AS k ON k.id = j.value \
+     SELECT k.seq, ?2, sum(j.value ->> 1) FROM json_each(?1) AS j \
+     JOIN keys AS k ON k.id = j.value ->> 0 \
      WHERE true GROUP BY k.seq ORDER BY k.seq \
      ON CONFLICT (seq) DO UPDATE SET last_used_at = max(last_used_at, excluded.last_used_at), \
      use_count = use_count + excluded.use_count";
+/// Run by every transaction that may change keys (see migration 4).
+const COUNT_CHANGE: &str = "UPDATE key_changes SET n = n + 1";
 const INSERT_USAGE: &str = "INSERT INTO usage (seq, last_used_at, use_count) VALUES (?1, ?2, ?3)";
 /// The key's `seq` is looked up, except in bulk, where it is known.
 const INSERT_EVENT: &str = "INSERT INTO events (at, action, key_id, actor, detail, key_seq) \
@@ -897,6 +908,8 @@ impl Store for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| failure(shown, &e))?;
+        tx.execute_batch(COUNT_CHANGE)
+            .map_err(|e| failure(shown, &e))?;
         work(&mut SqliteTransaction { conn: &tx, shown })?;
         tx.commit().map_err(|e| failure(shown, &e))
     }
@@ -909,6 +922,7 @@ impl Store for SqliteStore {
         let shown = self.shown.clone();
         let fail = |e: rusqlite::Error| failure(&shown, &e);
         let tx = self.bulk_transaction()?;
+        tx.execute_batch(COUNT_CHANGE).map_err(fail)?;
         let mut inserter = BatchInserter {
             tx: &tx,
             insert_key: tx.prepare(INSERT_KEY).map_err(fail)?,
@@ -1030,30 +1044,32 @@ impl Store for SqliteStore {
     }
 
     fn change_counter(&mut self) -> Result<Option<u64>> {
-        // Changes whenever another connection (any process's) commits; this
-        // connection's own commits leave it as it is. Microseconds: it reads
-        // the WAL index or the file header, not a table.
-        self.read(|conn| conn.query_row("PRAGMA data_version", [], |row| row.get::<_, i64>(0)))
-            .map(|v| Some(v as u64))
+        // A read of one cached page while nothing changed: microseconds.
+        self.read(|conn| {
+            conn.prepare_cached("SELECT n FROM key_changes")?
+                .query_row([], |row| row.get::<_, i64>(0))
+        })
+        .map(|n| Some(n as u64))
     }
 
     fn online_backup(&mut self, dest: &Path) -> Option<Result<()>> {
         Some(self.backup_pages(dest))
     }
 
-    fn record_uses(&mut self, ids: &[&str], at: Timestamp) -> Result<()> {
+    fn record_use_counts(&mut self, uses: &[(&str, u64)], at: Timestamp) -> Result<()> {
         let shown = self.shown.as_str();
-        if let [id] = ids {
-            // One use (`verify`): one statement, its own transaction.
+        if let [(id, count)] = uses {
+            // One key (`verify`): one statement, its own transaction.
+            let count = i64::try_from(*count).unwrap_or(i64::MAX);
             return self
                 .conn
                 .prepare_cached(RECORD_USE_BY_ID)
-                .and_then(|mut s| s.execute(params![id, at]))
+                .and_then(|mut s| s.execute(params![id, at, count]))
                 .map(drop)
                 .map_err(|e| failure(shown, &e));
         }
         // Escaped as JSON: an id a library caller passes may hold anything.
-        let json = serde_json::to_string(ids).map_err(|e| Error::output(e.into()))?;
+        let json = serde_json::to_string(uses).map_err(|e| Error::output(e.into()))?;
         self.write_sql(|tx| {
             tx.prepare_cached(RECORD_USES_BY_ID)?
                 .execute(params![json, at])
@@ -1124,6 +1140,7 @@ impl Store for SqliteStore {
         if occupied {
             return Err(super::occupied(&shown));
         }
+        tx.execute_batch(COUNT_CHANGE).map_err(fail)?;
         let mut importer = CopyImporter {
             tx: &tx,
             insert_key: tx.prepare(INSERT_KEY).map_err(fail)?,

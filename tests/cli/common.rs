@@ -563,6 +563,13 @@ impl Env {
             .unwrap_or_else(|| panic!("{sql}: NULL"))
     }
 
+    /// Runs statements separated by `;` on the PostgreSQL store's database.
+    #[track_caller]
+    pub fn exec_batch_pg(&self, sql: &str) {
+        let pg = self.pg.as_ref().expect("a PostgreSQL world");
+        pg.with_client(|c| c.batch_execute(sql).unwrap_or_else(|e| panic!("{e}")));
+    }
+
     /// Runs a statement that returns no rows; the number of rows it changed.
     #[track_caller]
     pub fn exec(&self, sql: &str, params: &[&str]) -> u64 {

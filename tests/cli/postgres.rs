@@ -254,6 +254,35 @@ fn another_application_s_tables_are_refused_untouched() {
     keysmith_no_test_postgres,
     ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
 )]
+fn a_version_1_store_opens_migrated_and_its_keys_verify() {
+    let env = Env::postgres();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    env.exec_batch_pg(&std::fs::read_to_string(fixtures.join("postgres-v1.sql")).unwrap());
+    let expected = std::fs::read_to_string(fixtures.join("store-v1.keys")).unwrap();
+    for line in expected.lines() {
+        let (code, key) = line.split_once(' ').unwrap();
+        let v = env.run_stdin(&["--json", "verify"], key).json();
+        assert_eq!(v["code"], code, "{key}");
+    }
+    let listed = env.run(&["--json", "list"]).code(0).json();
+    assert_eq!(listed.as_array().unwrap().len(), 4);
+    let history = env.run(&["--json", "history"]).code(0).json();
+    assert_eq!(history.as_array().unwrap().len(), 6);
+    // Brought up to the version a new store has, its change counter there.
+    assert_eq!(
+        env.query_i64("SELECT schema_version::bigint FROM keysmith_store", &[]),
+        2
+    );
+    let before = env.query_i64("SELECT n FROM key_changes", &[]);
+    env.run(&["disable", "alpha"]).code(0);
+    assert_eq!(env.query_i64("SELECT n FROM key_changes", &[]), before + 1);
+}
+
+#[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
 fn a_newer_schema_is_refused_untouched() {
     let env = Env::postgres();
     let key = env.create("k", &[]);
@@ -262,7 +291,7 @@ fn a_newer_schema_is_refused_untouched() {
             "SELECT application, schema_version FROM keysmith_store",
             &[]
         ),
-        [[Some("keysmith".to_owned()), Some("1".to_owned())]]
+        [[Some("keysmith".to_owned()), Some("2".to_owned())]]
     );
     env.exec("UPDATE keysmith_store SET schema_version = 99", &[]);
     let before = env.store_bytes();

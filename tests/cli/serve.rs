@@ -643,5 +643,6 @@ fn listens_on_a_unix_socket_and_refuses_a_bad_address() {
 }
 
 mod faults;
+mod limits;
 mod postgres;
 mod tls;

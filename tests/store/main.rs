@@ -75,6 +75,7 @@ mod backend;
 mod changes;
 mod concurrency;
 mod copies;
+mod counter;
 mod reads;
 mod transactions;
 mod uses;

@@ -65,6 +65,13 @@ const MIGRATIONS: &[&str] = &[
         use_count    bigint NOT NULL
     );
     INSERT INTO keysmith_store (application, schema_version) VALUES ('keysmith', 0);",
+    // Version 2. A counter every change of keys adds one to, first thing in
+    // its transaction (uses do not): `serve` reads it to know when what it
+    // holds of the keys is stale. First, so that the row's lock is the
+    // first a writer takes: writers queue on it and cannot deadlock over
+    // key rows.
+    "CREATE TABLE key_changes (n bigint NOT NULL);
+    INSERT INTO key_changes (n) VALUES (0);",
 ];
 
 const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -167,21 +174,24 @@ const IMPORT_EVENTS: &str = "INSERT INTO events (at, action, key_id, actor, deta
 /// By the key's id, as in SQLite: a key deleted since it was verified gets
 /// no use, and no row is left for it.
 const RECORD_USE: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
-     SELECT seq, $2, 1 FROM keys WHERE id = $1 \
+     SELECT seq, $2, $3 FROM keys WHERE id = $1 \
      ON CONFLICT (seq) DO UPDATE SET \
      last_used_at = greatest(usage.last_used_at, excluded.last_used_at), \
-     use_count = usage.use_count + 1";
+     use_count = usage.use_count + excluded.use_count";
 /// Each distinct id is looked up through the id index (LATERAL: a join
 /// could choose to scan every key), and the rows are written in `seq`
 /// order, so that two batches touching the same keys cannot deadlock.
 const RECORD_USES: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
      SELECT k.seq, $2, u.n \
-     FROM (SELECT id, count(*) AS n FROM unnest($1::text[]) AS id GROUP BY id) AS u \
+     FROM (SELECT id, sum(n)::bigint AS n FROM unnest($1::text[], $3::bigint[]) AS t (id, n) \
+           GROUP BY id) AS u \
      CROSS JOIN LATERAL (SELECT seq FROM keys WHERE keys.id = u.id) AS k \
      ORDER BY k.seq \
      ON CONFLICT (seq) DO UPDATE SET \
      last_used_at = greatest(usage.last_used_at, excluded.last_used_at), \
      use_count = usage.use_count + excluded.use_count";
+/// Run first by every transaction that may change keys (see migration 2).
+const COUNT_CHANGE: &str = "UPDATE key_changes SET n = n + 1";
 /// A key is durable before it is shown (SPEC §2, as SQLite's
 /// `synchronous=FULL`): the commit of a new key waits for the server's WAL
 /// flush even where the server, database or role turned
@@ -1003,7 +1013,11 @@ impl Store for PostgresStore {
             shown,
         } = self;
         let tx = runtime
-            .block_on(client.transaction())
+            .block_on(async {
+                let tx = client.transaction().await?;
+                tx.batch_execute(COUNT_CHANGE).await?;
+                Ok::<_, tokio_postgres::Error>(tx)
+            })
             .map_err(|e| failure(shown, e.into()))?;
         work(&mut PgTransaction {
             runtime,
@@ -1027,6 +1041,7 @@ impl Store for PostgresStore {
         let tx = runtime.block_on(self.client.transaction()).map_err(fail)?;
         let statement = runtime
             .block_on(async {
+                tx.batch_execute(COUNT_CHANGE).await?;
                 tx.batch_execute(DURABLE_COMMIT).await?;
                 tx.prepare(INSERT_KEYS_WITH_EVENTS).await
             })
@@ -1127,6 +1142,20 @@ impl Store for PostgresStore {
         })
     }
 
+    fn change_counter(&mut self) -> Result<Option<u64>> {
+        // Committed changes only (each statement's own snapshot), of every
+        // host: one round trip.
+        let shown = self.shown.clone();
+        let row = self
+            .runtime
+            .block_on(
+                self.client
+                    .query_typed_one("SELECT n FROM key_changes", &[]),
+            )
+            .map_err(|e| failure(&shown, e.into()))?;
+        Ok(Some(row.get::<_, i64>(0) as u64))
+    }
+
     fn prefixes(&mut self) -> Result<Vec<String>> {
         let shown = self.shown.clone();
         let rows = self
@@ -1141,29 +1170,35 @@ impl Store for PostgresStore {
             .collect()
     }
 
-    fn record_uses(&mut self, ids: &[&str], at: Timestamp) -> Result<()> {
-        let kept: Vec<&str>;
-        let ids = if ids.iter().all(|id| storable(id)) {
-            ids
-        } else {
-            kept = ids.iter().copied().filter(|id| storable(id)).collect();
-            &kept
-        };
-        if let [id] = ids {
-            // One use (`verify`): one statement, one round trip.
+    fn record_use_counts(&mut self, uses: &[(&str, u64)], at: Timestamp) -> Result<()> {
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let (ids, counts): (Vec<&str>, Vec<i64>) = uses
+            .iter()
+            .filter(|(id, _)| storable(id))
+            .map(|&(id, n)| (id, count(n)))
+            .unzip();
+        if let ([id], [n]) = (ids.as_slice(), counts.as_slice()) {
+            // One key (`verify`): one statement, one round trip.
             let shown = self.shown.clone();
             return self
                 .runtime
-                .block_on(
-                    self.client
-                        .execute_typed(RECORD_USE, &[(id, Type::TEXT), (&at, Type::INT8)]),
-                )
+                .block_on(self.client.execute_typed(
+                    RECORD_USE,
+                    &[(id, Type::TEXT), (&at, Type::INT8), (n, Type::INT8)],
+                ))
                 .map(drop)
                 .map_err(|e| failure(&shown, e.into()));
         }
         self.write_async(async |tx| {
-            tx.execute_typed(RECORD_USES, &[(&ids, Type::TEXT_ARRAY), (&at, Type::INT8)])
-                .await?;
+            tx.execute_typed(
+                RECORD_USES,
+                &[
+                    (&ids, Type::TEXT_ARRAY),
+                    (&at, Type::INT8),
+                    (&counts, Type::INT8_ARRAY),
+                ],
+            )
+            .await?;
             Ok(())
         })
     }
@@ -1217,6 +1252,7 @@ impl Store for PostgresStore {
             .block_on(async {
                 // Nobody adds keys while the copy runs; readers go on. The
                 // copied keys are durable once reported, as new ones are.
+                tx.batch_execute(COUNT_CHANGE).await?;
                 tx.batch_execute("LOCK TABLE keys, events IN EXCLUSIVE MODE")
                     .await?;
                 tx.batch_execute(DURABLE_COMMIT).await?;
