@@ -77,6 +77,11 @@ const CACHE_LIMIT: usize = 100_000;
 /// How long a request of `serve` waits for another process's lock on a
 /// SQLite store before it is answered 503 (the CLI waits 30 s).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
+/// Keys whose uses one flush transaction writes (see `flush`): a fraction
+/// of a millisecond of work; more when a flush would take over
+/// `FLUSH_TRANSACTIONS` commits.
+const FLUSH_CHUNK: usize = 100;
+const FLUSH_TRANSACTIONS: usize = 64;
 /// How soon a check is tried again after one found the store busy.
 pub const RETRY: Duration = Duration::from_millis(2);
 
@@ -460,40 +465,53 @@ impl Engine {
     }
 
     /// Writes every pending use on the flusher's connection, waiting at
-    /// most `wait` for a busy store; on failure they stay pending for the
-    /// next try. Returns how many were written.
+    /// most `wait` for a busy store; what could not be written stays
+    /// pending for the next try. Returns how many were written.
+    ///
+    /// In transactions of `FLUSH_CHUNK` keys or so, with the CPU handed back
+    /// between them: a scheduler lets a thread run for a few milliseconds
+    /// once it has the core, however low its priority, and one statement
+    /// for tens of thousands of keys would be such a stretch, seen as a
+    /// pause by every request waiting for that core.
     pub fn flush(&self, wait: Duration) -> Result<u64> {
         let Pending { counts, at } =
             std::mem::take(&mut *self.uses.lock().unwrap_or_else(|e| e.into_inner()));
         if counts.is_empty() {
             return Ok(0);
         }
-        let uses: Vec<(&str, u64)> = counts.iter().map(|(id, n)| (id.as_str(), *n)).collect();
+        let mut uses: Vec<(String, u64)> = counts.into_iter().collect();
+        let chunk_len = FLUSH_CHUNK.max(uses.len().div_ceil(FLUSH_TRANSACTIONS));
+        let mut done = 0;
         let written = self.wait_fresh(Instant::now() + wait).and_then(|()| {
             self.on_slot(self.slots.len() - 1, |store| {
                 store.set_busy_timeout(wait)?;
-                let written = store.record_use_counts(&uses, at);
+                let mut written = Ok(());
+                for chunk in uses.chunks(chunk_len) {
+                    let refs: Vec<(&str, u64)> =
+                        chunk.iter().map(|(id, n)| (id.as_str(), *n)).collect();
+                    written = store.record_use_counts(&refs, at);
+                    if written.is_err() {
+                        break;
+                    }
+                    done += chunk.len();
+                    std::thread::yield_now();
+                }
                 let restored = store.set_busy_timeout(BUSY_TIMEOUT);
                 written.and(restored)
             })
         });
-        let n: u64 = counts.values().sum();
-        drop(uses);
-        match written {
-            Ok(()) => {
-                self.metrics.pending_uses.fetch_sub(n, SeqCst);
-                self.metrics.flushed_uses.fetch_add(n, SeqCst);
-                Ok(n)
+        let left = uses.split_off(done.min(uses.len()));
+        let n: u64 = uses.iter().map(|(_, n)| n).sum();
+        self.metrics.pending_uses.fetch_sub(n, SeqCst);
+        self.metrics.flushed_uses.fetch_add(n, SeqCst);
+        if !left.is_empty() {
+            let mut pending = self.uses.lock().unwrap_or_else(|e| e.into_inner());
+            for (id, n) in left {
+                *pending.counts.entry(id).or_default() += n;
             }
-            Err(e) => {
-                let mut pending = self.uses.lock().unwrap_or_else(|e| e.into_inner());
-                for (id, n) in counts {
-                    *pending.counts.entry(id).or_default() += n;
-                }
-                pending.at = pending.at.max(at);
-                Err(e)
-            }
+            pending.at = pending.at.max(at);
         }
+        written.map(|()| n)
     }
 
     pub fn pending(&self) -> u64 {
