@@ -206,12 +206,18 @@ const RECORD_USE_BY_ID: &str = "INSERT INTO usage (seq, last_used_at, use_count)
      SELECT seq, ?2, ?3 FROM keys WHERE id = ?1 \
      ON CONFLICT (seq) DO UPDATE SET last_used_at = max(last_used_at, excluded.last_used_at), \
      use_count = use_count + excluded.use_count";
-/// `RECORD_USE_BY_ID` for a JSON array of `[id, count]` pairs, in one
-/// statement: the loop runs inside SQLite instead of one bind, step and
-/// reset per key, and the rows are written in `seq` order. An id that
-/// repeats counts each time. (`WHERE true` tells the parser that ON
-/// CONFLICT belongs to the INSERT.)
+/// `RECORD_USE_BY_ID` for a JSON array of ids, in one statement: the loop
+/// runs inside SQLite instead of one bind, step and reset per use, and the
+/// rows are written in `seq` order. An id that repeats counts each time.
+/// (`WHERE true` tells the parser that ON CONFLICT belongs to the INSERT.)
 const RECORD_USES_BY_ID: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
+     SELECT k.seq, ?2, count(*) FROM json_each(?1) AS j JOIN keys AS k ON k.id = j.value \
+     WHERE true GROUP BY k.seq ORDER BY k.seq \
+     ON CONFLICT (seq) DO UPDATE SET last_used_at = max(last_used_at, excluded.last_used_at), \
+     use_count = use_count + excluded.use_count";
+/// The same for a JSON array of `[id, count]` pairs (twice the work per
+/// entry: for counts other than one).
+const RECORD_USE_COUNTS_BY_ID: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
      SELECT k.seq, ?2, sum(j.value ->> 1) FROM json_each(?1) AS j \
      JOIN keys AS k ON k.id = j.value ->> 0 \
      WHERE true GROUP BY k.seq ORDER BY k.seq \
@@ -1069,9 +1075,15 @@ impl Store for SqliteStore {
                 .map_err(|e| failure(shown, &e));
         }
         // Escaped as JSON: an id a library caller passes may hold anything.
-        let json = serde_json::to_string(uses).map_err(|e| Error::output(e.into()))?;
+        let (statement, json) = if uses.iter().all(|(_, n)| *n == 1) {
+            let ids: Vec<&str> = uses.iter().map(|(id, _)| *id).collect();
+            (RECORD_USES_BY_ID, serde_json::to_string(&ids))
+        } else {
+            (RECORD_USE_COUNTS_BY_ID, serde_json::to_string(uses))
+        };
+        let json = json.map_err(|e| Error::output(e.into()))?;
         self.write_sql(|tx| {
-            tx.prepare_cached(RECORD_USES_BY_ID)?
+            tx.prepare_cached(statement)?
                 .execute(params![json, at])
                 .map(drop)
         })
