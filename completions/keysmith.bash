@@ -173,7 +173,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__create)
-            opts="-y -h -V --db --json --name --description --service --prefix --expires-in --yes --from --help --version"
+            opts="-y -h -V --db --json --name --description --service --prefix --expires-in --scope --uses --rate --yes --from --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -200,6 +200,18 @@ _keysmith() {
                     return 0
                     ;;
                 --expires-in)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uses)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -251,7 +263,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__edit)
-            opts="-h -V --db --json --name --description --service --expires-in --no-expiry --help --version"
+            opts="-h -V --db --json --name --description --service --expires-in --no-expiry --scope --no-scopes --uses --unlimited-uses --rate --no-rate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -274,6 +286,18 @@ _keysmith() {
                     return 0
                     ;;
                 --expires-in)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uses)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -563,7 +587,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__list)
-            opts="-h -V --db --json --service --status --limit --expiring-within --unused-for --exit-code --help --version"
+            opts="-h -V --db --json --service --status --limit --expiring-within --unused-for --exit-code --wide --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -731,7 +755,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__verify)
-            opts="-h -V --db --json --service --stdin-all --help --version"
+            opts="-h -V --db --json --service --stdin-all --scope --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -742,6 +766,10 @@ _keysmith() {
                     return 0
                     ;;
                 --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

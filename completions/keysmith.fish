@@ -50,6 +50,9 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l description
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l service -d 'The service the key belongs to, e.g. sms' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l prefix -d 'The key\'s prefix' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l expires-in -d 'Make the key expire after this long, e.g. 30d, 12h, 1d12h' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l scope -d 'Grant this scope (repeatable), e.g. sms:send, or sms:* for every sms: scope' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l uses -d 'Allow this many VALID verifications, then USAGE_EXCEEDED' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l rate -d 'At most N VALID answers in any DURATION, in each `serve`, e.g. 100/1m' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l from -d 'Create one key per line of this JSON Lines file (`-`: stdin), all or nothing; prints one JSON line per key, with the full key' -r -F
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s y -l yes -d 'Skip the confirmation prompt'
@@ -65,6 +68,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l expiring-with
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l unused-for -d 'Only keys not used for this long (a key never used counts from its creation)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l exit-code -d 'Exit 1 when any key is listed (for cron jobs and alerts)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l wide -d 'Add each key\'s scopes, uses left and rate limit to the table'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
@@ -77,6 +81,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -s h -l help 
 complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l service -d 'Also require the key to belong to this service' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l scope -d 'Require this scope of the key (repeatable): INSUFFICIENT_SCOPE unless every one is granted' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l stdin-all -d 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -s h -l help -d 'Print help'
@@ -90,8 +95,14 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l name -d 'A ne
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l description -d 'A new description ("" removes it)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l service -d 'A new service' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l expires-in -d 'Expire this long from now, e.g. 30d, 12h, 1d12h' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l scope -d 'Grant exactly these scopes (repeatable), replacing the key\'s' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l uses -d 'Allow this many more VALID verifications from now on' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l rate -d 'A new rate limit, e.g. 100/1m' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-expiry -d 'Remove the expiry'
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-scopes -d 'Remove every scope'
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l unlimited-uses -d 'Remove the limit of uses'
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-rate -d 'Remove the rate limit'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r

@@ -128,6 +128,18 @@ pub struct CreateArgs {
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub expires_in: Option<String>,
 
+    /// Grant this scope (repeatable), e.g. sms:send, or sms:* for every sms: scope
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scope: Vec<String>,
+
+    /// Allow this many VALID verifications, then USAGE_EXCEEDED
+    #[arg(long, value_name = "N")]
+    pub uses: Option<String>,
+
+    /// At most N VALID answers in any DURATION, in each `serve`, e.g. 100/1m
+    #[arg(long, value_name = "N/DURATION")]
+    pub rate: Option<String>,
+
     /// Skip the confirmation prompt
     #[arg(long, short)]
     pub yes: bool,
@@ -137,7 +149,7 @@ pub struct CreateArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["name", "description", "service", "expires_in"]
+        conflicts_with_all = ["name", "description", "service", "expires_in", "scope", "uses", "rate"]
     )]
     pub from: Option<std::path::PathBuf>,
 }
@@ -167,6 +179,10 @@ pub struct ListArgs {
     /// Exit 1 when any key is listed (for cron jobs and alerts)
     #[arg(long)]
     pub exit_code: bool,
+
+    /// Add each key's scopes, uses left and rate limit to the table
+    #[arg(long)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -208,6 +224,30 @@ pub struct EditArgs {
     /// Remove the expiry
     #[arg(long, conflicts_with = "expires_in")]
     pub no_expiry: bool,
+
+    /// Grant exactly these scopes (repeatable), replacing the key's
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scope: Vec<String>,
+
+    /// Remove every scope
+    #[arg(long, conflicts_with = "scope")]
+    pub no_scopes: bool,
+
+    /// Allow this many more VALID verifications from now on
+    #[arg(long, value_name = "N")]
+    pub uses: Option<String>,
+
+    /// Remove the limit of uses
+    #[arg(long, conflicts_with = "uses")]
+    pub unlimited_uses: bool,
+
+    /// A new rate limit, e.g. 100/1m
+    #[arg(long, value_name = "N/DURATION")]
+    pub rate: Option<String>,
+
+    /// Remove the rate limit
+    #[arg(long, conflicts_with = "rate")]
+    pub no_rate: bool,
 }
 
 #[derive(Debug, Args)]
@@ -261,6 +301,10 @@ pub struct VerifyArgs {
     /// if every key is valid
     #[arg(long, conflicts_with = "key")]
     pub stdin_all: bool,
+
+    /// Require this scope of the key (repeatable): INSUFFICIENT_SCOPE unless every one is granted
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scope: Vec<String>,
 }
 
 #[derive(Debug, Args)]

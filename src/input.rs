@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use crate::error::Error;
+use crate::model::{Limits, RateLimit};
 
 pub const MAX_NAME_CHARS: usize = 128;
 /// A `create --from` line longer than this is refused rather than buffered.
@@ -115,6 +116,91 @@ pub fn duration(field: &str, raw: &str) -> Result<i64, Error> {
     Ok(total)
 }
 
+/// The most scopes one key holds (SPEC §8).
+pub const MAX_SCOPES: usize = 64;
+const MAX_SCOPE_LEN: usize = 64;
+/// The most uses a key can be granted: more than any key will ever have,
+/// and exact as a JSON number in every language (2^53 is not reached).
+pub const MAX_USES: i64 = 1_000_000_000_000;
+/// The most VALID answers a rate limit allows per window.
+pub const MAX_RATE: u32 = 1_000_000;
+/// The longest rate-limit window: a day. Longer budgets are uses.
+const MAX_RATE_WINDOW: i64 = 86_400;
+
+/// Scope: `[a-z0-9][a-z0-9_.:-]{0,63}`, with `*` allowed as a whole last
+/// segment after `:` (`sms:*`).
+pub fn scope(raw: &str) -> Result<String, Error> {
+    let body = raw
+        .strip_suffix(":*")
+        .map_or(raw, |base| &raw[..base.len() + 1]);
+    let bytes = body.as_bytes();
+    let ok = !bytes.is_empty()
+        && raw.len() <= MAX_SCOPE_LEN
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes.iter().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b':' | b'-')
+        });
+    if !ok {
+        return Err(invalid(
+            "scope",
+            "must be 1 to 64 characters of a-z, 0-9, '_', '.', ':' and '-', starting with a \
+             letter or digit, optionally ending in ':*' (for example sms:send or sms:*)",
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+/// A key's scopes: each checked, duplicates dropped (first kept), at most 64.
+pub fn scopes<S: AsRef<str>>(raw: &[S]) -> Result<Vec<String>, Error> {
+    let mut scopes: Vec<String> = Vec::with_capacity(raw.len());
+    for s in raw {
+        let s = scope(s.as_ref())?;
+        if !scopes.contains(&s) {
+            scopes.push(s);
+        }
+    }
+    if scopes.len() > MAX_SCOPES {
+        return Err(invalid("scopes", "a key holds at most 64 scopes"));
+    }
+    Ok(scopes)
+}
+
+/// Uses: a whole number from 1 to 10^12.
+pub fn uses(field: &str, raw: &str) -> Result<i64, Error> {
+    match raw.parse::<i64>() {
+        Ok(n) if (1..=MAX_USES).contains(&n) && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+        _ => Err(invalid(
+            field,
+            "must be a whole number of uses from 1 to 1000000000000",
+        )),
+    }
+}
+
+/// Rate: `N/DUR`, at most N VALID answers in any window of DUR (`100/1m`);
+/// N from 1 to 1,000,000, DUR a duration of at most a day.
+pub fn rate(field: &str, raw: &str) -> Result<RateLimit, Error> {
+    let bad = || {
+        invalid(
+            field,
+            "use N/DURATION, at most N verifications in any DURATION, such as 100/1m or 5000/1h \
+             (N from 1 to 1000000, DURATION at most 1d)",
+        )
+    };
+    let (count, window) = raw.split_once('/').ok_or_else(bad)?;
+    let limit = match count.parse::<u32>() {
+        Ok(n) if (1..=MAX_RATE).contains(&n) && count.bytes().all(|b| b.is_ascii_digit()) => n,
+        _ => return Err(bad()),
+    };
+    let per = duration(field, window).map_err(|_| bad())?;
+    if per > MAX_RATE_WINDOW {
+        return Err(bad());
+    }
+    Ok(RateLimit {
+        limit,
+        per_seconds: per as u32,
+    })
+}
+
 /// A key's fields, checked against the input rules, before it is minted.
 pub struct NewKey {
     pub name: String,
@@ -122,6 +208,8 @@ pub struct NewKey {
     pub service: Option<String>,
     pub prefix: String,
     pub expires_in: Option<i64>,
+    /// Its scopes, granted uses and rate limit.
+    pub limits: Limits,
 }
 
 /// One input line. Unknown fields are refused: a typo must not pass silently.
@@ -133,6 +221,9 @@ struct Line {
     service: Option<String>,
     prefix: Option<String>,
     expires_in: Option<String>,
+    scopes: Option<Vec<String>>,
+    uses: Option<serde_json::Value>,
+    rate: Option<String>,
 }
 
 /// One line of `create --from`: a checked key spec, or `None` for a blank line.
@@ -146,7 +237,7 @@ pub fn key_line(raw: &[u8], default_prefix: &str) -> Result<Option<NewKey>, Erro
     }
     let not_object = |why: &dyn std::fmt::Display| {
         Error::Usage(format!(
-            "not a key object ({why}); expected {{\"name\": ..., \"description\": ..., \"service\": ..., \"prefix\": ..., \"expires_in\": ...}}"
+            "not a key object ({why}); expected {{\"name\": ..., \"description\": ..., \"service\": ..., \"prefix\": ..., \"expires_in\": ..., \"scopes\": [...], \"uses\": N, \"rate\": \"N/DURATION\"}}"
         ))
     };
     let line: Line = serde_json::from_str(text).map_err(|e| not_object(&e))?;
@@ -173,7 +264,21 @@ pub fn key_line(raw: &[u8], default_prefix: &str) -> Result<Option<NewKey>, Erro
             .as_deref()
             .map(|d| duration("expires_in", d))
             .transpose()?,
+        limits: Limits {
+            scopes: scopes(line.scopes.as_deref().unwrap_or_default())?,
+            remaining_uses: line.uses.as_ref().map(json_uses).transpose()?,
+            rate: line.rate.as_deref().map(|r| rate("rate", r)).transpose()?,
+        },
     }))
+}
+
+/// `uses` of a JSON line: a number (or its digits in a string).
+fn json_uses(value: &serde_json::Value) -> Result<i64, Error> {
+    match value {
+        serde_json::Value::Number(n) => uses("uses", &n.to_string()),
+        serde_json::Value::String(s) => uses("uses", s),
+        _ => uses("uses", ""),
+    }
 }
 
 #[cfg(test)]

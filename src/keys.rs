@@ -63,6 +63,7 @@ pub fn record_for(spec: &NewKey, minted: &MintedKey, now: Timestamp) -> KeyRecor
         use_count: 0,
         rotated_from: None,
         replaced_by: None,
+        limits: spec.limits.clone(),
     }
 }
 
@@ -250,10 +251,12 @@ pub struct Rotated {
     pub retired: KeyRecord,
 }
 
-/// Replaces a key with a new one of the same name, description, service
-/// and prefix, and retires the old one as `retire` says, in one durable
-/// transaction; both record the link and a `rotate` event naming the other.
-/// A key that already has a replacement is not rotated again.
+/// Replaces a key with a new one of the same name, description, service,
+/// prefix, scopes and rate limit, and retires the old one as `retire` says,
+/// in one durable transaction; both record the link and a `rotate` event
+/// naming the other. The old key's remaining uses move to the new key (the
+/// old one keeps none: a rotation never doubles a key's budget). A key that
+/// already has a replacement is not rotated again.
 pub fn rotate(
     store: &mut dyn Store,
     old_id: &str,
@@ -273,10 +276,14 @@ pub fn rotate(
             service: before.service.clone(),
             prefix: before.prefix.clone(),
             expires_in: None,
+            limits: before.limits.clone(),
         };
         let (minted, new) = insert_new(tx, &spec, change.at, Some(old_id))?;
         let mut retired = before.clone();
         retired.retire(retire, &new.id);
+        if retired.limits.remaining_uses.is_some() {
+            retired.limits.remaining_uses = Some(0);
+        }
         tx.save_key(&retired)?;
         tx.append_event(&change.event("rotate", old_id, Some(new.id.clone())))?;
         tx.append_event(&change.event("rotate", &new.id, Some(old_id.to_owned())))?;
@@ -330,6 +337,7 @@ pub fn take_back(
             current.disabled = old.disabled;
             current.expires_at = old.expires_at;
             current.replaced_by = old.replaced_by.clone();
+            current.limits.remaining_uses = old.limits.remaining_uses;
             tx.save_key(&current)?;
             let detail = match ids {
                 [new] => format!("rotation to {new} undone: the new key was not delivered"),

@@ -52,6 +52,76 @@ pub struct KeyRecord {
     pub use_count: i64,
     pub rotated_from: Option<String>,
     pub replaced_by: Option<String>,
+    pub limits: Limits,
+}
+
+/// What a key may do (SPEC §8): its scopes, the VALID verifications it has
+/// left and its rate limit. The default, a key without limits, may do
+/// everything, as every key could before limits existed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Granted scopes, each `resource:action` or `resource:*`; empty: none.
+    pub scopes: Vec<String>,
+    /// VALID verifications left; `None`: unlimited.
+    pub remaining_uses: Option<i64>,
+    /// At most this many VALID answers per window, in each `serve` process.
+    pub rate: Option<RateLimit>,
+}
+
+impl Limits {
+    /// Whether every scope in `required` is granted (see `scope_grants`).
+    pub fn grants_all(&self, required: &[String]) -> bool {
+        required
+            .iter()
+            .all(|want| self.scopes.iter().any(|have| scope_grants(have, want)))
+    }
+
+    /// The scopes as stored: space-separated (no scope holds a space), or
+    /// `None` for none.
+    pub fn scopes_text(&self) -> Option<String> {
+        (!self.scopes.is_empty()).then(|| self.scopes.join(" "))
+    }
+
+    /// The scopes from their stored text.
+    pub fn scopes_from(text: Option<&str>) -> Vec<String> {
+        text.map_or_else(Vec::new, |t| {
+            t.split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+    }
+}
+
+/// Whether the granted scope `have` covers the required `want`: the same
+/// scope, or a wildcard `resource:*` covering every scope that starts with
+/// `resource:` (wildcards included: `sms:*` covers `sms:eu:*`).
+pub fn scope_grants(have: &str, want: &str) -> bool {
+    match have.strip_suffix('*') {
+        Some(base) if base.ends_with(':') => want.starts_with(base),
+        _ => have == want,
+    }
+}
+
+/// A sliding-window rate limit: `limit` VALID answers in any `per_seconds`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: u32,
+    pub per_seconds: u32,
+}
+
+impl RateLimit {
+    /// As `--rate` takes it: `100/1m`, the window in its largest whole unit.
+    pub fn display(self) -> String {
+        let per = self.per_seconds;
+        let window = [(86_400, "d"), (3_600, "h"), (60, "m")]
+            .into_iter()
+            .find(|(unit, _)| per.is_multiple_of(*unit))
+            .map_or(format!("{per}s"), |(unit, name)| {
+                format!("{}{name}", per / unit)
+            });
+        format!("{}/{window}", self.limit)
+    }
 }
 
 impl KeyRecord {
@@ -83,6 +153,7 @@ pub struct Credential {
     pub service: Option<String>,
     pub disabled: bool,
     pub expires_at: Option<Timestamp>,
+    pub limits: Limits,
 }
 
 impl Credential {
@@ -108,6 +179,9 @@ pub struct KeyEdit {
     pub description: Option<Option<String>>,
     pub service: Option<String>,
     pub expires_at: Option<Option<Timestamp>>,
+    pub scopes: Option<Vec<String>>,
+    pub remaining_uses: Option<Option<i64>>,
+    pub rate: Option<Option<RateLimit>>,
 }
 
 impl KeyEdit {
@@ -126,6 +200,15 @@ impl KeyEdit {
         if let Some(expires_at) = self.expires_at {
             after.expires_at = expires_at;
         }
+        if let Some(scopes) = &self.scopes {
+            after.limits.scopes = scopes.clone();
+        }
+        if let Some(remaining) = self.remaining_uses {
+            after.limits.remaining_uses = remaining;
+        }
+        if let Some(rate) = self.rate {
+            after.limits.rate = rate;
+        }
         after
     }
 
@@ -138,6 +221,12 @@ impl KeyEdit {
             ("description", after.description != before.description),
             ("service", after.service != before.service),
             ("expires_at", after.expires_at != before.expires_at),
+            ("scopes", after.limits.scopes != before.limits.scopes),
+            (
+                "remaining_uses",
+                after.limits.remaining_uses != before.limits.remaining_uses,
+            ),
+            ("rate_limit", after.limits.rate != before.limits.rate),
         ]
         .into_iter()
         .filter_map(|(field, changed)| changed.then_some(field))

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
 use crate::redact::Untrusted;
-use crate::store::{Event, KeyRecord, Status, Timestamp};
+use crate::store::{Event, KeyRecord, Limits, RateLimit, Status, Timestamp};
 use crate::time::{self, Rfc3339};
 
 pub struct Output {
@@ -155,10 +155,11 @@ impl Output {
         Ok(())
     }
 
-    /// Prints a table of keys, styled only when colour is on.
-    pub fn key_table(&mut self, keys: &[KeyRecord], now: Timestamp) -> Result<()> {
+    /// Prints a table of keys, styled only when colour is on; `wide` adds
+    /// what each key may do: scopes, uses left, rate limit.
+    pub fn key_table(&mut self, keys: &[KeyRecord], now: Timestamp, wide: bool) -> Result<()> {
         let mut table = Table::new();
-        table.load_style(presets::NOTHING).set_header([
+        let mut header = vec![
             "ID",
             "NAME",
             "KEY",
@@ -167,7 +168,11 @@ impl Output {
             "CREATED",
             "LAST USED",
             "EXPIRES",
-        ]);
+        ];
+        if wide {
+            header.extend(["SCOPES", "USES LEFT", "RATE"]);
+        }
+        table.load_style(presets::NOTHING).set_header(header);
         if self.color {
             table.enforce_styling();
         }
@@ -181,7 +186,7 @@ impl Output {
                     Status::Expired => Color::Yellow,
                 });
             }
-            table.add_row(vec![
+            let mut row = vec![
                 Cell::new(Untrusted(&key.id)),
                 Cell::new(Untrusted(&key.name)),
                 Cell::new(Untrusted(&key.masked())),
@@ -190,7 +195,16 @@ impl Output {
                 Cell::new(time::local_minutes(key.created_at)),
                 Cell::new(key.last_used_at.map_or("never".into(), time::local_minutes)),
                 Cell::new(key.expires_at.map_or("never".into(), time::local_minutes)),
-            ]);
+            ];
+            if wide {
+                let [scopes, uses, rate] = limit_words(&key.limits);
+                row.extend([
+                    Cell::new(Untrusted(&scopes)),
+                    Cell::new(uses),
+                    Cell::new(rate),
+                ]);
+            }
+            table.add_row(row);
         }
         writeln!(self.out, "{}", table.trim_fmt()).map_err(Error::output)
     }
@@ -234,11 +248,33 @@ impl Output {
             ("Rotated from", optional(&key.rotated_from)),
             ("Replaced by", optional(&key.replaced_by)),
         ];
+        let [scopes, uses, rate] = limit_words(&key.limits);
+        let rows = rows.into_iter().chain([
+            ("Scopes", Untrusted(&scopes).to_string()),
+            ("Uses left", uses),
+            ("Rate limit", rate),
+        ]);
         for (label, value) in rows {
             writeln!(self.out, "{label:<13} {value}").map_err(Error::output)?;
         }
         Ok(())
     }
+}
+
+/// A key's limits as a table shows them: its scopes (comma-separated, `-`
+/// for none), uses left (`unlimited`) and rate limit (`100/1m`, `-`).
+fn limit_words(limits: &Limits) -> [String; 3] {
+    [
+        if limits.scopes.is_empty() {
+            "-".to_owned()
+        } else {
+            limits.scopes.join(",")
+        },
+        limits
+            .remaining_uses
+            .map_or("unlimited".to_owned(), |n| n.to_string()),
+        limits.rate.map_or("-".to_owned(), RateLimit::display),
+    ]
 }
 
 /// The event object of SPEC §5 (`history --json`, `show --json`).
@@ -298,8 +334,27 @@ pub struct KeyJson<'a> {
     expires_at: Option<Rfc3339>,
     rotated_from: Option<&'a str>,
     replaced_by: Option<&'a str>,
+    scopes: &'a [String],
+    remaining_uses: Option<i64>,
+    rate_limit: Option<RateJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     key: Option<&'a str>,
+}
+
+/// A rate limit in JSON: `{"limit": N, "per_seconds": S}`.
+#[derive(Serialize, Clone, Copy)]
+pub struct RateJson {
+    limit: u32,
+    per_seconds: u32,
+}
+
+impl From<RateLimit> for RateJson {
+    fn from(rate: RateLimit) -> Self {
+        RateJson {
+            limit: rate.limit,
+            per_seconds: rate.per_seconds,
+        }
+    }
 }
 
 impl<'a> KeyJson<'a> {
@@ -318,6 +373,9 @@ impl<'a> KeyJson<'a> {
             expires_at: record.expires_at.map(Rfc3339),
             rotated_from: record.rotated_from.as_deref(),
             replaced_by: record.replaced_by.as_deref(),
+            scopes: &record.limits.scopes,
+            remaining_uses: record.limits.remaining_uses,
+            rate_limit: record.limits.rate.map(RateJson::from),
             key: None,
         }
     }
@@ -361,6 +419,29 @@ impl<'a> KeyJson<'a> {
         json_optional(w, self.rotated_from)?;
         w.write_all(b",\"replaced_by\":")?;
         json_optional(w, self.replaced_by)?;
+        w.write_all(b",\"scopes\":[")?;
+        for (i, scope) in self.scopes.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            json_string(w, scope)?;
+        }
+        w.write_all(b"],\"remaining_uses\":")?;
+        match self.remaining_uses {
+            Some(n) => w.write_all(itoa::Buffer::new().format(n).as_bytes())?,
+            None => w.write_all(b"null")?,
+        }
+        w.write_all(b",\"rate_limit\":")?;
+        match self.rate_limit {
+            Some(rate) => {
+                w.write_all(b"{\"limit\":")?;
+                w.write_all(itoa::Buffer::new().format(rate.limit).as_bytes())?;
+                w.write_all(b",\"per_seconds\":")?;
+                w.write_all(itoa::Buffer::new().format(rate.per_seconds).as_bytes())?;
+                w.write_all(b"}")?;
+            }
+            None => w.write_all(b"null")?,
+        }
         if let Some(key) = self.key {
             w.write_all(b",\"key\":")?;
             json_string(w, key)?;
@@ -415,7 +496,7 @@ mod tests {
 
     use super::KeyJson;
     use crate::key::KeyHash;
-    use crate::store::KeyRecord;
+    use crate::store::{KeyRecord, Limits, RateLimit};
 
     fn text() -> impl Strategy<Value = String> {
         prop_oneof![
@@ -439,10 +520,18 @@ mod tests {
             last_used_at in proptest::option::of(time()), use_count: i64,
             rotated_from in proptest::option::of(text()), replaced_by in proptest::option::of(text()),
             key in proptest::option::of(text()), now in time(),
+            scopes in proptest::collection::vec(text(), 0..3),
+            remaining_uses in proptest::option::of(any::<i64>()),
+            rate in proptest::option::of((any::<u32>(), any::<u32>())),
         ) {
+            let limits = Limits {
+                scopes,
+                remaining_uses,
+                rate: rate.map(|(limit, per_seconds)| RateLimit { limit, per_seconds }),
+            };
             let record = KeyRecord {
                 id, hash: KeyHash([0; 32]), prefix, name, description, service, disabled,
-                created_at, expires_at, last_used_at, use_count, rotated_from, replaced_by,
+                created_at, expires_at, last_used_at, use_count, rotated_from, replaced_by, limits,
             };
             let mut json = KeyJson::new(&record, now);
             json.key = key.as_deref();

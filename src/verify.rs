@@ -17,6 +17,11 @@ pub enum Code {
     WrongService,
     /// The key lacks a scope the request requires (SPEC §8).
     InsufficientScope,
+    /// The key has no uses left (SPEC §8).
+    UsageExceeded,
+    /// Past the key's rate limit in this `serve` process (SPEC §8); not
+    /// in the precedence: only a key otherwise VALID is counted.
+    RateLimited,
 }
 
 impl Code {
@@ -29,6 +34,8 @@ impl Code {
             Code::Expired => "EXPIRED",
             Code::WrongService => "WRONG_SERVICE",
             Code::InsufficientScope => "INSUFFICIENT_SCOPE",
+            Code::UsageExceeded => "USAGE_EXCEEDED",
+            Code::RateLimited => "RATE_LIMITED",
         }
     }
 }
@@ -36,8 +43,11 @@ impl Code {
 #[derive(Debug, Clone)]
 pub struct Verdict {
     pub code: Code,
-    /// What the store holds for the presented key, when it matched one.
+    /// What the store holds for the presented key, when it matched one;
+    /// after a use was spent, its remaining uses are those left after it.
     pub key: Option<Credential>,
+    /// RATE_LIMITED: how long until the key's window admits another answer.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl Verdict {
@@ -45,31 +55,64 @@ impl Verdict {
         self.code == Code::Valid
     }
 
-    fn rejected(code: Code, key: Option<Credential>) -> Self {
-        Verdict { code, key }
+    pub fn new(code: Code, key: Option<Credential>) -> Self {
+        Verdict {
+            code,
+            key,
+            retry_after: None,
+        }
+    }
+
+    /// Whether this VALID verdict still has to spend one of a limited
+    /// number of uses (`spend`).
+    pub fn spends_a_use(&self) -> bool {
+        self.is_valid()
+            && self
+                .key
+                .as_ref()
+                .is_some_and(|k| k.limits.remaining_uses.is_some())
     }
 }
 
-/// Parses `presented` and checks it; a malformed key never touches the
-/// store. A valid key's use is recorded.
-pub fn verify(
+/// What a verification requires of a key besides being valid: belonging
+/// to `service`, holding every scope of `scopes`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Required<'a> {
+    pub service: Option<&'a str>,
+    pub scopes: &'a [String],
+}
+
+/// A service alone: `verify(store, key, Some("sms"), now)`.
+impl<'a> From<Option<&'a str>> for Required<'a> {
+    fn from(service: Option<&'a str>) -> Self {
+        Required {
+            service,
+            scopes: &[],
+        }
+    }
+}
+
+/// Parses `presented` and checks it against `required` (a service, or a
+/// `Required` with scopes); a malformed key never touches the store. A
+/// valid key's use is recorded (spent, when it has a limit).
+pub fn verify<'r>(
     store: &mut dyn Store,
     presented: &str,
-    service: Option<&str>,
+    required: impl Into<Required<'r>>,
     now: Timestamp,
 ) -> Result<Verdict> {
     match key::parse(presented) {
-        None => Ok(Verdict::rejected(Code::Malformed, None)),
-        Some(parsed) => check(store, &parsed, service, now),
+        None => Ok(Verdict::new(Code::Malformed, None)),
+        Some(parsed) => check(store, &parsed, required.into(), now),
     }
 }
 
-/// Checks a well-formed key and, when it is valid, records the use.
-/// A rejected key changes nothing.
+/// Checks a well-formed key and, when it is valid, records the use (see
+/// `record`). A rejected key changes nothing.
 pub fn check(
     store: &mut dyn Store,
     parsed: &ParsedKey,
-    service: Option<&str>,
+    required: Required<'_>,
     now: Timestamp,
 ) -> Result<Verdict> {
     let mut stored = None;
@@ -77,49 +120,119 @@ pub fn check(
         stored = found;
         Ok(())
     })?;
-    let verdict = judge(parsed, stored, service, now);
-    if verdict.is_valid() {
-        store.record_uses(&[parsed.id.as_str()], now)?;
-    }
+    let mut verdicts = [judge(parsed, stored, required, now)];
+    record(store, &mut verdicts, now)?;
+    let [verdict] = verdicts;
     Ok(verdict)
 }
 
 /// Judges a well-formed key against what the store holds under its id, if
-/// anything; records nothing (batch verification records uses in bulk).
+/// anything, in the precedence of SPEC §5; records nothing, spends nothing
+/// (see `record`). A VALID key with a limit of uses may still turn out to
+/// have none left.
 pub fn judge(
     parsed: &ParsedKey,
     stored: Option<Credential>,
-    service: Option<&str>,
+    required: Required<'_>,
     now: Timestamp,
 ) -> Verdict {
     let Some(record) = stored else {
-        return Verdict::rejected(Code::NotFound, None);
+        return Verdict::new(Code::NotFound, None);
     };
     // Right id, wrong secret: the presented key is not one we issued.
     if !record.hash.matches(&parsed.hash) {
-        return Verdict::rejected(Code::NotFound, None);
+        return Verdict::new(Code::NotFound, None);
     }
     let code = match record.status(now) {
         Status::Disabled => Code::Disabled,
         Status::Expired => Code::Expired,
-        Status::Enabled if service.is_some_and(|s| record.service.as_deref() != Some(s)) => {
+        Status::Enabled
+            if required
+                .service
+                .is_some_and(|s| record.service.as_deref() != Some(s)) =>
+        {
             Code::WrongService
+        }
+        Status::Enabled if !record.limits.grants_all(required.scopes) => Code::InsufficientScope,
+        // Judged without spending: `spend` finds whether a use is left.
+        Status::Enabled if record.limits.remaining_uses.is_some_and(|n| n <= 0) => {
+            Code::UsageExceeded
         }
         Status::Enabled => Code::Valid,
     };
-    Verdict {
-        code,
-        key: Some(record),
-    }
+    Verdict::new(code, Some(record))
 }
 
-/// Requires every scope in `required` of a key judged valid. Keys hold no
-/// scopes yet (SPEC §8 comes later), so any required scope is missing: a
-/// request that asks for one is refused rather than over-granted. Applied
-/// after `judge`, it keeps the precedence of SPEC §5: only a key that is
-/// otherwise VALID becomes INSUFFICIENT_SCOPE.
-pub fn require_scopes(verdict: &mut Verdict, required: &[String]) {
-    if verdict.is_valid() && !required.is_empty() {
-        verdict.code = Code::InsufficientScope;
+/// Records the uses of the VALID verdicts, as the CLI does: spends those of
+/// keys with a limit (`spend`), then records the others' in one write.
+pub fn record(store: &mut dyn Store, verdicts: &mut [Verdict], now: Timestamp) -> Result<()> {
+    spend(store, verdicts, now)?;
+    let unlimited: Vec<&str> = verdicts
+        .iter()
+        .filter(|v| v.is_valid() && !v.spends_a_use())
+        .filter_map(|v| v.key.as_ref().map(|k| k.id.as_str()))
+        .collect();
+    if !unlimited.is_empty() {
+        store.record_uses(&unlimited, now)?;
     }
+    Ok(())
+}
+
+/// Spends one use for each VALID verdict of a key with a limit, in one
+/// transaction (`Store::spend_uses`), exact across processes. When a key
+/// has fewer uses left than it was presented, the first verdicts in order
+/// get them and the rest become USAGE_EXCEEDED; a key deleted meanwhile is
+/// NOT_FOUND. Each VALID verdict's key then shows the uses left after it.
+/// Returns how many uses were spent.
+pub fn spend(store: &mut dyn Store, verdicts: &mut [Verdict], now: Timestamp) -> Result<u64> {
+    // Each id once, with where it was presented.
+    let mut wanted: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, verdict) in verdicts.iter().enumerate() {
+        if !verdict.spends_a_use() {
+            continue;
+        }
+        let id = verdict.key.as_ref().map_or("", |k| k.id.as_str());
+        match index.get(id) {
+            Some(&j) => wanted[j].1.push(i),
+            None => {
+                index.insert(id, wanted.len());
+                wanted.push((id.to_owned(), vec![i]));
+            }
+        }
+    }
+    drop(index);
+    if wanted.is_empty() {
+        return Ok(0);
+    }
+    let asked: Vec<(&str, u64)> = wanted
+        .iter()
+        .map(|(id, at)| (id.as_str(), at.len() as u64))
+        .collect();
+    let answers = store.spend_uses(&asked, now)?;
+    let mut spent = 0;
+    for ((_, positions), answer) in wanted.iter().zip(answers) {
+        for (n, &i) in positions.iter().enumerate() {
+            let verdict = &mut verdicts[i];
+            match answer {
+                None => *verdict = Verdict::new(Code::NotFound, None),
+                Some(got) => {
+                    let key = verdict
+                        .key
+                        .as_mut()
+                        .expect("a verdict that spends has a key");
+                    if (n as u64) < got.granted {
+                        key.limits.remaining_uses = got
+                            .remaining
+                            .map(|left| left + (got.granted - 1 - n as u64) as i64);
+                        spent += 1;
+                    } else {
+                        verdict.code = Code::UsageExceeded;
+                        key.limits.remaining_uses = got.remaining;
+                    }
+                }
+            }
+        }
+    }
+    Ok(spent)
 }

@@ -22,7 +22,7 @@ use crate::error::{Error, Result, StoreFault};
 use crate::input::{self, MAX_LINE, NewKey};
 use crate::key::{ID_LEN, MintedKey};
 use crate::keys;
-use crate::model::KeyRecord;
+use crate::model::{KeyRecord, Limits, RateLimit};
 use crate::output::{KeyJson, Output};
 use crate::store::OpenMode;
 use crate::time;
@@ -245,11 +245,27 @@ fn encode(w: &mut impl Write, spec: &NewKey) -> io::Result<()> {
     optional(w, spec.description.as_deref())?;
     optional(w, spec.service.as_deref())?;
     text(w, &spec.prefix)?;
-    match spec.expires_in {
+    number(w, spec.expires_in)?;
+    let limits = &spec.limits;
+    w.write_all(&(limits.scopes.len() as u32).to_le_bytes())?;
+    for scope in &limits.scopes {
+        text(w, scope)?;
+    }
+    number(w, limits.remaining_uses)?;
+    number(
+        w,
+        limits
+            .rate
+            .map(|r| (i64::from(r.limit) << 32) | i64::from(r.per_seconds)),
+    )
+}
+
+fn number(w: &mut impl Write, n: Option<i64>) -> io::Result<()> {
+    match n {
         None => w.write_all(&[0]),
-        Some(secs) => {
+        Some(n) => {
             w.write_all(&[1])?;
-            w.write_all(&secs.to_le_bytes())
+            w.write_all(&n.to_le_bytes())
         }
     }
 }
@@ -277,20 +293,37 @@ fn decode(r: &mut impl Read) -> io::Result<NewKey> {
     let name = text(r)?;
     let description = optional(r)?;
     let service = optional(r)?;
+    fn number(r: &mut impl Read) -> io::Result<Option<i64>> {
+        if !flag(r)? {
+            return Ok(None);
+        }
+        let mut n = [0u8; 8];
+        r.read_exact(&mut n)?;
+        Ok(Some(i64::from_le_bytes(n)))
+    }
     let prefix = text(r)?;
-    let expires_in = if flag(r)? {
-        let mut secs = [0u8; 8];
-        r.read_exact(&mut secs)?;
-        Some(i64::from_le_bytes(secs))
-    } else {
-        None
-    };
+    let expires_in = number(r)?;
+    let mut count = [0u8; 4];
+    r.read_exact(&mut count)?;
+    let scopes = (0..u32::from_le_bytes(count))
+        .map(|_| text(r))
+        .collect::<io::Result<_>>()?;
+    let remaining_uses = number(r)?;
+    let rate = number(r)?.map(|n| RateLimit {
+        limit: (n >> 32) as u32,
+        per_seconds: n as u32,
+    });
     Ok(NewKey {
         name,
         description,
         service,
         prefix,
         expires_in,
+        limits: Limits {
+            scopes,
+            remaining_uses,
+            rate,
+        },
     })
 }
 
@@ -329,6 +362,7 @@ mod tests {
 
     use super::{decode, encode};
     use crate::input::NewKey;
+    use crate::model::{Limits, RateLimit};
 
     proptest! {
         #[test]
@@ -336,8 +370,16 @@ mod tests {
             name in "\\PC{1,40}", description in proptest::option::of("\\PC{0,40}"),
             service in proptest::option::of("[a-z0-9-]{1,32}"), prefix in "[a-z][a-z0-9]{0,15}",
             expires_in in proptest::option::of(1i64..i64::MAX),
+            scopes in proptest::collection::vec("[a-z0-9:*]{1,64}", 0..4),
+            remaining_uses in proptest::option::of(0i64..i64::MAX),
+            rate in proptest::option::of((1u32..=u32::MAX, 1u32..=u32::MAX)),
         ) {
-            let spec = NewKey { name, description, service, prefix, expires_in };
+            let limits = Limits {
+                scopes,
+                remaining_uses,
+                rate: rate.map(|(limit, per_seconds)| RateLimit { limit, per_seconds }),
+            };
+            let spec = NewKey { name, description, service, prefix, expires_in, limits };
             let mut bytes = Vec::new();
             encode(&mut bytes, &spec).unwrap();
             encode(&mut bytes, &spec).unwrap();
@@ -349,6 +391,7 @@ mod tests {
                 prop_assert_eq!(&back.service, &spec.service);
                 prop_assert_eq!(&back.prefix, &spec.prefix);
                 prop_assert_eq!(back.expires_in, spec.expires_in);
+                prop_assert_eq!(&back.limits, &spec.limits);
             }
             prop_assert!(reader.is_empty());
         }

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::input::{self, NewKey};
 use crate::key::MintedKey;
 use crate::keys;
-use crate::model::{KeyRecord, Timestamp};
+use crate::model::{KeyRecord, Limits, Timestamp};
 use crate::output::KeyJson;
 use crate::prompt;
 use crate::redact::Untrusted;
@@ -33,6 +33,19 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
         .as_deref()
         .map(|d| input::duration("--expires-in", d))
         .transpose()?;
+    let limits = Limits {
+        scopes: input::scopes(&args.scope)?,
+        remaining_uses: args
+            .uses
+            .as_deref()
+            .map(|n| input::uses("--uses", n))
+            .transpose()?,
+        rate: args
+            .rate
+            .as_deref()
+            .map(|r| input::rate("--rate", r))
+            .transpose()?,
+    };
     let spec = match args.name.as_deref() {
         Some(name) => NewKey {
             name: input::name(name)?,
@@ -40,6 +53,7 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
             service,
             prefix,
             expires_in,
+            limits,
         },
         None if prompt::can_prompt() => {
             let name = prompt::text("Name", false, input::name)?;
@@ -58,6 +72,7 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
                 service,
                 prefix,
                 expires_in,
+                limits,
             }
         }
         None => {

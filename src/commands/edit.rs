@@ -1,4 +1,4 @@
-//! `keysmith edit`: change a key's name, description, service or expiry.
+//! `keysmith edit`: change a key's name, description, service, expiry or limits.
 
 use super::{Context, change, describe, resolve};
 use crate::cli::EditArgs;
@@ -26,10 +26,26 @@ pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
             (None, true) => Some(None),
             (None, false) => None,
         },
+        scopes: match (args.scope.is_empty(), args.no_scopes) {
+            (false, _) => Some(input::scopes(&args.scope)?),
+            (true, true) => Some(Vec::new()),
+            (true, false) => None,
+        },
+        remaining_uses: match (args.uses.as_deref(), args.unlimited_uses) {
+            (Some(n), _) => Some(Some(input::uses("--uses", n)?)),
+            (None, true) => Some(None),
+            (None, false) => None,
+        },
+        rate: match (args.rate.as_deref(), args.no_rate) {
+            (Some(r), _) => Some(Some(input::rate("--rate", r)?)),
+            (None, true) => Some(None),
+            (None, false) => None,
+        },
     };
     if edit == KeyEdit::default() {
         return Err(Error::Usage(
-            "nothing to change: pass --name, --description, --service, --expires-in or --no-expiry"
+            "nothing to change: pass --name, --description, --service, --expires-in, \
+             --no-expiry, --scope, --no-scopes, --uses, --unlimited-uses, --rate or --no-rate"
                 .into(),
         ));
     }

@@ -47,7 +47,7 @@ pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
         })?;
         count = keys.len() as u64;
         if count > 0 {
-            out.key_table(&keys, filter.now)?;
+            out.key_table(&keys, filter.now, args.wide)?;
         }
     }
     if count == 0 && !out.json {

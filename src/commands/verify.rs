@@ -15,7 +15,7 @@ use crate::prompt;
 use crate::redact::Untrusted;
 use crate::store::OpenMode;
 use crate::time;
-use crate::verify::{Code, Verdict, check};
+use crate::verify::{Code, Required, Verdict, check};
 
 /// A key line longer than this is no key; the cap bounds what is read.
 pub const MAX_INPUT: u64 = 4096;
@@ -46,18 +46,20 @@ impl<'a> VerdictJson<'a> {
 
 pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
     let service = args.service.as_deref().map(input::service).transpose()?;
+    let scopes = input::scopes(&args.scope)?;
+    let required = Required {
+        service: service.as_deref(),
+        scopes: &scopes,
+    };
     if args.stdin_all {
-        return super::verify_all::run(ctx, service.as_deref());
+        return super::verify_all::run(ctx, required);
     }
     let presented = read_key(args.key)?;
     let verdict = match key::parse(presented.trim()) {
-        None => Verdict {
-            code: Code::Malformed,
-            key: None,
-        },
+        None => Verdict::new(Code::Malformed, None),
         Some(parsed) => {
             let mut store = ctx.open(OpenMode::NoCreate)?;
-            check(store.as_mut(), &parsed, service.as_deref(), time::now())?
+            check(store.as_mut(), &parsed, required, time::now())?
         }
     };
     drop(presented);

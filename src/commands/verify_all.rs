@@ -1,8 +1,9 @@
 //! `keysmith verify --stdin-all`: one result per input line, in order.
 //!
 //! Lines are taken in chunks: each chunk's keys are looked up in one read
-//! transaction and its uses written in one write transaction, so the cost
-//! per key is the lookup, not the locking around it.
+//! transaction and its uses written in one write transaction (two, when
+//! some keys have a limit of uses), so the cost per key is the lookup, not
+//! the locking around it.
 
 use std::io::{self, BufRead, Read};
 
@@ -15,12 +16,12 @@ use crate::key::{self, ParsedKey};
 use crate::model::Credential;
 use crate::store::{OpenMode, Store};
 use crate::time;
-use crate::verify::{Code, Verdict, judge};
+use crate::verify::{Code, Required, Verdict, judge, record};
 
 /// Lines per chunk: one read and one write transaction each.
 const CHUNK: usize = 10_000;
 
-pub fn run(ctx: &mut Context, service: Option<&str>) -> Result<u8> {
+pub fn run(ctx: &mut Context, required: Required<'_>) -> Result<u8> {
     let mut store: Option<Box<dyn Store>> = None;
     let now = time::now();
     let mut all_valid = true;
@@ -48,23 +49,25 @@ pub fn run(ctx: &mut Context, service: Option<&str>) -> Result<u8> {
                 Ok(())
             })?;
         }
-        let mut uses: Vec<&str> = Vec::new();
-        for (parsed, record) in chunk.iter().zip(stored) {
+        let mut verdicts: Vec<Verdict> = chunk
+            .iter()
+            .zip(stored)
+            .map(|(parsed, record)| match parsed {
+                None => Verdict::new(Code::Malformed, None),
+                Some(parsed) => judge(parsed, record, required, now),
+            })
+            .collect();
+        // Uses first: a key with too few uses left is answered
+        // USAGE_EXCEEDED on the lines past them.
+        if let Some(store) = &mut store {
+            record(store.as_mut(), &mut verdicts, now)?;
+        }
+        for verdict in &verdicts {
             line_number += 1;
-            let verdict = match parsed {
-                None => Verdict {
-                    code: Code::Malformed,
-                    key: None,
-                },
-                Some(parsed) => judge(parsed, record, service, now),
-            };
-            if let (Code::Valid, Some(key)) = (verdict.code, parsed) {
-                uses.push(&key.id);
-            }
             all_valid &= verdict.is_valid();
             if ctx.out.json {
                 ctx.out
-                    .json_line(&VerdictJson::new(&verdict, Some(line_number)))?;
+                    .json_line(&VerdictJson::new(verdict, Some(line_number)))?;
             } else {
                 let id = verdict.key.as_ref().map_or("-", |k| k.id.as_str());
                 ctx.out.words(&[
@@ -73,9 +76,6 @@ pub fn run(ctx: &mut Context, service: Option<&str>) -> Result<u8> {
                     id,
                 ])?;
             }
-        }
-        if let (Some(store), false) = (&mut store, uses.is_empty()) {
-            store.record_uses(&uses, now)?;
         }
     }
     Ok(if all_valid { 0 } else { 1 })

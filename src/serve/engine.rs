@@ -69,6 +69,7 @@ use crate::store::{self, Location, OpenMode, Store};
 use crate::verify::{self, Verdict};
 
 use super::metrics::Metrics;
+use super::rate::RateLimiter;
 
 /// The cache holds at most this many ids (found or not); past it, it starts
 /// again empty. About 150 bytes an entry.
@@ -101,6 +102,7 @@ pub struct Engine {
     fresh_upto: AtomicU64,
     cache: RwLock<Cache>,
     uses: Mutex<Pending>,
+    rate: RateLimiter,
     pub metrics: Metrics,
 }
 
@@ -168,6 +170,7 @@ impl Engine {
             fresh_upto: AtomicU64::new(0),
             cache: RwLock::new(Cache::default()),
             uses: Mutex::new(Pending::default()),
+            rate: RateLimiter::default(),
             metrics: Metrics::default(),
         })
     }
@@ -386,9 +389,10 @@ impl Engine {
         Ok(found)
     }
 
-    /// Judges `keys` from the cache alone, when it holds them all, for a
-    /// request whose check (`try_fresh`) succeeded; `None` sends the
-    /// request to a store thread (`verify`). Counts a use of each VALID key.
+    /// Judges `keys` from the cache alone, when it holds them all and none
+    /// has a limit of uses (spent on a store thread, exactly); `None` sends
+    /// the request to a store thread (`verify`). For a request whose check
+    /// (`try_fresh`) succeeded. Counts a use of each VALID key.
     pub fn verify_cached(
         &self,
         keys: &[&ParsedKey],
@@ -401,7 +405,10 @@ impl Engine {
         let stored = {
             let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
             keys.iter()
-                .map(|k| cache.map.get(&k.id).cloned())
+                .map(|k| match cache.map.get(&k.id) {
+                    Some(Some(c)) if c.limits.remaining_uses.is_some() => None,
+                    found => found.cloned(),
+                })
                 .collect::<Option<Vec<_>>>()?
         };
         Some(self.judge(keys, stored, question, now))
@@ -409,8 +416,9 @@ impl Engine {
 
     /// Judges `keys` for a request whose check (`try_fresh`) succeeded, on
     /// `store` (the calling thread's own connection, opened no earlier
-    /// than the check), and counts a use of each VALID one (written by
-    /// `flush`).
+    /// than the check): spends a use of each VALID key with a limit of
+    /// uses, there and then, and counts one of each other VALID key
+    /// (written by `flush`).
     pub fn verify(
         &self,
         store: &mut dyn Store,
@@ -419,9 +427,26 @@ impl Engine {
         now: Timestamp,
     ) -> Result<Vec<Verdict>> {
         let stored = self.credentials(store, keys)?;
-        Ok(self.judge(keys, stored, question, now))
+        let mut verdicts = self.judge(keys, stored, question, now);
+        let admitted: Vec<bool> = verdicts
+            .iter()
+            .map(|v| v.spends_a_use() && v.key.as_ref().is_some_and(|k| k.limits.rate.is_some()))
+            .collect();
+        let spent = verify::spend(store, &mut verdicts, now);
+        // An answer admitted by the rate limit that is not VALID after all
+        // gives its admission back.
+        for ((verdict, admitted), key) in verdicts.iter().zip(&admitted).zip(keys) {
+            if *admitted && (spent.is_err() || !verdict.is_valid()) {
+                self.rate.release(&key.id);
+            }
+        }
+        self.metrics.flushed_uses.fetch_add(spent?, SeqCst);
+        Ok(verdicts)
     }
 
+    /// Judges each key (`verify::judge`), then holds each VALID one to its
+    /// rate limit, and counts a use of each VALID one without a limit of
+    /// uses.
     fn judge(
         &self,
         keys: &[&ParsedKey],
@@ -429,20 +454,32 @@ impl Engine {
         question: &Question<'_>,
         now: Timestamp,
     ) -> Vec<Verdict> {
+        let required = verify::Required {
+            service: question.service,
+            scopes: question.scopes,
+        };
+        let instant = Instant::now();
         let verdicts: Vec<Verdict> = keys
             .iter()
             .zip(stored)
             .map(|(key, stored)| {
-                let mut verdict = verify::judge(key, stored, question.service, now);
-                verify::require_scopes(&mut verdict, question.scopes);
+                let mut verdict = verify::judge(key, stored, required, now);
+                let rate = verdict.key.as_ref().and_then(|k| k.limits.rate);
+                if let (true, Some(rate)) = (verdict.is_valid(), rate)
+                    && let Err(wait) = self.rate.admit(&key.id, rate, instant)
+                {
+                    verdict.code = verify::Code::RateLimited;
+                    verdict.retry_after = Some(wait);
+                }
                 verdict
             })
             .collect();
-        let valid = verdicts.iter().filter(|v| v.is_valid()).count();
+        let counted = |v: &Verdict| v.is_valid() && !v.spends_a_use();
+        let valid = verdicts.iter().filter(|v| counted(v)).count();
         if valid > 0 {
             let mut uses = self.uses.lock().unwrap_or_else(|e| e.into_inner());
             for (key, verdict) in keys.iter().zip(&verdicts) {
-                if !verdict.is_valid() {
+                if !counted(verdict) {
                     continue;
                 }
                 match uses.counts.get_mut(&key.id) {
@@ -474,6 +511,7 @@ impl Engine {
     /// for tens of thousands of keys would be such a stretch, seen as a
     /// pause by every request waiting for that core.
     pub fn flush(&self, wait: Duration) -> Result<u64> {
+        self.rate.forget_idle(Instant::now());
         let Pending { counts, at } =
             std::mem::take(&mut *self.uses.lock().unwrap_or_else(|e| e.into_inner()));
         if counts.is_empty() {

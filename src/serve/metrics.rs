@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::verify::Code;
 
-const CODES: [Code; 7] = [
+const CODES: [Code; 9] = [
     Code::Valid,
     Code::Malformed,
     Code::NotFound,
@@ -15,6 +15,8 @@ const CODES: [Code; 7] = [
     Code::Expired,
     Code::WrongService,
     Code::InsufficientScope,
+    Code::UsageExceeded,
+    Code::RateLimited,
 ];
 
 /// Upper bounds of the latency histogram, in seconds.

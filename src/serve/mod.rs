@@ -15,6 +15,7 @@ mod engine;
 mod listen;
 mod metrics;
 mod pool;
+mod rate;
 pub mod request;
 mod routes;
 mod tls;

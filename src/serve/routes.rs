@@ -197,10 +197,10 @@ struct VerdictBody<'a> {
     id: Option<&'a str>,
     name: Option<&'a str>,
     service: Option<&'a str>,
-    scopes: Option<[&'a str; 0]>,
+    scopes: Option<&'a [String]>,
     expires_at: Option<Rfc3339>,
-    /// Null: unlimited (usage limits come with SPEC §8), or no key found.
-    remaining_uses: Option<u64>,
+    /// Null: unlimited, or no key found.
+    remaining_uses: Option<i64>,
 }
 
 impl<'a> VerdictBody<'a> {
@@ -212,9 +212,9 @@ impl<'a> VerdictBody<'a> {
             id: key.map(|k| k.id.as_str()),
             name: key.map(|k| k.name.as_str()),
             service: key.and_then(|k| k.service.as_deref()),
-            scopes: key.map(|_| []),
+            scopes: key.map(|k| k.limits.scopes.as_slice()),
             expires_at: key.and_then(|k| k.expires_at).map(Rfc3339),
-            remaining_uses: None,
+            remaining_uses: key.and_then(|k| k.limits.remaining_uses).map(|n| n.max(0)),
         }
     }
 }
@@ -256,10 +256,7 @@ async fn judge_all(
         .iter()
         .map(|p| match p {
             Some(_) => judged.next().expect("one verdict per well-formed key"),
-            None => Verdict {
-                code: Code::Malformed,
-                key: None,
-            },
+            None => Verdict::new(Code::Malformed, None),
         })
         .collect();
     for v in &verdicts {
@@ -291,7 +288,9 @@ async fn verify_one(
         Err(refused) => return refused,
     };
     state.engine.metrics.took(started.elapsed());
-    json(StatusCode::OK, &VerdictBody::new(&verdicts[0]))
+    let mut r = json(StatusCode::OK, &VerdictBody::new(&verdicts[0]));
+    retry_after(&mut r, &verdicts[0]);
+    r
 }
 
 async fn verify_batch(
@@ -438,9 +437,11 @@ async fn auth(req: Request<Incoming>, state: &State, ticket: u64, started: Insta
     }
     let status = match verdict.code {
         Code::Malformed | Code::NotFound => StatusCode::UNAUTHORIZED,
+        Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::FORBIDDEN,
     };
     let mut r = json(status, &Denied { valid: false, code });
+    retry_after(&mut r, &verdict);
     let h = r.headers_mut();
     h.insert("x-keysmith-code", HeaderValue::from_static(code));
     if status == StatusCode::UNAUTHORIZED {
@@ -450,4 +451,14 @@ async fn auth(req: Request<Incoming>, state: &State, ticket: u64, started: Insta
         );
     }
     r
+}
+
+/// `Retry-After` on a RATE_LIMITED answer: whole seconds, rounded up, at
+/// least 1 (a client that retries at once would only be refused again).
+fn retry_after(r: &mut Answer, verdict: &Verdict) {
+    if let Some(wait) = verdict.retry_after {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    }
 }

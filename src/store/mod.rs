@@ -11,7 +11,9 @@ mod sqlite;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result, StoreFault};
-pub use crate::model::{Credential, Event, KeyEdit, KeyRecord, Retire, Status, Timestamp};
+pub use crate::model::{
+    Credential, Event, KeyEdit, KeyRecord, Limits, RateLimit, Retire, Status, Timestamp,
+};
 
 pub use postgres::{PostgresStore, Target as PostgresTarget};
 pub use sqlite::SqliteStore;
@@ -103,11 +105,38 @@ pub trait Transaction {
     /// durably: the key may be shown once it returns.
     fn insert_key(&mut self, key: &KeyRecord) -> Result<bool>;
     /// Writes what a change may alter of a stored key: name, description,
-    /// service, `disabled`, `expires_at` and `replaced_by`.
+    /// service, `disabled`, `expires_at`, `replaced_by` and its limits.
     fn save_key(&mut self, key: &KeyRecord) -> Result<()>;
     /// Removes a key with its uses; `false` when there was none. Its events stay.
     fn delete_key(&mut self, id: &str) -> Result<bool>;
     fn append_event(&mut self, event: &Event) -> Result<()>;
+}
+
+/// What `Store::spend_uses` granted of one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spent {
+    pub granted: u64,
+    /// The key's remaining uses afterwards; `None`: unlimited.
+    pub remaining: Option<i64>,
+}
+
+impl Spent {
+    /// What a key with `remaining` uses left (`None`: unlimited) grants of `wanted`.
+    pub fn of(remaining: Option<i64>, wanted: u64) -> Spent {
+        match remaining {
+            None => Spent {
+                granted: wanted,
+                remaining: None,
+            },
+            Some(left) => {
+                let granted = wanted.min(left.max(0) as u64);
+                Spent {
+                    granted,
+                    remaining: Some(left - granted as i64),
+                }
+            }
+        }
+    }
 }
 
 /// Runs `work` in one write transaction of `store`: committed when it
@@ -209,6 +238,15 @@ pub trait Store: Send {
     /// `record_uses` of each id `count` times, in one transaction: how a
     /// server that counts uses in memory writes them.
     fn record_use_counts(&mut self, uses: &[(&str, u64)], at: Timestamp) -> Result<()>;
+
+    /// Spends uses of keys with remaining uses, in one durable transaction
+    /// that waits for the keys' locks: each entry `(id, wanted)` is granted
+    /// `min(wanted, remaining)`, taken from the key's remaining uses and
+    /// recorded as uses (as `record_use_counts`). The answer for each
+    /// entry, in order: `None` when no such key is stored; for a key
+    /// without a limit, all that was wanted (and recorded). Exact under any
+    /// number of processes: a use is granted once. The ids are distinct.
+    fn spend_uses(&mut self, wanted: &[(&str, u64)], at: Timestamp) -> Result<Vec<Option<Spent>>>;
 
     /// Streams matching keys to `each`, newest first, stopping at its first
     /// error. The record lent to `each` may be reused for the next row.

@@ -14,8 +14,8 @@ use rusqlite::{
 };
 
 use super::{
-    Copied, Credential, Event, Importer, Item, KeyFilter, KeyInserter, KeyRecord, OpenMode, Status,
-    Store, Timestamp, Transaction,
+    Copied, Credential, Event, Importer, Item, KeyFilter, KeyInserter, KeyRecord, Limits, OpenMode,
+    RateLimit, Spent, Status, Store, Timestamp, Transaction,
 };
 use crate::error::{Error, Result, StoreFault};
 use crate::key::KeyHash;
@@ -83,6 +83,12 @@ const MIGRATIONS: &[&str] = &[
     // holds of the keys is stale, without being told of every use.
     "CREATE TABLE key_changes (n INTEGER NOT NULL) STRICT;
     INSERT INTO key_changes (n) VALUES (0);",
+    // Version 5. What a key may do (SPEC §8): its scopes (space-separated),
+    // the VALID verifications it has left and its rate limit; NULL for none.
+    "ALTER TABLE keys ADD COLUMN scopes TEXT;
+    ALTER TABLE keys ADD COLUMN remaining_uses INTEGER;
+    ALTER TABLE keys ADD COLUMN rate_limit INTEGER;
+    ALTER TABLE keys ADD COLUMN rate_per INTEGER;",
 ];
 
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -101,7 +107,11 @@ const CURRENT_SCHEMA: &str = "CREATE TABLE keys (
         created_at   INTEGER NOT NULL,
         expires_at   INTEGER,
         rotated_from TEXT,
-        replaced_by  TEXT
+        replaced_by  TEXT,
+        scopes         TEXT,
+        remaining_uses INTEGER,
+        rate_limit     INTEGER,
+        rate_per       INTEGER
     ) STRICT;
     CREATE TABLE events (
         seq     INTEGER PRIMARY KEY,
@@ -146,19 +156,21 @@ const SELECT_KEY_BY_ID: &str = concat!(
     key_columns!(),
     "(SELECT last_used_at FROM usage WHERE seq = k.seq), \
      coalesce((SELECT use_count FROM usage WHERE seq = k.seq), 0), \
-     k.rotated_from, k.replaced_by, k.seq FROM keys AS k WHERE k.id = ?1"
+     k.rotated_from, k.replaced_by, k.seq, k.scopes, k.remaining_uses, k.rate_limit, \
+     k.rate_per FROM keys AS k WHERE k.id = ?1"
 );
 
 /// What verification reads of a key (see `Store::credentials`).
-const SELECT_CREDENTIAL: &str =
-    "SELECT id, hash, name, service, disabled, expires_at FROM keys WHERE id = ?1";
+const SELECT_CREDENTIAL: &str = "SELECT id, hash, name, service, disabled, expires_at, scopes, \
+     remaining_uses, rate_limit, rate_per FROM keys WHERE id = ?1";
 
 /// Many keys, their uses by one join lookup each (prepared once per run).
 macro_rules! select_keys {
     () => {
         concat!(
             key_columns!(),
-            "u.last_used_at, coalesce(u.use_count, 0), k.rotated_from, k.replaced_by, k.seq \
+            "u.last_used_at, coalesce(u.use_count, 0), k.rotated_from, k.replaced_by, k.seq, \
+             k.scopes, k.remaining_uses, k.rate_limit, k.rate_per \
              FROM keys AS k LEFT JOIN usage AS u ON u.seq = k.seq "
         )
     };
@@ -170,14 +182,16 @@ const SELECT_KEYS_BY_NAME: &str = concat!(select_keys!(), "WHERE k.name = ?1 ORD
 /// theirs can have been used yet (none was shown), so no uses are looked up.
 const SELECT_NEW_KEYS_IN_RANGE: &str = concat!(
     key_columns!(),
-    "NULL, 0, k.rotated_from, k.replaced_by, k.seq FROM keys AS k \
+    "NULL, 0, k.rotated_from, k.replaced_by, k.seq, k.scopes, k.remaining_uses, k.rate_limit, \
+     k.rate_per FROM keys AS k \
      WHERE k.seq BETWEEN ?1 AND ?2 ORDER BY k.seq"
 );
 /// Every key newest first, without its uses: `list_keys` merges those in
 /// from `SELECT_USAGE_NEWEST` (a join would search `usage` once per row).
 const SELECT_KEYS_NEWEST: &str = concat!(
     key_columns!(),
-    "NULL, 0, k.rotated_from, k.replaced_by, k.seq FROM keys AS k ORDER BY k.seq DESC LIMIT ?1"
+    "NULL, 0, k.rotated_from, k.replaced_by, k.seq, k.scopes, k.remaining_uses, k.rate_limit, \
+     k.rate_per FROM keys AS k ORDER BY k.seq DESC LIMIT ?1"
 );
 const SELECT_USAGE_NEWEST: &str =
     "SELECT seq, last_used_at, use_count FROM usage ORDER BY seq DESC";
@@ -195,8 +209,8 @@ const SELECT_KEYS_FILTERED: &str = concat!(
 );
 /// A new key has no uses: its `usage` row appears with the first one.
 const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, \
-     created_at, expires_at, rotated_from, replaced_by) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+     created_at, expires_at, rotated_from, replaced_by, scopes, remaining_uses, rate_limit, \
+     rate_per) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
      ON CONFLICT (id) DO NOTHING";
 /// Uses are found by the key's id, never by a row number a caller kept:
 /// SQLite gives a deleted key's `seq` to the next key (no AUTOINCREMENT), so
@@ -634,6 +648,21 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         use_count: row.get(10)?,
         rotated_from: row.get(11)?,
         replaced_by: row.get(12)?,
+        limits: limits_from_row(row, 14)?,
+    })
+}
+
+/// The limits in the four columns from `first` on: scopes, remaining
+/// uses, rate limit and its window.
+fn limits_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<Limits> {
+    let limit: Option<u32> = row.get(first + 2)?;
+    let per: Option<u32> = row.get(first + 3)?;
+    Ok(Limits {
+        scopes: Limits::scopes_from(row.get_ref(first)?.as_str_or_null()?),
+        remaining_uses: row.get(first + 1)?,
+        rate: limit
+            .zip(per)
+            .map(|(limit, per_seconds)| RateLimit { limit, per_seconds }),
     })
 }
 
@@ -669,6 +698,7 @@ fn key_into(row: &Row<'_>, key: &mut KeyRecord) -> rusqlite::Result<()> {
     key.use_count = row.get(10)?;
     optional(row, 11, &mut key.rotated_from)?;
     optional(row, 12, &mut key.replaced_by)?;
+    key.limits = limits_from_row(row, 14)?;
     Ok(())
 }
 
@@ -713,6 +743,7 @@ fn credential_from_row(row: &Row<'_>) -> rusqlite::Result<Credential> {
         service: row.get(3)?,
         disabled: row.get(4)?,
         expires_at: row.get(5)?,
+        limits: limits_from_row(row, 6)?,
     })
 }
 
@@ -789,6 +820,10 @@ fn insert_key_with(stmt: &mut Statement<'_>, key: &KeyRecord) -> rusqlite::Resul
         key.expires_at,
         key.rotated_from,
         key.replaced_by,
+        key.limits.scopes_text(),
+        key.limits.remaining_uses,
+        key.limits.rate.map(|r| r.limit),
+        key.limits.rate.map(|r| r.per_seconds),
     ])?;
     Ok(inserted == 1)
 }
@@ -819,7 +854,8 @@ impl Transaction for SqliteTransaction<'_> {
         self.run(|conn| {
             conn.prepare_cached(
                 "UPDATE keys SET name = ?2, description = ?3, service = ?4, disabled = ?5, \
-                 expires_at = ?6, replaced_by = ?7 WHERE id = ?1",
+                 expires_at = ?6, replaced_by = ?7, scopes = ?8, remaining_uses = ?9, \
+                 rate_limit = ?10, rate_per = ?11 WHERE id = ?1",
             )?
             .execute(params![
                 key.id,
@@ -828,7 +864,11 @@ impl Transaction for SqliteTransaction<'_> {
                 key.service,
                 key.disabled,
                 key.expires_at,
-                key.replaced_by
+                key.replaced_by,
+                key.limits.scopes_text(),
+                key.limits.remaining_uses,
+                key.limits.rate.map(|r| r.limit),
+                key.limits.rate.map(|r| r.per_seconds),
             ])
             .map(drop)
         })
@@ -1086,6 +1126,36 @@ impl Store for SqliteStore {
             tx.prepare_cached(statement)?
                 .execute(params![json, at])
                 .map(drop)
+        })
+    }
+
+    fn spend_uses(&mut self, wanted: &[(&str, u64)], at: Timestamp) -> Result<Vec<Option<Spent>>> {
+        // IMMEDIATE: the write lock is held from the read of what is left
+        // to the commit, so no other process spends the same uses.
+        self.write_sql(|tx| {
+            let mut answers = Vec::with_capacity(wanted.len());
+            for &(id, n) in wanted {
+                let found: Option<(i64, Option<i64>)> = tx
+                    .prepare_cached("SELECT seq, remaining_uses FROM keys WHERE id = ?1")?
+                    .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                let Some((seq, remaining)) = found else {
+                    answers.push(None);
+                    continue;
+                };
+                let spent = Spent::of(remaining, n);
+                if remaining.is_some() && spent.granted > 0 {
+                    tx.prepare_cached("UPDATE keys SET remaining_uses = ?2 WHERE seq = ?1")?
+                        .execute(params![seq, spent.remaining])?;
+                }
+                if spent.granted > 0 {
+                    let count = i64::try_from(spent.granted).unwrap_or(i64::MAX);
+                    tx.prepare_cached(RECORD_USE_BY_ID)?
+                        .execute(params![id, at, count])?;
+                }
+                answers.push(Some(spent));
+            }
+            Ok(answers)
         })
     }
 

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_keysmith");
 
-/// The fields of the key object of SPEC §5.
-pub const KEY_FIELDS: [&str; 13] = [
+/// The fields of the key object of SPEC §5 (and §8's limits).
+pub const KEY_FIELDS: [&str; 16] = [
     "id",
     "name",
     "description",
@@ -26,6 +26,9 @@ pub const KEY_FIELDS: [&str; 13] = [
     "expires_at",
     "rotated_from",
     "replaced_by",
+    "scopes",
+    "remaining_uses",
+    "rate_limit",
 ];
 
 /// All a command the harness starts takes from the test process's own

@@ -271,7 +271,7 @@ fn a_version_1_store_opens_migrated_and_its_keys_verify() {
     // Brought up to the version a new store has, its change counter there.
     assert_eq!(
         env.query_i64("SELECT schema_version::bigint FROM keysmith_store", &[]),
-        2
+        3
     );
     let before = env.query_i64("SELECT n FROM key_changes", &[]);
     env.run(&["disable", "alpha"]).code(0);
@@ -291,7 +291,7 @@ fn a_newer_schema_is_refused_untouched() {
             "SELECT application, schema_version FROM keysmith_store",
             &[]
         ),
-        [[Some("keysmith".to_owned()), Some("2".to_owned())]]
+        [[Some("keysmith".to_owned()), Some("3".to_owned())]]
     );
     env.exec("UPDATE keysmith_store SET schema_version = 99", &[]);
     let before = env.store_bytes();

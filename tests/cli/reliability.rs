@@ -729,6 +729,7 @@ proptest! {
             use_count: 0,
             rotated_from: None,
             replaced_by: None,
+            limits: Default::default(),
         };
         let event = keysmith::store::Event { at: 1, action: "create".into(), key_id: minted.id.clone(), actor: "t".into(), detail: None };
         let inserted = keysmith::store::transaction(store.as_mut(), |tx| {

@@ -312,6 +312,7 @@ pub fn spec(name: &str) -> NewKey {
         service: None,
         prefix: "ks".into(),
         expires_in: None,
+        limits: Default::default(),
     }
 }
 
@@ -378,7 +379,8 @@ pub fn all_keys(store: &mut dyn Store) -> Vec<KeyRecord> {
     )
 }
 
-/// An owned `Item`.
+/// An owned `Item`. Test data, a few at a time: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owned {
     Key(KeyRecord),

@@ -25,6 +25,7 @@ fn create_stores_the_spec_and_records_an_event(backend: &Backend) {
         service: Some("sms".into()),
         prefix: "acme".into(),
         expires_in: Some(86_400),
+        limits: Default::default(),
     };
     let (minted, record) = create(store.as_mut(), &spec, T0);
     let full = minted.secret.expose();
@@ -49,6 +50,7 @@ fn create_stores_the_spec_and_records_an_event(backend: &Backend) {
             use_count: 0,
             rotated_from: None,
             replaced_by: None,
+            limits: Default::default(),
         }
     );
     assert_eq!(key(store.as_mut(), &minted.id), record);
@@ -262,6 +264,9 @@ fn an_edit_that_changes_nothing_records_nothing(backend: &Backend) {
         description: Some(Some("d".into())),
         service: Some("sms".into()),
         expires_at: Some(Some(T0 + 100)),
+        scopes: Some(Vec::new()),
+        remaining_uses: Some(None),
+        rate: Some(None),
     };
     for edit in [KeyEdit::default(), same] {
         let (changed, fields) = keys::edit(store.as_mut(), &minted.id, &edit, change(T0 + 1))
@@ -317,6 +322,7 @@ fn rotation_links_both_keys(backend: &Backend) {
             use_count: 0,
             rotated_from: Some(old.id.clone()),
             replaced_by: None,
+            limits: Default::default(),
         }
     );
     let retired = key(store.as_mut(), &old.id);

@@ -20,6 +20,7 @@ fn populate(store: &mut dyn Store) -> Vec<(String, keysmith::Code)> {
         service: Some("sms".into()),
         prefix: "acme".into(),
         expires_in: Some(86_400),
+        limits: Default::default(),
     };
     let (k1, _) = create(store, &full, T0);
     let (k2, _) = create(store, &spec("off"), T0 + 1);

@@ -17,6 +17,7 @@ fn credential_of(key: &keysmith::store::KeyRecord) -> Credential {
         service: key.service.clone(),
         disabled: key.disabled,
         expires_at: key.expires_at,
+        limits: key.limits.clone(),
     }
 }
 
@@ -41,6 +42,7 @@ fn key_by_id_returns_every_field_and_none_for_another_id(backend: &Backend) {
         service: Some("sms".into()),
         prefix: "acme".into(),
         expires_in: Some(3_600),
+        limits: Default::default(),
     };
     let (minted, created) = create(store.as_mut(), &spec, T0);
     let stored = key(store.as_mut(), &minted.id);

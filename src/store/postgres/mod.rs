@@ -20,8 +20,8 @@ use tokio_postgres::{Client, IsolationLevel, Row, Transaction};
 pub use conninfo::{Target, is_url};
 
 use super::{
-    Copied, Credential, Event, Importer, Item, KeyFilter, KeyInserter, KeyRecord, OpenMode,
-    SqliteStore, Status, Store, Timestamp,
+    Copied, Credential, Event, Importer, Item, KeyFilter, KeyInserter, KeyRecord, Limits, OpenMode,
+    RateLimit, Spent, SqliteStore, Status, Store, Timestamp,
 };
 use crate::error::{Error, Result, StoreFault};
 use crate::key::KeyHash;
@@ -72,6 +72,12 @@ const MIGRATIONS: &[&str] = &[
     // key rows.
     "CREATE TABLE key_changes (n bigint NOT NULL);
     INSERT INTO key_changes (n) VALUES (0);",
+    // Version 3. What a key may do (SPEC §8): its scopes (space-separated),
+    // the VALID verifications it has left and its rate limit; NULL for none.
+    "ALTER TABLE keys ADD COLUMN scopes text,
+        ADD COLUMN remaining_uses bigint,
+        ADD COLUMN rate_limit bigint,
+        ADD COLUMN rate_per bigint;",
 ];
 
 const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -93,7 +99,8 @@ macro_rules! key_columns {
     () => {
         "SELECT k.id, k.hash, k.prefix, k.name, k.description, k.service, k.disabled, \
          k.created_at, k.expires_at, u.last_used_at, coalesce(u.use_count, 0), \
-         k.rotated_from, k.replaced_by, k.seq \
+         k.rotated_from, k.replaced_by, k.seq, \
+         k.scopes, k.remaining_uses, k.rate_limit, k.rate_per \
          FROM keys AS k LEFT JOIN usage AS u ON u.seq = k.seq "
     };
 }
@@ -102,8 +109,8 @@ const SELECT_KEY_BY_ID: &str = concat!(key_columns!(), "WHERE k.id = $1");
 /// The key's row stays locked until the transaction ends: two concurrent
 /// changes of one key (two `rotate`s) happen one after the other.
 const LOCK_KEY_BY_ID: &str = concat!(key_columns!(), "WHERE k.id = $1 FOR UPDATE OF k");
-const SELECT_CREDENTIALS: &str =
-    "SELECT id, hash, name, service, disabled, expires_at FROM keys WHERE id = ANY($1)";
+const SELECT_CREDENTIALS: &str = "SELECT id, hash, name, service, disabled, expires_at, \
+     scopes, remaining_uses, rate_limit, rate_per FROM keys WHERE id = ANY($1)";
 const SELECT_KEYS_BY_SEQS: &str = concat!(key_columns!(), "WHERE k.seq = ANY($1) ORDER BY k.seq");
 const SELECT_KEYS_BY_NAME: &str = concat!(key_columns!(), "WHERE k.name = $1 ORDER BY k.seq DESC");
 const SELECT_ALL_KEYS: &str = concat!(key_columns!(), "ORDER BY k.seq");
@@ -120,10 +127,10 @@ const SELECT_KEYS_FILTERED: &str = concat!(
      LIMIT $4"
 );
 const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, \
-     created_at, expires_at, rotated_from, replaced_by) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+     created_at, expires_at, rotated_from, replaced_by, scopes, remaining_uses, rate_limit, \
+     rate_per) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
      ON CONFLICT (id) DO NOTHING";
-const KEY_TYPES: [Type; 11] = [
+const KEY_TYPES: [Type; 15] = [
     Type::TEXT,
     Type::BYTEA,
     Type::TEXT,
@@ -135,19 +142,25 @@ const KEY_TYPES: [Type; 11] = [
     Type::INT8,
     Type::TEXT,
     Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
 ];
 /// Keys and their `create` events, many per statement, in input order.
 const INSERT_KEYS_WITH_EVENTS: &str = "WITH new AS (
         INSERT INTO keys (id, hash, prefix, name, description, service, disabled,
-                          created_at, expires_at, rotated_from, replaced_by)
+                          created_at, expires_at, rotated_from, replaced_by,
+                          scopes, remaining_uses, rate_limit, rate_per)
         SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::text[],
                              $6::text[], $7::boolean[], $8::bigint[], $9::bigint[],
-                             $10::text[], $11::text[])
+                             $10::text[], $11::text[], $12::text[], $13::bigint[],
+                             $14::bigint[], $15::bigint[])
         ON CONFLICT (id) DO NOTHING
         RETURNING seq, id)
     INSERT INTO events (at, action, key_id, actor, detail, key_seq)
     SELECT e.at, e.action, e.key_id, e.actor, e.detail, new.seq
-    FROM unnest($12::bigint[], $13::text[], $14::text[], $15::text[], $16::text[])
+    FROM unnest($16::bigint[], $17::text[], $18::text[], $19::text[], $20::text[])
          WITH ORDINALITY AS e(at, action, key_id, actor, detail, n)
     JOIN new ON new.id = e.key_id
     ORDER BY e.n
@@ -155,14 +168,16 @@ const INSERT_KEYS_WITH_EVENTS: &str = "WITH new AS (
 /// Copied keys and their uses, many per statement, in input order.
 const IMPORT_KEYS: &str = "WITH new AS (
         INSERT INTO keys (id, hash, prefix, name, description, service, disabled,
-                          created_at, expires_at, rotated_from, replaced_by)
+                          created_at, expires_at, rotated_from, replaced_by,
+                          scopes, remaining_uses, rate_limit, rate_per)
         SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::text[],
                              $6::text[], $7::boolean[], $8::bigint[], $9::bigint[],
-                             $10::text[], $11::text[])
+                             $10::text[], $11::text[], $12::text[], $13::bigint[],
+                             $14::bigint[], $15::bigint[])
         RETURNING seq, id)
     INSERT INTO usage (seq, last_used_at, use_count)
     SELECT new.seq, u.last_used_at, u.use_count
-    FROM unnest($12::text[], $13::bigint[], $14::bigint[]) AS u(id, last_used_at, use_count)
+    FROM unnest($16::text[], $17::bigint[], $18::bigint[]) AS u(id, last_used_at, use_count)
     JOIN new ON new.id = u.id";
 const IMPORT_EVENTS: &str = "INSERT INTO events (at, action, key_id, actor, detail, key_seq)
     SELECT e.at, e.action, e.key_id, e.actor, e.detail,
@@ -649,6 +664,26 @@ fn key_from_row(row: &Row) -> Pg<KeyRecord> {
         use_count: row.try_get(10)?,
         rotated_from: row.try_get(11)?,
         replaced_by: row.try_get(12)?,
+        limits: limits_from_row(row, 14)?,
+    })
+}
+
+/// The limits in the four columns from `first` on: scopes, remaining
+/// uses, rate limit and its window.
+fn limits_from_row(row: &Row, first: usize) -> Pg<Limits> {
+    let limit: Option<i64> = row.try_get(first + 2)?;
+    let per: Option<i64> = row.try_get(first + 3)?;
+    let rate = match limit.zip(per) {
+        None => None,
+        Some((limit, per)) => Some(RateLimit {
+            limit: u32::try_from(limit).map_err(|_| Fault::Damaged)?,
+            per_seconds: u32::try_from(per).map_err(|_| Fault::Damaged)?,
+        }),
+    };
+    Ok(Limits {
+        scopes: Limits::scopes_from(row.try_get(first)?),
+        remaining_uses: row.try_get(first + 1)?,
+        rate,
     })
 }
 
@@ -661,6 +696,7 @@ fn credential_from_row(row: &Row) -> Pg<Credential> {
         service: row.try_get(3)?,
         disabled: row.try_get(4)?,
         expires_at: row.try_get(5)?,
+        limits: limits_from_row(row, 6)?,
     })
 }
 
@@ -681,7 +717,9 @@ async fn lock_key(tx: &Transaction<'_>, id: &str) -> Pg<Option<KeyRecord>> {
 
 async fn insert_key(tx: &Transaction<'_>, key: &KeyRecord) -> Pg<bool> {
     let hash: &[u8] = &key.hash.0;
-    let values: [&(dyn ToSql + Sync); 11] = [
+    let scopes = key.limits.scopes_text();
+    let (rate_limit, rate_per) = rate_columns(key);
+    let values: [&(dyn ToSql + Sync); 15] = [
         &key.id,
         &hash,
         &key.prefix,
@@ -693,10 +731,23 @@ async fn insert_key(tx: &Transaction<'_>, key: &KeyRecord) -> Pg<bool> {
         &key.expires_at,
         &key.rotated_from,
         &key.replaced_by,
+        &scopes,
+        &key.limits.remaining_uses,
+        &rate_limit,
+        &rate_per,
     ];
     let params: Vec<(&(dyn ToSql + Sync), Type)> =
         values.into_iter().zip(KEY_TYPES.iter().cloned()).collect();
     Ok(tx.execute_typed(INSERT_KEY, &params).await? == 1)
+}
+
+/// A key's rate limit as its two columns.
+fn rate_columns(key: &KeyRecord) -> (Option<i64>, Option<i64>) {
+    let rate = key.limits.rate;
+    (
+        rate.map(|r| i64::from(r.limit)),
+        rate.map(|r| i64::from(r.per_seconds)),
+    )
 }
 
 async fn insert_event(tx: &Transaction<'_>, event: &Event) -> Pg<()> {
@@ -728,6 +779,10 @@ struct KeyColumns {
     expires_at: Vec<Option<i64>>,
     rotated_from: Vec<Option<String>>,
     replaced_by: Vec<Option<String>>,
+    scopes: Vec<Option<String>>,
+    remaining_uses: Vec<Option<i64>>,
+    rate_limit: Vec<Option<i64>>,
+    rate_per: Vec<Option<i64>>,
 }
 
 impl KeyColumns {
@@ -743,13 +798,18 @@ impl KeyColumns {
         self.expires_at.push(key.expires_at);
         self.rotated_from.push(key.rotated_from.clone());
         self.replaced_by.push(key.replaced_by.clone());
+        self.scopes.push(key.limits.scopes_text());
+        self.remaining_uses.push(key.limits.remaining_uses);
+        let (limit, per) = rate_columns(key);
+        self.rate_limit.push(limit);
+        self.rate_per.push(per);
     }
 
     fn len(&self) -> usize {
         self.id.len()
     }
 
-    fn params(&self) -> [&(dyn ToSql + Sync); 11] {
+    fn params(&self) -> [&(dyn ToSql + Sync); 15] {
         [
             &self.id,
             &self.hash,
@@ -762,6 +822,10 @@ impl KeyColumns {
             &self.expires_at,
             &self.rotated_from,
             &self.replaced_by,
+            &self.scopes,
+            &self.remaining_uses,
+            &self.rate_limit,
+            &self.rate_per,
         ]
     }
 }
@@ -958,11 +1022,14 @@ impl crate::store::Transaction for PgTransaction<'_, '_> {
     }
 
     fn save_key(&mut self, key: &KeyRecord) -> Result<()> {
+        let scopes = key.limits.scopes_text();
+        let (rate_limit, rate_per) = rate_columns(key);
         self.run(async {
             self.tx
                 .execute_typed(
                     "UPDATE keys SET name = $2, description = $3, service = $4, disabled = $5, \
-                     expires_at = $6, replaced_by = $7 WHERE id = $1",
+                     expires_at = $6, replaced_by = $7, scopes = $8, remaining_uses = $9, \
+                     rate_limit = $10, rate_per = $11 WHERE id = $1",
                     &[
                         (&key.id, Type::TEXT),
                         (&key.name, Type::TEXT),
@@ -971,6 +1038,10 @@ impl crate::store::Transaction for PgTransaction<'_, '_> {
                         (&key.disabled, Type::BOOL),
                         (&key.expires_at, Type::INT8),
                         (&key.replaced_by, Type::TEXT),
+                        (&scopes, Type::TEXT),
+                        (&key.limits.remaining_uses, Type::INT8),
+                        (&rate_limit, Type::INT8),
+                        (&rate_per, Type::INT8),
                     ],
                 )
                 .await?;
@@ -1201,6 +1272,69 @@ impl Store for PostgresStore {
             .await?;
             Ok(())
         })
+    }
+
+    fn spend_uses(&mut self, wanted: &[(&str, u64)], at: Timestamp) -> Result<Vec<Option<Spent>>> {
+        let asked: Vec<&str> = wanted
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| storable(id))
+            .collect();
+        let found = self.write_async(async |tx| {
+            // A lost decrement would grant a use twice: durable, as a new key.
+            tx.batch_execute(DURABLE_COMMIT).await?;
+            // Locked in `seq` order, so two spenders cannot deadlock; each
+            // waits for the other's commit and then reads what it left.
+            let rows = tx
+                .query_typed(
+                    "SELECT id, remaining_uses FROM keys WHERE id = ANY($1) \
+                     ORDER BY seq FOR UPDATE",
+                    &[(&asked, Type::TEXT_ARRAY)],
+                )
+                .await?;
+            let mut left: HashMap<String, Option<i64>> = HashMap::with_capacity(rows.len());
+            for row in &rows {
+                left.insert(row.try_get(0)?, row.try_get(1)?);
+            }
+            let answers: Vec<Option<Spent>> = wanted
+                .iter()
+                .map(|(id, n)| left.get(*id).map(|remaining| Spent::of(*remaining, *n)))
+                .collect();
+            let (mut limited, mut remaining) = (Vec::new(), Vec::new());
+            let (mut used, mut counts) = (Vec::new(), Vec::new());
+            for ((id, _), spent) in wanted.iter().zip(&answers) {
+                let Some(spent) = spent.filter(|s| s.granted > 0) else {
+                    continue;
+                };
+                if let Some(r) = spent.remaining {
+                    limited.push(*id);
+                    remaining.push(r);
+                }
+                used.push(*id);
+                counts.push(i64::try_from(spent.granted).unwrap_or(i64::MAX));
+            }
+            if !limited.is_empty() {
+                tx.execute_typed(
+                    "UPDATE keys SET remaining_uses = u.r \
+                     FROM unnest($1::text[], $2::bigint[]) AS u (id, r) WHERE keys.id = u.id",
+                    &[(&limited, Type::TEXT_ARRAY), (&remaining, Type::INT8_ARRAY)],
+                )
+                .await?;
+            }
+            if !used.is_empty() {
+                tx.execute_typed(
+                    RECORD_USES,
+                    &[
+                        (&used, Type::TEXT_ARRAY),
+                        (&at, Type::INT8),
+                        (&counts, Type::INT8_ARRAY),
+                    ],
+                )
+                .await?;
+            }
+            Ok(answers)
+        })?;
+        Ok(found)
     }
 
     fn list_keys(
