@@ -129,11 +129,11 @@ pub struct CreateArgs {
     pub expires_in: Option<String>,
 
     /// Grant this scope (repeatable), e.g. sms:send, or sms:* for every sms: scope
-    #[arg(long = "scope", value_name = "SCOPE")]
+    #[arg(long = "scope", value_name = "SCOPE", allow_hyphen_values = true)]
     pub scope: Vec<String>,
 
     /// Allow this many VALID verifications, then USAGE_EXCEEDED
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub uses: Option<String>,
 
     /// At most N VALID answers in any DURATION, in each `serve`, e.g. 100/1m
@@ -226,7 +226,7 @@ pub struct EditArgs {
     pub no_expiry: bool,
 
     /// Grant exactly these scopes (repeatable), replacing the key's
-    #[arg(long = "scope", value_name = "SCOPE")]
+    #[arg(long = "scope", value_name = "SCOPE", allow_hyphen_values = true)]
     pub scope: Vec<String>,
 
     /// Remove every scope
@@ -234,7 +234,7 @@ pub struct EditArgs {
     pub no_scopes: bool,
 
     /// Allow this many more VALID verifications from now on
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub uses: Option<String>,
 
     /// Remove the limit of uses
@@ -303,7 +303,7 @@ pub struct VerifyArgs {
     pub stdin_all: bool,
 
     /// Require this scope of the key (repeatable): INSUFFICIENT_SCOPE unless every one is granted
-    #[arg(long = "scope", value_name = "SCOPE")]
+    #[arg(long = "scope", value_name = "SCOPE", allow_hyphen_values = true)]
     pub scope: Vec<String>,
 }
 

@@ -76,6 +76,13 @@ pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
                 &what,
                 Some(&before),
             )?;
+            if let (Retire::At(_), Some(left)) = (retire, before.limits.remaining_uses) {
+                // A budget of uses is moved, never doubled (SPEC §8).
+                ctx.out.notice(&format!(
+                    "note: the old key's {left} remaining uses moved to the new key; \
+                     until it expires the old key answers USAGE_EXCEEDED"
+                ))?;
+            }
             if before.disabled {
                 ctx.out.notice(&format!(
                     "note: key {} was already disabled; its replacement is enabled",

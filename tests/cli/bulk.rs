@@ -235,14 +235,30 @@ fn cron_reports_with_exit_code() {
 #[test]
 fn backup_is_private_consistent_and_refuses_to_overwrite() {
     let env = Env::new();
-    let key = env.create("backed up", &[]);
+    let key = env.create(
+        "backed up",
+        &["--scope", "a:b", "--uses", "9", "--rate", "1/1d"],
+    );
     let copy = env.dir.path().join("copy.db");
     let copy_str = copy.to_str().unwrap();
     env.run(&["backup", copy_str]).code(0);
     assert_eq!(mode(&copy), 0o600);
     let mut cmd = env.command();
     cmd.env("KEYSMITH_DB", &copy);
-    env.run_with(cmd, &["verify"], Some(&key)).code(0);
+    env.run_with(cmd, &["verify", "--scope", "a:b"], Some(&key))
+        .code(0);
+    let mut cmd = env.command();
+    cmd.env("KEYSMITH_DB", &copy);
+    let copied = env
+        .run_with(cmd, &["--json", "show", &Env::id_of(&key)], None)
+        .code(0)
+        .json();
+    assert_eq!(copied["scopes"], serde_json::json!(["a:b"]));
+    assert_eq!(copied["remaining_uses"], 8);
+    assert_eq!(
+        copied["rate_limit"],
+        serde_json::json!({"limit": 1, "per_seconds": 86400})
+    );
 
     let before = std::fs::read(&copy).unwrap();
     env.run(&["backup", copy_str]).error(2, "--force");

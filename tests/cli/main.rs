@@ -11,6 +11,7 @@ mod harness;
 mod input_rules;
 mod interactive;
 mod lifecycle;
+mod limits;
 mod list;
 mod migrate;
 mod postgres;

@@ -11,7 +11,21 @@ use crate::common::{Env, mode};
 fn populate(env: &Env) -> Vec<(String, &'static str)> {
     let plain = env.create("plain", &[]);
     let sms = env.create("texts", &["--service", "sms", "--description", "nightly"]);
-    let later = env.create("later", &["--expires-in", "30d", "--prefix", "acme"]);
+    let later = env.create(
+        "later",
+        &[
+            "--expires-in",
+            "30d",
+            "--prefix",
+            "acme",
+            "--scope",
+            "sms:*",
+            "--uses",
+            "50",
+            "--rate",
+            "5/1m",
+        ],
+    );
     let off = env.create("off", &[]);
     env.run(&["disable", &off]).code(0);
     let old = env.create("rotated", &[]);
@@ -110,6 +124,19 @@ fn a_store_goes_through_a_sqlite_file_and_back_unchanged() {
         .find(|k| !k["rotated_from"].is_null())
         .unwrap();
     assert_eq!(new["name"], "rotated");
+    // The limits came along (and the verification above spent one use).
+    let limited = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "later")
+        .unwrap();
+    assert_eq!(limited["scopes"], serde_json::json!(["sms:*"]));
+    assert_eq!(limited["remaining_uses"], 49);
+    assert_eq!(
+        limited["rate_limit"],
+        serde_json::json!({"limit": 5, "per_seconds": 60})
+    );
     // And the copy is a working store: it takes new keys.
     let added = target.create("after the move", &[]);
     target.run_stdin(&["verify"], &added).code(0);
