@@ -383,15 +383,24 @@ impl Engine {
                 cache.map.clear();
             }
             for &i in &missing {
+                // A key with a limit of uses is read through every time:
+                // its uses left change with every use, and uses do not
+                // count as changes (see the module's note).
+                if found[i]
+                    .as_ref()
+                    .is_some_and(|c| c.limits.remaining_uses.is_some())
+                {
+                    continue;
+                }
                 cache.map.insert(keys[i].id.clone(), found[i].clone());
             }
         }
         Ok(found)
     }
 
-    /// Judges `keys` from the cache alone, when it holds them all and none
-    /// has a limit of uses (spent on a store thread, exactly); `None` sends
-    /// the request to a store thread (`verify`). For a request whose check
+    /// Judges `keys` from the cache alone, when it holds them all (never a
+    /// key with a limit of uses: see `credentials`); `None` sends the
+    /// request to a store thread (`verify`). For a request whose check
     /// (`try_fresh`) succeeded. Counts a use of each VALID key.
     pub fn verify_cached(
         &self,
@@ -405,10 +414,7 @@ impl Engine {
         let stored = {
             let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
             keys.iter()
-                .map(|k| match cache.map.get(&k.id) {
-                    Some(Some(c)) if c.limits.remaining_uses.is_some() => None,
-                    found => found.cloned(),
-                })
+                .map(|k| cache.map.get(&k.id).cloned())
                 .collect::<Option<Vec<_>>>()?
         };
         Some(self.judge(keys, stored, question, now))

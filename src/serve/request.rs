@@ -136,20 +136,15 @@ pub fn question(
     }
     if let Some(bad) = scopes.iter().find(|s| !is_scope(s)) {
         return Err(BadRequest::new(format!(
-            "scopes: '{}' is not a scope (1 to 64 characters of a-z, 0-9, '_', '.', ':' and '-', starting with a letter or digit)",
+            "scopes: '{}' is not a scope (1 to 64 characters of a-z, 0-9, '_', '.', ':' and '-', starting with a letter or digit, optionally ending in ':*')",
             crate::redact::Untrusted(bad)
         )));
     }
     Ok((service, scopes))
 }
 
-/// SPEC §8's scope shape, without the wildcard (a key's grant, not a need).
+/// SPEC §8's scope shape, as `input::scope` checks it everywhere (a
+/// required `sms:*` asks for a key granted all of `sms:`).
 pub fn is_scope(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.len() <= SCOPE_LIMIT
-        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b.iter().all(|c| {
-            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'_' | b'.' | b':' | b'-')
-        })
+    input::scope(s).is_ok()
 }

@@ -643,6 +643,7 @@ fn listens_on_a_unix_socket_and_refuses_a_bad_address() {
 }
 
 mod faults;
+mod key_limits;
 mod limits;
 mod postgres;
 mod tls;
