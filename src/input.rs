@@ -287,6 +287,52 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn scopes_uses_and_rates() {
+        for good in ["sms:send", "sms:*", "a", "0.x_y-z:w", "sms:eu:*"] {
+            assert_eq!(scope(good).unwrap(), good);
+        }
+        let longest = format!("a{}", "b".repeat(63));
+        assert!(scope(&longest).is_ok());
+        for bad in [
+            "", "*", ":*", "Sms", "-a", "a b", "sms:*:x", "sms*", "a:**", "é",
+        ] {
+            assert!(scope(bad).is_err(), "{bad:?}");
+        }
+        assert!(scope(&format!("{longest}b")).is_err());
+        let many: Vec<String> = (0..64).map(|i| format!("s{i}")).collect();
+        assert_eq!(scopes(&many).unwrap().len(), 64);
+        let twice = vec!["a".to_owned(), "b".to_owned(), "a".to_owned()];
+        assert_eq!(scopes(&twice).unwrap(), ["a", "b"]);
+        let too_many: Vec<String> = (0..65).map(|i| format!("s{i}")).collect();
+        assert!(scopes(&too_many).is_err());
+
+        assert_eq!(uses("--uses", "1").unwrap(), 1);
+        assert_eq!(uses("--uses", "1000000000000").unwrap(), MAX_USES);
+        for bad in ["0", "-1", "+5", " 5", "1e3", "1000000000001", ""] {
+            assert!(uses("--uses", bad).is_err(), "{bad:?}");
+        }
+
+        let r = rate("--rate", "100/1m").unwrap();
+        assert_eq!((r.limit, r.per_seconds), (100, 60));
+        assert_eq!(r.display(), "100/1m");
+        assert_eq!(rate("--rate", "5/90s").unwrap().display(), "5/90s");
+        assert_eq!(rate("--rate", "1000000/1d").unwrap().per_seconds, 86_400);
+        for bad in [
+            "100",
+            "0/1m",
+            "1000001/1m",
+            "10/2d",
+            "10/0s",
+            "10/",
+            "/1m",
+            "a/1m",
+            "1/1m/1",
+        ] {
+            assert!(rate("--rate", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn durations() {
         assert_eq!(duration("d", "30d").unwrap(), 30 * 86_400);
         assert_eq!(duration("d", "12h").unwrap(), 12 * 3_600);

@@ -242,3 +242,35 @@ pub enum Retire {
     /// Left valid until this instant (or its own earlier expiry).
     At(Timestamp),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wildcard_grants_what_starts_with_its_resource() {
+        assert!(scope_grants("sms:send", "sms:send"));
+        assert!(!scope_grants("sms:send", "sms:read"));
+        assert!(scope_grants("sms:*", "sms:send"));
+        assert!(scope_grants("sms:*", "sms:eu:send"));
+        assert!(scope_grants("sms:*", "sms:*"));
+        assert!(scope_grants("sms:*", "sms:eu:*"));
+        assert!(!scope_grants("sms:*", "sms"));
+        assert!(!scope_grants("sms:*", "smsx:send"));
+        assert!(!scope_grants("sms:eu:*", "sms:*"));
+        assert!(!scope_grants("sms:send", "sms:*"));
+    }
+
+    #[test]
+    fn every_required_scope_must_be_granted() {
+        let limits = Limits {
+            scopes: vec!["sms:*".into(), "billing:read".into()],
+            ..Limits::default()
+        };
+        let need = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(limits.grants_all(&[]));
+        assert!(limits.grants_all(&need(&["sms:send", "billing:read"])));
+        assert!(!limits.grants_all(&need(&["sms:send", "billing:write"])));
+        assert!(!Limits::default().grants_all(&need(&["sms:send"])));
+    }
+}
