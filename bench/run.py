@@ -16,7 +16,7 @@ The serve cases put `keysmith serve` under wrk beside nginx (both needed:
 apt-get install wrk nginx); --serve-only runs just them (and builds the
 store they need).
 
-Usage: bench/run.py [--quick] [--serve-only] [--keysmith PATH] [--postgres URL]
+Usage: bench/run.py [--quick] [--serve-only] [--keysmith PATH] [--postgres URL] [--baseline PATH]
 """
 
 import argparse
@@ -427,10 +427,14 @@ def wrk_wait(proc):
     if out.returncode != 0:
         sys.exit(f"wrk failed ({out.returncode}): {out.stderr}{out.stdout}")
     rps = p99 = None
-    non2xx = errors = 0
+    non2xx = errors = total = 0
+    took = None
     for line in out.stdout.splitlines():
         words = line.split()
-        if line.startswith("Requests/sec:"):
+        if words[1:3] == ["requests", "in"]:
+            # 123456 requests in 60.01s, 12.34MB read
+            total, took = int(words[0]), parse_duration(words[3].rstrip(","))
+        elif line.startswith("Requests/sec:"):
             rps = float(words[1])
         elif words[:1] == ["99%"]:
             p99 = parse_duration(words[1])
@@ -441,7 +445,7 @@ def wrk_wait(proc):
             errors = sum(int(w.strip(",")) for w in words[3::2])
     if rps is None or p99 is None:
         sys.exit(f"cannot read wrk's output:\n{out.stdout}")
-    return rps, p99, non2xx, errors
+    return rps, p99, non2xx, errors, total, took
 
 
 def split_cpus():
@@ -521,6 +525,94 @@ def freshness_under_load(ks, db, url, script, keys_file, key, threads, seconds):
     return sum(1 for s in after if s == 200), len(after), sum(1 for s in before if s == 200)
 
 
+def rate_limit_under_load(ks, db, p, url, script, threads, connections, seconds):
+    """wrk pressing on one key with a rate limit of 100/1s: (VALID answers,
+    what a sliding window allows over the run's length, answers). In T
+    seconds a sliding window of 1 s admits at most 100 x (floor(T) + 1)."""
+    limit, window = 100, 1
+    out = p("rate.out")
+    code = run([ks, "--db", db, "create", "--name", "rate limited", "--rate", f"{limit}/{window}s"],
+               stdout=out)[2]
+    if code != 0:
+        sys.exit(f"keysmith create --rate exited {code}")
+    with open(out) as f:
+        key = f.read().strip()
+    keys_file = p("rate_key.txt")
+    with open(keys_file, "w") as f:
+        f.write(key + "\n")
+    _, _, refused, errors, total, took = wrk(url, script, "auth", keys_file, seconds, threads, connections)
+    if errors:
+        sys.exit(f"rate limit: wrk saw {errors} socket errors")
+    bound = limit * (int(took // window) + 1)
+    return total - refused, bound, total
+
+
+def baseline_cases(ks, base, p, jsonl, big, quick, rows):
+    """The same cases on `base` (an older keysmith) and on this one, alternating, on
+    two copies of one store of keys without limits: what limits cost keys that have
+    none. The copy this build opens is migrated forward first (and timed)."""
+    base_db, new_db = p("base.db"), p("new.db")
+    out = p("base.out")
+    if run([base, "--db", base_db, "create", "--from", jsonl], stdout=out)[2] != 0:
+        sys.exit("the baseline could not build its store")
+    keys = keys_from(out, 100_000)
+    os.remove(out)
+    shutil.copyfile(base_db, new_db)
+    with open(p("ab_key"), "w") as f:
+        f.write(keys[len(keys) // 2] + "\n")
+    migrated = run([ks, "--db", new_db, "verify"], p("ab_key"))
+    if migrated[2] != 0:
+        sys.exit("this build could not open the baseline's store")
+    rows.append((f"migrate a {big:,}-key store forward (v4 to v5), first open", f"{migrated[0]*1000:.0f} ms",
+                 "", "", ""))
+    runs = 5 if quick else 31
+    m = alternate([
+        ("base", [base, "--db", base_db, "verify"], p("ab_key")),
+        ("new", [ks, "--db", new_db, "verify"], p("ab_key")),
+    ], runs)
+    rows.append((f"A/B verify one key, whole process, {big:,} keys", f"{m['new']*1000:.2f} ms",
+                 f"baseline {m['base']*1000:.2f} ms", f"{m['new']/m['base']:.2f}x", "within noise"))
+    with open(p("ab_all.txt"), "w") as f:
+        f.write("\n".join(keys) + "\n")
+    times = {"base": [], "new": []}
+    for _ in range(1 if quick else 3):
+        for name, bin_, db in (("base", base, base_db), ("new", ks, new_db)):
+            times[name].append(run([bin_, "--db", db, "verify", "--stdin-all"], stdin=p("ab_all.txt"))[0])
+    tb, tn = statistics.median(times["base"]), statistics.median(times["new"])
+    rows.append((f"A/B verify --stdin-all 100,000 keys vs {big:,}", f"{100_000/tn:,.0f} keys/s",
+                 f"baseline {100_000/tb:,.0f} keys/s", f"{tb/tn:.2f}x time", "within noise"))
+
+    global LOAD_CPUS
+    server_cpus, LOAD_CPUS = split_cpus()
+    workers = len(server_cpus) if server_cpus else len(os.sched_getaffinity(0))
+    threads = len(LOAD_CPUS) if LOAD_CPUS else max(1, workers // 2)
+    seconds, rounds = (2, 1) if quick else (15, 3)
+    script = p("bench.lua")
+    with open(script, "w") as f:
+        f.write(WRK_LUA)
+    keys_file = p("ab_keys.txt")
+    with open(keys_file, "w") as f:
+        f.write("\n".join(keys[:10_000]) + "\n")
+    import signal
+    results = {"base": [], "new": []}
+    for _ in range(rounds):
+        for name, bin_, db in (("base", base, base_db), ("new", ks, new_db)):
+            srv, url = start_serve(bin_, db, server_cpus)
+            try:
+                wrk(url, script, "auth", keys_file, 1, threads, 64)  # warm-up
+                r = wrk(url, script, "auth", keys_file, seconds, threads, 64)
+                if r[2] or r[3]:
+                    sys.exit(f"A/B serve {name}: {r[2]} refused, {r[3]} socket errors")
+                results[name].append(r)
+            finally:
+                stop(srv, signal.SIGTERM)
+    med = lambda name, i: statistics.median(r[i] for r in results[name])
+    rows.append((f"A/B serve /v1/auth, valid keys rotating over 10,000, {big:,} keys",
+                 f"{med('new', 0):,.0f} req/s, p99 {med('new', 1)*1000:.2f} ms",
+                 f"baseline {med('base', 0):,.0f} req/s, p99 {med('base', 1)*1000:.2f} ms",
+                 f"{med('new', 0)/med('base', 0):.2f}x", "within noise"))
+
+
 def serve_cases(ks, p, db, keys, big, quick, rows, label="", cli_db=None):
     """The serve rows on the store `db` (a path or a URL) whose keys are
     `keys`; returns a line saying how they were measured."""
@@ -557,7 +649,7 @@ def serve_cases(ks, p, db, keys, big, quick, rows, label="", cli_db=None):
             for _ in range(rounds):
                 ref.append(wrk(ngx_url, script, mode, keys_file, seconds, threads, conns))
                 got.append(wrk(srv_url, script, mode, keys_file, seconds, threads, conns))
-            for (_, _, _, errors) in ref + got:
+            for (_, _, _, errors, _, _) in ref + got:
                 if errors:
                     sys.exit(f"serve {mode}: wrk saw {errors} socket errors")
             answered = sum(r[0] for r in got) * seconds
@@ -626,6 +718,14 @@ def serve_cases(ks, p, db, keys, big, quick, rows, label="", cli_db=None):
                          f"{valid_after} VALID after disable exited", f"of {sent_after:,} requests after it",
                          f"{valid_before:,} VALID before", "0 VALID after"))
 
+            # A rate limit under a minute of load (SPEC §8).
+            admitted, bound, total = rate_limit_under_load(ks, db, p, srv_url, script, threads, connections,
+                                                           6 if quick else 60)
+            rows.append((name_of("rate limit 100/1s under wrk for a minute"),
+                         f"{admitted:,} VALID of {total:,} answers",
+                         f"the limit allows {bound:,} in the run", f"{admitted/bound:.4f}",
+                         "within 1% of the limit, never over"))
+
         rss = rss_kib(srv.pid)
     finally:
         import signal
@@ -653,6 +753,8 @@ def main():
                     help="admin URL of a PostgreSQL server where ks_bench_* databases may be created "
                          "and dropped; adds the PostgreSQL cases (default: $KEYSMITH_BENCH_POSTGRES)")
     ap.add_argument("--psql", metavar="PATH", help="the psql binary for the PostgreSQL reference runs")
+    ap.add_argument("--baseline", metavar="PATH",
+                    help="an older keysmith binary: the verify and serve cases run on both, alternating")
     args = ap.parse_args()
     ks = args.keysmith
     sqlite3 = shutil.which("sqlite3")
@@ -771,6 +873,9 @@ def main():
                          f"{size/2**20:.0f} MiB", "", "< 250 bytes/key"))
 
         serve_note = serve_cases(ks, p, p("big.db"), big_keys, big, args.quick, rows)
+
+        if args.baseline:
+            baseline_cases(ks, args.baseline, p, p("big.jsonl"), big, args.quick, rows)
 
         if args.postgres and not args.serve_only:
             pg_settings = postgres_cases(ks, psql, args.postgres, p, runs, bulk_runs, big, rows, args.quick)
