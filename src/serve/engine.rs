@@ -103,6 +103,11 @@ pub struct Engine {
     cache: RwLock<Cache>,
     uses: Mutex<Pending>,
     rate: RateLimiter,
+    /// Held by each write of this process to a SQLite store (a spend, a
+    /// flush): they queue here, in turn, rather than in SQLite's busy
+    /// handler, which polls with sleeps and can starve one writer past
+    /// `BUSY_TIMEOUT` while the others take the lock again and again.
+    writing: Mutex<()>,
     pub metrics: Metrics,
 }
 
@@ -171,6 +176,7 @@ impl Engine {
             cache: RwLock::new(Cache::default()),
             uses: Mutex::new(Pending::default()),
             rate: RateLimiter::default(),
+            writing: Mutex::new(()),
             metrics: Metrics::default(),
         })
     }
@@ -438,7 +444,12 @@ impl Engine {
             .iter()
             .map(|v| v.spends_a_use() && v.key.as_ref().is_some_and(|k| k.limits.rate.is_some()))
             .collect();
-        let spent = verify::spend(store, &mut verdicts, now);
+        let spent = if verdicts.iter().any(Verdict::spends_a_use) {
+            let _turn = self.write_turn();
+            verify::spend(store, &mut verdicts, now)
+        } else {
+            Ok(0)
+        };
         // An answer admitted by the rate limit that is not VALID after all
         // gives its admission back.
         for ((verdict, admitted), key) in verdicts.iter().zip(&admitted).zip(keys) {
@@ -533,7 +544,10 @@ impl Engine {
                 for chunk in uses.chunks(chunk_len) {
                     let refs: Vec<(&str, u64)> =
                         chunk.iter().map(|(id, n)| (id.as_str(), *n)).collect();
-                    written = store.record_use_counts(&refs, at);
+                    written = {
+                        let _turn = self.write_turn();
+                        store.record_use_counts(&refs, at)
+                    };
                     if written.is_err() {
                         break;
                     }
@@ -556,6 +570,14 @@ impl Engine {
             pending.at = pending.at.max(at);
         }
         written.map(|()| n)
+    }
+
+    /// This process's turn to write, on a SQLite store (see `writing`);
+    /// PostgreSQL queues writers on its row locks itself.
+    fn write_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        self.file
+            .is_some()
+            .then(|| self.writing.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub fn pending(&self) -> u64 {

@@ -140,15 +140,16 @@ fn two_serve_processes_under_load_grant_exactly_the_uses_there_are() {
     let env = Env::new();
     let key = env.create("K", &["--uses", &USES.to_string()]);
     let servers = [Server::start(&env, &[]), Server::start(&env, &[])];
-    // 8 keep-alive clients, 4 on each server, 150 requests each: 1,200.
+    // 16 keep-alive clients, 8 on each server, 100 requests each: 1,600.
+    // No 503 either: a process's own writers take turns, none starves.
     let counts: Vec<(usize, usize)> = std::thread::scope(|s| {
-        let clients: Vec<_> = (0..8)
+        let clients: Vec<_> = (0..16)
             .map(|c| {
                 let (server, key) = (&servers[c % 2], &key);
                 s.spawn(move || {
                     let mut conn = Conn::new(server, key);
                     let (mut ok, mut exceeded) = (0, 0);
-                    for _ in 0..150 {
+                    for _ in 0..100 {
                         match conn.auth() {
                             Some(200) => ok += 1,
                             Some(403) => exceeded += 1,
@@ -163,7 +164,7 @@ fn two_serve_processes_under_load_grant_exactly_the_uses_there_are() {
     });
     let valid: usize = counts.iter().map(|c| c.0).sum();
     let exceeded: usize = counts.iter().map(|c| c.1).sum();
-    assert_eq!((valid, exceeded), (USES, 200), "{counts:?}");
+    assert_eq!((valid, exceeded), (USES, 600), "{counts:?}");
     for server in servers {
         server.stop();
     }
