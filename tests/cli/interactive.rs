@@ -115,6 +115,10 @@ fn verify_reads_a_hidden_key_at_a_terminal() {
     let key = env.create("secret", &[]);
     let mut p = spawn(&env, &["verify"]);
     p.exp_string("Key").unwrap();
+    // The prompt is printed before the terminal's echo is switched off, a
+    // switch that discards input typed before it (TCSAFLUSH): a person
+    // types after seeing the prompt, and so must the test, a moment later.
+    std::thread::sleep(Duration::from_millis(500));
     p.send_line(&key).unwrap();
     let before = p.exp_string("valid").unwrap();
     let rest = p.exp_eof().unwrap();
