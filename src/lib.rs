@@ -13,6 +13,7 @@ mod commands;
 pub mod error;
 pub mod input;
 pub mod key;
+pub mod key_table;
 pub mod keys;
 pub mod model;
 pub mod output;

@@ -3,13 +3,13 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use comfy_table::{Cell, Color, Table, presets};
+use comfy_table::{Cell, Table, presets};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
 use crate::redact::Untrusted;
-use crate::store::{Event, KeyRecord, Limits, RateLimit, Status, Timestamp};
+use crate::store::{Event, KeyRecord, Limits, RateLimit, Timestamp};
 use crate::time::{self, Rfc3339};
 
 pub struct Output {
@@ -155,58 +155,29 @@ impl Output {
         Ok(())
     }
 
-    /// Prints a table of keys, styled only when colour is on; `wide` adds
-    /// what each key may do: scopes, uses left, rate limit.
-    pub fn key_table(&mut self, keys: &[KeyRecord], now: Timestamp, wide: bool) -> Result<()> {
-        let mut table = Table::new();
-        let mut header = vec![
-            "ID",
-            "NAME",
-            "KEY",
-            "SERVICE",
-            "STATUS",
-            "CREATED",
-            "LAST USED",
-            "EXPIRES",
-        ];
-        if wide {
-            header.extend(["SCOPES", "USES LEFT", "RATE"]);
+    /// How `list` draws its table here: fitted to the terminal when stdout
+    /// is one (SPEC §5), never shortened when piped.
+    pub fn table_layout(&self, wide: bool) -> crate::key_table::Layout {
+        let fit = io::stdout()
+            .is_terminal()
+            .then(|| terminal_size::terminal_size().map_or(80, |(w, _)| usize::from(w.0)));
+        crate::key_table::Layout {
+            wide,
+            fit,
+            color: self.color,
         }
-        table.load_style(presets::NOTHING).set_header(header);
-        if self.color {
-            table.enforce_styling();
-        }
-        for key in keys {
-            let status = key.status(now);
-            let mut status_cell = Cell::new(status.as_str());
-            if self.color {
-                status_cell = status_cell.fg(match status {
-                    Status::Enabled => Color::Green,
-                    Status::Disabled => Color::Red,
-                    Status::Expired => Color::Yellow,
-                });
-            }
-            let mut row = vec![
-                Cell::new(Untrusted(&key.id)),
-                Cell::new(Untrusted(&key.name)),
-                Cell::new(Untrusted(&key.masked())),
-                Cell::new(Untrusted::or(key.service.as_deref(), "-")),
-                status_cell,
-                Cell::new(time::local_minutes(key.created_at)),
-                Cell::new(key.last_used_at.map_or("never".into(), time::local_minutes)),
-                Cell::new(key.expires_at.map_or("never".into(), time::local_minutes)),
-            ];
-            if wide {
-                let [scopes, uses, rate] = limit_words(&key.limits);
-                row.extend([
-                    Cell::new(Untrusted(&scopes)),
-                    Cell::new(uses),
-                    Cell::new(rate),
-                ]);
-            }
-            table.add_row(row);
-        }
-        writeln!(self.out, "{}", table.trim_fmt()).map_err(Error::output)
+    }
+
+    /// `list`'s table, streamed onto stdout (see `key_table`).
+    pub fn stream_table<T>(
+        &mut self,
+        table: &mut crate::key_table::KeyTable,
+        fill: impl FnOnce(&mut dyn FnMut(&KeyRecord) -> Result<()>) -> Result<T>,
+    ) -> Result<T> {
+        let out = &mut self.out;
+        let filled = fill(&mut |key| table.push(key, out).map_err(Error::output))?;
+        table.finish(out).map_err(Error::output)?;
+        Ok(filled)
     }
 }
 

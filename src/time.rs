@@ -106,6 +106,25 @@ pub fn local_minutes(ts: Timestamp) -> String {
         .to_string()
 }
 
+/// `2026-11-22`, in the local time zone: a date for a narrow column.
+pub fn local_date(ts: Timestamp) -> String {
+    utc(ts).with_timezone(&Local).format("%Y-%m-%d").to_string()
+}
+
+/// How long before `now` `ts` was, in its largest whole unit (`5m ago`,
+/// `3h ago`, `12d ago`), as `kubectl` and `gh` show ages; the date past a
+/// month, and `just now` under a minute.
+pub fn ago(ts: Timestamp, now: Timestamp) -> String {
+    let secs = now.saturating_sub(ts);
+    match secs {
+        ..60 => "just now".to_owned(),
+        60..3_600 => format!("{}m ago", secs / 60),
+        3_600..86_400 => format!("{}h ago", secs / 3_600),
+        86_400..2_678_400 => format!("{}d ago", secs / 86_400),
+        _ => local_date(ts),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -117,6 +136,21 @@ mod tests {
             let ascii = super::Rfc3339(ts).ascii().expect("years 0-9999");
             prop_assert_eq!(std::str::from_utf8(&ascii).unwrap(), super::rfc3339(ts));
         }
+    }
+
+    #[test]
+    fn ages_in_their_largest_whole_unit() {
+        let now = 1_795_371_262;
+        assert_eq!(super::ago(now, now), "just now");
+        assert_eq!(super::ago(now + 30, now), "just now");
+        assert_eq!(super::ago(now - 59, now), "just now");
+        assert_eq!(super::ago(now - 60, now), "1m ago");
+        assert_eq!(super::ago(now - 7_200, now), "2h ago");
+        assert_eq!(super::ago(now - 86_400 * 12, now), "12d ago");
+        assert_eq!(
+            super::ago(now - 86_400 * 40, now),
+            super::local_date(now - 86_400 * 40)
+        );
     }
 
     #[test]

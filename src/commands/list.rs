@@ -1,9 +1,12 @@
 //! `keysmith list`: keys newest first, as a table or a streamed JSON array.
 
+use std::io::IsTerminal;
+
 use super::Context;
 use crate::cli::{ListArgs, StatusArg};
 use crate::error::Result;
 use crate::input;
+use crate::key_table::KeyTable;
 use crate::output::{KeyJson, notice};
 use crate::store::{KeyFilter, OpenMode, Status};
 use crate::time;
@@ -40,14 +43,15 @@ pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
         })?;
         out.array_end(count)?;
     } else {
-        let mut keys = Vec::new();
-        store.list_keys(&filter, &mut |key| {
-            keys.push(key.clone());
-            Ok(())
-        })?;
-        count = keys.len() as u64;
-        if count > 0 {
-            out.key_table(&keys, filter.now, args.wide)?;
+        let mut table = KeyTable::new(out.table_layout(args.wide), filter.now);
+        out.stream_table(&mut table, |each| store.list_keys(&filter, each))?;
+        count = table.counts.iter().sum();
+        if count > 0 && std::io::stderr().is_terminal() && std::io::stdout().is_terminal() {
+            let [enabled, disabled, expired] = table.counts;
+            let keys = if count == 1 { "key" } else { "keys" };
+            out.notice(&format!(
+                "{count} {keys}: {enabled} enabled, {disabled} disabled, {expired} expired"
+            ))?;
         }
     }
     if count == 0 && !out.json {

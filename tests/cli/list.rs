@@ -36,16 +36,7 @@ fn table_has_the_columns_and_masks_every_key() {
         .collect();
     assert_eq!(
         header,
-        [
-            "ID",
-            "NAME",
-            "KEY",
-            "SERVICE",
-            "STATUS",
-            "CREATED",
-            "LAST USED",
-            "EXPIRES"
-        ]
+        ["KEY", "NAME", "SERVICE", "STATUS", "CREATED", "LAST USED"]
     );
     for key in &keys {
         let id = Env::id_of(key);

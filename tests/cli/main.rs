@@ -13,6 +13,7 @@ mod interactive;
 mod lifecycle;
 mod limits;
 mod list;
+mod list_terminal;
 mod migrate;
 mod postgres;
 mod reliability;
