@@ -587,7 +587,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__list)
-            opts="-h -V --db --json --service --status --limit --expiring-within --unused-for --exit-code --wide --help --version"
+            opts="-q -h -V --db --json --service --status --limit --expiring-within --unused-for --exit-code --wide --search --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -614,6 +614,10 @@ _keysmith() {
                     return 0
                     ;;
                 --unused-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --search)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -66,9 +66,11 @@ expired\t''"
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l limit -d 'At most this many keys' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l expiring-within -d 'Only keys that expire within this time from now, e.g. 7d' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l unused-for -d 'Only keys not used for this long (a key never used counts from its creation)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l search -d 'Only keys whose name or description contains TEXT (any case)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l exit-code -d 'Exit 1 when any key is listed (for cron jobs and alerts)'
-complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l wide -d 'Add each key\'s scopes, uses left and rate limit to the table'
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l wide -d 'Add the other fields: description, use count, expiry, replacement, scopes, uses left, rate limit'
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s q -l quiet -d 'Print only the ids, one per line (for xargs)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r

@@ -180,9 +180,17 @@ pub struct ListArgs {
     #[arg(long)]
     pub exit_code: bool,
 
-    /// Add each key's scopes, uses left and rate limit to the table
+    /// Add the other fields: description, use count, expiry, replacement, scopes, uses left, rate limit
     #[arg(long)]
     pub wide: bool,
+
+    /// Only keys whose name or description contains TEXT (any case)
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+
+    /// Print only the ids, one per line (for xargs)
+    #[arg(short, long, conflicts_with = "wide")]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

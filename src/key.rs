@@ -206,6 +206,40 @@ fn split_shape(s: &str) -> Option<(&str, &str, &str)> {
     (is_base62(id) && is_base62(tail)).then_some((prefix, id, tail))
 }
 
+/// The id in a masked key as listings show it (`ks_<id>_********`), or in
+/// `ks_<id>` (SPEC §3): the prefix and the id, with or without the mask.
+pub fn masked_id(s: &str) -> Option<&str> {
+    let (prefix, rest) = s.split_once('_')?;
+    let id = rest.strip_suffix("_********").unwrap_or(rest);
+    (is_valid_prefix(prefix) && is_id_shaped(id)).then_some(id)
+}
+
+/// Why `s` is MALFORMED, in words for a person: nothing of `s` itself, which
+/// may be most of a real key.
+pub fn what_is_wrong(s: &str) -> &'static str {
+    let full = ID_LEN + 1 + SECRET_LEN + CHECK_LEN;
+    let Some((prefix, rest)) = s.split_once('_') else {
+        return if s.is_empty() {
+            "no key was given (an empty line)"
+        } else {
+            "this is not a keysmith key: one looks like ks_<id>_<secret>"
+        };
+    };
+    if !is_valid_prefix(prefix) {
+        return "the prefix before the first '_' is not a keysmith prefix (lowercase letters and digits)";
+    }
+    if rest.len() < full {
+        return "the key is too short: it was cut off when copied (truncated)";
+    }
+    if rest.len() > full {
+        return "the key is too long: something was copied with it";
+    }
+    match split_shape(s) {
+        None => "the key holds a character a keysmith key never has, or a misplaced '_'",
+        Some(_) => "the checksum does not match: the key was mistyped or changed",
+    }
+}
+
 /// Parses a full key: `None` when its shape or checksum is wrong (MALFORMED).
 pub fn parse(s: &str) -> Option<ParsedKey> {
     let (prefix, id, tail) = split_shape(s)?;
@@ -223,6 +257,41 @@ pub fn parse(s: &str) -> Option<ParsedKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_is_wrong_with_a_malformed_key_says_why_without_it() {
+        let key = mint("ks").secret.expose().to_owned();
+        assert!(what_is_wrong("").contains("empty"));
+        assert!(what_is_wrong("hello").contains("not a keysmith key"));
+        assert!(what_is_wrong(&key[..key.len() - 3]).contains("truncated"));
+        assert!(what_is_wrong(&format!("{key}x")).contains("too long"));
+        assert!(what_is_wrong(&format!("KS{}", &key[2..])).contains("prefix"));
+        let mut typo = key.clone().into_bytes();
+        let at = typo.len() - 10;
+        typo[at] = if typo[at] == b'a' { b'b' } else { b'a' };
+        assert!(what_is_wrong(std::str::from_utf8(&typo).unwrap()).contains("checksum"));
+        let bad = format!("{}-{}", &key[..20], &key[21..]);
+        assert!(what_is_wrong(&bad).contains("character"));
+    }
+
+    #[test]
+    fn a_masked_key_or_prefix_and_id_names_the_id() {
+        assert_eq!(masked_id("ks_4fQ8xW2mLp0Z_********"), Some("4fQ8xW2mLp0Z"));
+        assert_eq!(masked_id("ks_4fQ8xW2mLp0Z"), Some("4fQ8xW2mLp0Z"));
+        assert_eq!(
+            masked_id("acme_4fQ8xW2mLp0Z_********"),
+            Some("4fQ8xW2mLp0Z")
+        );
+        for not in [
+            "4fQ8xW2mLp0Z",
+            "ks_4fQ8xW2mLp0",
+            "ks_4fQ8xW2mLp0Z_***",
+            "KS_4fQ8xW2mLp0Z",
+            "ks_4fQ8xW2mLp0Z_",
+        ] {
+            assert_eq!(masked_id(not), None, "{not}");
+        }
+    }
     use proptest::prelude::*;
 
     const SPEC_EXAMPLE: &str = "ks_4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhd6";

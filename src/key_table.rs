@@ -1,6 +1,7 @@
 //! The table of `keysmith list` (SPEC §5): on a terminal it fits the
-//! terminal's width, long cells shortened with `…`; piped, nothing is
-//! shortened. Streamed: the columns are laid out from the first `SAMPLE`
+//! terminal's width, long cells shortened with `…`, and when even that
+//! leaves the name too little room, times as dates and ages instead of
+//! `YYYY-MM-DD HH:MM`; piped, nothing is shortened. Streamed: the columns are laid out from the first `SAMPLE`
 //! rows (as `kubectl` does), and every row after them is written as it is
 //! read, so memory does not grow with the store.
 
@@ -16,14 +17,16 @@ use crate::time;
 const SAMPLE: usize = 500;
 /// Between two columns.
 const GAP: &str = "  ";
+/// The room the name must keep for times to be shown whole on a terminal.
+const NAME_ROOM: usize = 20;
 
 /// How the table is drawn.
 #[derive(Debug, Clone, Copy)]
 pub struct Layout {
     /// `--wide`: every field, not only the first six.
     pub wide: bool,
-    /// The terminal's width, when stdout is one: cells are shortened to fit
-    /// it and times are short. `None` (piped): nothing is shortened.
+    /// The terminal's width, when stdout is one: cells are shortened to
+    /// fit it. `None` (piped): nothing is shortened.
     pub fit: Option<usize>,
     pub color: bool,
 }
@@ -96,6 +99,9 @@ const WIDE_EXTRA: [Column; 7] = [
 
 struct Row {
     cells: Vec<String>,
+    /// On a terminal, each time's short form (a date, an age), for when
+    /// the whole ones leave no room.
+    short: Vec<Option<String>>,
     status: Status,
 }
 
@@ -104,6 +110,8 @@ pub struct KeyTable {
     columns: Vec<Column>,
     /// Set once the sample is laid out.
     widths: Option<Vec<usize>>,
+    /// Whether times are shown short (decided with the widths).
+    short_times: bool,
     sample: Vec<Row>,
     now: Timestamp,
     /// Rows by status, for the footer.
@@ -120,6 +128,7 @@ impl KeyTable {
             layout,
             columns,
             widths: None,
+            short_times: false,
             sample: Vec::new(),
             now,
             counts: [0; 3],
@@ -154,60 +163,108 @@ impl KeyTable {
 
     fn row(&self, key: &KeyRecord) -> Row {
         let status = key.status(self.now);
-        let short = self.layout.fit.is_some();
-        let when = |t: Timestamp| {
-            if short {
-                time::local_date(t)
-            } else {
-                time::local_minutes(t)
-            }
-        };
         let text = |s: &str| Untrusted(s).to_string();
         let optional = |s: Option<&str>| Untrusted::or(s, "-").to_string();
+        let whole = |t: Option<Timestamp>| t.map_or("never".to_owned(), time::local_minutes);
+        let mut short = Vec::new();
         let cells = self
             .columns
             .iter()
-            .map(|column| match column {
-                Column::Key => text(&key.masked()),
-                Column::Name => text(&key.name),
-                Column::Service => optional(key.service.as_deref()),
-                Column::Status => status.as_str().to_owned(),
-                Column::Created => when(key.created_at),
-                Column::LastUsed => match key.last_used_at {
-                    None => "never".to_owned(),
-                    Some(t) if short => time::ago(t, self.now),
-                    Some(t) => time::local_minutes(t),
-                },
-                Column::Description => optional(key.description.as_deref()),
-                Column::Uses => key.use_count.to_string(),
-                Column::Expires => key.expires_at.map_or("never".to_owned(), when),
-                Column::ReplacedBy => optional(key.replaced_by.as_deref()),
-                Column::Scopes if key.limits.scopes.is_empty() => "-".to_owned(),
-                Column::Scopes => text(&key.limits.scopes.join(",")),
-                Column::UsesLeft => key
-                    .limits
-                    .remaining_uses
-                    .map_or("unlimited".to_owned(), |n| n.to_string()),
-                Column::Rate => key.limits.rate.map_or("-".to_owned(), RateLimit::display),
+            .map(|column| {
+                let (cell, brief) = match column {
+                    Column::Key => (text(&key.masked()), None),
+                    Column::Name => (text(&key.name), None),
+                    Column::Service => (optional(key.service.as_deref()), None),
+                    Column::Status => (status.as_str().to_owned(), None),
+                    Column::Created => (
+                        whole(Some(key.created_at)),
+                        Some(time::local_date(key.created_at)),
+                    ),
+                    Column::LastUsed => (
+                        whole(key.last_used_at),
+                        Some(
+                            key.last_used_at
+                                .map_or("never".to_owned(), |t| time::ago(t, self.now)),
+                        ),
+                    ),
+                    Column::Description => (optional(key.description.as_deref()), None),
+                    Column::Uses => (key.use_count.to_string(), None),
+                    Column::Expires => (
+                        whole(key.expires_at),
+                        Some(key.expires_at.map_or("never".to_owned(), time::local_date)),
+                    ),
+                    Column::ReplacedBy => (optional(key.replaced_by.as_deref()), None),
+                    Column::Scopes if key.limits.scopes.is_empty() => ("-".to_owned(), None),
+                    Column::Scopes => (text(&key.limits.scopes.join(",")), None),
+                    Column::UsesLeft => (
+                        key.limits
+                            .remaining_uses
+                            .map_or("unlimited".to_owned(), |n| n.to_string()),
+                        None,
+                    ),
+                    Column::Rate => (
+                        key.limits.rate.map_or("-".to_owned(), RateLimit::display),
+                        None,
+                    ),
+                };
+                // Piped, nothing is shortened: no short forms to keep.
+                short.push(brief.filter(|_| self.layout.fit.is_some()));
+                cell
             })
             .collect();
-        Row { cells, status }
+        Row {
+            cells,
+            short,
+            status,
+        }
+    }
+
+    /// The text of column `i` of `row`, as this table shows times.
+    fn cell<'r>(&self, row: &'r Row, i: usize) -> &'r str {
+        match (&row.short[i], self.short_times) {
+            (Some(brief), true) => brief,
+            _ => &row.cells[i],
+        }
+    }
+
+    /// Each column's width: its header's, or its widest cell's in the
+    /// sample.
+    fn natural_widths(&self) -> Vec<usize> {
+        let mut widths: Vec<usize> = self.columns.iter().map(|c| c.header().width()).collect();
+        for row in &self.sample {
+            for (i, w) in widths.iter_mut().enumerate() {
+                *w = (*w).max(self.cell(row, i).width());
+            }
+        }
+        widths
     }
 
     /// Widths from the header and the sample, shortened to fit the
     /// terminal when there is one; then the header and the sample.
     fn lay_out(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
-        let mut widths: Vec<usize> = self.columns.iter().map(|c| c.header().width()).collect();
-        for row in &self.sample {
-            for (w, cell) in widths.iter_mut().zip(&row.cells) {
-                *w = (*w).max(cell.width());
-            }
-        }
+        let mut widths = self.natural_widths();
         if let Some(room) = self.layout.fit {
+            // Whole times, if the name keeps NAME_ROOM columns (or all it
+            // needs) once every other column has given what it can.
+            let mut tight = widths.clone();
+            for (w, c) in tight.iter_mut().zip(&self.columns) {
+                if let Some(min) = c.shrinks_to() {
+                    let floor = if *c == Column::Name {
+                        NAME_ROOM
+                    } else {
+                        min.max(c.header().width())
+                    };
+                    *w = (*w).min(floor);
+                }
+            }
+            if row_width(&tight) > room {
+                self.short_times = true;
+                widths = self.natural_widths();
+            }
             self.shrink(&mut widths, room);
         }
         self.widths = Some(widths);
-        let header: Vec<String> = self.columns.iter().map(|c| c.header().to_owned()).collect();
+        let header: Vec<&str> = self.columns.iter().map(|c| c.header()).collect();
         self.write_cells(&header, None, out)?;
         for row in std::mem::take(&mut self.sample) {
             self.write_row(&row, out)?;
@@ -218,8 +275,7 @@ impl KeyTable {
     /// Takes columns down, the widest shrinkable one first (never below its
     /// header), until the row fits `room` or none can give more.
     fn shrink(&self, widths: &mut [usize], room: usize) {
-        let total = |w: &[usize]| w.iter().sum::<usize>() + GAP.len() * (w.len() - 1);
-        while total(widths) > room {
+        while row_width(widths) > room {
             let widest = self
                 .columns
                 .iter()
@@ -238,12 +294,13 @@ impl KeyTable {
     }
 
     fn write_row(&self, row: &Row, out: &mut dyn Write) -> std::io::Result<()> {
-        self.write_cells(&row.cells, Some(row.status), out)
+        let cells: Vec<&str> = (0..row.cells.len()).map(|i| self.cell(row, i)).collect();
+        self.write_cells(&cells, Some(row.status), out)
     }
 
     fn write_cells(
         &self,
-        cells: &[String],
+        cells: &[&str],
         status: Option<Status>,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
@@ -254,7 +311,7 @@ impl KeyTable {
             let width = widths.get(i).copied().unwrap_or(0);
             let shown = match self.layout.fit {
                 Some(_) => shorten(cell, width),
-                None => std::borrow::Cow::Borrowed(cell.as_str()),
+                None => std::borrow::Cow::Borrowed(*cell),
             };
             let pad = width.saturating_sub(shown.width());
             let color = match (status, column) {
@@ -276,6 +333,11 @@ impl KeyTable {
         }
         writeln!(out, "{}", line.trim_end())
     }
+}
+
+/// A row's width with these column widths, gaps included.
+fn row_width(widths: &[usize]) -> usize {
+    widths.iter().sum::<usize>() + GAP.len() * widths.len().saturating_sub(1)
 }
 
 /// `text` in at most `width` columns: whole, or cut with `…` at the end.

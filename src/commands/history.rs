@@ -31,6 +31,8 @@ pub fn run(ctx: &mut Context, args: HistoryArgs) -> Result<u8> {
         count = events.len() as u64;
         if count > 0 {
             out.event_table(&events)?;
+        } else if let Some(path) = &ctx.missing {
+            notice(&format!("No events yet: there is no store at {path}."));
         } else {
             notice("No events yet.");
         }

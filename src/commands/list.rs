@@ -8,11 +8,12 @@ use crate::error::Result;
 use crate::input;
 use crate::key_table::KeyTable;
 use crate::output::{KeyJson, notice};
-use crate::store::{KeyFilter, OpenMode, Status};
+use crate::store::{KeyFilter, KeyRecord, OpenMode, Status};
 use crate::time;
 
 pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
-    let filtered = args.service.is_some()
+    let filtered = args.search.is_some()
+        || args.service.is_some()
         || args.status.is_some()
         || args.expiring_within.is_some()
         || args.unused_for.is_some();
@@ -31,20 +32,55 @@ pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
         unused_since: within("--unused-for", &args.unused_for)?.map(|d| now - d),
         now,
     };
+    // --search is matched here, on what the store lists: the limit then
+    // counts the keys that match.
+    let search = args.search.as_deref().map(str::to_lowercase);
+    let limit = filter.limit;
+    let filter = KeyFilter {
+        limit: if search.is_some() { None } else { limit },
+        ..filter
+    };
+    let mut matched = 0u64;
+    let mut wanted = |key: &KeyRecord| {
+        let found = search.as_deref().is_none_or(|text| {
+            key.name.to_lowercase().contains(text)
+                || key
+                    .description
+                    .as_deref()
+                    .is_some_and(|d| d.to_lowercase().contains(text))
+        });
+        let keep = found && limit.is_none_or(|n| matched < n);
+        matched += u64::from(keep);
+        keep
+    };
     let mut store = ctx.open(OpenMode::NoCreate)?;
     let out = &mut ctx.out;
     let mut count = 0u64;
     if out.json {
         // Streamed: each row is written as it is read, whatever the store's size.
         store.list_keys(&filter, &mut |key| {
-            out.key_element(count, &KeyJson::new(key, filter.now))?;
-            count += 1;
+            if wanted(key) {
+                out.key_element(count, &KeyJson::new(key, filter.now))?;
+                count += 1;
+            }
             Ok(())
         })?;
         out.array_end(count)?;
+    } else if args.quiet {
+        store.list_keys(&filter, &mut |key| {
+            if wanted(key) {
+                out.line(&key.id)?;
+                count += 1;
+            }
+            Ok(())
+        })?;
     } else {
         let mut table = KeyTable::new(out.table_layout(args.wide), filter.now);
-        out.stream_table(&mut table, |each| store.list_keys(&filter, each))?;
+        out.stream_table(&mut table, |each| {
+            store.list_keys(&filter, &mut |key| {
+                if wanted(key) { each(key) } else { Ok(()) }
+            })
+        })?;
         count = table.counts.iter().sum();
         if count > 0 && std::io::stderr().is_terminal() && std::io::stdout().is_terminal() {
             let [enabled, disabled, expired] = table.counts;
@@ -55,6 +91,12 @@ pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
         }
     }
     if count == 0 && !out.json {
+        if let Some(path) = &ctx.missing {
+            notice(&format!(
+                "No keys yet: there is no store at {path}. Create one with: keysmith create --name NAME"
+            ));
+            return Ok(0);
+        }
         notice(if filtered {
             "No keys match these filters."
         } else {

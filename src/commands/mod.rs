@@ -27,20 +27,36 @@ use crate::model::{KeyRecord, Timestamp};
 use crate::output::Output;
 use crate::prompt;
 use crate::redact::Untrusted;
-use crate::store::{self, Location, OpenMode, Store};
+use crate::store::{self, Location, OpenMode, Presence, Store};
 
 /// What every command gets: where the store is and how to print.
 pub struct Context {
     pub location: Option<String>,
     pub out: Output,
+    /// Set when the store opened was not there (a command that only
+    /// reads): the path, for messages that would otherwise just say
+    /// "no keys".
+    pub missing: Option<String>,
 }
 
 impl Context {
     /// Opens the store, showing what opening it found worth telling.
     pub fn open(&mut self, mode: OpenMode) -> Result<Box<dyn Store>> {
-        let opened = store::open(&Location::resolve(self.location.as_deref())?, mode)?;
+        let location = Location::resolve(self.location.as_deref())?;
+        let opened = store::open(&location, mode)?;
         for warning in &opened.warnings {
             self.out.notice(&format!("warning: {warning}"))?;
+        }
+        let shown = || match &location {
+            Location::Sqlite(path) => Untrusted(&path.display().to_string()).to_string(),
+            Location::Postgres(_) => String::new(),
+        };
+        match opened.presence {
+            Presence::Found => {}
+            Presence::Created => self
+                .out
+                .notice(&format!("Created a new store at {}", shown()))?,
+            Presence::Missing => self.missing = Some(shown()),
         }
         Ok(opened.store)
     }
@@ -51,6 +67,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     let mut ctx = Context {
         location: cli.db,
         out: Output::new(cli.json),
+        missing: None,
     };
     let code = match cli.command {
         Command::Create(Deferred(args)) => create::run(&mut ctx, args),
@@ -68,6 +85,13 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Migrate(Deferred(args)) => migrate::run(&mut ctx, args),
         Command::Completions(Deferred(args)) => completions::run(&mut ctx, args),
         Command::Serve(Deferred(args)) => serve::run(&mut ctx, args),
+    };
+    // Nothing found in a store that is not there: say where it was looked for.
+    let code = match (code, &ctx.missing) {
+        (Err(Error::NoSuchKey(message)), Some(path)) => Err(Error::NoSuchKey(format!(
+            "{message} (there is no store at {path}: check --db or KEYSMITH_DB)"
+        ))),
+        (code, _) => code,
     }?;
     ctx.out.flush()?;
     Ok(code)
@@ -108,6 +132,11 @@ fn resolve(store: &mut dyn Store, selector: &str) -> Result<KeyRecord> {
             Error::NoSuchKey(format!("no key with id {} in this store", parsed.id))
         });
     }
+    if let Some(id) = key::masked_id(selector.trim()) {
+        return store.key_by_id(id)?.ok_or_else(|| {
+            Error::NoSuchKey(format!("no key with id {} in this store", Untrusted(id)))
+        });
+    }
     if key::is_id_shaped(selector)
         && let Some(found) = store.key_by_id(selector)?
     {
@@ -120,15 +149,28 @@ fn resolve(store: &mut dyn Store, selector: &str) -> Result<KeyRecord> {
             "no key matches '{}'; run `keysmith list` to see ids and names",
             Untrusted(selector)
         ))),
-        n => Err(Error::NoSuchKey(format!(
-            "the name '{}' matches {n} keys ({}); select one by id",
-            Untrusted(selector.trim()),
-            named
+        n => {
+            let now = crate::time::now();
+            let candidates: Vec<String> = named
                 .iter()
-                .map(|k| Untrusted(&k.id).to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
+                .map(|k| {
+                    let replaced = k.replaced_by.as_deref().map_or(String::new(), |by| {
+                        format!(", replaced by {}", Untrusted(by))
+                    });
+                    format!(
+                        "{} ({}, created {}{replaced})",
+                        Untrusted(&k.id),
+                        k.status(now).as_str(),
+                        crate::time::local_minutes(k.created_at)
+                    )
+                })
+                .collect();
+            Err(Error::NoSuchKey(format!(
+                "the name '{}' matches {n} keys: {}; select one by id",
+                Untrusted(selector.trim()),
+                candidates.join("; ")
+            )))
+        }
     }
 }
 

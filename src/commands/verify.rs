@@ -55,11 +55,15 @@ pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
         return super::verify_all::run(ctx, required);
     }
     let presented = read_key(args.key)?;
-    let verdict = match key::parse(presented.trim()) {
-        None => Verdict::new(Code::Malformed, None),
+    let now = time::now();
+    let (verdict, malformed) = match key::parse(presented.trim()) {
+        None => (
+            Verdict::new(Code::Malformed, None),
+            Some(key::what_is_wrong(presented.trim())),
+        ),
         Some(parsed) => {
             let mut store = ctx.open(OpenMode::NoCreate)?;
-            check(store.as_mut(), &parsed, required, time::now())?
+            (check(store.as_mut(), &parsed, required, now)?, None)
         }
     };
     drop(presented);
@@ -76,7 +80,66 @@ pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
         ctx.out
             .line(&format!("invalid: {}", verdict.code.as_str()))?;
     }
+    // For a person at a terminal: why, on stderr; stdout stays the data.
+    if !verdict.is_valid() && io::stderr().is_terminal() {
+        let why = malformed.map_or_else(|| reason(&verdict, required), str::to_owned);
+        ctx.out.notice(&format!("why: {why}"))?;
+    }
     Ok(if verdict.is_valid() { 0 } else { 1 })
+}
+
+/// Why a well-formed key was rejected, in words; names the key by id and
+/// name, never by anything presented.
+fn reason(verdict: &Verdict, required: Required<'_>) -> String {
+    let Some(key) = verdict.key.as_ref() else {
+        return "no key in this store has this id and secret: it was deleted, belongs to \
+                another store (check --db), or is not one of ours"
+            .to_owned();
+    };
+    let who = format!("key {} ({})", Untrusted(&key.id), Untrusted(&key.name));
+    match verdict.code {
+        Code::Disabled => format!(
+            "{who} is disabled; switch it on with: keysmith enable {}",
+            key.id
+        ),
+        Code::Expired => format!(
+            "{who} expired at {}",
+            key.expires_at.map_or("-".to_owned(), time::local_minutes)
+        ),
+        Code::WrongService => match key.service.as_deref() {
+            Some(service) => format!(
+                "{who} belongs to the service '{}', not '{}'",
+                Untrusted(service),
+                Untrusted(required.service.unwrap_or(""))
+            ),
+            None => format!("{who} belongs to no service"),
+        },
+        Code::InsufficientScope => {
+            let missing: Vec<&str> = required
+                .scopes
+                .iter()
+                .filter(|want| !key.limits.grants_all(std::slice::from_ref(*want)))
+                .map(String::as_str)
+                .collect();
+            let held = key.limits.scopes.join(", ");
+            format!(
+                "{who} lacks the scope {} (it holds: {})",
+                Untrusted(&missing.join(", ")),
+                if held.is_empty() {
+                    "none".to_owned()
+                } else {
+                    Untrusted(&held).to_string()
+                }
+            )
+        }
+        Code::UsageExceeded => format!(
+            "{who} has no uses left; grant more with: keysmith edit {} --uses N",
+            key.id
+        ),
+        Code::Valid | Code::Malformed | Code::NotFound | Code::RateLimited => {
+            format!("{who}: {}", verdict.code.as_str())
+        }
+    }
 }
 
 /// The key to check: the argument, else the first line of stdin, else a

@@ -320,22 +320,50 @@ fn occupied(shown: &str) -> Error {
 pub struct Opened {
     pub store: Box<dyn Store>,
     pub warnings: Vec<String>,
+    /// What was at a SQLite store's path before it was opened.
+    pub presence: Presence,
+}
+
+/// Whether opening found a store, made one, or found none (SQLite; a
+/// PostgreSQL store is always `Found`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Found,
+    /// Nothing was there, or a blank file: this command made the store.
+    Created,
+    /// Nothing was there, and a command that only reads made nothing.
+    Missing,
+}
+
+impl Presence {
+    /// What is at `path` now, for a store about to be opened with `mode`:
+    /// nothing (or a blank file) is created or missing.
+    fn before(path: &std::path::Path, mode: OpenMode) -> Presence {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.len() > 0 || !meta.is_file() => Presence::Found,
+            _ if mode == OpenMode::Create => Presence::Created,
+            _ => Presence::Missing,
+        }
+    }
 }
 
 /// Opens the store at `location`, creating it when `mode` allows.
 pub fn open(location: &Location, mode: OpenMode) -> Result<Opened> {
     match location {
         Location::Sqlite(path) => {
+            let presence = Presence::before(path, mode);
             let mut store = SqliteStore::open(path, mode)?;
             let warnings = store.take_warnings();
             Ok(Opened {
                 store: Box::new(store),
                 warnings,
+                presence,
             })
         }
         Location::Postgres(target) => Ok(Opened {
             store: postgres::open(target, mode)?,
             warnings: target.warnings.clone(),
+            presence: Presence::Found,
         }),
     }
 }
@@ -349,11 +377,13 @@ pub fn open_with_busy_timeout(
 ) -> Result<Opened> {
     match location {
         Location::Sqlite(path) => {
+            let presence = Presence::before(path, mode);
             let mut store = SqliteStore::open_with_busy_timeout(path, mode, busy)?;
             let warnings = store.take_warnings();
             Ok(Opened {
                 store: Box::new(store),
                 warnings,
+                presence,
             })
         }
         Location::Postgres(_) => open(location, mode),

@@ -162,3 +162,115 @@ fn rotate_asks_and_no_changes_nothing() {
     assert_eq!(env.count("keys"), 1);
     assert_eq!(env.count("events"), 1);
 }
+
+#[test]
+fn a_confirmation_waits_for_enter_and_takes_a_typed_yes_whole() {
+    let env = Env::new();
+    let id = Env::id_of(&env.create("k", &[]));
+    let mut p = spawn(&env, &["delete", &id]);
+    p.exp_string("Delete key").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    p.send("yes").unwrap();
+    p.flush().unwrap();
+    // One keystroke is no answer: still asking, nothing deleted.
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(
+        p.process()
+            .status()
+            .is_some_and(|s| matches!(s, WaitStatus::StillAlive))
+    );
+    assert_eq!(env.count("keys"), 1);
+    p.send("\r").unwrap();
+    p.flush().unwrap();
+    p.exp_string("deleted").unwrap();
+    assert_eq!(exit_code(&p), 0);
+    assert_eq!(env.count("keys"), 0);
+}
+
+#[test]
+fn ctrl_c_at_a_confirmation_changes_nothing_and_shows_the_cursor_again() {
+    let env = Env::new();
+    let id = Env::id_of(&env.create("k", &[]));
+    for args in [vec!["delete", id.as_str()], vec!["rotate", id.as_str()]] {
+        let mut cmd: Command = env.command();
+        cmd.args(&args).env("TERM", "xterm-256color");
+        let mut p = spawn_command(cmd, Some(10_000)).expect("spawn in a pty");
+        let before = p.exp_string("key").unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        p.send_control('c').unwrap();
+        let rest = format!("{before}key{}", p.exp_eof().unwrap());
+        let hidden = rest.rfind("\x1b[?25l");
+        let shown = rest.rfind("\x1b[?25h");
+        assert!(
+            hidden.is_none() || shown > hidden,
+            "{args:?}: the cursor was left hidden: {rest:?}"
+        );
+        assert_eq!(exit_code(&p), 1, "{args:?}");
+        assert_eq!(env.count("keys"), 1);
+        assert_eq!(env.count("events"), 1);
+    }
+}
+
+/// `keysmith verify` at a terminal, the key on stdin from a file: what the
+/// terminal shows (stdout and stderr both), and the exit code.
+fn verify_at_terminal(env: &Env, key: &str, args: &str) -> (String, i32) {
+    let file = env.dir.path().join("presented");
+    std::fs::write(&file, format!("{key}\n")).unwrap();
+    let mut cmd = env.shell(&format!("exec \"$0\" verify {args} < '{}'", file.display()));
+    cmd.env("TERM", "dumb");
+    let mut p = spawn_command(cmd, Some(10_000)).expect("spawn in a pty");
+    let shown = p.exp_eof().unwrap();
+    (shown, exit_code(&p))
+}
+
+#[test]
+fn verify_says_why_on_a_terminal_and_never_shows_the_key() {
+    let env = Env::new();
+    let key = env.create(
+        "sms sender",
+        &["--service", "sms", "--scope", "sms:send", "--uses", "1"],
+    );
+    let id = Env::id_of(&key);
+    let mut typo = key.clone().into_bytes();
+    let at = typo.len() - 10;
+    typo[at] = if typo[at] == b'a' { b'b' } else { b'a' };
+    let typo = String::from_utf8(typo).unwrap();
+    let cases = [
+        (key[..key.len() - 4].to_owned(), "", "truncated"),
+        (typo, "", "checksum does not match"),
+        (String::new(), "", "empty"),
+        (
+            key.clone(),
+            "--service email",
+            "belongs to the service 'sms', not 'email'",
+        ),
+        (
+            key.clone(),
+            "--scope sms:read",
+            "lacks the scope sms:read (it holds: sms:send)",
+        ),
+    ];
+    for (presented, args, why) in &cases {
+        let (shown, code) = verify_at_terminal(&env, presented, args);
+        assert_eq!(code, 1, "{shown}");
+        assert!(shown.contains("invalid: "), "{shown}");
+        assert!(shown.contains(why), "{why}: {shown}");
+        assert!(!shown.contains(&key[16..]), "the key was shown: {shown}");
+    }
+    verify_at_terminal(&env, &key, "")
+        .1
+        .eq(&0)
+        .then_some(())
+        .expect("VALID once");
+    let (shown, _) = verify_at_terminal(&env, &key, "");
+    assert!(
+        shown.contains(&format!("keysmith edit {id} --uses N")),
+        "{shown}"
+    );
+    env.run(&["disable", &id]).code(0);
+    let (shown, _) = verify_at_terminal(&env, &key, "");
+    assert!(shown.contains(&format!("keysmith enable {id}")), "{shown}");
+    // Piped, stderr says nothing more: stdout is the answer.
+    let run = env.run_stdin(&["verify", "--service", "email"], &key);
+    assert_eq!(run.stderr, "", "{run:#?}");
+}

@@ -172,3 +172,70 @@ fn uses_are_listed_with_their_own_keys() {
     assert_eq!(listed(&["--limit", "4"]), all[..4]);
     assert_eq!(listed(&["--status", "enabled"]), all);
 }
+
+#[test]
+fn search_matches_names_and_descriptions_and_quiet_prints_ids() {
+    let env = Env::new();
+    let zap = Env::id_of(&env.create("Zapier sync", &[]));
+    let hook = Env::id_of(&env.create("hook", &["--description", "for ZAPIER"]));
+    let other = Env::id_of(&env.create("billing", &[]));
+    let run = env.run(&["list", "--search", "zapier"]).code(0);
+    assert!(
+        run.stdout.contains(&zap) && run.stdout.contains(&hook),
+        "{run:#?}"
+    );
+    assert!(!run.stdout.contains(&other), "{run:#?}");
+    // The limit counts what matches.
+    let run = env
+        .run(&["--json", "list", "--search", "ZAP", "--limit", "1"])
+        .code(0);
+    assert_eq!(run.json().as_array().unwrap().len(), 1);
+    let run = env.run(&["list", "-q"]).code(0);
+    let mut ids: Vec<&str> = run.stdout.lines().collect();
+    ids.sort();
+    let mut want = vec![zap.as_str(), hook.as_str(), other.as_str()];
+    want.sort();
+    assert_eq!(ids, want);
+    let run = env.run(&["list", "--quiet", "--search", "billing"]).code(0);
+    assert_eq!(run.stdout, format!("{other}\n"));
+    env.run(&["list", "--search", "nothing like it"])
+        .code(0)
+        .stderr
+        .contains("No keys match")
+        .then_some(())
+        .expect("a friendly line");
+    env.run(&["list", "-q", "--wide"]).code(2);
+}
+
+#[test]
+fn a_missing_store_is_named_and_a_new_one_announced() {
+    if crate::common::backend() != crate::common::Backend::Sqlite {
+        return; // A PostgreSQL store has no path to mistype.
+    }
+    let env = Env::new();
+    let path = env.store();
+    let run = env.run(&["list"]).code(0);
+    assert!(
+        run.stderr.contains(&format!("there is no store at {path}")),
+        "{run:#?}"
+    );
+    let run = env.run(&["history"]).code(0);
+    assert!(
+        run.stderr.contains(&format!("there is no store at {path}")),
+        "{run:#?}"
+    );
+    let run = env.run(&["disable", "zapier"]).error(3, "zapier");
+    assert!(
+        run.stderr.contains(&format!("no store at {path}")),
+        "{run:#?}"
+    );
+    assert!(!env.store_exists());
+    let run = env.run(&["create", "--name", "first"]).code(0);
+    assert!(
+        run.stderr
+            .contains(&format!("Created a new store at {path}")),
+        "{run:#?}"
+    );
+    let run = env.run(&["create", "--name", "second"]).code(0);
+    assert!(!run.stderr.contains("Created a new store"), "{run:#?}");
+}

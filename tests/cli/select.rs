@@ -111,3 +111,42 @@ fn an_id_wins_over_a_name() {
     assert!(disabled(&env, &target));
     assert!(!disabled(&env, &decoy));
 }
+
+#[test]
+fn the_masked_key_from_the_list_and_prefix_and_id_select() {
+    let env = Env::new();
+    let key = env.create("zapier", &["--prefix", "acme"]);
+    let id = Env::id_of(&key);
+    let masked = format!("acme_{id}_********");
+    env.run(&["disable", &masked]).code(0);
+    assert!(disabled(&env, &id));
+    env.run(&["enable", &format!("acme_{id}")]).code(0);
+    assert!(!disabled(&env, &id));
+    // Pasted with the spaces around it that a table leaves.
+    env.run(&["disable", &format!("  {masked} ")]).code(0);
+    assert!(disabled(&env, &id));
+    let run = env
+        .run(&["show", "acme_AAAAAAAAAAAA_********"])
+        .error(3, "AAAAAAAAAAAA");
+    assert!(!run.stderr.contains("********"), "{run:#?}");
+}
+
+#[test]
+fn after_a_rotation_the_name_lists_each_key_with_its_state() {
+    let env = Env::new();
+    let old = Env::id_of(&env.create("zapier", &[]));
+    let run = env.run(&["rotate", &old, "--yes"]).code(0);
+    let new = Env::id_of(run.stdout.trim());
+    let run = env.run(&["show", "zapier"]).error(3, "matches 2 keys");
+    assert_eq!(run.stderr.lines().count(), 1, "{run:#?}");
+    let line = &run.stderr;
+    assert!(
+        line.contains(&format!("{old} (disabled, created ")),
+        "{line}"
+    );
+    assert!(line.contains(&format!("replaced by {new})")), "{line}");
+    assert!(
+        line.contains(&format!("{new} (enabled, created ")),
+        "{line}"
+    );
+}
