@@ -133,6 +133,7 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             [CompletionResult]::new('--uses', '--uses', [CompletionResultType]::ParameterName, 'Allow this many more VALID verifications from now on')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'A new rate limit, e.g. 100/1m')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
+            [CompletionResult]::new('--no-service', '--no-service', [CompletionResultType]::ParameterName, 'Take the key out of its service: it then verifies only without --service')
             [CompletionResult]::new('--no-expiry', '--no-expiry', [CompletionResultType]::ParameterName, 'Remove the expiry')
             [CompletionResult]::new('--no-scopes', '--no-scopes', [CompletionResultType]::ParameterName, 'Remove every scope')
             [CompletionResult]::new('--unlimited-uses', '--unlimited-uses', [CompletionResultType]::ParameterName, 'Remove the limit of uses')

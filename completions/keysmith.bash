@@ -263,7 +263,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__edit)
-            opts="-h -V --db --json --name --description --service --expires-in --no-expiry --scope --no-scopes --uses --unlimited-uses --rate --no-rate --help --version"
+            opts="-h -V --db --json --name --description --service --no-service --expires-in --no-expiry --scope --no-scopes --uses --unlimited-uses --rate --no-rate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

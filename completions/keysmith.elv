@@ -123,6 +123,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --uses 'Allow this many more VALID verifications from now on'
             cand --rate 'A new rate limit, e.g. 100/1m'
             cand --json 'Print JSON on stdout instead of text'
+            cand --no-service 'Take the key out of its service: it then verifies only without --service'
             cand --no-expiry 'Remove the expiry'
             cand --no-scopes 'Remove every scope'
             cand --unlimited-uses 'Remove the limit of uses'

@@ -101,6 +101,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l scope -d 'Gra
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l uses -d 'Allow this many more VALID verifications from now on' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l rate -d 'A new rate limit, e.g. 100/1m' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-service -d 'Take the key out of its service: it then verifies only without --service'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-expiry -d 'Remove the expiry'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-scopes -d 'Remove every scope'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l unlimited-uses -d 'Remove the limit of uses'

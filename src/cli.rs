@@ -225,6 +225,10 @@ pub struct EditArgs {
     #[arg(long, value_name = "SERVICE", allow_hyphen_values = true)]
     pub service: Option<String>,
 
+    /// Take the key out of its service: it then verifies only without --service
+    #[arg(long, conflicts_with = "service")]
+    pub no_service: bool,
+
     /// Expire this long from now, e.g. 30d, 12h, 1d12h
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub expires_in: Option<String>,

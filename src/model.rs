@@ -177,7 +177,8 @@ pub struct Event {
 pub struct KeyEdit {
     pub name: Option<String>,
     pub description: Option<Option<String>>,
-    pub service: Option<String>,
+    /// `Some(None)` takes the key out of any service.
+    pub service: Option<Option<String>>,
     pub expires_at: Option<Option<Timestamp>>,
     pub scopes: Option<Vec<String>>,
     pub remaining_uses: Option<Option<i64>>,
@@ -195,7 +196,7 @@ impl KeyEdit {
             after.description = description.clone();
         }
         if let Some(service) = &self.service {
-            after.service = Some(service.clone());
+            after.service = service.clone();
         }
         if let Some(expires_at) = self.expires_at {
             after.expires_at = expires_at;

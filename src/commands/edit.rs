@@ -20,7 +20,11 @@ pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
             .as_deref()
             .map(input::description)
             .transpose()?,
-        service: args.service.as_deref().map(input::service).transpose()?,
+        service: match (args.service.as_deref(), args.no_service) {
+            (Some(s), _) => Some(Some(input::service(s)?)),
+            (None, true) => Some(None),
+            (None, false) => None,
+        },
         expires_at: match (args.expires_in.as_deref(), args.no_expiry) {
             (Some(d), _) => Some(Some(now + input::duration("--expires-in", d)?)),
             (None, true) => Some(None),
@@ -44,7 +48,7 @@ pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
     };
     if edit == KeyEdit::default() {
         return Err(Error::Usage(
-            "nothing to change: pass --name, --description, --service, --expires-in, \
+            "nothing to change: pass --name, --description, --service, --no-service, --expires-in, \
              --no-expiry, --scope, --no-scopes, --uses, --unlimited-uses, --rate or --no-rate"
                 .into(),
         ));

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::keys::{self, Changed};
 use crate::output::KeyJson;
 use crate::redact::Untrusted;
-use crate::store::OpenMode;
+use crate::store::{OpenMode, Status};
 use crate::time;
 
 pub fn run(ctx: &mut Context, args: SelectArgs, disable: bool) -> Result<u8> {
@@ -31,5 +31,21 @@ pub fn run(ctx: &mut Context, args: SelectArgs, disable: bool) -> Result<u8> {
         )
     };
     ctx.out.line(&message)?;
+    if !disable {
+        // Switched on is not valid when something else still stops it.
+        if key.status(now) == Status::Expired {
+            ctx.out.notice(&format!(
+                "note: the key expired, so it still does not verify; to lift the expiry: \
+                 keysmith edit {} --no-expiry (or --expires-in DURATION)",
+                Untrusted(&key.id)
+            ))?;
+        }
+        if let Some(by) = &key.replaced_by {
+            ctx.out.notice(&format!(
+                "warning: this key was replaced by {} in a rotation; clients should use that one",
+                Untrusted(by)
+            ))?;
+        }
+    }
     Ok(0)
 }

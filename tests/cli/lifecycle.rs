@@ -382,3 +382,39 @@ fn a_user_without_a_passwd_entry_is_recorded_by_uid() {
     let actors = env.query_strings("SELECT actor FROM events ORDER BY seq", &[]);
     assert_eq!(actors[1], "root");
 }
+
+#[test]
+fn edit_no_service_and_enable_hints() {
+    let env = Env::new();
+    let key = env.create("k", &["--service", "sms"]);
+    let id = Env::id_of(&key);
+    env.run(&["edit", &id, "--no-service"]).code(0);
+    assert_eq!(show(&env, &id)["service"], serde_json::Value::Null);
+    env.run_stdin(&["verify"], &key).code(0);
+    env.run(&["edit", &id, "--service", "sms", "--no-service"])
+        .code(2);
+    let events = env.run(&["--json", "history", &id]).code(0).json();
+    assert!(
+        events[0]["detail"].as_str().unwrap().contains("service"),
+        "{events}"
+    );
+
+    // Enabling an expired key says why it still fails, and how to lift it.
+    let gone = Env::id_of(&env.create("short", &["--expires-in", "1s"]));
+    env.run(&["disable", &gone]).code(0);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let run = env.run(&["enable", &gone]).code(0);
+    assert!(
+        run.stderr
+            .contains(&format!("keysmith edit {gone} --no-expiry")),
+        "{run:#?}"
+    );
+    // Enabling a replaced key warns of its replacement.
+    let run = env.run(&["rotate", &id, "--yes"]).code(0);
+    let new = Env::id_of(run.stdout.trim());
+    let run = env.run(&["enable", &id]).code(0);
+    assert!(
+        run.stderr.contains(&format!("replaced by {new}")),
+        "{run:#?}"
+    );
+}

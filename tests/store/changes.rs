@@ -167,7 +167,7 @@ fn edit_records_the_fields_it_changed(backend: &Backend) {
 
     let rename = KeyEdit {
         name: Some("new name".into()),
-        service: Some("sms".into()),
+        service: Some(Some("sms".into())),
         ..KeyEdit::default()
     };
     let (changed, fields) = keys::edit(store.as_mut(), &minted.id, &rename, change(T0 + 1))
@@ -262,7 +262,7 @@ fn an_edit_that_changes_nothing_records_nothing(backend: &Backend) {
     let same = KeyEdit {
         name: Some("n".into()),
         description: Some(Some("d".into())),
-        service: Some("sms".into()),
+        service: Some(Some("sms".into())),
         expires_at: Some(Some(T0 + 100)),
         scopes: Some(Vec::new()),
         remaining_uses: Some(None),

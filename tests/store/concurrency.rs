@@ -233,13 +233,13 @@ fn a_change_is_seen_by_the_next_verify_of_another_thread(backend: &Backend) {
         step(Code::Valid);
     }
     let moved = KeyEdit {
-        service: Some("email".into()),
+        service: Some(Some("email".into())),
         ..KeyEdit::default()
     };
     keys::edit(changer.as_mut(), &id, &moved, change(T0 + 6)).unwrap();
     step(Code::WrongService);
     let back = KeyEdit {
-        service: Some("sms".into()),
+        service: Some(Some("sms".into())),
         expires_at: Some(Some(T0 + 10)),
         ..KeyEdit::default()
     };
