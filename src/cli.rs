@@ -144,12 +144,17 @@ pub struct CreateArgs {
     #[arg(long, short)]
     pub yes: bool,
 
+    /// Put the key on the clipboard instead of printing it (cleared after
+    /// $KEYSMITH_CLIP_TIME seconds, 45 by default)
+    #[arg(long, short = 'c')]
+    pub copy: bool,
+
     /// Create one key per line of this JSON Lines file (`-`: stdin), all or
     /// nothing; prints one JSON line per key, with the full key
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["name", "description", "service", "expires_in", "scope", "uses", "rate"]
+        conflicts_with_all = ["name", "description", "service", "expires_in", "scope", "uses", "rate", "copy"]
     )]
     pub from: Option<std::path::PathBuf>,
 }
@@ -191,6 +196,20 @@ pub struct ListArgs {
     /// Print only the ids, one per line (for xargs)
     #[arg(short, long, conflicts_with = "wide")]
     pub quiet: bool,
+
+    /// The order: created (newest first), name (A to Z), last-used (most
+    /// recent first) or expires (soonest first); --expiring-within sorts by
+    /// expires
+    #[arg(long, value_enum, value_name = "ORDER")]
+    pub sort: Option<SortArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SortArg {
+    Created,
+    Name,
+    LastUsed,
+    Expires,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -275,6 +294,11 @@ pub struct RotateArgs {
     /// Skip the confirmation prompt (required without a terminal)
     #[arg(long, short)]
     pub yes: bool,
+
+    /// Put the new key on the clipboard instead of printing it (cleared
+    /// after $KEYSMITH_CLIP_TIME seconds, 45 by default)
+    #[arg(long, short = 'c')]
+    pub copy: bool,
 }
 
 #[derive(Debug, Args)]
@@ -297,6 +321,15 @@ pub struct HistoryArgs {
     /// At most this many events
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub limit: Option<u64>,
+
+    /// Only events of this action (repeatable): create, enable, disable,
+    /// edit, rotate, delete
+    #[arg(long, value_name = "ACTION")]
+    pub action: Vec<String>,
+
+    /// Only events of the last DURATION, e.g. 1h, 7d
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Args)]
