@@ -72,6 +72,19 @@ pub fn prefix(raw: &str) -> Result<String, Error> {
     Ok(raw.to_owned())
 }
 
+/// An event action, for `history --action` (any case).
+pub fn action(raw: &str) -> Result<String, Error> {
+    let wanted = raw.trim().to_ascii_lowercase();
+    if crate::model::ACTIONS.contains(&wanted.as_str()) {
+        Ok(wanted)
+    } else {
+        Err(invalid(
+            "--action",
+            &format!("must be one of {}", crate::model::ACTIONS.join(", ")),
+        ))
+    }
+}
+
 /// Duration: one or more `<number><unit>` parts with units w, d, h, m, s
 /// (`30d`, `1d12h`); the total must be positive. Returns seconds.
 pub fn duration(field: &str, raw: &str) -> Result<i64, Error> {

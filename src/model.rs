@@ -162,6 +162,12 @@ impl Credential {
     }
 }
 
+/// The actions events record (`undo`: a key that could not be delivered was
+/// taken back).
+pub const ACTIONS: [&str; 7] = [
+    "create", "enable", "disable", "edit", "rotate", "delete", "undo",
+];
+
 /// One entry of a store's history: what happened, when, to which key, by whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
@@ -213,21 +219,21 @@ impl KeyEdit {
         after
     }
 
-    /// The names of the fields this edit changes in `before`, as the
-    /// history records them.
+    /// What this edit changes in `before`, in words (not JSON field names:
+    /// people read them), as the history records them.
     pub fn changed_fields(&self, before: &KeyRecord) -> Vec<&'static str> {
         let after = self.applied_to(before);
         [
             ("name", after.name != before.name),
             ("description", after.description != before.description),
             ("service", after.service != before.service),
-            ("expires_at", after.expires_at != before.expires_at),
+            ("expiry", after.expires_at != before.expires_at),
             ("scopes", after.limits.scopes != before.limits.scopes),
             (
-                "remaining_uses",
+                "uses left",
                 after.limits.remaining_uses != before.limits.remaining_uses,
             ),
-            ("rate_limit", after.limits.rate != before.limits.rate),
+            ("rate limit", after.limits.rate != before.limits.rate),
         ]
         .into_iter()
         .filter_map(|(field, changed)| changed.then_some(field))

@@ -182,20 +182,34 @@ impl Output {
 }
 
 impl Output {
-    /// Prints events, newest first, as a table.
-    pub fn event_table(&mut self, events: &[Event]) -> Result<()> {
+    /// Prints events, newest first, as a table, with times to the second;
+    /// with `names` (key id to name), a NAME column beside the key's id.
+    pub fn event_table(
+        &mut self,
+        events: &[Event],
+        names: Option<&std::collections::HashMap<String, String>>,
+    ) -> Result<()> {
         let mut table = Table::new();
-        table
-            .load_style(presets::NOTHING)
-            .set_header(["WHEN", "ACTION", "KEY", "ACTOR", "DETAIL"]);
+        let header: &[&str] = match names {
+            Some(_) => &["WHEN", "ACTION", "KEY", "NAME", "ACTOR", "DETAIL"],
+            None => &["WHEN", "ACTION", "KEY", "ACTOR", "DETAIL"],
+        };
+        table.load_style(presets::NOTHING).set_header(header);
         for e in events {
-            table.add_row(vec![
-                Cell::new(time::local_minutes(e.at)),
+            let mut row = vec![
+                Cell::new(time::local_seconds(e.at)),
                 Cell::new(Untrusted(&e.action)),
                 Cell::new(Untrusted(&e.key_id)),
+            ];
+            if let Some(names) = names {
+                let name = names.get(&e.key_id).map(String::as_str);
+                row.push(Cell::new(Untrusted::or(name, "(deleted)")));
+            }
+            row.extend([
                 Cell::new(Untrusted(&e.actor)),
                 Cell::new(Untrusted::or(e.detail.as_deref(), "-")),
             ]);
+            table.add_row(row);
         }
         writeln!(self.out, "{}", table.trim_fmt()).map_err(Error::output)
     }

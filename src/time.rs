@@ -106,6 +106,15 @@ pub fn local_minutes(ts: Timestamp) -> String {
         .to_string()
 }
 
+/// `2026-11-22 19:14:05`, in the local time zone: for the event log, where
+/// events often come seconds apart.
+pub fn local_seconds(ts: Timestamp) -> String {
+    utc(ts)
+        .with_timezone(&Local)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
 /// `2026-11-22`, in the local time zone: a date for a narrow column.
 pub fn local_date(ts: Timestamp) -> String {
     utc(ts).with_timezone(&Local).format("%Y-%m-%d").to_string()

@@ -1,22 +1,44 @@
 //! `keysmith history`: the event log, newest first, for the store or one key.
 
+use std::collections::HashMap;
+
 use super::{Context, resolve};
 use crate::cli::HistoryArgs;
 use crate::error::{Error, Result};
+use crate::input;
 use crate::key;
 use crate::output::{EventJson, notice};
-use crate::store::{OpenMode, Store};
+use crate::store::{EventFilter, OpenMode, Store};
+use crate::time;
 
 pub fn run(ctx: &mut Context, args: HistoryArgs) -> Result<u8> {
+    let actions = args
+        .action
+        .iter()
+        .map(|a| input::action(a))
+        .collect::<Result<Vec<_>>>()?;
+    let since = args
+        .since
+        .as_deref()
+        .map(|d| input::duration("--since", d))
+        .transpose()?
+        .map(|d| time::now() - d);
     let mut store = ctx.open(OpenMode::NoCreate)?;
     let key_id = match args.key.as_deref() {
         None => None,
         Some(selector) => Some(key_id(store.as_mut(), selector)?),
     };
+    let filter = EventFilter {
+        key_id: key_id.as_deref(),
+        limit: args.limit,
+        actions: &actions,
+        since,
+    };
+    let filtered = !actions.is_empty() || since.is_some();
     let out = &mut ctx.out;
     let mut count = 0u64;
     if out.json {
-        store.events(key_id.as_deref(), args.limit, &mut |event| {
+        store.events(&filter, &mut |event| {
             out.array_element(count, &EventJson::new(&event))?;
             count += 1;
             Ok(())
@@ -24,20 +46,40 @@ pub fn run(ctx: &mut Context, args: HistoryArgs) -> Result<u8> {
         out.array_end(count)?;
     } else {
         let mut events = Vec::new();
-        store.events(key_id.as_deref(), args.limit, &mut |e| {
+        store.events(&filter, &mut |e| {
             events.push(e);
             Ok(())
         })?;
         count = events.len() as u64;
         if count > 0 {
-            out.event_table(&events)?;
+            let names = names_of(store.as_mut(), events.iter().map(|e| e.key_id.as_str()))?;
+            out.event_table(&events, Some(&names))?;
         } else if let Some(path) = &ctx.missing {
             notice(&format!("No events yet: there is no store at {path}."));
+        } else if filtered {
+            notice("No events match these filters.");
         } else {
             notice("No events yet.");
         }
     }
     Ok(0)
+}
+
+/// The current name of each key, by id; a deleted key has none.
+fn names_of<'a>(
+    store: &mut dyn Store,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<String, String>> {
+    let mut names = HashMap::new();
+    let mut looked_up = std::collections::HashSet::new();
+    for id in ids {
+        if looked_up.insert(id)
+            && let Some(key) = store.key_by_id(id)?
+        {
+            names.insert(key.id, key.name);
+        }
+    }
+    Ok(names)
 }
 
 /// A deleted key can no longer be selected by name, but its id (or the full
@@ -51,7 +93,11 @@ fn key_id(store: &mut dyn Store, selector: &str) -> Result<String> {
                 .or_else(|| key::is_id_shaped(selector).then(|| selector.to_owned()));
             let mut found = false;
             if let Some(id) = &id {
-                store.events(Some(id), Some(1), &mut |_| {
+                let first = EventFilter {
+                    limit: Some(1),
+                    ..EventFilter::of_key(id)
+                };
+                store.events(&first, &mut |_| {
                     found = true;
                     Ok(())
                 })?;

@@ -3,12 +3,12 @@
 use std::io::IsTerminal;
 
 use super::Context;
-use crate::cli::{ListArgs, StatusArg};
+use crate::cli::{ListArgs, SortArg, StatusArg};
 use crate::error::Result;
 use crate::input;
 use crate::key_table::KeyTable;
 use crate::output::{KeyJson, notice};
-use crate::store::{KeyFilter, KeyRecord, OpenMode, Status};
+use crate::store::{KeyFilter, KeyOrder, KeyRecord, OpenMode, Status};
 use crate::time;
 
 pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
@@ -31,6 +31,15 @@ pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
         expiring_by: within("--expiring-within", &args.expiring_within)?.map(|d| now + d),
         unused_since: within("--unused-for", &args.unused_for)?.map(|d| now - d),
         now,
+        // Keys about to expire are wanted soonest first.
+        order: match args.sort {
+            Some(SortArg::Created) => KeyOrder::Newest,
+            Some(SortArg::Name) => KeyOrder::Name,
+            Some(SortArg::LastUsed) => KeyOrder::LastUsed,
+            Some(SortArg::Expires) => KeyOrder::SoonestExpiry,
+            None if args.expiring_within.is_some() => KeyOrder::SoonestExpiry,
+            None => KeyOrder::Newest,
+        },
     };
     // --search is matched here, on what the store lists: the limit then
     // counts the keys that match.

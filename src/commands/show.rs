@@ -6,7 +6,7 @@ use super::{Context, resolve};
 use crate::cli::SelectArgs;
 use crate::error::Result;
 use crate::output::{EventJson, KeyJson};
-use crate::store::OpenMode;
+use crate::store::{EventFilter, OpenMode};
 use crate::time;
 
 #[derive(Serialize)]
@@ -20,7 +20,7 @@ pub fn run(ctx: &mut Context, args: SelectArgs) -> Result<u8> {
     let mut store = ctx.open(OpenMode::NoCreate)?;
     let key = resolve(store.as_mut(), &args.key)?;
     let mut events = Vec::new();
-    store.events(Some(&key.id), None, &mut |e| {
+    store.events(&EventFilter::of_key(&key.id), &mut |e| {
         events.push(e);
         Ok(())
     })?;
@@ -34,7 +34,7 @@ pub fn run(ctx: &mut Context, args: SelectArgs) -> Result<u8> {
         ctx.out.key_details(&key, now)?;
         ctx.out.line("")?;
         ctx.out.line("History")?;
-        ctx.out.event_table(&events)?;
+        ctx.out.event_table(&events, None)?;
     }
     Ok(0)
 }

@@ -31,15 +31,73 @@ pub struct KeyFilter {
     pub unused_since: Option<Timestamp>,
     /// The instant `status` is judged at.
     pub now: Timestamp,
+    pub order: KeyOrder,
+}
+
+/// The order `list_keys` yields keys in; ties go newest first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KeyOrder {
+    #[default]
+    Newest,
+    /// A to Z, ASCII letters of either case together (PostgreSQL compares
+    /// by the database's collation).
+    Name,
+    /// Most recently used first; keys never used last.
+    LastUsed,
+    /// Soonest expiry first (expired keys lead); keys without one last.
+    SoonestExpiry,
+}
+
+impl KeyOrder {
+    /// The ORDER BY terms, the same in SQLite and PostgreSQL (`k` is the
+    /// keys table, `u` its usage).
+    fn terms(self) -> &'static str {
+        match self {
+            KeyOrder::Newest => "k.seq DESC",
+            KeyOrder::Name => "lower(k.name), k.seq DESC",
+            KeyOrder::LastUsed => "u.last_used_at DESC NULLS LAST, k.seq DESC",
+            KeyOrder::SoonestExpiry => "k.expires_at ASC NULLS LAST, k.seq DESC",
+        }
+    }
+
+    /// `select` (a statement without ORDER BY) in this order, at most
+    /// `limit` (its parameter) rows.
+    fn sql(self, select: &str, limit: &str) -> String {
+        format!("{select} ORDER BY {} LIMIT {limit}", self.terms())
+    }
 }
 
 impl KeyFilter {
     /// Whether every key passes (a limit aside).
     pub fn is_everything(&self) -> bool {
-        self.service.is_none()
+        self.order == KeyOrder::Newest
+            && self.service.is_none()
             && self.status.is_none()
             && self.expiring_by.is_none()
             && self.unused_since.is_none()
+    }
+}
+
+/// Which events `Store::events` yields, newest first.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventFilter<'a> {
+    /// One key's events (also of a deleted key), or everyone's.
+    pub key_id: Option<&'a str>,
+    /// At most this many, counted after the other filters.
+    pub limit: Option<u64>,
+    /// Only these actions; empty: every action.
+    pub actions: &'a [String],
+    /// Only events at or after this instant.
+    pub since: Option<Timestamp>,
+}
+
+impl<'a> EventFilter<'a> {
+    /// Every event of one key.
+    pub fn of_key(key_id: &'a str) -> Self {
+        EventFilter {
+            key_id: Some(key_id),
+            ..EventFilter::default()
+        }
     }
 }
 
@@ -216,11 +274,10 @@ pub trait Store: Send {
     /// Every key with exactly this name, newest first.
     fn keys_by_name(&mut self, name: &str) -> Result<Vec<KeyRecord>>;
 
-    /// Streams events, newest first: all of them, or one key's.
+    /// Streams the events `filter` picks, newest first.
     fn events(
         &mut self,
-        key_id: Option<&str>,
-        limit: Option<u64>,
+        filter: &EventFilter<'_>,
         each: &mut dyn FnMut(Event) -> Result<()>,
     ) -> Result<()>;
 

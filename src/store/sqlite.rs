@@ -14,8 +14,8 @@ use rusqlite::{
 };
 
 use super::{
-    Copied, Credential, Event, Importer, Item, KeyFilter, KeyInserter, KeyRecord, Limits, OpenMode,
-    RateLimit, Spent, Status, Store, Timestamp, Transaction,
+    Copied, Credential, Event, EventFilter, Importer, Item, KeyFilter, KeyInserter, KeyRecord,
+    Limits, OpenMode, RateLimit, Spent, Status, Store, Timestamp, Transaction,
 };
 use crate::error::{Error, Result, StoreFault};
 use crate::key::KeyHash;
@@ -164,6 +164,16 @@ const SELECT_KEY_BY_ID: &str = concat!(
 const SELECT_CREDENTIAL: &str = "SELECT id, hash, name, service, disabled, expires_at, scopes, \
      remaining_uses, rate_limit, rate_per FROM keys WHERE id = ?1";
 
+/// The rest of every `events` query: parameters 4 (since) and 5 (a JSON
+/// array of actions), newest first, at most parameter 2.
+macro_rules! event_filters {
+    () => {
+        " AND (?4 IS NULL OR at >= ?4) \
+          AND (?5 IS NULL OR action IN (SELECT value FROM json_each(?5))) \
+          ORDER BY seq DESC LIMIT ?2"
+    };
+}
+
 /// Many keys, their uses by one join lookup each (prepared once per run).
 macro_rules! select_keys {
     () => {
@@ -203,9 +213,7 @@ const SELECT_KEYS_FILTERED: &str = concat!(
             OR (?2 = 'expired' AND k.disabled = 0 AND k.expires_at <= ?3)
             OR (?2 = 'enabled' AND k.disabled = 0 AND (k.expires_at IS NULL OR k.expires_at > ?3)))
        AND (?5 IS NULL OR (k.expires_at > ?3 AND k.expires_at <= ?5))
-       AND (?6 IS NULL OR coalesce(u.last_used_at, k.created_at) <= ?6)
-     ORDER BY k.seq DESC
-     LIMIT ?4"
+       AND (?6 IS NULL OR coalesce(u.last_used_at, k.created_at) <= ?6)"
 );
 /// A new key has no uses: its `usage` row appears with the first one.
 const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, \
@@ -1037,10 +1045,10 @@ impl Store for SqliteStore {
 
     fn events(
         &mut self,
-        key_id: Option<&str>,
-        limit: Option<u64>,
+        filter: &EventFilter<'_>,
         each: &mut dyn FnMut(Event) -> Result<()>,
     ) -> Result<()> {
+        let key_id = filter.key_id;
         let shown = self.shown.clone();
         let fail = |e: rusqlite::Error| failure(&shown, &e);
         // A stored key's events by its `seq` (the id check guards against a
@@ -1054,22 +1062,34 @@ impl Store for SqliteStore {
             None => None,
         };
         let sql = match (key_id, seq) {
-            (None, _) => {
-                "SELECT at, action, key_id, actor, detail FROM events \
-                          WHERE ?1 IS NULL AND ?3 IS NULL ORDER BY seq DESC LIMIT ?2"
-            }
-            (Some(_), Some(_)) => {
-                "SELECT at, action, key_id, actor, detail FROM events \
-                                   WHERE key_seq = ?3 AND key_id = ?1 ORDER BY seq DESC LIMIT ?2"
-            }
-            (Some(_), None) => {
-                "SELECT at, action, key_id, actor, detail FROM events \
-                                WHERE key_id = ?1 AND ?3 IS NULL ORDER BY seq DESC LIMIT ?2"
-            }
+            (None, _) => concat!(
+                "SELECT at, action, key_id, actor, detail FROM events ",
+                "WHERE ?1 IS NULL AND ?3 IS NULL",
+                event_filters!(),
+            ),
+            (Some(_), Some(_)) => concat!(
+                "SELECT at, action, key_id, actor, detail FROM events ",
+                "WHERE key_seq = ?3 AND key_id = ?1",
+                event_filters!(),
+            ),
+            (Some(_), None) => concat!(
+                "SELECT at, action, key_id, actor, detail FROM events ",
+                "WHERE key_id = ?1 AND ?3 IS NULL",
+                event_filters!(),
+            ),
         };
+        // The actions as one JSON array parameter, NULL for every action.
+        let actions = (!filter.actions.is_empty())
+            .then(|| serde_json::to_string(filter.actions).unwrap_or_default());
         let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
         let mut rows = stmt
-            .query(params![key_id, sql_limit(limit), seq])
+            .query(params![
+                key_id,
+                sql_limit(filter.limit),
+                seq,
+                filter.since,
+                actions
+            ])
             .map_err(fail)?;
         while let Some(row) = rows.next().map_err(fail)? {
             each(event_from_row(row).map_err(fail)?)?;
@@ -1177,7 +1197,7 @@ impl Store for SqliteStore {
         }
         let mut stmt = self
             .conn
-            .prepare_cached(SELECT_KEYS_FILTERED)
+            .prepare_cached(&filter.order.sql(SELECT_KEYS_FILTERED, "?4"))
             .map_err(fail)?;
         let mut rows = stmt
             .query(params![

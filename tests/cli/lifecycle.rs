@@ -360,6 +360,96 @@ fn history_limit_and_empty() {
     env.run(&["history", "nobody"]).error(3, "nobody");
 }
 
+#[test]
+fn history_names_keys_shows_seconds_and_filters_by_action_and_age() {
+    let env = Env::new();
+    let a = Env::id_of(&env.create("alpha key", &[]));
+    let b = Env::id_of(&env.create("beta key", &[]));
+    env.run(&["disable", &a]).code(0);
+    env.run(&["edit", &b, "--expires-in", "30d"]).code(0);
+    env.run(&["delete", &b, "--yes"]).code(0);
+    let table = env.run(&["history"]).code(0).stdout;
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].contains("NAME"), "{table}");
+    // Newest first: the delete of b, whose name is gone with it.
+    assert!(
+        lines[1].contains("delete") && lines[1].contains("(deleted)"),
+        "{table}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("disable") && l.contains("alpha key")),
+        "{table}"
+    );
+    // The time has seconds: YYYY-MM-DD HH:MM:SS.
+    let when = &lines[1].trim_start()[..19];
+    assert!(
+        when.as_bytes()[16] == b':' && when[17..].chars().all(|c| c.is_ascii_digit()),
+        "{when}"
+    );
+    // The edit detail is in words.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("edit") && l.contains("expiry")),
+        "{table}"
+    );
+
+    let actions = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["--json", "history"];
+        all.extend_from_slice(args);
+        env.run(&all)
+            .code(0)
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["action"].as_str().unwrap(),
+                    e["key_id"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(actions(&["--action", "disable"]), [format!("disable {a}")]);
+    assert_eq!(
+        actions(&["--action", "CREATE", "--action", "delete"]),
+        [
+            format!("delete {b}"),
+            format!("create {b}"),
+            format!("create {a}")
+        ]
+    );
+    assert_eq!(
+        actions(&["--action", "create", "--limit", "1"]),
+        [format!("create {b}")]
+    );
+    assert_eq!(actions(&[&b, "--action", "edit"]), [format!("edit {b}")]);
+    // --since: the last hour holds all five; an event older than a day does not count.
+    assert_eq!(actions(&["--since", "1h"]).len(), 5);
+    env.exec(
+        "UPDATE events SET at = at - 2 * 86400 WHERE action = 'create'",
+        &[],
+    );
+    assert_eq!(
+        actions(&["--since", "1d", "--action", "create"]),
+        Vec::<String>::new()
+    );
+    assert_eq!(actions(&["--since", "3d", "--action", "create"]).len(), 2);
+    let none = env
+        .run(&["history", "--since", "1d", "--action", "create"])
+        .code(0);
+    assert!(none.stderr.contains("No events match"), "{}", none.stderr);
+
+    // Bad filters: exit 2, nothing else said.
+    env.run(&["history", "--action", "explode"])
+        .error(2, "--action");
+    env.run(&["history", "--since", "soon"]).error(2, "--since");
+}
+
 /// The actor of an event is the user database's name for the uid; a uid
 /// with no entry there is recorded as `uid:N`, and `$USER` (which anyone can
 /// set) only as a note beside it.

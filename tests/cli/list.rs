@@ -106,6 +106,63 @@ fn newest_first_and_filters() {
 }
 
 #[test]
+fn sort_orders_and_expiring_within_lists_soonest_first() {
+    let env = Env::new();
+    let beta = env.create("beta", &["--expires-in", "3d"]);
+    env.create("Alpha", &[]);
+    let gamma = env.create("gamma", &["--expires-in", "1d"]);
+    env.create("alpha", &["--expires-in", "2d"]);
+    env.run_stdin(&["verify"], &beta).code(0);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    env.run_stdin(&["verify"], &gamma).code(0);
+    let names = |args: &[&str]| -> Vec<String> {
+        list_json(&env, args)
+            .iter()
+            .map(|k| k["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&[]), ["alpha", "gamma", "Alpha", "beta"]);
+    assert_eq!(names(&["--sort", "created"]), names(&[]));
+    assert_eq!(
+        names(&["--sort", "name"]),
+        ["alpha", "Alpha", "beta", "gamma"]
+    );
+    assert_eq!(
+        names(&["--sort", "last-used"]),
+        ["gamma", "beta", "alpha", "Alpha"]
+    );
+    assert_eq!(
+        names(&["--sort", "expires"]),
+        ["gamma", "alpha", "beta", "Alpha"]
+    );
+    // --expiring-within lists what expires soonest first, unless told otherwise.
+    assert_eq!(names(&["--expiring-within", "2d12h"]), ["gamma", "alpha"]);
+    assert_eq!(
+        names(&["--expiring-within", "7d", "--sort", "created"]),
+        ["alpha", "gamma", "beta"]
+    );
+    // The limit counts in the chosen order; the table and -q follow it too.
+    assert_eq!(
+        names(&["--sort", "name", "--limit", "2"]),
+        ["alpha", "Alpha"]
+    );
+    let table = env.run(&["list", "--sort", "expires"]).code(0).stdout;
+    let order: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(order, ["gamma", "alpha", "beta", "Alpha"], "{table}");
+    let quiet = env.run(&["list", "-q", "--sort", "name"]).code(0).stdout;
+    let by_name: Vec<String> = list_json(&env, &["--sort", "name"])
+        .iter()
+        .map(|k| format!("{}\n", k["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(quiet, by_name.concat());
+    env.run(&["list", "--sort", "size"]).code(2);
+}
+
+#[test]
 fn empty_store_is_friendly_and_succeeds() {
     let env = Env::new();
     let run = env.run(&["list"]).code(0);

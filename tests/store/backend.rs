@@ -8,7 +8,9 @@ use keysmith::input::NewKey;
 use keysmith::key::MintedKey;
 use keysmith::keys::{self, Change};
 use keysmith::model::Timestamp;
-use keysmith::store::{self, Event, Item, KeyFilter, KeyRecord, Location, OpenMode, Store};
+use keysmith::store::{
+    self, Event, EventFilter, Item, KeyFilter, KeyRecord, Location, OpenMode, Store,
+};
 
 /// A moment the checks start from: in the future of any test machine's
 /// clock, so nothing a check does depends on the time it runs.
@@ -338,10 +340,17 @@ pub fn key(store: &mut dyn Store, id: &str) -> KeyRecord {
 pub fn events(store: &mut dyn Store, key_id: Option<&str>, limit: Option<u64>) -> Vec<Event> {
     let mut all = Vec::new();
     store
-        .events(key_id, limit, &mut |event| {
-            all.push(event);
-            Ok(())
-        })
+        .events(
+            &EventFilter {
+                key_id,
+                limit,
+                ..EventFilter::default()
+            },
+            &mut |event| {
+                all.push(event);
+                Ok(())
+            },
+        )
         .expect("events");
     all
 }

@@ -255,7 +255,7 @@ fn events_stream_newest_first_all_or_one_key_s(backend: &Backend) {
 
     // The first error of `each` ends the stream and is returned.
     let mut calls = 0;
-    let stopped = store.events(None, None, &mut |_| {
+    let stopped = store.events(&Default::default(), &mut |_| {
         calls += 1;
         Err(Error::Usage("enough".into()))
     });
@@ -583,7 +583,68 @@ fn list_keys_unused_since(backend: &Backend) {
     );
 }
 
+fn list_keys_in_each_order(backend: &Backend) {
+    let mut store = backend.open();
+    let named = |name: &str, expires_in: Option<i64>| NewKey {
+        expires_in,
+        ..spec(name)
+    };
+    let specs = [
+        named("beta", Some(300)),
+        named("Alpha", None),
+        named("gamma", Some(100)),
+        named("alpha", Some(200)),
+    ];
+    let made: Vec<String> = specs
+        .iter()
+        .map(|spec| create(store.as_mut(), spec, T0).1.id)
+        .collect();
+    store.record_uses(&[made[0].as_str()], T0 + 10).unwrap();
+    store.record_uses(&[made[2].as_str()], T0 + 20).unwrap();
+    let at = |positions: &[usize]| -> Vec<String> {
+        positions.iter().map(|&i| made[i].clone()).collect()
+    };
+    let in_order = |store: &mut dyn keysmith::Store, order, more: KeyFilter| {
+        ids(&list(store, &KeyFilter { order, ..more }))
+    };
+    use keysmith::store::KeyOrder;
+    assert_eq!(
+        in_order(store.as_mut(), KeyOrder::Newest, filter(T0)),
+        at(&[3, 2, 1, 0])
+    );
+    // Either case together; a tie goes newest first.
+    assert_eq!(
+        in_order(store.as_mut(), KeyOrder::Name, filter(T0)),
+        at(&[3, 1, 0, 2])
+    );
+    // Never used last, newest first among them.
+    assert_eq!(
+        in_order(store.as_mut(), KeyOrder::LastUsed, filter(T0)),
+        at(&[2, 0, 3, 1])
+    );
+    // No expiry last.
+    assert_eq!(
+        in_order(store.as_mut(), KeyOrder::SoonestExpiry, filter(T0)),
+        at(&[2, 3, 0, 1])
+    );
+    // The limit counts in that order; filters still apply.
+    let two = KeyFilter {
+        limit: Some(2),
+        ..filter(T0)
+    };
+    assert_eq!(in_order(store.as_mut(), KeyOrder::Name, two), at(&[3, 1]));
+    let expiring = KeyFilter {
+        expiring_by: Some(T0 + 250),
+        ..filter(T0)
+    };
+    assert_eq!(
+        in_order(store.as_mut(), KeyOrder::SoonestExpiry, expiring),
+        at(&[2, 3])
+    );
+}
+
 conformance! {
+    list_keys_in_each_order,
     key_by_id_returns_every_field_and_none_for_another_id,
     credentials_answer_every_position_in_order,
     credentials_come_from_one_consistent_view,

@@ -20,8 +20,8 @@ use tokio_postgres::{Client, IsolationLevel, Row, Transaction};
 pub use conninfo::{Target, is_url};
 
 use super::{
-    Copied, Credential, Event, Importer, Item, KeyFilter, KeyInserter, KeyRecord, Limits, OpenMode,
-    RateLimit, Spent, SqliteStore, Status, Store, Timestamp,
+    Copied, Credential, Event, EventFilter, Importer, Item, KeyFilter, KeyInserter, KeyRecord,
+    Limits, OpenMode, RateLimit, Spent, SqliteStore, Status, Store, Timestamp,
 };
 use crate::error::{Error, Result, StoreFault};
 use crate::key::KeyHash;
@@ -122,9 +122,7 @@ const SELECT_KEYS_FILTERED: &str = concat!(
             OR ($2 = 'expired' AND NOT k.disabled AND k.expires_at <= $3)
             OR ($2 = 'enabled' AND NOT k.disabled AND (k.expires_at IS NULL OR k.expires_at > $3)))
        AND ($5::bigint IS NULL OR (k.expires_at > $3 AND k.expires_at <= $5))
-       AND ($6::bigint IS NULL OR coalesce(u.last_used_at, k.created_at) <= $6)
-     ORDER BY k.seq DESC
-     LIMIT $4"
+       AND ($6::bigint IS NULL OR coalesce(u.last_used_at, k.created_at) <= $6)"
 );
 const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, \
      created_at, expires_at, rotated_from, replaced_by, scopes, remaining_uses, rate_limit, \
@@ -1185,14 +1183,15 @@ impl Store for PostgresStore {
 
     fn events(
         &mut self,
-        key_id: Option<&str>,
-        limit: Option<u64>,
+        filter: &EventFilter<'_>,
         each: &mut dyn FnMut(Event) -> Result<()>,
     ) -> Result<()> {
+        let key_id = filter.key_id;
         if key_id.is_some_and(|id| !storable(id)) {
             return Ok(());
         }
-        let limit = limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        let limit = filter.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        let actions = (!filter.actions.is_empty()).then_some(filter.actions);
         let shown = self.shown.clone();
         let sql = match key_id {
             // A stored key's events by its `seq` (the id check guards against
@@ -1201,14 +1200,18 @@ impl Store for PostgresStore {
                 "SELECT at, action, key_id, actor, detail FROM events ",
                 "WHERE key_id = $1 AND (key_seq = (SELECT seq FROM keys WHERE id = $1) ",
                 "OR NOT EXISTS (SELECT 1 FROM keys WHERE id = $1)) ",
+                "AND ($3::bigint IS NULL OR at >= $3) AND ($4::text[] IS NULL OR action = ANY($4)) ",
                 "ORDER BY seq DESC LIMIT $2"
             ),
             None => concat!(
                 "SELECT at, action, key_id, actor, detail FROM events ",
-                "WHERE $1::text IS NULL ORDER BY seq DESC LIMIT $2"
+                "WHERE $1::text IS NULL ",
+                "AND ($3::bigint IS NULL OR at >= $3) AND ($4::text[] IS NULL OR action = ANY($4)) ",
+                "ORDER BY seq DESC LIMIT $2"
             ),
         };
-        self.stream(&[(sql, &[&key_id, &limit])], &mut |_, row| {
+        let params: [&(dyn ToSql + Sync); 4] = [&key_id, &limit, &filter.since, &actions];
+        self.stream(&[(sql, &params)], &mut |_, row| {
             each(event_from_row(row).map_err(|f| failure(&shown, f))?)
         })
     }
@@ -1353,7 +1356,8 @@ impl Store for PostgresStore {
             &filter.expiring_by,
             &filter.unused_since,
         ];
-        self.stream(&[(SELECT_KEYS_FILTERED, &params)], &mut |_, row| {
+        let query = filter.order.sql(SELECT_KEYS_FILTERED, "$4");
+        self.stream(&[(&query, &params)], &mut |_, row| {
             each(&key_from_row(row).map_err(|f| failure(&shown, f))?)
         })
     }
