@@ -9,6 +9,8 @@
 //! (`KEYSMITH_TEST_NGINX`). A change of PATH, or of the nginx found, is
 //! seen at the next build; nginx installed after a build without it is not
 //! (`touch build.rs`), which is why `.ci/run` installs it before building.
+//! The same goes for Xvfb and xclip, for the system-clipboard test
+//! (tests/cli/clipboard.rs; `KEYSMITH_TEST_XVFB`, `KEYSMITH_TEST_XCLIP`).
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
@@ -18,13 +20,20 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(keysmith_no_test_postgres_tls)");
     println!("cargo::rerun-if-env-changed=PATH");
     println!("cargo::rustc-check-cfg=cfg(keysmith_no_nginx)");
-    match find_nginx() {
-        Some(nginx) => {
-            // Removed or upgraded later: found again (or not) at the next build.
-            println!("cargo::rerun-if-changed={}", nginx.display());
-            println!("cargo::rustc-env=KEYSMITH_TEST_NGINX={}", nginx.display());
-        }
-        None => println!("cargo::rustc-cfg=keysmith_no_nginx"),
+    println!("cargo::rustc-check-cfg=cfg(keysmith_no_xvfb)");
+    let found = |name: &str, env: &str| {
+        let program = find_program(name)?;
+        // Removed or upgraded later: found again (or not) at the next build.
+        println!("cargo::rerun-if-changed={}", program.display());
+        println!("cargo::rustc-env={env}={}", program.display());
+        Some(())
+    };
+    if found("nginx", "KEYSMITH_TEST_NGINX").is_none() {
+        println!("cargo::rustc-cfg=keysmith_no_nginx");
+    }
+    let xvfb = found("Xvfb", "KEYSMITH_TEST_XVFB");
+    if xvfb.and(found("xclip", "KEYSMITH_TEST_XCLIP")).is_none() {
+        println!("cargo::rustc-cfg=keysmith_no_xvfb");
     }
     let unset = |name| std::env::var_os(name).is_none_or(|value| value.is_empty());
     if unset("KEYSMITH_TEST_POSTGRES") {
@@ -35,21 +44,21 @@ fn main() {
     }
 }
 
-/// The gateway test runs on Unix only.
+/// The gateway and clipboard tests run on Unix only.
 #[cfg(not(unix))]
-fn find_nginx() -> Option<std::path::PathBuf> {
+fn find_program(_name: &str) -> Option<std::path::PathBuf> {
     None
 }
 
-/// An executable `nginx` on PATH, else /usr/sbin/nginx (Debian's, often off
-/// a user's PATH).
+/// An executable `name` on PATH, else in /usr/sbin (where Debian puts
+/// nginx, often off a user's PATH).
 #[cfg(unix)]
-fn find_nginx() -> Option<std::path::PathBuf> {
+fn find_program(name: &str) -> Option<std::path::PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain([std::path::PathBuf::from("/usr/sbin")])
-        .map(|dir| dir.join("nginx"))
+        .map(|dir| dir.join(name))
         .find(|file| {
             std::fs::metadata(file)
                 .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)

@@ -64,6 +64,9 @@ pub enum Command {
     Completions(Deferred<CompletionsArgs>),
     /// Answer verifications over HTTP for API servers and gateways
     Serve(Deferred<ServeArgs>),
+    /// Holds or clears the clipboard after `--copy` (started by keysmith itself)
+    #[command(hide = true)]
+    ClipboardKeeper(Deferred<KeeperArgs>),
 }
 
 /// A subcommand's flags, defined only when that subcommand is the one run
@@ -419,6 +422,25 @@ pub struct MigrateArgs {
     /// The empty store to copy into: a SQLite path or a postgres:// URL
     #[arg(long, value_name = "URL|PATH")]
     pub to: String,
+}
+
+#[derive(Debug, Args)]
+pub struct KeeperArgs {
+    /// Hold the system clipboard (the key comes on stdin)
+    #[arg(
+        long,
+        conflicts_with = "terminal",
+        required_unless_present = "terminal"
+    )]
+    pub system: bool,
+
+    /// Clear the terminal's clipboard when the time is up
+    #[arg(long)]
+    pub terminal: bool,
+
+    /// How long to hold it
+    #[arg(long, value_name = "SECONDS")]
+    pub seconds: u64,
 }
 
 #[derive(Debug, Args)]

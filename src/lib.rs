@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+mod clipboard;
 mod commands;
 pub mod error;
 pub mod input;

@@ -4,6 +4,7 @@ use zeroize::Zeroizing;
 
 use super::{Context, change, describe};
 use crate::cli::CreateArgs;
+use crate::clipboard::Copy;
 use crate::error::{Error, Result};
 use crate::input::{self, NewKey};
 use crate::key::MintedKey;
@@ -20,6 +21,7 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
         return super::bulk::run(ctx, source, &args.prefix);
     }
     // Flags are checked before any prompt, so nobody answers questions in vain.
+    let copy = args.copy.then(|| Copy::prepare(ctx.out.json)).transpose()?;
     let description = args
         .description
         .as_deref()
@@ -82,12 +84,21 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
         }
     };
 
-    refuse_unread_stdout(ctx)?;
+    if copy.is_none() {
+        refuse_unread_stdout(ctx)?;
+    }
     let mut store = ctx.open(OpenMode::Create)?;
     let now = time::now();
     let (minted, record) = keys::create(store.as_mut(), &spec, change(now))?;
     let what = format!("Created key {}", describe(&record));
-    show_new_key(ctx, store.as_mut(), &minted, &record, now, &what, None)?;
+    let new = NewKeyShown {
+        minted: &minted,
+        record: &record,
+        now,
+        what: &what,
+        copy: copy.as_ref(),
+    };
+    show_new_key(ctx, store.as_mut(), &new, None)?;
     Ok(0)
 }
 
@@ -104,22 +115,45 @@ pub fn refuse_unread_stdout(ctx: &mut Context) -> Result<()> {
     Ok(())
 }
 
-/// Prints a key that was just committed: the key alone on stdout (or the key
-/// object with `key`), and on stderr that this is the only time it is shown.
+/// A key that was just committed, and how to hand it over.
+pub struct NewKeyShown<'a> {
+    pub minted: &'a MintedKey,
+    pub record: &'a KeyRecord,
+    pub now: Timestamp,
+    /// What was done, for the notice: "Created key ...".
+    pub what: &'a str,
+    /// To the clipboard instead of stdout.
+    pub copy: Option<&'a Copy>,
+}
+
+/// Hands over a key that was just committed: the key alone on stdout (or
+/// the key object with `key`), or onto the clipboard with `--copy`, and on
+/// stderr that this is the only time it is shown.
 ///
-/// When it cannot be written (a closed pipe, a full disk), nobody received
-/// it, so it must not stay live (SPEC §2): the key is taken back in a new
-/// transaction (for a rotation, `rotated` is the old key as it was before,
-/// and gets that state back), and the error names what was undone.
+/// When it cannot be handed over (a closed pipe, a full disk, no
+/// clipboard), nobody received it, so it must not stay live (SPEC §2): the
+/// key is taken back in a new transaction (for a rotation, `rotated` is the
+/// old key as it was before, and gets that state back), and the error names
+/// what was undone.
 pub fn show_new_key(
     ctx: &mut Context,
     store: &mut dyn Store,
-    minted: &MintedKey,
-    record: &KeyRecord,
-    now: Timestamp,
-    what: &str,
+    new: &NewKeyShown<'_>,
     rotated: Option<&KeyRecord>,
 ) -> Result<()> {
+    let NewKeyShown {
+        minted,
+        record,
+        now,
+        what,
+        copy,
+    } = *new;
+    if let Some(copy) = copy {
+        if let Err(failure) = copy.put(minted.secret.expose()) {
+            return Err(take_back(store, record, rotated, now, &failure));
+        }
+        return ctx.out.notice(&format!("{what}. {}.", copy.describe()));
+    }
     let mut line = Zeroizing::new(Vec::with_capacity(512));
     if ctx.out.json {
         KeyJson::new(record, now)

@@ -78,6 +78,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Show(Deferred(args)) => show::run(&mut ctx, args),
         Command::Edit(Deferred(args)) => edit::run(&mut ctx, args),
         Command::Rotate(Deferred(args)) => rotate::run(&mut ctx, args),
+        Command::ClipboardKeeper(Deferred(args)) => crate::clipboard::keep(args),
         Command::Delete(Deferred(args)) => delete::run(&mut ctx, args),
         Command::History(Deferred(args)) => history::run(&mut ctx, args),
         Command::Scan(Deferred(args)) => scan::run(&mut ctx, args),

@@ -1,9 +1,10 @@
 //! `keysmith rotate`: replace a key with a new one and retire the old one,
 //! at once or after a grace period.
 
-use super::create::{refuse_unread_stdout, show_new_key};
+use super::create::{NewKeyShown, refuse_unread_stdout, show_new_key};
 use super::{Context, change, confirm, describe, resolve};
 use crate::cli::RotateArgs;
+use crate::clipboard::Copy;
 use crate::error::{Error, Result};
 use crate::input;
 use crate::keys::{self, Rotated, Rotation};
@@ -25,7 +26,10 @@ pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
         .as_deref()
         .map(|g| input::duration("--grace", g))
         .transpose()?;
-    refuse_unread_stdout(ctx)?;
+    let copy = args.copy.then(|| Copy::prepare(ctx.out.json)).transpose()?;
+    if copy.is_none() {
+        refuse_unread_stdout(ctx)?;
+    }
     let mut store = ctx.open(OpenMode::NoCreate)?;
     let old = resolve(store.as_mut(), &args.key)?;
     if let Some(replacement) = &old.replaced_by {
@@ -67,15 +71,14 @@ pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
                 describe(&retired),
                 Untrusted(&new.id)
             );
-            show_new_key(
-                ctx,
-                store.as_mut(),
-                &minted,
-                &new,
+            let shown = NewKeyShown {
+                minted: &minted,
+                record: &new,
                 now,
-                &what,
-                Some(&before),
-            )?;
+                what: &what,
+                copy: copy.as_ref(),
+            };
+            show_new_key(ctx, store.as_mut(), &shown, Some(&before))?;
             if let (Retire::At(_), Some(left)) = (retire, before.limits.remaining_uses) {
                 // A budget of uses is moved, never doubled (SPEC §8).
                 ctx.out.notice(&format!(

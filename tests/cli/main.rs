@@ -1,6 +1,7 @@
 //! keysmith's behaviour, checked through the built binary.
 
 mod bulk;
+mod clipboard;
 mod color;
 mod common;
 mod completions;
