@@ -58,24 +58,15 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
             limits,
         },
         None if prompt::can_prompt() => {
-            let name = prompt::text("Name", false, input::name)?;
-            let description = match description {
-                Some(d) => Some(d),
-                None => prompt::text("Description (optional)", true, input::description)?,
-            };
-            if !args.yes
-                && !prompt::confirm(&format!("Create key \"{}\"?", Untrusted(&name)), true)?
-            {
-                return Err(Error::Declined);
-            }
-            NewKey {
-                name,
+            let given = NewKey {
+                name: String::new(),
                 description,
                 service,
                 prefix,
                 expires_in,
                 limits,
-            }
+            };
+            ask(ctx, given, args.yes)?
         }
         None => {
             return Err(Error::Usage(
@@ -100,6 +91,85 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
     };
     show_new_key(ctx, store.as_mut(), &new, None)?;
     Ok(0)
+}
+
+/// Asks at the terminal for what the flags left out (Enter skips the
+/// optional ones), warns when the name is already used, shows a summary
+/// and, unless `--yes`, asks to confirm it.
+fn ask(ctx: &mut Context, mut key: NewKey, yes: bool) -> Result<NewKey> {
+    key.name = prompt::text("Name", false, input::name)?;
+    let namesakes = ctx.open(OpenMode::NoCreate)?.keys_by_name(&key.name)?;
+    if !namesakes.is_empty() {
+        let ids: Vec<String> = namesakes
+            .iter()
+            .map(|k| Untrusted(&k.id).to_string())
+            .collect();
+        ctx.out.notice(&format!(
+            "warning: {} already named \"{}\" ({}): select keys of a shared name by id",
+            match namesakes.len() {
+                1 => "a key is".to_owned(),
+                n => format!("{n} keys are"),
+            },
+            Untrusted(&key.name),
+            ids.join(", ")
+        ))?;
+    }
+    if key.description.is_none() {
+        key.description = prompt::text("Description (optional)", true, input::description)?;
+    }
+    if key.service.is_none() {
+        key.service = prompt::text(
+            "Service (optional, e.g. sms)",
+            true,
+            skippable(input::service),
+        )?;
+    }
+    if key.expires_in.is_none() {
+        key.expires_in = prompt::text(
+            "Expires in (optional, e.g. 30d; Enter: never)",
+            true,
+            skippable(|d| input::duration("expiry", d)),
+        )?;
+    }
+    let now = time::now();
+    let optional_text = |v: &Option<String>| Untrusted::or(v.as_deref(), "-").to_string();
+    let expires = key
+        .expires_in
+        .map_or("never".to_owned(), |secs| time::local_minutes(now + secs));
+    let mut summary = vec![
+        ("Name", Untrusted(&key.name).to_string()),
+        ("Description", optional_text(&key.description)),
+        ("Service", optional_text(&key.service)),
+        ("Prefix", Untrusted(&key.prefix).to_string()),
+        ("Expires", expires),
+    ];
+    if !key.limits.scopes.is_empty() {
+        summary.push((
+            "Scopes",
+            Untrusted(&key.limits.scopes.join(", ")).to_string(),
+        ));
+    }
+    if let Some(uses) = key.limits.remaining_uses {
+        summary.push(("Uses", uses.to_string()));
+    }
+    if let Some(rate) = key.limits.rate {
+        summary.push(("Rate limit", rate.display()));
+    }
+    for (label, value) in summary {
+        ctx.out.notice(&format!("  {label:<12} {value}"))?;
+    }
+    if !yes && !prompt::confirm(&format!("Create key \"{}\"?", Untrusted(&key.name)), true)? {
+        return Err(Error::Declined);
+    }
+    Ok(key)
+}
+
+/// An optional answer: empty is `None`, anything else must pass `check`.
+fn skippable<T>(check: impl Fn(&str) -> Result<T>) -> impl Fn(&str) -> Result<Option<T>> {
+    move |raw| match raw.trim() {
+        "" => Ok(None),
+        _ => check(raw).map(Some),
+    }
 }
 
 /// With stdout closed or sent to `/dev/null`, a new key would reach nobody:

@@ -21,6 +21,63 @@ fn exit_code(session: &PtySession) -> i32 {
     }
 }
 
+/// Enter at the optional service and expiry questions.
+fn skip_service_and_expiry(p: &mut PtySession) {
+    p.exp_string("Service").unwrap();
+    p.send_line("").unwrap();
+    p.exp_string("Expires in").unwrap();
+    p.send_line("").unwrap();
+}
+
+#[test]
+fn create_asks_service_and_expiry_warns_of_a_namesake_and_shows_a_summary() {
+    let env = Env::new();
+    let first = Env::id_of(&env.create("Shared", &[]));
+    let mut p = spawn(&env, &["create", "--scope", "sms:send"]);
+    p.exp_string("Name").unwrap();
+    p.send_line("Shared").unwrap();
+    let warned = p.exp_string("Description").unwrap();
+    assert!(
+        warned.contains("warning: a key is already named \"Shared\"") && warned.contains(&first),
+        "{warned:?}"
+    );
+    p.send_line("").unwrap();
+    p.exp_string("Service").unwrap();
+    p.send_line("Not A Service").unwrap();
+    p.exp_string("invalid service").unwrap();
+    p.send_line("sms").unwrap();
+    p.exp_string("Expires in").unwrap();
+    p.send_line("soon").unwrap();
+    p.exp_string("invalid expiry").unwrap();
+    p.send_line("30d").unwrap();
+    let summary = p.exp_string("Create key").unwrap();
+    for line in [
+        "Name         Shared",
+        "Service      sms",
+        "Scopes       sms:send",
+        "Description  -",
+    ] {
+        assert!(summary.contains(line), "{line:?} in {summary:?}");
+    }
+    let in_30_days = chrono::Local::now() + chrono::Duration::days(30);
+    assert!(
+        summary.contains(&in_30_days.format("Expires      %Y-%m-%d").to_string()),
+        "{summary:?}"
+    );
+    p.send_line("y").unwrap();
+    let (_, key) = p.exp_regex("ks_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}").unwrap();
+    assert_eq!(exit_code(&p), 0);
+    let v = env
+        .run(&["--json", "show", &Env::id_of(&key)])
+        .code(0)
+        .json();
+    assert_eq!(v["service"], "sms");
+    assert_eq!(v["scopes"], serde_json::json!(["sms:send"]));
+    let created = chrono::DateTime::parse_from_rfc3339(v["created_at"].as_str().unwrap()).unwrap();
+    let expires = chrono::DateTime::parse_from_rfc3339(v["expires_at"].as_str().unwrap()).unwrap();
+    assert_eq!((expires - created).num_seconds(), 30 * 86_400);
+}
+
 #[test]
 fn create_prompts_then_confirms_yes() {
     let env = Env::new();
@@ -29,6 +86,7 @@ fn create_prompts_then_confirms_yes() {
     p.send_line("Pty Key").unwrap();
     p.exp_string("Description").unwrap();
     p.send_line("made at a terminal").unwrap();
+    skip_service_and_expiry(&mut p);
     p.exp_string("Create key").unwrap();
     p.send_line("y").unwrap();
     let (_, key) = p.exp_regex("ks_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}").unwrap();
@@ -53,6 +111,7 @@ fn create_declined_creates_nothing() {
     p.send_line("Unwanted").unwrap();
     p.exp_string("Description").unwrap();
     p.send_line("").unwrap();
+    skip_service_and_expiry(&mut p);
     p.exp_string("Create key").unwrap();
     p.send_line("n").unwrap();
     p.exp_string("cancelled").unwrap();
@@ -71,6 +130,7 @@ fn create_prompt_repeats_until_the_name_is_valid() {
     p.send_line("Fine").unwrap();
     p.exp_string("Description").unwrap();
     p.send_line("").unwrap();
+    skip_service_and_expiry(&mut p);
     p.exp_regex("ks_[0-9A-Za-z]{12}_").unwrap();
     assert_eq!(exit_code(&p), 0);
     assert_eq!(env.count("keys"), 1);
