@@ -23,7 +23,7 @@ use crate::input::{self, MAX_LINE, NewKey};
 use crate::key::{ID_LEN, MintedKey};
 use crate::keys;
 use crate::model::{KeyRecord, Limits, RateLimit};
-use crate::output::{KeyJson, Output};
+use crate::output::{KeyJson, Output, notice};
 use crate::store::OpenMode;
 use crate::time;
 
@@ -330,7 +330,16 @@ fn decode(r: &mut impl Read) -> io::Result<NewKey> {
 /// The input and, for a file, its size (for the progress bar).
 fn open_source(source: &Path) -> Result<(Box<dyn BufRead>, Option<u64>)> {
     if source == Path::new("-") {
-        return Ok((Box::new(BufReader::new(io::stdin())), None));
+        let stdin = io::stdin();
+        if stdin.is_terminal() && io::stderr().is_terminal() {
+            // Typed by hand, or a forgotten `< file`: say what is awaited.
+            notice(
+                "Reading JSON Lines from the terminal, one key per line, e.g. \
+                 {\"name\": \"billing\", \"service\": \"sms\"}; end with Ctrl-D \
+                 (Ctrl-C creates nothing)",
+            );
+        }
+        return Ok((Box::new(BufReader::new(stdin)), None));
     }
     let file = File::open(source)
         .map_err(|e| Error::Usage(format!("cannot read {}: {e}", source.display())))?;

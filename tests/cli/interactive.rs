@@ -79,6 +79,26 @@ fn create_asks_service_and_expiry_warns_of_a_namesake_and_shows_a_summary() {
 }
 
 #[test]
+fn create_from_stdin_at_a_terminal_says_what_it_waits_for() {
+    let env = Env::new();
+    let mut p = spawn(&env, &["create", "--from", "-"]);
+    p.exp_string("Reading JSON Lines from the terminal")
+        .unwrap();
+    p.send_line("{\"name\": \"typed\", \"service\": \"sms\"}")
+        .unwrap();
+    p.send_control('d').unwrap();
+    let (_, key) = p.exp_regex("ks_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&p), 0);
+    env.run_stdin(&["verify", "--service", "sms"], &key).code(0);
+    // Piped, nothing is said.
+    let piped = env
+        .run_stdin(&["create", "--from", "-"], "{\"name\": \"piped\"}\n")
+        .code(0);
+    assert!(!piped.stderr.contains("Reading"), "{piped:#?}");
+}
+
+#[test]
 fn create_prompts_then_confirms_yes() {
     let env = Env::new();
     let mut p = spawn(&env, &["create"]);
