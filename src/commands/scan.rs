@@ -45,6 +45,7 @@ pub fn run(ctx: &mut Context, args: ScanArgs) -> Result<u8> {
         store,
         now: time::now(),
         states: HashMap::new(),
+        live_keys: Vec::new(),
         files: 0,
         read_stdin: false,
         found: 0,
@@ -130,6 +131,8 @@ struct FindingJson<'a> {
     masked: String,
     id: &'a str,
     state: &'static str,
+    /// The stored key's name; null when the store does not know the key.
+    name: Option<&'a str>,
 }
 
 /// One run of the scan: where to print, what the store said, what was found.
@@ -138,7 +141,9 @@ struct Scan<'a> {
     store: Box<dyn Store>,
     now: Timestamp,
     /// Each distinct key is looked up once, however often it appears.
-    states: HashMap<(String, [u8; 32]), State>,
+    states: HashMap<(String, [u8; 32]), (State, Option<String>)>,
+    /// The live keys found, each once, in the order met: (id, name).
+    live_keys: Vec<(String, String)>,
     files: u64,
     read_stdin: bool,
     found: u64,
@@ -252,7 +257,7 @@ impl Scan<'_> {
     }
 
     fn report(&mut self, file: &str, line: usize, key: &ParsedKey) -> Result<()> {
-        let state = self.state(key)?;
+        let (state, name) = self.state(key)?;
         self.found += 1;
         if state == State::Live {
             self.live += 1;
@@ -264,8 +269,11 @@ impl Scan<'_> {
                 masked: key.masked(),
                 id: &key.id,
                 state: state.as_str(),
+                name: name.as_deref(),
             })
         } else {
+            // The line stays `FILE:LINE: MASKED STATE`, for grep and awk;
+            // the advice below names the live keys.
             self.out.line(&format!(
                 "{}:{line}: {} {}",
                 Untrusted(file),
@@ -275,23 +283,31 @@ impl Scan<'_> {
         }
     }
 
-    /// What this store says about a key, asking it once per distinct key.
-    fn state(&mut self, key: &ParsedKey) -> Result<State> {
+    /// What this store says about a key, and its name when it knows it,
+    /// asking it once per distinct key.
+    fn state(&mut self, key: &ParsedKey) -> Result<(State, Option<String>)> {
         let cache_key = (key.id.clone(), key.hash.0);
-        if let Some(&state) = self.states.get(&cache_key) {
-            return Ok(state);
+        if let Some(known) = self.states.get(&cache_key) {
+            return Ok(known.clone());
         }
-        let state = match self.store.key_by_id(&key.id)? {
-            Some(record) if record.hash.matches(&key.hash) => match record.status(self.now) {
-                Status::Enabled => State::Live,
-                Status::Disabled => State::Disabled,
-                Status::Expired => State::Expired,
-            },
+        let known = match self.store.key_by_id(&key.id)? {
+            Some(record) if record.hash.matches(&key.hash) => {
+                let state = match record.status(self.now) {
+                    Status::Enabled => State::Live,
+                    Status::Disabled => State::Disabled,
+                    Status::Expired => State::Expired,
+                };
+                if state == State::Live {
+                    self.live_keys
+                        .push((record.id.clone(), record.name.clone()));
+                }
+                (state, Some(record.name))
+            }
             // Right id, different secret: not a key this store issued.
-            _ => State::Unknown,
+            _ => (State::Unknown, None),
         };
-        self.states.insert(cache_key, state);
-        Ok(state)
+        self.states.insert(cache_key, known.clone());
+        Ok(known)
     }
 
     fn skip(&mut self, path: &Path, reason: &str) -> Result<()> {
@@ -322,11 +338,33 @@ impl Scan<'_> {
             plural(self.found, "key"),
             self.live
         ))?;
-        if self.live > 0 {
-            self.out.notice(
-                "A live key in a file may have leaked: switch it off with `keysmith disable ID`, \
-                 then replace it with `keysmith rotate ID`.",
-            )?;
+        // What to do, with the ids to do it with: a few by name, then how
+        // to get every one.
+        const NAMED: usize = 5;
+        let live = std::mem::take(&mut self.live_keys);
+        if let [(id, name)] = live.as_slice() {
+            let id = Untrusted(id);
+            self.out.notice(&format!(
+                "Key {id} (\"{}\") is live and may have leaked: switch it off with \
+                 `keysmith disable {id}`, then replace it with `keysmith rotate {id}`.",
+                Untrusted(name)
+            ))?;
+        } else if !live.is_empty() {
+            self.out.notice(&format!(
+                "{} live keys may have leaked: switch each off with `keysmith disable ID`, \
+                 then replace it with `keysmith rotate ID`:",
+                live.len()
+            ))?;
+            for (id, name) in live.iter().take(NAMED) {
+                self.out
+                    .notice(&format!("  {}  \"{}\"", Untrusted(id), Untrusted(name)))?;
+            }
+            if live.len() > NAMED {
+                self.out.notice(&format!(
+                    "  and {} more: keysmith --json scan ... | jq -r 'select(.state == \"live\") | .id'",
+                    live.len() - NAMED
+                ))?;
+            }
         }
         Ok(())
     }

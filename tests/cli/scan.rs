@@ -119,9 +119,50 @@ fn json_lines_carry_file_line_masked_id_and_state() {
             "masked": masked(&live),
             "id": Env::id_of(&live),
             "state": "live",
+            "name": "live",
         })
     };
     assert_eq!(objects, vec![expect(2), expect(3)]);
+    // A key the store does not know has no name.
+    let run = env.run_stdin(&["--json", "scan"], &stranger()).code(0);
+    assert_eq!(run.json()["name"], serde_json::Value::Null);
+}
+
+#[test]
+fn the_advice_names_each_live_key_with_its_real_id() {
+    let env = Env::new();
+    let one = env.create("billing webhook", &[]);
+    let run = env.run_stdin(&["scan"], &format!("{one}\n{one}\n")).code(1);
+    let id = Env::id_of(&one);
+    assert!(
+        run.stderr.contains(&format!(
+            "Key {id} (\"billing webhook\") is live and may have leaked: switch it off with \
+             `keysmith disable {id}`, then replace it with `keysmith rotate {id}`."
+        )),
+        "{run:#?}"
+    );
+    // Following the advice works.
+    env.run(&["disable", &id]).code(0);
+    env.run_stdin(&["scan"], &one).code(0);
+
+    // Several: each once by id and name, up to five, then how to get all.
+    let keys: Vec<String> = (0..7)
+        .map(|i| env.create(&format!("leak {i}"), &[]))
+        .collect();
+    let run = env.run_stdin(&["scan"], &keys.join("\n")).code(1);
+    assert!(
+        run.stderr.contains("7 live keys may have leaked"),
+        "{run:#?}"
+    );
+    for (i, key) in keys.iter().enumerate().take(5) {
+        let line = format!("  {}  \"leak {i}\"", Env::id_of(key));
+        assert!(
+            run.stderr.lines().any(|l| l == line),
+            "{line:?} in {run:#?}"
+        );
+    }
+    assert!(run.stderr.contains("and 2 more"), "{run:#?}");
+    assert_no_secret(&run, &keys.iter().map(String::as_str).collect::<Vec<_>>());
 }
 
 #[test]
