@@ -24,7 +24,7 @@ pub fn run(ctx: &mut Context, args: DeleteArgs) -> Result<u8> {
         ctx.out.json_line(&KeyJson::new(&deleted, now))?;
     } else {
         ctx.out
-            .line(&format!("deleted key {}", describe(&deleted)))?;
+            .line(&format!("Deleted key {}.", describe(&deleted)))?;
     }
     Ok(0)
 }

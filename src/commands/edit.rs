@@ -63,13 +63,13 @@ pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
         ctx.out.json_line(&KeyJson::new(&key, now))?;
     } else if changed {
         ctx.out.line(&format!(
-            "updated key {}: {}",
+            "Updated key {}: {}.",
             describe(&key),
             changed_fields.join(", ")
         ))?;
     } else {
         ctx.out.line(&format!(
-            "key {} already had these values; nothing changed",
+            "Key {} already had these values; nothing changed.",
             describe(&key)
         ))?;
     }

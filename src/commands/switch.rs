@@ -23,10 +23,10 @@ pub fn run(ctx: &mut Context, args: SelectArgs, disable: bool) -> Result<u8> {
     }
     let status = key.status(now).as_str();
     let message = if changed {
-        format!("key {} is now {status}", describe(&key))
+        format!("Key {} is now {status}.", describe(&key))
     } else {
         format!(
-            "key {} was already {action}d; status: {status}",
+            "Key {} was already {action}d; status: {status}.",
             describe(&key)
         )
     };

@@ -225,7 +225,7 @@ fn delete_asks_and_no_changes_nothing() {
     let mut p = spawn(&env, &["delete", &id]);
     p.exp_string("Delete key").unwrap();
     p.send_line("y").unwrap();
-    p.exp_string("deleted").unwrap();
+    p.exp_string("Deleted key").unwrap();
     assert_eq!(exit_code(&p), 0);
     assert_eq!(env.count("keys"), 0);
 }
@@ -262,7 +262,7 @@ fn a_confirmation_waits_for_enter_and_takes_a_typed_yes_whole() {
     assert_eq!(env.count("keys"), 1);
     p.send("\r").unwrap();
     p.flush().unwrap();
-    p.exp_string("deleted").unwrap();
+    p.exp_string("Deleted key").unwrap();
     assert_eq!(exit_code(&p), 0);
     assert_eq!(env.count("keys"), 0);
 }
