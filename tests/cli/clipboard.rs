@@ -22,7 +22,7 @@ fn detached(env: &Env) -> Command {
 }
 
 fn live_keys(env: &Env) -> i64 {
-    env.query_i64("SELECT count(*) FROM keys WHERE disabled = 0", &[])
+    env.query_i64("SELECT count(*) FROM keys WHERE NOT disabled", &[])
 }
 
 #[test]
