@@ -19,6 +19,9 @@ _keysmith() {
             keysmith,backup)
                 cmd="keysmith__subcmd__backup"
                 ;;
+            keysmith,clipboard-keeper)
+                cmd="keysmith__subcmd__clipboard__subcmd__keeper"
+                ;;
             keysmith,completions)
                 cmd="keysmith__subcmd__completions"
                 ;;
@@ -66,6 +69,9 @@ _keysmith() {
                 ;;
             keysmith__subcmd__help,backup)
                 cmd="keysmith__subcmd__help__subcmd__backup"
+                ;;
+            keysmith__subcmd__help,clipboard-keeper)
+                cmd="keysmith__subcmd__help__subcmd__clipboard__subcmd__keeper"
                 ;;
             keysmith__subcmd__help,completions)
                 cmd="keysmith__subcmd__help__subcmd__completions"
@@ -119,7 +125,7 @@ _keysmith() {
 
     case "${cmd}" in
         keysmith)
-            opts="-h -V --db --json --help --version create list enable disable verify show edit rotate delete history scan backup migrate completions serve help"
+            opts="-h -V --db --json --help --version create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -154,6 +160,28 @@ _keysmith() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        keysmith__subcmd__clipboard__subcmd__keeper)
+            opts="-h -V --db --json --system --terminal --seconds --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seconds)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         keysmith__subcmd__completions)
             opts="-h -V --db --json --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -173,7 +201,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__create)
-            opts="-y -h -V --db --json --name --description --service --prefix --expires-in --scope --uses --rate --yes --from --help --version"
+            opts="-y -c -h -V --db --json --name --description --service --prefix --expires-in --scope --uses --rate --yes --copy --from --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,7 +355,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__help)
-            opts="create list enable disable verify show edit rotate delete history scan backup migrate completions serve help"
+            opts="create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -341,6 +369,20 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__help__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keysmith__subcmd__help__subcmd__clipboard__subcmd__keeper)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -565,7 +607,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__history)
-            opts="-h -V --db --json --limit --help --version"
+            opts="-h -V --db --json --limit --action --since --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -579,6 +621,14 @@ _keysmith() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --action)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -587,7 +637,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__list)
-            opts="-q -h -V --db --json --service --status --limit --expiring-within --unused-for --exit-code --wide --search --quiet --help --version"
+            opts="-q -h -V --db --json --service --status --limit --expiring-within --unused-for --exit-code --wide --search --quiet --sort --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -621,6 +671,10 @@ _keysmith() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --sort)
+                    COMPREPLY=($(compgen -W "created name last-used expires" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -651,7 +705,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__rotate)
-            opts="-y -h -V --db --json --grace --yes --help --version"
+            opts="-y -c -h -V --db --json --grace --yes --copy --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

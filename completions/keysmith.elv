@@ -39,6 +39,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand migrate 'Copy every key, its history and links into another, empty store'
             cand completions 'Print a shell completion script'
             cand serve 'Answer verifications over HTTP for API servers and gateways'
+            cand clipboard-keeper 'Holds or clears the clipboard after `--copy` (started by keysmith itself)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keysmith;create'= {
@@ -55,6 +56,8 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --json 'Print JSON on stdout instead of text'
             cand -y 'Skip the confirmation prompt'
             cand --yes 'Skip the confirmation prompt'
+            cand -c 'Put the key on the clipboard instead of printing it (cleared after $KEYSMITH_CLIP_TIME seconds, 45 by default)'
+            cand --copy 'Put the key on the clipboard instead of printing it (cleared after $KEYSMITH_CLIP_TIME seconds, 45 by default)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -68,6 +71,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --expiring-within 'Only keys that expire within this time from now, e.g. 7d'
             cand --unused-for 'Only keys not used for this long (a key never used counts from its creation)'
             cand --search 'Only keys whose name or description contains TEXT (any case)'
+            cand --sort 'The order: created (newest first), name (A to Z), last-used (most recent first) or expires (soonest first); --expiring-within sorts by expires'
             cand --json 'Print JSON on stdout instead of text'
             cand --exit-code 'Exit 1 when any key is listed (for cron jobs and alerts)'
             cand --wide 'Add the other fields: description, use count, expiry, replacement, scopes, uses left, rate limit'
@@ -139,6 +143,8 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --json 'Print JSON on stdout instead of text'
             cand -y 'Skip the confirmation prompt (required without a terminal)'
             cand --yes 'Skip the confirmation prompt (required without a terminal)'
+            cand -c 'Put the new key on the clipboard instead of printing it (cleared after $KEYSMITH_CLIP_TIME seconds, 45 by default)'
+            cand --copy 'Put the new key on the clipboard instead of printing it (cleared after $KEYSMITH_CLIP_TIME seconds, 45 by default)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -157,6 +163,8 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         &'keysmith;history'= {
             cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
             cand --limit 'At most this many events'
+            cand --action 'Only events of this action (repeatable): create, enable, disable, edit, rotate, delete'
+            cand --since 'Only events of the last DURATION, e.g. 1h, 7d'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -213,6 +221,17 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keysmith;clipboard-keeper'= {
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --seconds 'How long to hold it'
+            cand --json 'Print JSON on stdout instead of text'
+            cand --system 'Hold the system clipboard (the key comes on stdin)'
+            cand --terminal 'Clear the terminal''s clipboard when the time is up'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'keysmith;help'= {
             cand create 'Mint a key and print it once (stdout carries the key alone)'
             cand list 'List keys, newest first, with the secret masked'
@@ -229,6 +248,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand migrate 'Copy every key, its history and links into another, empty store'
             cand completions 'Print a shell completion script'
             cand serve 'Answer verifications over HTTP for API servers and gateways'
+            cand clipboard-keeper 'Holds or clears the clipboard after `--copy` (started by keysmith itself)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keysmith;help;create'= {
@@ -260,6 +280,8 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         &'keysmith;help;completions'= {
         }
         &'keysmith;help;serve'= {
+        }
+        &'keysmith;help;clipboard-keeper'= {
         }
         &'keysmith;help;help'= {
         }

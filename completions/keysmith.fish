@@ -43,6 +43,7 @@ complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "backup" -d 'Write
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "migrate" -d 'Copy every key, its history and links into another, empty store'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "serve" -d 'Answer verifications over HTTP for API servers and gateways'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "clipboard-keeper" -d 'Holds or clears the clipboard after `--copy` (started by keysmith itself)'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l name -d 'What the key is for (required unless prompted on a terminal)' -r
@@ -56,6 +57,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l rate -d 'At
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l from -d 'Create one key per line of this JSON Lines file (`-`: stdin), all or nothing; prints one JSON line per key, with the full key' -r -F
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s y -l yes -d 'Skip the confirmation prompt'
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s c -l copy -d 'Put the key on the clipboard instead of printing it (cleared after $KEYSMITH_CLIP_TIME seconds, 45 by default)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
@@ -67,6 +69,10 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l limit -d 'At 
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l expiring-within -d 'Only keys that expire within this time from now, e.g. 7d' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l unused-for -d 'Only keys not used for this long (a key never used counts from its creation)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l search -d 'Only keys whose name or description contains TEXT (any case)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l sort -d 'The order: created (newest first), name (A to Z), last-used (most recent first) or expires (soonest first); --expiring-within sorts by expires' -r -f -a "created\t''
+name\t''
+last-used\t''
+expires\t''"
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l exit-code -d 'Exit 1 when any key is listed (for cron jobs and alerts)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l wide -d 'Add the other fields: description, use count, expiry, replacement, scopes, uses left, rate limit'
@@ -112,6 +118,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l db -d 'The 
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l grace -d 'Keep the old key valid this long (e.g. 24h) instead of disabling it now' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s y -l yes -d 'Skip the confirmation prompt (required without a terminal)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s c -l copy -d 'Put the new key on the clipboard instead of printing it (cleared after $KEYSMITH_CLIP_TIME seconds, 45 by default)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
@@ -121,6 +128,8 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s h -l help -
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l limit -d 'At most this many events' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l action -d 'Only events of this action (repeatable): create, enable, disable, edit, rotate, delete' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l since -d 'Only events of the last DURATION, e.g. 1h, 7d' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -s V -l version -d 'Print version'
@@ -155,19 +164,27 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l header-timeo
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "create" -d 'Mint a key and print it once (stdout carries the key alone)'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "list" -d 'List keys, newest first, with the secret masked'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "enable" -d 'Switch a key on'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "disable" -d 'Switch a key off: verification fails until it is enabled again'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "verify" -d 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "show" -d 'Show every field of a key and its history'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "edit" -d 'Change a key\'s name, description, service or expiry'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "rotate" -d 'Replace a key with a new one: same name, service and prefix, new secret'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "delete" -d 'Remove a key for good (its history stays)'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "history" -d 'Show the event log, newest first'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "scan" -d 'Find keysmith keys in files, folders or stdin, and report their state'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "backup" -d 'Write a consistent copy of the store to a new file (mode 0600)'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "migrate" -d 'Copy every key, its history and links into another, empty store'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "completions" -d 'Print a shell completion script'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "serve" -d 'Answer verifications over HTTP for API servers and gateways'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand clipboard-keeper" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand clipboard-keeper" -l seconds -d 'How long to hold it' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand clipboard-keeper" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand clipboard-keeper" -l system -d 'Hold the system clipboard (the key comes on stdin)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand clipboard-keeper" -l terminal -d 'Clear the terminal\'s clipboard when the time is up'
+complete -c keysmith -n "__fish_keysmith_using_subcommand clipboard-keeper" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_using_subcommand clipboard-keeper" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "create" -d 'Mint a key and print it once (stdout carries the key alone)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "list" -d 'List keys, newest first, with the secret masked'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "enable" -d 'Switch a key on'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "disable" -d 'Switch a key off: verification fails until it is enabled again'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "verify" -d 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "show" -d 'Show every field of a key and its history'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "edit" -d 'Change a key\'s name, description, service or expiry'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "rotate" -d 'Replace a key with a new one: same name, service and prefix, new secret'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "delete" -d 'Remove a key for good (its history stays)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "history" -d 'Show the event log, newest first'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "scan" -d 'Find keysmith keys in files, folders or stdin, and report their state'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "backup" -d 'Write a consistent copy of the store to a new file (mode 0600)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "migrate" -d 'Copy every key, its history and links into another, empty store'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "completions" -d 'Print a shell completion script'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "serve" -d 'Answer verifications over HTTP for API servers and gateways'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "clipboard-keeper" -d 'Holds or clears the clipboard after `--copy` (started by keysmith itself)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
