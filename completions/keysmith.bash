@@ -173,7 +173,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__create)
-            opts="-y -h -V --db --json --name --description --service --prefix --expires-in --scope --uses --rate --yes --from --help --version"
+            opts="-y -c -h -V --db --json --name --description --service --prefix --expires-in --scope --uses --rate --yes --copy --from --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -565,7 +565,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__history)
-            opts="-h -V --db --json --limit --help --version"
+            opts="-h -V --db --json --limit --action --since --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -579,6 +579,14 @@ _keysmith() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --action)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -587,7 +595,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__list)
-            opts="-q -h -V --db --json --service --status --limit --expiring-within --unused-for --exit-code --wide --search --quiet --help --version"
+            opts="-q -h -V --db --json --service --status --limit --expiring-within --unused-for --exit-code --wide --search --quiet --sort --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -621,6 +629,10 @@ _keysmith() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --sort)
+                    COMPREPLY=($(compgen -W "created name last-used expires" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -651,7 +663,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__rotate)
-            opts="-y -h -V --db --json --grace --yes --help --version"
+            opts="-y -c -h -V --db --json --grace --yes --copy --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

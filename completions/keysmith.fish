@@ -56,6 +56,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l rate -d 'At
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l from -d 'Create one key per line of this JSON Lines file (`-`: stdin), all or nothing; prints one JSON line per key, with the full key' -r -F
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s y -l yes -d 'Skip the confirmation prompt'
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s c -l copy -d 'Put the key on the clipboard instead of printing it (cleared after $KEYSMITH_CLIP_TIME seconds, 45 by default)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
@@ -67,6 +68,10 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l limit -d 'At 
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l expiring-within -d 'Only keys that expire within this time from now, e.g. 7d' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l unused-for -d 'Only keys not used for this long (a key never used counts from its creation)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l search -d 'Only keys whose name or description contains TEXT (any case)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l sort -d 'The order: created (newest first), name (A to Z), last-used (most recent first) or expires (soonest first); --expiring-within sorts by expires' -r -f -a "created\t''
+name\t''
+last-used\t''
+expires\t''"
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l exit-code -d 'Exit 1 when any key is listed (for cron jobs and alerts)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l wide -d 'Add the other fields: description, use count, expiry, replacement, scopes, uses left, rate limit'
@@ -112,6 +117,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l db -d 'The 
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l grace -d 'Keep the old key valid this long (e.g. 24h) instead of disabling it now' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s y -l yes -d 'Skip the confirmation prompt (required without a terminal)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s c -l copy -d 'Put the new key on the clipboard instead of printing it (cleared after $KEYSMITH_CLIP_TIME seconds, 45 by default)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
@@ -121,6 +127,8 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s h -l help -
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l limit -d 'At most this many events' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l action -d 'Only events of this action (repeatable): create, enable, disable, edit, rotate, delete' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l since -d 'Only events of the last DURATION, e.g. 1h, 7d' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -s V -l version -d 'Print version'
