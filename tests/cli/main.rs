@@ -8,6 +8,7 @@ mod create;
 mod delivery;
 mod gateway;
 mod harness;
+mod help;
 mod input_rules;
 mod interactive;
 mod lifecycle;
