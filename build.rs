@@ -9,6 +9,8 @@
 //! (`KEYSMITH_TEST_NGINX`). A change of PATH, or of the nginx found, is
 //! seen at the next build; nginx installed after a build without it is not
 //! (`touch build.rs`), which is why `.ci/run` installs it before building.
+//! Likewise, without `man` on PATH the test that renders the manual pages
+//! with it (tests/cli/man.rs) is compiled as ignored.
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
@@ -26,6 +28,10 @@ fn main() {
         }
         None => println!("cargo::rustc-cfg=keysmith_no_nginx"),
     }
+    println!("cargo::rustc-check-cfg=cfg(keysmith_no_man)");
+    if !on_path("man") {
+        println!("cargo::rustc-cfg=keysmith_no_man");
+    }
     let unset = |name| std::env::var_os(name).is_none_or(|value| value.is_empty());
     if unset("KEYSMITH_TEST_POSTGRES") {
         println!("cargo::rustc-cfg=keysmith_no_test_postgres");
@@ -33,6 +39,22 @@ fn main() {
     if unset("KEYSMITH_TEST_POSTGRES") || unset("KEYSMITH_TEST_POSTGRES_CA") {
         println!("cargo::rustc-cfg=keysmith_no_test_postgres_tls");
     }
+}
+
+/// Whether an executable `name` is on PATH.
+#[cfg(unix)]
+fn on_path(name: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).any(|dir| {
+        std::fs::metadata(dir.join(name))
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
+
+#[cfg(not(unix))]
+fn on_path(_name: &str) -> bool {
+    false
 }
 
 /// The gateway test runs on Unix only.

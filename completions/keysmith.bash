@@ -46,6 +46,9 @@ _keysmith() {
             keysmith,list)
                 cmd="keysmith__subcmd__list"
                 ;;
+            keysmith,man)
+                cmd="keysmith__subcmd__man"
+                ;;
             keysmith,migrate)
                 cmd="keysmith__subcmd__migrate"
                 ;;
@@ -94,6 +97,9 @@ _keysmith() {
             keysmith__subcmd__help,list)
                 cmd="keysmith__subcmd__help__subcmd__list"
                 ;;
+            keysmith__subcmd__help,man)
+                cmd="keysmith__subcmd__help__subcmd__man"
+                ;;
             keysmith__subcmd__help,migrate)
                 cmd="keysmith__subcmd__help__subcmd__migrate"
                 ;;
@@ -119,7 +125,7 @@ _keysmith() {
 
     case "${cmd}" in
         keysmith)
-            opts="-h -V --db --json --help --version create list enable disable verify show edit rotate delete history scan backup migrate completions serve help"
+            opts="-h -V --db --json --help --version create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,7 +333,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__help)
-            opts="create list enable disable verify show edit rotate delete history scan backup migrate completions serve help"
+            opts="create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -467,6 +473,20 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keysmith__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -631,6 +651,28 @@ _keysmith() {
                     ;;
                 --sort)
                     COMPREPLY=($(compgen -W "created name last-used expires" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keysmith__subcmd__man)
+            opts="-h -V --db --json --dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

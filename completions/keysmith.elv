@@ -39,6 +39,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand migrate 'Copy every key, its history and links into another, empty store'
             cand completions 'Print a shell completion script'
             cand serve 'Answer verifications over HTTP for API servers and gateways'
+            cand man 'Print the manual page, or write every page into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keysmith;create'= {
@@ -220,6 +221,15 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keysmith;man'= {
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --dir 'Write keysmith.1 and a page per subcommand (keysmith-create.1, ...) into DIR, made if missing, instead of printing one'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'keysmith;help'= {
             cand create 'Mint a key and print it once (stdout carries the key alone)'
             cand list 'List keys, newest first, with the secret masked'
@@ -236,6 +246,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand migrate 'Copy every key, its history and links into another, empty store'
             cand completions 'Print a shell completion script'
             cand serve 'Answer verifications over HTTP for API servers and gateways'
+            cand man 'Print the manual page, or write every page into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keysmith;help;create'= {
@@ -267,6 +278,8 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         &'keysmith;help;completions'= {
         }
         &'keysmith;help;serve'= {
+        }
+        &'keysmith;help;man'= {
         }
         &'keysmith;help;help'= {
         }

@@ -39,10 +39,11 @@ const GLOBAL: &str = "Global options";
 
 /// A subcommand's `Examples:`, the end of its help: command lines that work
 /// as they stand. The heading is styled as clap styles `Options:` (clap
-/// drops the styling where it prints no colour). They sit on the
-/// subcommand's `Args` struct, so that like its flags they are made only
-/// when that subcommand is built (`Deferred`; 9,000 instructions at every
-/// start otherwise); on the variant where subcommands share a struct.
+/// drops the styling where it prints no colour); `keysmith man` prints the
+/// lines as the page's EXAMPLES. They sit on the subcommand's `Args` struct,
+/// so that like its flags they are made only when that subcommand is built
+/// (`Deferred`; 9,000 instructions at every start otherwise); on the
+/// variant where subcommands share a struct.
 macro_rules! examples {
     ($($line:literal),+ $(,)?) => {
         concat!("\x1b[1m\x1b[4mExamples:\x1b[0m", $("\n  ", $line),+)
@@ -95,6 +96,8 @@ pub enum Command {
     Completions(Deferred<CompletionsArgs>),
     /// Answer verifications over HTTP for API servers and gateways
     Serve(Deferred<ServeArgs>),
+    /// Print the manual page, or write every page into a folder
+    Man(Deferred<ManArgs>),
 }
 
 /// A subcommand's flags, defined only when that subcommand is the one run
@@ -513,6 +516,22 @@ pub struct MigrateArgs {
 pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith man --dir ~/.local/share/man/man1",
+    "keysmith man create | man -l -",
+))]
+pub struct ManArgs {
+    /// Print this subcommand's page (keysmith-SUBCOMMAND.1) instead
+    #[arg(value_name = "SUBCOMMAND")]
+    pub command: Option<String>,
+
+    /// Write keysmith.1 and a page per subcommand (keysmith-create.1, ...)
+    /// into DIR, made if missing, instead of printing one
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 #[cfg(test)]

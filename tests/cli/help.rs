@@ -18,7 +18,9 @@ fn subcommands(env: &Env) -> Vec<String> {
         .filter(|name| *name != "help")
         .map(str::to_owned)
         .collect();
-    for known in ["create", "list", "verify", "show", "rotate", "history"] {
+    for known in [
+        "create", "list", "verify", "show", "rotate", "history", "man",
+    ] {
         assert!(listed.iter().any(|s| s == known), "{known}: {help}");
     }
     listed
@@ -181,6 +183,7 @@ fn the_examples_work_as_they_stand() {
             "rotate",
             r#"keysmith rotate "billing webhook" --grace 24h --yes"#,
         ),
+        ("man", "keysmith man --dir ~/.local/share/man/man1"),
     ];
     for (sub, line) in lines {
         let line = quoted(&env, sub, line);
@@ -205,6 +208,12 @@ fn the_examples_work_as_they_stand() {
         r#"keysmith list --expiring-within 7d --exit-code || echo "keys expire soon""#,
     );
     assert!(soon.stdout.contains("keys expire soon"), "{soon:#?}");
+    assert!(
+        env.dir
+            .path()
+            .join(".local/share/man/man1/keysmith-create.1")
+            .is_file()
+    );
 
     // The captured key verifies.
     let captured = run_example(

@@ -15,6 +15,7 @@ mod lifecycle;
 mod limits;
 mod list;
 mod list_terminal;
+mod man;
 mod migrate;
 mod postgres;
 mod reliability;
