@@ -11,6 +11,8 @@
 //! (`touch build.rs`), which is why `.ci/run` installs it before building.
 //! The same goes for Xvfb and xclip, for the system-clipboard test
 //! (tests/cli/clipboard.rs; `KEYSMITH_TEST_XVFB`, `KEYSMITH_TEST_XCLIP`).
+//! Likewise, without `man` the test that renders the manual pages with it
+//! (tests/cli/man.rs) is compiled as ignored.
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
@@ -35,6 +37,10 @@ fn main() {
     if xvfb.and(found("xclip", "KEYSMITH_TEST_XCLIP")).is_none() {
         println!("cargo::rustc-cfg=keysmith_no_xvfb");
     }
+    println!("cargo::rustc-check-cfg=cfg(keysmith_no_man)");
+    if find_program("man").is_none() {
+        println!("cargo::rustc-cfg=keysmith_no_man");
+    }
     let unset = |name| std::env::var_os(name).is_none_or(|value| value.is_empty());
     if unset("KEYSMITH_TEST_POSTGRES") {
         println!("cargo::rustc-cfg=keysmith_no_test_postgres");
@@ -44,7 +50,7 @@ fn main() {
     }
 }
 
-/// The gateway and clipboard tests run on Unix only.
+/// The gateway, clipboard and man tests run on Unix only.
 #[cfg(not(unix))]
 fn find_program(_name: &str) -> Option<std::path::PathBuf> {
     None

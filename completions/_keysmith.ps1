@@ -42,7 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Copy every key, its history and links into another, empty store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Answer verifications over HTTP for API servers and gateways')
-            [CompletionResult]::new('clipboard-keeper', 'clipboard-keeper', [CompletionResultType]::ParameterValue, 'Holds or clears the clipboard after `--copy` (started by keysmith itself)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page, or write every page into a folder')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -240,12 +240,10 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
-        'keysmith;clipboard-keeper' {
+        'keysmith;man' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)')
-            [CompletionResult]::new('--seconds', '--seconds', [CompletionResultType]::ParameterName, 'How long to hold it')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write keysmith.1 and a page per subcommand (keysmith-create.1, ...) into DIR, made if missing, instead of printing one')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
-            [CompletionResult]::new('--system', '--system', [CompletionResultType]::ParameterName, 'Hold the system clipboard (the key comes on stdin)')
-            [CompletionResult]::new('--terminal', '--terminal', [CompletionResultType]::ParameterName, 'Clear the terminal''s clipboard when the time is up')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -268,7 +266,7 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Copy every key, its history and links into another, empty store')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Answer verifications over HTTP for API servers and gateways')
-            [CompletionResult]::new('clipboard-keeper', 'clipboard-keeper', [CompletionResultType]::ParameterValue, 'Holds or clears the clipboard after `--copy` (started by keysmith itself)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the manual page, or write every page into a folder')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -317,7 +315,7 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
         'keysmith;help;serve' {
             break
         }
-        'keysmith;help;clipboard-keeper' {
+        'keysmith;help;man' {
             break
         }
         'keysmith;help;help' {

@@ -19,9 +19,6 @@ _keysmith() {
             keysmith,backup)
                 cmd="keysmith__subcmd__backup"
                 ;;
-            keysmith,clipboard-keeper)
-                cmd="keysmith__subcmd__clipboard__subcmd__keeper"
-                ;;
             keysmith,completions)
                 cmd="keysmith__subcmd__completions"
                 ;;
@@ -49,6 +46,9 @@ _keysmith() {
             keysmith,list)
                 cmd="keysmith__subcmd__list"
                 ;;
+            keysmith,man)
+                cmd="keysmith__subcmd__man"
+                ;;
             keysmith,migrate)
                 cmd="keysmith__subcmd__migrate"
                 ;;
@@ -69,9 +69,6 @@ _keysmith() {
                 ;;
             keysmith__subcmd__help,backup)
                 cmd="keysmith__subcmd__help__subcmd__backup"
-                ;;
-            keysmith__subcmd__help,clipboard-keeper)
-                cmd="keysmith__subcmd__help__subcmd__clipboard__subcmd__keeper"
                 ;;
             keysmith__subcmd__help,completions)
                 cmd="keysmith__subcmd__help__subcmd__completions"
@@ -100,6 +97,9 @@ _keysmith() {
             keysmith__subcmd__help,list)
                 cmd="keysmith__subcmd__help__subcmd__list"
                 ;;
+            keysmith__subcmd__help,man)
+                cmd="keysmith__subcmd__help__subcmd__man"
+                ;;
             keysmith__subcmd__help,migrate)
                 cmd="keysmith__subcmd__help__subcmd__migrate"
                 ;;
@@ -125,7 +125,7 @@ _keysmith() {
 
     case "${cmd}" in
         keysmith)
-            opts="-h -V --db --json --help --version create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help"
+            opts="-h -V --db --json --help --version create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -150,28 +150,6 @@ _keysmith() {
             fi
             case "${prev}" in
                 --db)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        keysmith__subcmd__clipboard__subcmd__keeper)
-            opts="-h -V --db --json --system --terminal --seconds --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --db)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --seconds)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -355,7 +333,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__help)
-            opts="create list enable disable verify show edit rotate delete history scan backup migrate completions serve clipboard-keeper help"
+            opts="create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -369,20 +347,6 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__help__subcmd__backup)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        keysmith__subcmd__help__subcmd__clipboard__subcmd__keeper)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -509,6 +473,20 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keysmith__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -673,6 +651,28 @@ _keysmith() {
                     ;;
                 --sort)
                     COMPREPLY=($(compgen -W "created name last-used expires" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keysmith__subcmd__man)
+            opts="-h -V --db --json --dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -39,7 +39,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand migrate 'Copy every key, its history and links into another, empty store'
             cand completions 'Print a shell completion script'
             cand serve 'Answer verifications over HTTP for API servers and gateways'
-            cand clipboard-keeper 'Holds or clears the clipboard after `--copy` (started by keysmith itself)'
+            cand man 'Print the manual page, or write every page into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keysmith;create'= {
@@ -221,12 +221,10 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
-        &'keysmith;clipboard-keeper'= {
+        &'keysmith;man'= {
             cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
-            cand --seconds 'How long to hold it'
+            cand --dir 'Write keysmith.1 and a page per subcommand (keysmith-create.1, ...) into DIR, made if missing, instead of printing one'
             cand --json 'Print JSON on stdout instead of text'
-            cand --system 'Hold the system clipboard (the key comes on stdin)'
-            cand --terminal 'Clear the terminal''s clipboard when the time is up'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -248,7 +246,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand migrate 'Copy every key, its history and links into another, empty store'
             cand completions 'Print a shell completion script'
             cand serve 'Answer verifications over HTTP for API servers and gateways'
-            cand clipboard-keeper 'Holds or clears the clipboard after `--copy` (started by keysmith itself)'
+            cand man 'Print the manual page, or write every page into a folder'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keysmith;help;create'= {
@@ -281,7 +279,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         }
         &'keysmith;help;serve'= {
         }
-        &'keysmith;help;clipboard-keeper'= {
+        &'keysmith;help;man'= {
         }
         &'keysmith;help;help'= {
         }

@@ -20,16 +20,34 @@ pub struct Cli {
         global = true,
         env = "KEYSMITH_DB",
         hide_env_values = true,
-        value_name = "PATH|URL"
+        value_name = "PATH|URL",
+        help_heading = GLOBAL
     )]
     pub db: Option<String>,
 
     /// Print JSON on stdout instead of text
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The heading of the flags every subcommand takes: listed after the
+/// subcommand's own, instead of before them in every help.
+const GLOBAL: &str = "Global options";
+
+/// A subcommand's `Examples:`, the end of its help: command lines that work
+/// as they stand. The heading is styled as clap styles `Options:` (clap
+/// drops the styling where it prints no colour); `keysmith man` prints the
+/// lines as the page's EXAMPLES. They sit on the subcommand's `Args` struct,
+/// so that like its flags they are made only when that subcommand is built
+/// (`Deferred`; 9,000 instructions at every start otherwise); on the
+/// variant where subcommands share a struct.
+macro_rules! examples {
+    ($($line:literal),+ $(,)?) => {
+        concat!("\x1b[1m\x1b[4mExamples:\x1b[0m", $("\n  ", $line),+)
+    };
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,12 +57,26 @@ pub enum Command {
     /// List keys, newest first, with the secret masked
     List(Deferred<ListArgs>),
     /// Switch a key on
+    #[command(after_help = examples!(
+        r#"keysmith enable "billing webhook""#,
+        "keysmith enable 'ks_OKnjlCW3ValJ_********'",
+        "keysmith --json enable OKnjlCW3ValJ",
+    ))]
     Enable(Deferred<SelectArgs>),
     /// Switch a key off: verification fails until it is enabled again
+    #[command(after_help = examples!(
+        r#"keysmith disable "billing webhook""#,
+        r#"keysmith disable "$LEAKED_KEY""#,
+        "keysmith list --search zapier -q | xargs -n1 keysmith disable",
+    ))]
     Disable(Deferred<SelectArgs>),
     /// Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)
     Verify(Deferred<VerifyArgs>),
     /// Show every field of a key and its history
+    #[command(after_help = examples!(
+        r#"keysmith show "billing webhook""#,
+        "keysmith --json show OKnjlCW3ValJ",
+    ))]
     Show(Deferred<SelectArgs>),
     /// Change a key's name, description, service or expiry
     Edit(Deferred<EditArgs>),
@@ -64,6 +96,8 @@ pub enum Command {
     Completions(Deferred<CompletionsArgs>),
     /// Answer verifications over HTTP for API servers and gateways
     Serve(Deferred<ServeArgs>),
+    /// Print the manual page, or write every page into a folder
+    Man(Deferred<ManArgs>),
     /// Holds or clears the clipboard after `--copy` (started by keysmith itself)
     #[command(hide = true)]
     ClipboardKeeper(Deferred<KeeperArgs>),
@@ -110,6 +144,11 @@ impl<T: FromArgMatches> FromArgMatches for Deferred<T> {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples!(
+    r#"keysmith create --name "billing webhook" --service billing --expires-in 90d"#,
+    "KEY=$(keysmith create --name ci --yes)",
+    "keysmith create --from keys.jsonl > created.jsonl",
+))]
 pub struct CreateArgs {
     /// What the key is for (required unless prompted on a terminal)
     #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
@@ -163,6 +202,11 @@ pub struct CreateArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith list --service billing --status enabled --sort last-used",
+    r#"keysmith list --expiring-within 7d --exit-code || echo "keys expire soon""#,
+    "keysmith list --search zapier -q | xargs -n1 keysmith disable",
+))]
 pub struct ListArgs {
     /// Only keys of this service
     #[arg(long, value_name = "SERVICE")]
@@ -230,6 +274,11 @@ pub struct SelectArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples!(
+    r#"keysmith edit "billing webhook" --service billing-eu --expires-in 30d"#,
+    r#"keysmith edit OKnjlCW3ValJ --no-expiry --description """#,
+    "keysmith edit OKnjlCW3ValJ --scope sms:send --uses 5000 --rate 10/1s",
+))]
 pub struct EditArgs {
     /// The key: its id, its full key, or a name that matches exactly one key
     #[arg(value_name = "KEY")]
@@ -285,6 +334,11 @@ pub struct EditArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples!(
+    r#"keysmith rotate "billing webhook" --grace 24h --yes"#,
+    "KEY=$(keysmith rotate OKnjlCW3ValJ --yes)",
+    "keysmith rotate OKnjlCW3ValJ --copy",
+))]
 pub struct RotateArgs {
     /// The key: its id, its full key, or a name that matches exactly one key
     #[arg(value_name = "KEY")]
@@ -305,6 +359,10 @@ pub struct RotateArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples!(
+    r#"keysmith delete "billing webhook""#,
+    "keysmith delete OKnjlCW3ValJ --yes",
+))]
 pub struct DeleteArgs {
     /// The key: its id, its full key, or a name that matches exactly one key
     #[arg(value_name = "KEY")]
@@ -316,6 +374,11 @@ pub struct DeleteArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith history --limit 20",
+    r#"keysmith history "billing webhook""#,
+    "keysmith history --action rotate --action delete --since 7d",
+))]
 pub struct HistoryArgs {
     /// Only this key's events (an id also works for a deleted key)
     #[arg(value_name = "KEY")]
@@ -336,6 +399,11 @@ pub struct HistoryArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith verify --service billing < key.txt",
+    "keysmith verify --scope sms:send --stdin-all < presented.txt",
+    r#"echo "$KEY" | keysmith --json verify"#,
+))]
 pub struct VerifyArgs {
     /// Also require the key to belong to this service
     #[arg(long, value_name = "SERVICE")]
@@ -356,6 +424,11 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith serve --listen 127.0.0.1:7207",
+    "keysmith serve --listen unix:/run/keysmith/serve.sock --key-header X-Token",
+    "keysmith serve --listen 0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem",
+))]
 pub struct ServeArgs {
     /// Where to listen: HOST:PORT, [::1]:PORT or unix:/path (repeatable;
     /// default 127.0.0.1:7207)
@@ -389,6 +462,11 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith scan .",
+    "git diff --cached | keysmith scan",
+    "keysmith scan --rules gitleaks > keysmith.gitleaks.toml",
+))]
 pub struct ScanArgs {
     /// Files or folders to scan (folders recursively, skipping .git); `-` or
     /// nothing reads stdin
@@ -407,6 +485,10 @@ pub enum ScannerArg {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith backup ~/backups/keys-$(date +%F).db",
+    "keysmith --db postgres://keysmith@db.internal/keysmith backup keys.db",
+))]
 pub struct BackupArgs {
     /// Where to write the copy
     #[arg(value_name = "FILE")]
@@ -418,6 +500,10 @@ pub struct BackupArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith migrate --to postgres://keysmith@db.internal/keysmith",
+    "keysmith --db postgres://keysmith@db.internal/keysmith migrate --to keys.db",
+))]
 pub struct MigrateArgs {
     /// The empty store to copy into: a SQLite path or a postgres:// URL
     #[arg(long, value_name = "URL|PATH")]
@@ -444,9 +530,30 @@ pub struct KeeperArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "source <(COMPLETE=bash keysmith)",
+    r#"keysmith completions zsh > "${fpath[1]}/_keysmith""#,
+    "keysmith completions fish > ~/.config/fish/completions/keysmith.fish",
+))]
 pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith man --dir ~/.local/share/man/man1",
+    "keysmith man create | man -l -",
+))]
+pub struct ManArgs {
+    /// Print this subcommand's page (keysmith-SUBCOMMAND.1) instead
+    #[arg(value_name = "SUBCOMMAND")]
+    pub command: Option<String>,
+
+    /// Write keysmith.1 and a page per subcommand (keysmith-create.1, ...)
+    /// into DIR, made if missing, instead of printing one
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 pub mod cli;
 mod clipboard;
 mod commands;
+mod complete;
 pub mod error;
 pub mod input;
 pub mod key;
@@ -58,6 +59,11 @@ pub fn run_code(args: impl IntoIterator<Item = OsString>) -> u8 {
     #[cfg(debug_assertions)]
     if std::env::var_os("KEYSMITH_TEST_PANIC").is_some() {
         panic!("test panic quoting ks_4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhd6");
+    }
+    // The shell asking for completions (COMPLETE=bash keysmith -- ...): the
+    // CLI is built for it only then, after one look at the environment.
+    if complete::requested() {
+        return complete::run(args.into_iter().collect());
     }
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,

@@ -8,9 +8,27 @@ use crate::error::{Error, Result};
 
 pub fn run(_ctx: &mut Context, args: CompletionsArgs) -> Result<u8> {
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut Cli::command(), "keysmith", &mut script);
+    clap_complete::generate(args.shell, &mut visible_cli(), "keysmith", &mut script);
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&script).map_err(Error::output)?;
     Ok(0)
+}
+
+/// The CLI without its hidden subcommands (the clipboard keeper), which
+/// clap_complete's scripts would offer too (clap issue 1335). clap cannot
+/// remove a subcommand, so the root is put together again from the same
+/// parts (its arguments and subcommands are not restated, so they cannot
+/// drift from `Cli`).
+fn visible_cli() -> clap::Command {
+    let full = Cli::command();
+    let mut root = clap::Command::new("keysmith")
+        .version(env!("CARGO_PKG_VERSION"))
+        .propagate_version(full.is_propagate_version_set())
+        .args(full.get_arguments().cloned())
+        .subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
+    if let Some(about) = full.get_about() {
+        root = root.about(about.clone());
+    }
+    root
 }

@@ -10,6 +10,7 @@ mod delete;
 mod edit;
 mod history;
 mod list;
+mod man;
 mod migrate;
 mod rotate;
 mod scan;
@@ -86,6 +87,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Migrate(Deferred(args)) => migrate::run(&mut ctx, args),
         Command::Completions(Deferred(args)) => completions::run(&mut ctx, args),
         Command::Serve(Deferred(args)) => serve::run(&mut ctx, args),
+        Command::Man(Deferred(args)) => man::run(&mut ctx, args),
     };
     // Nothing found in a store that is not there: say where it was looked for.
     let code = match (code, &ctx.missing) {

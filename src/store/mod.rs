@@ -284,6 +284,10 @@ pub trait Store: Send {
     /// The distinct prefixes of the stored keys, sorted.
     fn prefixes(&mut self) -> Result<Vec<String>>;
 
+    /// The distinct services of the stored keys, sorted (keys without one
+    /// add nothing).
+    fn services(&mut self) -> Result<Vec<String>>;
+
     /// Records successful verifications, by key id, in one transaction: a
     /// use, not a change, so no event. An id may repeat. A key deleted since
     /// it was verified gets none, and no other key is credited with them.

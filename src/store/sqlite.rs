@@ -1105,6 +1105,16 @@ impl Store for SqliteStore {
         })
     }
 
+    fn services(&mut self) -> Result<Vec<String>> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT DISTINCT service FROM keys WHERE service IS NOT NULL ORDER BY service",
+            )?
+            .query_map([], |row| row.get(0))?
+            .collect()
+        })
+    }
+
     fn set_busy_timeout(&mut self, busy: Duration) -> Result<()> {
         self.set_busy(busy)
     }

@@ -308,6 +308,28 @@ fn prefixes_are_distinct_and_sorted(backend: &Backend) {
     assert_eq!(store.prefixes().unwrap(), vec!["a1", "acme", "ks"]);
 }
 
+fn services_are_distinct_and_sorted(backend: &Backend) {
+    let mut store = backend.open();
+    assert!(store.services().unwrap().is_empty());
+    create(store.as_mut(), &spec("no service"), T0);
+    assert!(store.services().unwrap().is_empty());
+    for service in ["sms", "sms-eu", "billing", "sms", "smseu"] {
+        create(store.as_mut(), &spec_for("s", service), T0);
+    }
+    assert_eq!(
+        store.services().unwrap(),
+        vec!["billing", "sms", "sms-eu", "smseu"]
+    );
+    let billing = store
+        .keys_by_name("s")
+        .unwrap()
+        .into_iter()
+        .find(|k| k.service.as_deref() == Some("billing"))
+        .unwrap();
+    keys::delete(store.as_mut(), &billing.id, change(T0 + 1)).unwrap();
+    assert_eq!(store.services().unwrap(), vec!["sms", "sms-eu", "smseu"]);
+}
+
 /// A store of keys in every state for the `list_keys` checks, newest last:
 /// 0 sms, used at T0+50; 1 sms, disabled; 2 none, expires T0+100;
 /// 3 email, expires T0+200, used at T0+300; 4 sms, expires T0+300;
@@ -652,6 +674,7 @@ conformance! {
     events_stream_newest_first_all_or_one_key_s,
     a_deleted_key_s_history_stays,
     prefixes_are_distinct_and_sorted,
+    services_are_distinct_and_sorted,
     list_keys_yields_every_key_newest_first_with_its_uses,
     list_keys_by_service,
     list_keys_by_status_at_now,

@@ -1244,6 +1244,22 @@ impl Store for PostgresStore {
             .collect()
     }
 
+    fn services(&mut self) -> Result<Vec<String>> {
+        let shown = self.shown.clone();
+        let rows = self
+            .runtime
+            // Byte order, as SQLite sorts (a locale's collation skips `-`).
+            .block_on(self.client.query_typed(
+                "SELECT DISTINCT service COLLATE \"C\" AS service FROM keys \
+                 WHERE service IS NOT NULL ORDER BY service",
+                &[],
+            ))
+            .map_err(|e| failure(&shown, e.into()))?;
+        rows.iter()
+            .map(|row| row.try_get(0).map_err(|e| failure(&shown, e.into())))
+            .collect()
+    }
+
     fn record_use_counts(&mut self, uses: &[(&str, u64)], at: Timestamp) -> Result<()> {
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         let (ids, counts): (Vec<&str>, Vec<i64>) = uses

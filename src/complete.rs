@@ -1,0 +1,472 @@
+//! Dynamic shell completion: after `source <(COMPLETE=bash keysmith)` the
+//! shell runs `COMPLETE=bash keysmith -- WORDS...` at each Tab, and the
+//! candidates come from the store the line being typed points at: key ids
+//! (described by name and status) for every `<KEY>` selector, and the
+//! stored services for every `--service`. clap_complete's engine parses the
+//! words; this module says which arguments complete what, and reads the
+//! store without ever creating it, printing an error, waiting long or
+//! showing a secret.
+
+use std::ffi::{OsStr, OsString};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use clap::CommandFactory;
+use clap_complete::CompleteEnv;
+use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
+use clap_complete::env::{Elvish, EnvCompleter, Fish, Powershell, Shells, Zsh};
+
+use crate::redact::Untrusted;
+use crate::store::{self, KeyFilter, Location, OpenMode, Store};
+
+/// The variable that asks for completion, as clap_complete's scripts set it.
+const VAR: &str = "COMPLETE";
+
+/// The subcommands whose `key` argument selects a stored key. (verify's
+/// takes a full key, which no store holds.)
+const KEY_SELECTORS: [&str; 7] = [
+    "enable", "disable", "show", "edit", "rotate", "delete", "history",
+];
+
+/// The subcommands with a `--service SERVICE`.
+const SERVICE_FLAGS: [&str; 4] = ["create", "list", "verify", "edit"];
+
+/// The newest keys offered: enough for a person to pick from, few enough
+/// that a store of a million keys still answers a Tab at once.
+const MAX_KEYS: u64 = 1000;
+
+/// The longest a Tab waits for the store (a busy SQLite file, a far or
+/// silent PostgreSQL server): after that it offers nothing.
+const DEADLINE: Duration = Duration::from_secs(2);
+
+/// The shells that can ask; `COMPLETE` set to anything else (another
+/// tool's setting of that generic name) is not a request.
+const SHELLS: [&str; 5] = ["bash", "elvish", "fish", "powershell", "zsh"];
+
+/// Whether the shell is asking for completions (or for its registration
+/// script): a single look at the environment, so that every ordinary run
+/// costs nothing more.
+pub fn requested() -> bool {
+    std::env::var_os(VAR).is_some_and(|shell| SHELLS.iter().any(|s| shell == *s))
+}
+
+/// Answers the request `requested` saw: the registration script when no
+/// words follow, else the candidates for the word being typed. The exit code.
+pub fn run(args: Vec<OsString>) -> u8 {
+    let shell = std::env::var_os(VAR).unwrap_or_default();
+    let words = words(&args);
+    let db = if shell == "bash" {
+        db_on_line(&glue(words, usize::MAX).0, &shell)
+    } else {
+        db_on_line(words, &shell)
+    }
+    .or_else(|| std::env::var("KEYSMITH_DB").ok());
+    let is_request = !words.is_empty();
+    let current_dir = std::env::current_dir().ok();
+    let factory = move || command(db.clone());
+    let completed = CompleteEnv::with_factory(factory)
+        .shells(Shells(&[&Bash, &Elvish, &Fish, &Powershell, &Zsh]))
+        .try_complete(args, current_dir.as_deref());
+    match completed {
+        Ok(_) => 0,
+        // Mid-line, the shell would show any message on the terminal: a
+        // failed completion is no completion, quietly.
+        Err(_) if is_request => 1,
+        Err(e) => {
+            eprintln!(
+                "error: cannot write the {} completion script: {e}",
+                Untrusted(&shell.to_string_lossy())
+            );
+            2
+        }
+    }
+}
+
+/// clap_complete's bash, with the words put back together first. Bash
+/// splits the line at `=`, `:` and `@` as well (COMP_WORDBREAKS): `--db=/x`
+/// reaches the completer as `--db`, `=`, `/x`, which clap's engine reads as
+/// `--db =` and a positional `/x`, and `postgres://u@h` as `postgres`, `:`,
+/// `//u`, `@`, `h`. Bash replaces only its own last word with a candidate,
+/// so what was glued before it is taken off the candidates again.
+struct Bash;
+
+impl EnvCompleter for Bash {
+    fn name(&self) -> &'static str {
+        clap_complete::env::Bash.name()
+    }
+
+    fn is(&self, name: &str) -> bool {
+        clap_complete::env::Bash.is(name)
+    }
+
+    fn write_registration(
+        &self,
+        var: &str,
+        name: &str,
+        bin: &str,
+        completer: &str,
+        buf: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        clap_complete::env::Bash.write_registration(var, name, bin, completer, buf)
+    }
+
+    fn write_complete(
+        &self,
+        cmd: &mut clap::Command,
+        args: Vec<OsString>,
+        current_dir: Option<&std::path::Path>,
+        buf: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        // What the registration script passes, as clap_complete's Bash reads it.
+        let index = std::env::var("_CLAP_COMPLETE_INDEX")
+            .ok()
+            .and_then(|i| i.parse().ok())
+            .unwrap_or_default();
+        let ifs = std::env::var("_CLAP_IFS").unwrap_or_else(|_| "\n".into());
+        let (args, index, before) = glue(&args, index);
+        let candidates = clap_complete::engine::complete(cmd, args, index, current_dir)?;
+        let values = candidates.iter().filter_map(|candidate| {
+            let value = candidate.get_value().to_string_lossy();
+            value.strip_prefix(before.as_str()).map(str::to_owned)
+        });
+        for (i, value) in values.enumerate() {
+            if i > 0 {
+                buf.write_all(ifs.as_bytes())?;
+            }
+            buf.write_all(value.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// Bash's words with every `=`, `:` or `@` (or run of them) joined to the
+/// words either side; with where word `index` went, and the text of its
+/// joined word before it.
+fn glue(words: &[OsString], index: usize) -> (Vec<OsString>, usize, String) {
+    let is_break = |w: &OsString| {
+        w.to_str()
+            .is_some_and(|w| !w.is_empty() && w.chars().all(|c| matches!(c, '=' | ':' | '@')))
+    };
+    let mut glued: Vec<OsString> = Vec::with_capacity(words.len());
+    let mut at = index;
+    let mut before = String::new();
+    let mut join_next = false;
+    for (i, word) in words.iter().enumerate() {
+        let joins = (join_next || is_break(word)) && !glued.is_empty();
+        join_next = is_break(word);
+        if i == index {
+            at = glued.len() - usize::from(joins);
+        }
+        match glued.last_mut() {
+            Some(last) if joins => {
+                if i == index {
+                    before = last.to_string_lossy().into_owned();
+                }
+                last.push(word);
+            }
+            _ => glued.push(word.clone()),
+        }
+    }
+    (glued, at, before)
+}
+
+/// The words of the line being completed (`keysmith show ...`): what
+/// follows the first `--` of `keysmith -- keysmith show ...`.
+fn words(args: &[OsString]) -> &[OsString] {
+    match args.iter().position(|a| a == "--") {
+        Some(at) => &args[at + 1..],
+        None => &[],
+    }
+}
+
+/// The CLI, fully defined (the `Deferred` subcommand arguments too: the
+/// engine reads every subcommand's), with the completers attached. Built
+/// only for completion, so that an ordinary run pays for none of it.
+fn command(db: Option<String>) -> clap::Command {
+    let mut cmd = crate::cli::Cli::command();
+    cmd.build();
+    cmd.mut_subcommands(|sub| {
+        let name = sub.get_name().to_owned();
+        let keys = KEY_SELECTORS.contains(&name.as_str());
+        let services = SERVICE_FLAGS.contains(&name.as_str());
+        sub.mut_args(|arg| match arg.get_id().as_str() {
+            "key" if keys => {
+                let db = db.clone();
+                arg.add(ArgValueCandidates::new(move || key_candidates(db.clone())))
+            }
+            "service" if services => {
+                let db = db.clone();
+                arg.add(ArgValueCandidates::new(move || {
+                    service_candidates(db.clone())
+                }))
+            }
+            _ => arg,
+        })
+    })
+}
+
+/// The newest keys' ids, each described by its name and status.
+fn key_candidates(db: Option<String>) -> Vec<CompletionCandidate> {
+    let keys = read_store(db, |store| {
+        let now = crate::time::now();
+        let filter = KeyFilter {
+            limit: Some(MAX_KEYS),
+            now,
+            ..Default::default()
+        };
+        let mut keys = Vec::new();
+        store.list_keys(&filter, &mut |key| {
+            // An id is base62; anything else was not written by keysmith
+            // and is not offered to a shell.
+            if crate::key::is_id_shaped(&key.id) {
+                let about = format!("{} ({})", Untrusted(&key.name), key.status(now).as_str());
+                keys.push((key.id.clone(), about));
+            }
+            Ok(())
+        })?;
+        Ok(keys)
+    });
+    keys.into_iter()
+        .map(|(id, about)| CompletionCandidate::new(id).help(Some(about.into())))
+        .collect()
+}
+
+/// The services of the stored keys.
+fn service_candidates(db: Option<String>) -> Vec<CompletionCandidate> {
+    let services = read_store(db, |store| store.services());
+    services
+        .into_iter()
+        .filter(|service| crate::input::service(service).is_ok())
+        .map(CompletionCandidate::new)
+        .collect()
+}
+
+/// What `work` reads from the store at `db` (else the default location),
+/// opened without creating it; nothing when it is missing, broken, or
+/// does not answer within `DEADLINE`. The store is read on a thread of its
+/// own so that the wait can be cut short: a thread still waiting then ends
+/// with the process, which has written nothing.
+fn read_store<T: Send + 'static>(
+    db: Option<String>,
+    work: impl FnOnce(&mut dyn Store) -> crate::Result<Vec<T>> + Send + 'static,
+) -> Vec<T> {
+    let (sender, receiver) = mpsc::channel();
+    let reader = move || -> crate::Result<Vec<T>> {
+        let mut location = Location::resolve(db.as_deref())?;
+        if let Location::Postgres(target) = &mut location {
+            target.connect_timeout = Some(DEADLINE);
+        }
+        // Warnings (a store others can read) are for the commands to show.
+        let mut opened = store::open_with_busy_timeout(&location, OpenMode::NoCreate, DEADLINE)?;
+        work(opened.store.as_mut())
+    };
+    let spawned = std::thread::Builder::new().spawn(move || drop(sender.send(reader())));
+    if spawned.is_err() {
+        return Vec::new();
+    }
+    match receiver.recv_timeout(DEADLINE) {
+        Ok(Ok(found)) => found,
+        _ => Vec::new(),
+    }
+}
+
+/// The store the words name with `--db PATH` or `--db=PATH` (the last
+/// one, as clap would take it), up to a `--` that ends the options.
+fn db_on_line(words: &[OsString], shell: &OsStr) -> Option<String> {
+    let mut found = None;
+    let mut words = words.iter().skip(1).map(|w| w.to_str().unwrap_or(""));
+    while let Some(word) = words.next() {
+        if word == "--" {
+            break;
+        }
+        if let Some(value) = word.strip_prefix("--db=") {
+            found = Some(value);
+        } else if word == "--db" {
+            found = words.next();
+        }
+    }
+    // Bash and zsh pass the words as typed; fish passes them unquoted.
+    let value = if shell == "bash" || shell == "zsh" {
+        unquote(found?)
+    } else {
+        found?.to_owned()
+    };
+    Some(match value.strip_prefix("~/") {
+        Some(rest) => match std::env::var_os("HOME") {
+            Some(home) => std::path::Path::new(&home).join(rest).display().to_string(),
+            None => value,
+        },
+        None => value,
+    })
+}
+
+/// A word as the shell would read it: quotes and backslashes removed
+/// (`'my keys.db'`, `"my keys.db"`, `my\ keys.db`). Expansions are not run.
+fn unquote(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    let mut chars = word.chars();
+    let mut quote = None;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '\\') | (Some('"'), '\\') => {
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+            }
+            (_, c) => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(words: &[&str]) -> Vec<OsString> {
+        words.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn db_is_read_from_the_line() {
+        let fish = OsStr::new("fish");
+        let bash = OsStr::new("bash");
+        let db = |shell, words: &[&str]| db_on_line(&line(words), shell);
+        assert_eq!(db(fish, &["keysmith", "show", ""]), None);
+        assert_eq!(
+            db(fish, &["keysmith", "--db", "/a", "show", ""]).as_deref(),
+            Some("/a")
+        );
+        assert_eq!(
+            db(fish, &["keysmith", "show", "--db=/b", ""]).as_deref(),
+            Some("/b")
+        );
+        assert_eq!(
+            db(fish, &["keysmith", "--db", "/a", "show", "--db", "/c", ""]).as_deref(),
+            Some("/c")
+        );
+        // After `--` a word is a value, not a flag.
+        assert_eq!(db(fish, &["keysmith", "show", "--", "--db", "/a"]), None);
+        // `--db` as the word being typed names nothing yet.
+        assert_eq!(db(fish, &["keysmith", "show", "--db"]), None);
+        assert_eq!(
+            db(bash, &["keysmith", "--db", "'my keys.db'", "show"]).as_deref(),
+            Some("my keys.db")
+        );
+        assert_eq!(
+            db(bash, &["keysmith", "--db", r"my\ keys.db", "show"]).as_deref(),
+            Some("my keys.db")
+        );
+        // Fish has unquoted the word already.
+        assert_eq!(
+            db(fish, &["keysmith", "--db", r"a\b", "show"]).as_deref(),
+            Some(r"a\b")
+        );
+    }
+
+    #[test]
+    fn bash_words_are_glued_back_at_its_word_breaks() {
+        let glued = |words: &[&str], index| {
+            let (words, at, before) = glue(&line(words), index);
+            let words: Vec<String> = words.iter().map(|w| w.to_string_lossy().into()).collect();
+            (words, at, before)
+        };
+        assert_eq!(
+            glued(&["keysmith", "show", "--db", "=", "/x", ""], 5),
+            (
+                line_s(&["keysmith", "show", "--db=/x", ""]),
+                3,
+                String::new()
+            )
+        );
+        assert_eq!(
+            glued(
+                &[
+                    "keysmith", "--db", "postgres", ":", "//u", ":", "p", "@", "h", ":", "5432/k",
+                    "show", ""
+                ],
+                12
+            ),
+            (
+                line_s(&["keysmith", "--db", "postgres://u:p@h:5432/k", "show", ""]),
+                4,
+                String::new()
+            )
+        );
+        // The word being typed follows a `=`: the candidates will start
+        // with `--service=`, which bash already has.
+        assert_eq!(
+            glued(&["keysmith", "list", "--service", "=", "b"], 4),
+            (
+                line_s(&["keysmith", "list", "--service=b"]),
+                2,
+                "--service=".into()
+            )
+        );
+        // It is the `=` itself.
+        assert_eq!(
+            glued(&["keysmith", "list", "--service", "="], 3),
+            (
+                line_s(&["keysmith", "list", "--service="]),
+                2,
+                "--service".into()
+            )
+        );
+        let args = line(&["keysmith", "--db", "=", "/x", "show"]);
+        assert_eq!(
+            db_on_line(&glue(&args, usize::MAX).0, OsStr::new("bash")).as_deref(),
+            Some("/x")
+        );
+    }
+
+    fn line_s(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn words_follow_the_escape() {
+        let args = line(&["/bin/keysmith", "--", "keysmith", "show", ""]);
+        assert_eq!(words(&args), &line(&["keysmith", "show", ""])[..]);
+        assert!(words(&line(&["/bin/keysmith"])).is_empty());
+    }
+
+    /// Every argument the tables name exists, and every `--service` and
+    /// every `<KEY>` selector has a completer, so a new subcommand cannot
+    /// be forgotten.
+    #[test]
+    fn completers_cover_every_selector_and_service() {
+        let cmd = command(Some("/nonexistent/keysmith-test.db".into()));
+        let mut keys = Vec::new();
+        let mut services = Vec::new();
+        for sub in cmd.get_subcommands() {
+            for arg in sub.get_arguments() {
+                let completes = arg.get::<ArgValueCandidates>().is_some();
+                match arg.get_id().as_str() {
+                    "key" if sub.get_name() != "verify" => {
+                        assert!(completes, "{} <KEY> completes", sub.get_name());
+                        keys.push(sub.get_name().to_owned());
+                    }
+                    "service" => {
+                        assert!(completes, "{} --service completes", sub.get_name());
+                        services.push(sub.get_name().to_owned());
+                    }
+                    _ => assert!(!completes, "{} {}", sub.get_name(), arg.get_id()),
+                }
+            }
+        }
+        assert_eq!(keys, KEY_SELECTORS);
+        assert_eq!(services, SERVICE_FLAGS);
+    }
+
+    #[test]
+    fn a_missing_store_offers_nothing_and_stays_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("keys.db");
+        let db_text = db.to_str().unwrap().to_owned();
+        assert!(key_candidates(Some(db_text.clone())).is_empty());
+        assert!(service_candidates(Some(db_text)).is_empty());
+        assert!(!db.exists());
+    }
+}

@@ -1,0 +1,164 @@
+//! `keysmith man`: keysmith(1) on stdout, one subcommand's page, or every
+//! page written into a folder; valid roff that `man` renders.
+
+use std::path::Path;
+
+use crate::common::Env;
+
+/// The subcommands `keysmith --help` lists (all but `help` itself).
+fn subcommands(env: &Env) -> Vec<String> {
+    let help = env.run(&["--help"]).code(0).stdout;
+    help.lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Roff's form of a name: every `-` escaped.
+fn roff(text: &str) -> String {
+    text.replace('-', r"\-")
+}
+
+#[test]
+fn keysmith_1_is_roff_naming_every_subcommand() {
+    let env = Env::new();
+    let run = env.run(&["man"]).code(0);
+    assert_eq!(run.stderr, "");
+    let page = &run.stdout;
+    assert!(
+        page.lines().any(|l| l.starts_with(".TH KEYSMITH 1 ")),
+        "{page}"
+    );
+    for section in [".SH NAME", ".SH SYNOPSIS", ".SH DESCRIPTION", ".SH OPTIONS"] {
+        assert!(page.contains(section), "{section}: {page}");
+    }
+    assert!(page.contains(".SH \"GLOBAL OPTIONS\""), "{page}");
+    let subs = subcommands(&env);
+    assert!(subs.len() >= 15, "{subs:?}");
+    for sub in &subs {
+        assert!(
+            page.contains(&roff(&format!("keysmith-{sub}(1)"))),
+            "{sub}: {page}"
+        );
+    }
+    // Every line is a request, or text that cannot be taken for one.
+    for line in page.lines() {
+        assert!(
+            !line.starts_with('\'') && !line.contains('\u{1b}'),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn a_subcommand_s_page_has_its_options_and_examples() {
+    let env = Env::new();
+    let page = env.run(&["man", "create"]).code(0).stdout;
+    assert!(page.contains(".TH KEYSMITH-CREATE 1 "), "{page}");
+    assert!(page.contains(&roff("--expires-in")), "{page}");
+    let examples = page.split(".SH EXAMPLES").nth(1).expect("EXAMPLES");
+    assert!(
+        examples.contains(&roff("KEY=$(keysmith create --name ci --yes)")),
+        "{examples}"
+    );
+    assert!(examples.contains(".SH \"SEE ALSO\"\n\\fBkeysmith\\fR(1)"));
+    // The help's styled heading is not carried into the page.
+    assert!(!page.contains("Examples:") && !page.contains('\u{1b}'));
+
+    env.run(&["man", "nope"]).error(2, "no subcommand 'nope'");
+    env.run(&["man", "create", "--dir", "x"]).code(2);
+    assert!(!env.dir.path().join("x").exists());
+}
+
+#[test]
+fn dir_writes_a_page_per_subcommand() {
+    let env = Env::new();
+    let dir = env.dir.path().join("share").join("man").join("man1");
+    let shown = dir.to_str().unwrap();
+    let run = env.run(&["man", "--dir", shown]).code(0);
+    assert_eq!(run.stdout, "");
+    let subs = subcommands(&env);
+    assert_eq!(
+        run.stderr.trim_end(),
+        format!("Wrote {} manual pages to {shown}", subs.len() + 1)
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let mut expected: Vec<String> = subs.iter().map(|s| format!("keysmith-{s}.1")).collect();
+    expected.push("keysmith.1".into());
+    expected.sort();
+    assert_eq!(names, expected);
+    // Each file is the page `keysmith man SUB` prints.
+    for sub in &subs {
+        let file = std::fs::read_to_string(dir.join(format!("keysmith-{sub}.1"))).unwrap();
+        assert_eq!(file, env.run(&["man", sub]).code(0).stdout, "{sub}");
+    }
+    let top = std::fs::read_to_string(dir.join("keysmith.1")).unwrap();
+    assert_eq!(top, env.run(&["man"]).code(0).stdout);
+
+    // Again, over the pages already there; --json lists them.
+    let again = env.run(&["--json", "man", "--dir", shown]).code(0).json();
+    assert_eq!(again["dir"], shown);
+    assert_eq!(again["pages"].as_array().unwrap().len(), subs.len() + 1);
+    assert_eq!(again["pages"][0], "keysmith.1");
+}
+
+#[test]
+fn a_dir_that_cannot_take_the_pages_is_one_error_line() {
+    let env = Env::new();
+    let file = env.dir.path().join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let run = env
+        .run(&["man", "--dir", file.to_str().unwrap()])
+        .error(2, "is not a folder");
+    assert_eq!(run.stdout, "");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a folder");
+    // A folder below a file cannot be made.
+    let below = file.join("man1");
+    env.run(&["man", "--dir", below.to_str().unwrap()])
+        .error(2, "cannot write the manual pages into");
+    assert!(!Path::new(&below).exists());
+}
+
+/// Each page through man(1) itself, with every groff warning on: nothing
+/// to warn about, and the examples come out whole, one to a line.
+#[test]
+#[cfg_attr(keysmith_no_man, ignore = "needs man(1) on PATH (Debian's man-db)")]
+fn man_renders_every_page_without_a_warning() {
+    let env = Env::new();
+    let dir = env.dir.path().join("man1");
+    env.run(&["man", "--dir", dir.to_str().unwrap()]).code(0);
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let page = entry.unwrap().path();
+        let out = std::process::Command::new("man")
+            .arg("-l")
+            .arg(&page)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("MANWIDTH", "80")
+            .env("MANROFFOPT", "-ww")
+            .env("LANG", "C.UTF-8")
+            .output()
+            .expect("run man");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let warnings = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{page:?}: {warnings}");
+        assert_eq!(warnings, "", "{page:?}");
+        assert!(text.contains("NAME") && text.contains("SYNOPSIS"), "{text}");
+        if page.ends_with("keysmith-create.1") {
+            let line =
+                "keysmith create --name \"billing webhook\" --service billing --expires-in 90d";
+            assert!(
+                text.lines().any(|l| l.trim() == line),
+                "an example is one line, unwrapped:\n{text}"
+            );
+        }
+    }
+}
