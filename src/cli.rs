@@ -335,7 +335,7 @@ pub struct EditArgs {
 
 #[derive(Debug, Args)]
 #[command(after_help = examples!(
-    r#"keysmith rotate "billing webhook" --grace 24h --yes"#,
+    "keysmith rotate OKnjlCW3ValJ --grace 24h --yes",
     "KEY=$(keysmith rotate OKnjlCW3ValJ --yes)",
     "keysmith rotate OKnjlCW3ValJ --copy",
 ))]
