@@ -41,22 +41,22 @@ pub enum Clipboard {
 /// Where `--copy` will put a key and for how long: checked before any key
 /// is made, so a command that cannot copy creates nothing.
 #[derive(Debug, Clone, Copy)]
-pub struct Copy {
+pub struct ClipboardCopy {
     pub clipboard: Clipboard,
     pub clear_after: Duration,
 }
 
-impl Copy {
-    pub fn prepare(json: bool) -> Result<Copy> {
+impl ClipboardCopy {
+    pub fn prepare(json: bool) -> Result<ClipboardCopy> {
         if json {
             return Err(Error::Usage(
                 "--copy prints no key, so it does not go with --json".into(),
             ));
         }
         let clear_after = clear_after()?;
-        let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
-            .iter()
-            .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
+        // X11 (XWayland too); a Wayland session without it gets OSC 52,
+        // which Wayland terminals take.
+        let has_display = std::env::var_os("DISPLAY").is_some_and(|v| !v.is_empty());
         let clipboard = if has_display {
             Clipboard::System
         } else if terminal().is_ok() {
@@ -68,17 +68,24 @@ impl Copy {
                     .into(),
             ));
         };
-        Ok(Copy {
+        Ok(ClipboardCopy {
             clipboard,
             clear_after,
         })
     }
 
-    /// Puts `secret` on the clipboard and starts the keeper that clears it.
-    /// An error means the key did not get there.
-    pub fn put(&self, secret: &str) -> std::io::Result<()> {
+    /// Puts `secret` on the clipboard and starts the keeper that clears it;
+    /// a display that cannot be used gives way to the terminal's clipboard
+    /// when there is a terminal. An error means the key did not get there.
+    pub fn put(&mut self, secret: &str) -> std::io::Result<()> {
         match self.clipboard {
-            Clipboard::System => hand_to_keeper(secret, self.clear_after),
+            Clipboard::System => match hand_to_keeper(secret, self.clear_after) {
+                Err(_) if terminal().is_ok() => {
+                    self.clipboard = Clipboard::Terminal;
+                    self.put(secret)
+                }
+                held => held,
+            },
             Clipboard::Terminal => {
                 let encoded =
                     Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(secret));

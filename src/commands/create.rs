@@ -4,7 +4,7 @@ use zeroize::Zeroizing;
 
 use super::{Context, change, describe};
 use crate::cli::CreateArgs;
-use crate::clipboard::Copy;
+use crate::clipboard::ClipboardCopy;
 use crate::error::{Error, Result};
 use crate::input::{self, NewKey};
 use crate::key::MintedKey;
@@ -21,7 +21,10 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
         return super::bulk::run(ctx, source, &args.prefix);
     }
     // Flags are checked before any prompt, so nobody answers questions in vain.
-    let copy = args.copy.then(|| Copy::prepare(ctx.out.json)).transpose()?;
+    let copy = args
+        .copy
+        .then(|| ClipboardCopy::prepare(ctx.out.json))
+        .transpose()?;
     let description = args
         .description
         .as_deref()
@@ -193,7 +196,7 @@ pub struct NewKeyShown<'a> {
     /// What was done, for the notice: "Created key ...".
     pub what: &'a str,
     /// To the clipboard instead of stdout.
-    pub copy: Option<&'a Copy>,
+    pub copy: Option<&'a ClipboardCopy>,
 }
 
 /// Hands over a key that was just committed: the key alone on stdout (or
@@ -218,7 +221,7 @@ pub fn show_new_key(
         what,
         copy,
     } = *new;
-    if let Some(copy) = copy {
+    if let Some(mut copy) = copy.copied() {
         if let Err(failure) = copy.put(minted.secret.expose()) {
             return Err(take_back(store, record, rotated, now, &failure));
         }

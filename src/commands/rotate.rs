@@ -4,7 +4,7 @@
 use super::create::{NewKeyShown, refuse_unread_stdout, show_new_key};
 use super::{Context, change, confirm, describe, resolve};
 use crate::cli::RotateArgs;
-use crate::clipboard::Copy;
+use crate::clipboard::ClipboardCopy;
 use crate::error::{Error, Result};
 use crate::input;
 use crate::keys::{self, Rotated, Rotation};
@@ -26,7 +26,10 @@ pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
         .as_deref()
         .map(|g| input::duration("--grace", g))
         .transpose()?;
-    let copy = args.copy.then(|| Copy::prepare(ctx.out.json)).transpose()?;
+    let copy = args
+        .copy
+        .then(|| ClipboardCopy::prepare(ctx.out.json))
+        .transpose()?;
     if copy.is_none() {
         refuse_unread_stdout(ctx)?;
     }

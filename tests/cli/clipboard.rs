@@ -130,6 +130,19 @@ fn on_a_terminal_without_a_display_the_key_goes_by_osc52_and_is_cleared() {
     assert!(started.elapsed() >= Duration::from_secs(2));
 }
 
+#[test]
+fn a_display_that_cannot_be_reached_gives_way_to_the_terminal() {
+    let env = Env::new();
+    let mut cmd = env.shell("\"$0\" create --name fallback --copy; echo DONE");
+    cmd.env("DISPLAY", ":1999").env("KEYSMITH_CLIP_TIME", "1");
+    let mut p = spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
+    let screen = p.exp_string("DONE").expect("create --copy ends");
+    assert!(screen.contains("terminal's clipboard"), "{screen:?}");
+    let key = osc52_key(&screen);
+    assert!(!screen.contains(&key));
+    env.run_stdin(&["verify"], &key).code(0);
+}
+
 /// A throwaway X server on a free display, stopped when dropped.
 struct Xvfb {
     child: Child,
