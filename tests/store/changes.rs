@@ -194,7 +194,7 @@ fn edit_records_the_fields_it_changed(backend: &Backend) {
     let (_, fields) = keys::edit(store.as_mut(), &minted.id, &clear, change(T0 + 2))
         .unwrap()
         .unwrap();
-    assert_eq!(fields, vec!["description", "expires_at"]);
+    assert_eq!(fields, vec!["description", "expiry"]);
     let stored = key(store.as_mut(), &minted.id);
     assert_eq!((stored.description, stored.expires_at), (None, None));
 
@@ -242,8 +242,8 @@ fn edit_records_the_fields_it_changed(backend: &Backend) {
             .map(|e| (e.action.as_str(), e.detail.as_deref(), e.at))
             .collect::<Vec<_>>(),
         vec![
-            ("edit", Some("description, expires_at"), T0 + 3),
-            ("edit", Some("description, expires_at"), T0 + 2),
+            ("edit", Some("description, expiry"), T0 + 3),
+            ("edit", Some("description, expiry"), T0 + 2),
             ("edit", Some("name, service"), T0 + 1),
             ("create", None, T0),
         ]
