@@ -3,8 +3,8 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use comfy_table::{Cell, Table, presets};
 use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
 
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
@@ -184,34 +184,61 @@ impl Output {
 impl Output {
     /// Prints events, newest first, as a table, with times to the second;
     /// with `names` (key id to name), a NAME column beside the key's id.
+    /// Laid out from the first `EVENT_SAMPLE` rows, the rest written as they
+    /// come, as `list` does: a cell wider than the sample had pushes the
+    /// columns after it to the right.
     pub fn event_table(
         &mut self,
         events: &[Event],
         names: Option<&std::collections::HashMap<String, String>>,
     ) -> Result<()> {
-        let mut table = Table::new();
+        const EVENT_SAMPLE: usize = 500;
         let header: &[&str] = match names {
             Some(_) => &["WHEN", "ACTION", "KEY", "NAME", "ACTOR", "DETAIL"],
             None => &["WHEN", "ACTION", "KEY", "ACTOR", "DETAIL"],
         };
-        table.load_style(presets::NOTHING).set_header(header);
-        for e in events {
-            let mut row = vec![
-                Cell::new(time::local_seconds(e.at)),
-                Cell::new(Untrusted(&e.action)),
-                Cell::new(Untrusted(&e.key_id)),
+        let row = |e: &Event| {
+            let mut cells = vec![
+                time::local_seconds(e.at),
+                Untrusted(&e.action).to_string(),
+                Untrusted(&e.key_id).to_string(),
             ];
             if let Some(names) = names {
                 let name = names.get(&e.key_id).map(String::as_str);
-                row.push(Cell::new(Untrusted::or(name, "(deleted)")));
+                cells.push(Untrusted::or(name, "(deleted)").to_string());
             }
-            row.extend([
-                Cell::new(Untrusted(&e.actor)),
-                Cell::new(Untrusted::or(e.detail.as_deref(), "-")),
-            ]);
-            table.add_row(row);
+            cells.push(Untrusted(&e.actor).to_string());
+            cells.push(Untrusted::or(e.detail.as_deref(), "-").to_string());
+            cells
+        };
+        let sample: Vec<Vec<String>> = events.iter().take(EVENT_SAMPLE).map(row).collect();
+        let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
+        for cells in &sample {
+            for (w, cell) in widths.iter_mut().zip(cells) {
+                *w = (*w).max(cell.width());
+            }
         }
-        writeln!(self.out, "{}", table.trim_fmt()).map_err(Error::output)
+        let out = &mut self.out;
+        let mut write = |cells: &[String]| -> io::Result<()> {
+            let mut line = String::new();
+            for (cell, width) in cells.iter().zip(&widths) {
+                line.push_str(cell);
+                line.extend(std::iter::repeat_n(
+                    ' ',
+                    width.saturating_sub(cell.width()) + 2,
+                ));
+            }
+            writeln!(out, "{}", line.trim_end())
+        };
+        let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+        write(&header).map_err(Error::output)?;
+        for cells in &sample {
+            write(cells).map_err(Error::output)?;
+        }
+        for e in events.iter().skip(EVENT_SAMPLE) {
+            write(&row(e)).map_err(Error::output)?;
+        }
+        Ok(())
     }
 
     /// Prints every field of a key, one per line, for `show`.

@@ -1,6 +1,6 @@
 //! `keysmith history`: the event log, newest first, for the store or one key.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{Context, resolve};
 use crate::cli::HistoryArgs;
@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::input;
 use crate::key;
 use crate::output::{EventJson, notice};
-use crate::store::{EventFilter, OpenMode, Store};
+use crate::store::{EventFilter, KeyFilter, OpenMode, Store};
 use crate::time;
 
 pub fn run(ctx: &mut Context, args: HistoryArgs) -> Result<u8> {
@@ -65,20 +65,34 @@ pub fn run(ctx: &mut Context, args: HistoryArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// The current name of each key, by id; a deleted key has none.
+/// The current name of each key, by id; a deleted key has none. A few
+/// keys are looked up one by one; past that, one pass over the keys costs
+/// less than a lookup per key.
 fn names_of<'a>(
     store: &mut dyn Store,
     ids: impl Iterator<Item = &'a str>,
 ) -> Result<HashMap<String, String>> {
-    let mut names = HashMap::new();
-    let mut looked_up = std::collections::HashSet::new();
-    for id in ids {
-        if looked_up.insert(id)
-            && let Some(key) = store.key_by_id(id)?
-        {
-            names.insert(key.id, key.name);
+    const LOOKUPS: usize = 64;
+    let wanted: HashSet<&str> = ids.collect();
+    let mut names = HashMap::with_capacity(wanted.len());
+    if wanted.len() <= LOOKUPS {
+        for id in wanted {
+            if let Some(key) = store.key_by_id(id)? {
+                names.insert(key.id, key.name);
+            }
         }
+        return Ok(names);
     }
+    let every_key = KeyFilter {
+        now: time::now(),
+        ..KeyFilter::default()
+    };
+    store.list_keys(&every_key, &mut |key| {
+        if wanted.contains(key.id.as_str()) {
+            names.insert(key.id.clone(), key.name.clone());
+        }
+        Ok(())
+    })?;
     Ok(names)
 }
 

@@ -360,6 +360,45 @@ fn history_limit_and_empty() {
     env.run(&["history", "nobody"]).error(3, "nobody");
 }
 
+/// Past the 500 rows the table is laid out from, and with more keys than
+/// are looked up one by one, every row still names its key.
+#[test]
+fn a_long_history_names_every_key() {
+    let env = Env::new();
+    let lines: String = (0..600)
+        .map(|i| format!("{{\"name\": \"bulk {i}\"}}\n"))
+        .collect();
+    let made = env
+        .run_stdin(&["create", "--from", "-"], &lines)
+        .code(0)
+        .stdout;
+    let ids: Vec<String> = made
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let table = env.run(&["history"]).code(0).stdout;
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(rows.len(), 600);
+    // Newest first: the last row is the first key made.
+    for (row, (i, id)) in rows.iter().rev().zip(ids.iter().enumerate()) {
+        let cells: Vec<&str> = row
+            .split("  ")
+            .filter(|c| !c.is_empty())
+            .map(str::trim)
+            .collect();
+        assert_eq!(
+            &cells[1..4],
+            ["create", id.as_str(), &format!("bulk {i}")],
+            "{row}"
+        );
+    }
+}
+
 #[test]
 fn history_names_keys_shows_seconds_and_filters_by_action_and_age() {
     let env = Env::new();
