@@ -468,6 +468,35 @@ impl Env {
         run.stdout.trim_end().to_owned()
     }
 
+    /// Keys of these names, made in one `create --from -`: their ids, in order.
+    pub fn create_named(&self, names: impl IntoIterator<Item = String>) -> Vec<String> {
+        let lines: String = names
+            .into_iter()
+            .map(|name| format!("{}\n", serde_json::json!({ "name": name })))
+            .collect();
+        let made = self.run_stdin(&["create", "--from", "-"], &lines).code(0);
+        made.stdout
+            .lines()
+            .map(|l| {
+                let key: serde_json::Value = serde_json::from_str(l).unwrap();
+                key["id"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+
+    /// The subcommands `keysmith --help` lists (all but `help` itself).
+    pub fn subcommands(&self) -> Vec<String> {
+        let help = self.run(&["--help"]).code(0).stdout;
+        help.lines()
+            .skip_while(|l| *l != "Commands:")
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|name| *name != "help")
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// The id of a full key.
     pub fn id_of(key: &str) -> String {
         keysmith::key::parse(key).expect("a well-formed key").id

@@ -247,20 +247,7 @@ fn names_reach_the_shell_escaped_and_without_a_key() {
 #[test]
 fn at_most_the_1000_newest_keys_are_offered() {
     let env = Env::new();
-    let lines: String = (0..1005)
-        .map(|i| format!("{{\"name\": \"k{i}\"}}\n"))
-        .collect();
-    let made = env.run_stdin(&["create", "--from", "-"], &lines).code(0);
-    let ids: Vec<String> = made
-        .stdout
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let ids = env.create_named((0..1005).map(|i| format!("k{i}")));
     let (_, candidates) = fish(&env, &["show", ""], &[]);
     let offered = values(&candidates);
     assert_eq!(offered.len(), 1000);

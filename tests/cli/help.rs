@@ -6,22 +6,13 @@ use std::path::Path;
 
 use crate::common::{BIN, Env};
 
-/// The subcommands `keysmith --help` lists (all but `help` itself).
+/// The subcommands `keysmith --help` lists, the main ones among them.
 fn subcommands(env: &Env) -> Vec<String> {
-    let help = env.run(&["--help"]).code(0).stdout;
-    let listed: Vec<String> = help
-        .lines()
-        .skip_while(|l| *l != "Commands:")
-        .skip(1)
-        .take_while(|l| l.starts_with("  "))
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|name| *name != "help")
-        .map(str::to_owned)
-        .collect();
+    let listed = env.subcommands();
     for known in [
         "create", "list", "verify", "show", "rotate", "history", "man",
     ] {
-        assert!(listed.iter().any(|s| s == known), "{known}: {help}");
+        assert!(listed.iter().any(|s| s == known), "{known}: {listed:?}");
     }
     listed
 }

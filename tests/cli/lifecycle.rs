@@ -365,22 +365,7 @@ fn history_limit_and_empty() {
 #[test]
 fn a_long_history_names_every_key() {
     let env = Env::new();
-    let lines: String = (0..600)
-        .map(|i| format!("{{\"name\": \"bulk {i}\"}}\n"))
-        .collect();
-    let made = env
-        .run_stdin(&["create", "--from", "-"], &lines)
-        .code(0)
-        .stdout;
-    let ids: Vec<String> = made
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let ids = env.create_named((0..600).map(|i| format!("bulk {i}")));
     let table = env.run(&["history"]).code(0).stdout;
     let rows: Vec<&str> = table.lines().skip(1).collect();
     assert_eq!(rows.len(), 600);

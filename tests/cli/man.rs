@@ -5,19 +5,6 @@ use std::path::Path;
 
 use crate::common::Env;
 
-/// The subcommands `keysmith --help` lists (all but `help` itself).
-fn subcommands(env: &Env) -> Vec<String> {
-    let help = env.run(&["--help"]).code(0).stdout;
-    help.lines()
-        .skip_while(|l| *l != "Commands:")
-        .skip(1)
-        .take_while(|l| l.starts_with("  "))
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|name| *name != "help")
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Roff's form of a name: every `-` escaped.
 fn roff(text: &str) -> String {
     text.replace('-', r"\-")
@@ -37,7 +24,7 @@ fn keysmith_1_is_roff_naming_every_subcommand() {
         assert!(page.contains(section), "{section}: {page}");
     }
     assert!(page.contains(".SH \"GLOBAL OPTIONS\""), "{page}");
-    let subs = subcommands(&env);
+    let subs = env.subcommands();
     assert!(subs.len() >= 15, "{subs:?}");
     for sub in &subs {
         assert!(
@@ -81,7 +68,7 @@ fn dir_writes_a_page_per_subcommand() {
     let shown = dir.to_str().unwrap();
     let run = env.run(&["man", "--dir", shown]).code(0);
     assert_eq!(run.stdout, "");
-    let subs = subcommands(&env);
+    let subs = env.subcommands();
     assert_eq!(
         run.stderr.trim_end(),
         format!("Wrote {} manual pages to {shown}", subs.len() + 1)
