@@ -532,3 +532,45 @@ fn edit_no_service_and_enable_hints() {
         "{run:#?}"
     );
 }
+
+/// One style for what people read: a sentence, capitalised and ended, that
+/// names the key; edit details in words, not JSON field names.
+#[test]
+fn human_messages_are_sentences_in_words() {
+    let env = Env::new();
+    let id = Env::id_of(&env.create("Data Sync", &[]));
+    let said = |args: &[&str]| env.run(args).code(0).stdout;
+    assert_eq!(
+        said(&["disable", &id]),
+        format!("Key {id} (Data Sync) is now disabled.\n")
+    );
+    assert_eq!(
+        said(&["disable", &id]),
+        format!("Key {id} (Data Sync) was already disabled; status: disabled.\n")
+    );
+    assert_eq!(
+        said(&["enable", &id]),
+        format!("Key {id} (Data Sync) is now enabled.\n")
+    );
+    assert_eq!(
+        said(&[
+            "edit",
+            &id,
+            "--expires-in",
+            "30d",
+            "--uses",
+            "5",
+            "--rate",
+            "1/1m"
+        ]),
+        format!("Updated key {id} (Data Sync): expiry, uses left, rate limit.\n")
+    );
+    assert_eq!(
+        said(&["edit", &id, "--uses", "5"]),
+        format!("Key {id} (Data Sync) already had these values; nothing changed.\n")
+    );
+    assert_eq!(
+        said(&["delete", &id, "--yes"]),
+        format!("Deleted key {id} (Data Sync).\n")
+    );
+}
