@@ -174,7 +174,16 @@ fn work(engine: &Engine, i: usize, jobs: &Mutex<mpsc::Receiver<Job>>) {
                 let _ = reply.send(answer);
             }
             Job::Health { reply } => {
-                let _ = reply.send(engine.on_slot(i, |s| engine.health(s)));
+                // A pooled connection the store dropped (a restart) fails
+                // once and is let go: health is a read, so it is asked again
+                // on a new connection, and a store that is back answers
+                // 200 at once rather than 503 to a gateway's next probe.
+                let health = || engine.on_slot(i, |s| engine.health(s));
+                let answer = match health() {
+                    Err(e) if e.store_fault().is_some_and(|f| f != StoreFault::Busy) => health(),
+                    answer => answer,
+                };
+                let _ = reply.send(answer);
             }
         }
     }
