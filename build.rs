@@ -37,6 +37,14 @@ fn main() {
     if xvfb.and(found("xclip", "KEYSMITH_TEST_XCLIP")).is_none() {
         println!("cargo::rustc-cfg=keysmith_no_xvfb");
     }
+    println!("cargo::rustc-check-cfg=cfg(keysmith_no_systemd_analyze)");
+    if found("systemd-analyze", "KEYSMITH_TEST_SYSTEMD_ANALYZE").is_none() {
+        println!("cargo::rustc-cfg=keysmith_no_systemd_analyze");
+    }
+    println!("cargo::rustc-check-cfg=cfg(keysmith_no_tmux)");
+    if found("tmux", "KEYSMITH_TEST_TMUX").is_none() {
+        println!("cargo::rustc-cfg=keysmith_no_tmux");
+    }
     println!("cargo::rustc-check-cfg=cfg(keysmith_no_man)");
     if find_program("man").is_none() {
         println!("cargo::rustc-cfg=keysmith_no_man");

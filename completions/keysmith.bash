@@ -43,6 +43,12 @@ _keysmith() {
             keysmith,history)
                 cmd="keysmith__subcmd__history"
                 ;;
+            keysmith,info)
+                cmd="keysmith__subcmd__info"
+                ;;
+            keysmith,init)
+                cmd="keysmith__subcmd__init"
+                ;;
             keysmith,list)
                 cmd="keysmith__subcmd__list"
                 ;;
@@ -94,6 +100,12 @@ _keysmith() {
             keysmith__subcmd__help,history)
                 cmd="keysmith__subcmd__help__subcmd__history"
                 ;;
+            keysmith__subcmd__help,info)
+                cmd="keysmith__subcmd__help__subcmd__info"
+                ;;
+            keysmith__subcmd__help,init)
+                cmd="keysmith__subcmd__help__subcmd__init"
+                ;;
             keysmith__subcmd__help,list)
                 cmd="keysmith__subcmd__help__subcmd__list"
                 ;;
@@ -125,7 +137,7 @@ _keysmith() {
 
     case "${cmd}" in
         keysmith)
-            opts="-h -V --db --json --help --version create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help"
+            opts="-h -V --db --json --help --version create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -333,7 +345,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__help)
-            opts="create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help"
+            opts="create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -459,6 +471,34 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keysmith__subcmd__help__subcmd__info)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keysmith__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -604,6 +644,42 @@ _keysmith() {
                     return 0
                     ;;
                 --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keysmith__subcmd__info)
+            opts="-h -V --db --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keysmith__subcmd__init)
+            opts="-h -V --db --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

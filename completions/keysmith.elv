@@ -18,13 +18,15 @@ set edit:completion:arg-completer[keysmith] = {|@words|
     }
     var completions = [
         &'keysmith'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
             cand create 'Mint a key and print it once (stdout carries the key alone)'
+            cand init 'Make an empty store (for a `serve` that has no key yet)'
+            cand info 'Say which store is used, why, and what it holds'
             cand list 'List keys, newest first, with the secret masked'
             cand enable 'Switch a key on'
             cand disable 'Switch a key off: verification fails until it is enabled again'
@@ -43,7 +45,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keysmith;create'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --name 'What the key is for (required unless prompted on a terminal)'
             cand --description 'A longer note about the key'
             cand --service 'The service the key belongs to, e.g. sms'
@@ -63,8 +65,24 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keysmith;init'= {
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;info'= {
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'keysmith;list'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --service 'Only keys of this service'
             cand --status 'Only keys with this status'
             cand --limit 'At most this many keys'
@@ -83,7 +101,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;enable'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -91,7 +109,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;disable'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -99,7 +117,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;verify'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --service 'Also require the key to belong to this service'
             cand --scope 'Require this scope of the key (repeatable): INSUFFICIENT_SCOPE unless every one is granted'
             cand --json 'Print JSON on stdout instead of text'
@@ -110,7 +128,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;show'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -118,7 +136,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;edit'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --name 'A new name'
             cand --description 'A new description ("" removes it)'
             cand --service 'A new service'
@@ -138,7 +156,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;rotate'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --grace 'Keep the old key valid this long (e.g. 24h) instead of disabling it now'
             cand --json 'Print JSON on stdout instead of text'
             cand -y 'Skip the confirmation prompt (required without a terminal)'
@@ -151,7 +169,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;delete'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
             cand -y 'Skip the confirmation prompt (required without a terminal)'
             cand --yes 'Skip the confirmation prompt (required without a terminal)'
@@ -161,7 +179,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;history'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --limit 'At most this many events'
             cand --action 'Only events of this action (repeatable): create, enable, disable, edit, rotate, delete'
             cand --since 'Only events of the last DURATION, e.g. 1h, 7d'
@@ -172,7 +190,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;scan'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --rules 'Print a rule for this scanner that finds keysmith keys, instead of scanning'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
@@ -181,7 +199,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;backup'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
             cand --force 'Replace FILE if it exists'
             cand -h 'Print help'
@@ -190,7 +208,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;migrate'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --to 'The empty store to copy into: a SQLite path or a postgres:// URL'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
@@ -199,7 +217,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;completions'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -207,7 +225,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;serve'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --listen 'Where to listen: HOST:PORT, [::1]:PORT or unix:/path (repeatable; default 127.0.0.1:7207)'
             cand --key-header 'The headers a key is read from, in order (repeatable; default Authorization (Bearer), then X-API-Key)'
             cand --flush-interval 'How often counted uses are written to the store, e.g. 1s, 500ms'
@@ -222,7 +240,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --version 'Print version'
         }
         &'keysmith;man'= {
-            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --dir 'Write keysmith.1 and a page per subcommand (keysmith-create.1, ...) into DIR, made if missing, instead of printing one'
             cand --json 'Print JSON on stdout instead of text'
             cand -h 'Print help'
@@ -232,6 +250,8 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         }
         &'keysmith;help'= {
             cand create 'Mint a key and print it once (stdout carries the key alone)'
+            cand init 'Make an empty store (for a `serve` that has no key yet)'
+            cand info 'Say which store is used, why, and what it holds'
             cand list 'List keys, newest first, with the secret masked'
             cand enable 'Switch a key on'
             cand disable 'Switch a key off: verification fails until it is enabled again'
@@ -250,6 +270,10 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keysmith;help;create'= {
+        }
+        &'keysmith;help;init'= {
+        }
+        &'keysmith;help;info'= {
         }
         &'keysmith;help;list'= {
         }

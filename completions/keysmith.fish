@@ -24,11 +24,13 @@ function __fish_keysmith_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c keysmith -n "__fish_keysmith_needs_command" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_needs_command" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_needs_command" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_needs_command" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_needs_command" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "create" -d 'Mint a key and print it once (stdout carries the key alone)'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "init" -d 'Make an empty store (for a `serve` that has no key yet)'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "info" -d 'Say which store is used, why, and what it holds'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "list" -d 'List keys, newest first, with the secret masked'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "enable" -d 'Switch a key on'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "disable" -d 'Switch a key off: verification fails until it is enabled again'
@@ -45,7 +47,7 @@ complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "completions" -d '
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "serve" -d 'Answer verifications over HTTP for API servers and gateways'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "man" -d 'Print the manual page, or write every page into a folder'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l name -d 'What the key is for (required unless prompted on a terminal)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l description -d 'A longer note about the key' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l service -d 'The service the key belongs to, e.g. sms' -r
@@ -60,7 +62,15 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s y -l yes -d
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s c -l copy -d 'Put the key on the clipboard instead of printing it (cleared after $KEYSMITH_CLIP_TIME seconds, 45 by default)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand init" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand init" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand init" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_using_subcommand init" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand info" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand info" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand info" -s h -l help -d 'Print help'
+complete -c keysmith -n "__fish_keysmith_using_subcommand info" -s V -l version -d 'Print version'
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l service -d 'Only keys of this service' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l status -d 'Only keys with this status' -r -f -a "enabled\t''
 disabled\t''
@@ -79,26 +89,26 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l wide -d 'Add 
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s q -l quiet -d 'Print only the ids, one per line (for xargs)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l service -d 'Also require the key to belong to this service' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l scope -d 'Require this scope of the key (repeatable): INSUFFICIENT_SCOPE unless every one is granted' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l stdin-all -d 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand show" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand show" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand show" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand show" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand show" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l name -d 'A new name' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l description -d 'A new description ("" removes it)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l service -d 'A new service' -r
@@ -114,46 +124,46 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l unlimited-use
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-rate -d 'Remove the rate limit'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l grace -d 'Keep the old key valid this long (e.g. 24h) instead of disabling it now' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s y -l yes -d 'Skip the confirmation prompt (required without a terminal)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s c -l copy -d 'Put the new key on the clipboard instead of printing it (cleared after $KEYSMITH_CLIP_TIME seconds, 45 by default)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s y -l yes -d 'Skip the confirmation prompt (required without a terminal)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l limit -d 'At most this many events' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l action -d 'Only events of this action (repeatable): create, enable, disable, edit, rotate, delete' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l since -d 'Only events of the last DURATION, e.g. 1h, 7d' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -l rules -d 'Print a rule for this scanner that finds keysmith keys, instead of scanning' -r -f -a "gitleaks\t''
 trufflehog\t''"
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -l force -d 'Replace FILE if it exists'
 complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -l to -d 'The empty store to copy into: a SQLite path or a postgres:// URL' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l listen -d 'Where to listen: HOST:PORT, [::1]:PORT or unix:/path (repeatable; default 127.0.0.1:7207)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l key-header -d 'The headers a key is read from, in order (repeatable; default Authorization (Bearer), then X-API-Key)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l flush-interval -d 'How often counted uses are written to the store, e.g. 1s, 500ms' -r
@@ -164,25 +174,27 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l header-timeo
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand man" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: the platform data directory, e.g. ~/.local/share/keysmith/keys.db)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand man" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand man" -l dir -d 'Write keysmith.1 and a page per subcommand (keysmith-create.1, ...) into DIR, made if missing, instead of printing one' -r -F
 complete -c keysmith -n "__fish_keysmith_using_subcommand man" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand man" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand man" -s V -l version -d 'Print version'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "create" -d 'Mint a key and print it once (stdout carries the key alone)'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "list" -d 'List keys, newest first, with the secret masked'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "enable" -d 'Switch a key on'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "disable" -d 'Switch a key off: verification fails until it is enabled again'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "verify" -d 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "show" -d 'Show every field of a key and its history'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "edit" -d 'Change a key\'s name, description, service or expiry'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "rotate" -d 'Replace a key with a new one: same name, service and prefix, new secret'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "delete" -d 'Remove a key for good (its history stays)'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "history" -d 'Show the event log, newest first'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "scan" -d 'Find keysmith keys in files, folders or stdin, and report their state'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "backup" -d 'Write a consistent copy of the store to a new file (mode 0600)'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "migrate" -d 'Copy every key, its history and links into another, empty store'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "serve" -d 'Answer verifications over HTTP for API servers and gateways'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "man" -d 'Print the manual page, or write every page into a folder'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "create" -d 'Mint a key and print it once (stdout carries the key alone)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "init" -d 'Make an empty store (for a `serve` that has no key yet)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "info" -d 'Say which store is used, why, and what it holds'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "list" -d 'List keys, newest first, with the secret masked'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "enable" -d 'Switch a key on'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "disable" -d 'Switch a key off: verification fails until it is enabled again'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "verify" -d 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "show" -d 'Show every field of a key and its history'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "edit" -d 'Change a key\'s name, description, service or expiry'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "rotate" -d 'Replace a key with a new one: same name, service and prefix, new secret'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "delete" -d 'Remove a key for good (its history stays)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "history" -d 'Show the event log, newest first'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "scan" -d 'Find keysmith keys in files, folders or stdin, and report their state'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "backup" -d 'Write a consistent copy of the store to a new file (mode 0600)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "migrate" -d 'Copy every key, its history and links into another, empty store'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "serve" -d 'Answer verifications over HTTP for API servers and gateways'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "man" -d 'Print the manual page, or write every page into a folder'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -13,8 +13,8 @@ use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 )]
 pub struct Cli {
     /// The store: a SQLite file path, or a postgres:// URL for a shared
-    /// PostgreSQL store (default: the platform data directory,
-    /// e.g. ~/.local/share/keysmith/keys.db)
+    /// PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then
+    /// in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)
     #[arg(
         long,
         global = true,
@@ -24,6 +24,11 @@ pub struct Cli {
         help_heading = GLOBAL
     )]
     pub db: Option<String>,
+
+    /// Whether `db` came from `KEYSMITH_DB` rather than `--db` (set by
+    /// `crate::run` from clap's record of where the value came from).
+    #[arg(skip)]
+    pub db_from_variable: bool,
 
     /// Print JSON on stdout instead of text
     #[arg(long, global = true, help_heading = GLOBAL)]
@@ -54,6 +59,19 @@ macro_rules! examples {
 pub enum Command {
     /// Mint a key and print it once (stdout carries the key alone)
     Create(Deferred<CreateArgs>),
+    /// Make an empty store (for a `serve` that has no key yet)
+    #[command(after_help = examples!(
+        "keysmith init",
+        "keysmith --db /var/lib/keysmith/keys.db init",
+        "keysmith --db postgres://keysmith@db.internal/keysmith init",
+    ))]
+    Init,
+    /// Say which store is used, why, and what it holds
+    #[command(after_help = examples!(
+        "keysmith info",
+        "keysmith --json info | jq -r .store",
+    ))]
+    Info,
     /// List keys, newest first, with the secret masked
     List(Deferred<ListArgs>),
     /// Switch a key on
@@ -66,7 +84,7 @@ pub enum Command {
     /// Switch a key off: verification fails until it is enabled again
     #[command(after_help = examples!(
         r#"keysmith disable "billing webhook""#,
-        r#"keysmith disable "$LEAKED_KEY""#,
+        "keysmith disable - < leaked-key.txt",
         "keysmith list --search zapier -q | xargs -n1 keysmith disable",
     ))]
     Disable(Deferred<SelectArgs>),
@@ -268,7 +286,8 @@ pub enum StatusArg {
 
 #[derive(Debug, Args)]
 pub struct SelectArgs {
-    /// The key: its id, its full key, or a name that matches exactly one key
+    /// The key: its id, its full key, a name that matches exactly one key,
+    /// or - to read the full key from stdin
     #[arg(value_name = "KEY")]
     pub key: String,
 }
@@ -280,7 +299,8 @@ pub struct SelectArgs {
     "keysmith edit OKnjlCW3ValJ --scope sms:send --uses 5000 --rate 10/1s",
 ))]
 pub struct EditArgs {
-    /// The key: its id, its full key, or a name that matches exactly one key
+    /// The key: its id, its full key, a name that matches exactly one key,
+    /// or - to read the full key from stdin
     #[arg(value_name = "KEY")]
     pub key: String,
 
@@ -340,7 +360,8 @@ pub struct EditArgs {
     "keysmith rotate OKnjlCW3ValJ --copy",
 ))]
 pub struct RotateArgs {
-    /// The key: its id, its full key, or a name that matches exactly one key
+    /// The key: its id, its full key, a name that matches exactly one key,
+    /// or - to read the full key from stdin
     #[arg(value_name = "KEY")]
     pub key: String,
 
@@ -364,7 +385,8 @@ pub struct RotateArgs {
     "keysmith delete OKnjlCW3ValJ --yes",
 ))]
 pub struct DeleteArgs {
-    /// The key: its id, its full key, or a name that matches exactly one key
+    /// The key: its id, its full key, a name that matches exactly one key,
+    /// or - to read the full key from stdin
     #[arg(value_name = "KEY")]
     pub key: String,
 

@@ -92,7 +92,10 @@ pub enum StoreFault {
     Foreign,
     /// Written by a newer keysmith; it was left unchanged.
     NewerSchema,
-    /// Cannot be reached or used now: no store there, permission denied, a
+    /// Nothing is there (a PostgreSQL database without keysmith's schema):
+    /// a command that only reads or changes keys makes no store (SPEC §2).
+    Missing,
+    /// Cannot be reached or used now: permission denied, a
     /// server down or a connection lost, a full disk.
     Unavailable,
 }

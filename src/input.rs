@@ -253,7 +253,16 @@ pub fn key_line(raw: &[u8], default_prefix: &str) -> Result<Option<NewKey>, Erro
             "not a key object ({why}); expected {{\"name\": ..., \"description\": ..., \"service\": ..., \"prefix\": ..., \"expires_in\": ..., \"scopes\": [...], \"uses\": N, \"rate\": \"N/DURATION\"}}"
         ))
     };
-    let line: Line = serde_json::from_str(text).map_err(|e| not_object(&e))?;
+    let line: Line = serde_json::from_str(text).map_err(|e| {
+        // serde counts lines of its own input, the one line: only the
+        // column is news beside the caller's "line N".
+        let full = e.to_string();
+        let position = format!(" at line {} column {}", e.line(), e.column());
+        match full.strip_suffix(&position) {
+            Some(why) => not_object(&format_args!("{why}, at column {}", e.column())),
+            None => not_object(&full),
+        }
+    })?;
     // serde also reads a struct from an array, field by field in order
     // (`["name", "description", ...]`): only an object names its fields.
     if !text.trim_start().starts_with('{') {

@@ -341,7 +341,7 @@ fn row_width(widths: &[usize]) -> usize {
 }
 
 /// `text` in at most `width` columns: whole, or cut with `…` at the end.
-fn shorten(text: &str, width: usize) -> std::borrow::Cow<'_, str> {
+pub(crate) fn shorten(text: &str, width: usize) -> std::borrow::Cow<'_, str> {
     if text.width() <= width {
         return std::borrow::Cow::Borrowed(text);
     }

@@ -12,6 +12,7 @@ pub mod cli;
 mod clipboard;
 mod commands;
 mod complete;
+pub mod config;
 pub mod error;
 pub mod input;
 pub mod key;
@@ -30,7 +31,7 @@ pub mod verify;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 pub use error::{Error, Result};
 pub use key::{mint, parse};
@@ -65,7 +66,15 @@ pub fn run_code(args: impl IntoIterator<Item = OsString>) -> u8 {
     if complete::requested() {
         return complete::run(args.into_iter().collect());
     }
-    let cli = match cli::Cli::try_parse_from(args) {
+    let parsed = cli::Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|matches| {
+            let mut cli = cli::Cli::from_arg_matches(&matches)?;
+            cli.db_from_variable =
+                matches.value_source("db") == Some(clap::parser::ValueSource::EnvVariable);
+            Ok(cli)
+        });
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
             // clap quotes the offending argument, which may hold a key, a

@@ -3,7 +3,7 @@
 
 use std::io::{self, IsTerminal};
 
-use dialoguer::{Confirm, Input, Password};
+use dialoguer::{Password, Select};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -57,28 +57,84 @@ fn prompt_failed(e: dialoguer::Error) -> Error {
     }
 }
 
-/// Asks for text until `check` accepts it; returns what `check` made of it.
-pub fn text<T>(label: &str, allow_empty: bool, check: impl Fn(&str) -> Result<T>) -> Result<T> {
+/// Asks `label` and reads the answer, one line in the terminal's own line
+/// mode: the terminal echoes and edits what is typed, and nothing is ever
+/// redrawn, so a long name, answer or message that wraps at a narrow
+/// terminal cannot be drawn twice or over itself (as a prompt that clears
+/// and repaints its line is, once the line wraps). Ctrl-D is a "no";
+/// Ctrl-C ends keysmith (see `restore_on_interrupt`).
+fn ask(label: &str) -> Result<String> {
+    use std::io::{BufRead, Write};
     restore_on_interrupt();
-    let answer: String = Input::new()
-        .with_prompt(label)
-        .allow_empty(allow_empty)
-        .validate_with(|input: &String| check(input).map(|_| ()).map_err(|e| e.to_string()))
-        .interact()
-        .map_err(prompt_failed)?;
-    check(&answer)
+    let mut err = io::stderr().lock();
+    err.write_all(label.as_bytes())
+        .and_then(|()| err.flush())
+        .map_err(Error::output)?;
+    drop(err);
+    let mut line = String::new();
+    let read = io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(Error::input)?;
+    if read == 0 {
+        // The cursor is still on the prompt's line.
+        eprintln!();
+        return Err(Error::Declined);
+    }
+    let answer = line.trim_end_matches(['\n', '\r']);
+    Ok(answer.to_owned())
+}
+
+/// Asks for text until `check` accepts it; returns what `check` made of it.
+/// A rejected answer gets its `error:` line and the question again, below.
+pub fn text<T>(label: &str, allow_empty: bool, check: impl Fn(&str) -> Result<T>) -> Result<T> {
+    loop {
+        let answer = ask(&format!("{label}: "))?;
+        if answer.trim().is_empty() && !allow_empty {
+            continue;
+        }
+        match check(&answer) {
+            Ok(value) => return Ok(value),
+            Err(e) => eprintln!("error: {e}"),
+        }
+    }
 }
 
 /// A y/N question, answered with Enter: a typed `yes⏎` is taken whole,
-/// and none of it is left for the shell to run.
+/// and none of it is left for the shell to run. Keep `question` short:
+/// what it is about goes on lines of its own before it.
 pub fn confirm(question: &str, default: bool) -> Result<bool> {
+    let choices = if default { "[Y/n]" } else { "[y/N]" };
+    loop {
+        let answer = ask(&format!("{question} {choices} "))?;
+        match answer.trim().to_ascii_lowercase().as_str() {
+            "" => return Ok(default),
+            "y" | "yes" => return Ok(true),
+            "n" | "no" => return Ok(false),
+            _ => eprintln!("Please answer y or n."),
+        }
+    }
+}
+
+/// A choice among `items` (arrows and Enter; Esc or q: a "no"); the
+/// position chosen. The question goes on a line of its own and each item
+/// is cut to the terminal's width: the list is redrawn as the selection
+/// moves, and a line that wrapped would be drawn over.
+pub fn choose(question: &str, items: &[String]) -> Result<usize> {
     restore_on_interrupt();
-    Confirm::new()
-        .with_prompt(question)
-        .default(default)
-        .wait_for_newline(true)
-        .interact()
-        .map_err(prompt_failed)
+    eprintln!("{question}");
+    let width = terminal_size::terminal_size().map_or(80, |(w, _)| usize::from(w.0));
+    // Room for the selection marker dialoguer draws before each item.
+    let fitted: Vec<String> = items
+        .iter()
+        .map(|item| crate::key_table::shorten(item, width.saturating_sub(3).max(10)).into_owned())
+        .collect();
+    let chosen = Select::new()
+        .items(&fitted)
+        .default(0)
+        .interact_opt()
+        .map_err(prompt_failed)?;
+    chosen.ok_or(Error::Declined)
 }
 
 /// The terminal's cursor shown (DECTCEM), on stderr where prompts draw.

@@ -4,14 +4,14 @@
 use super::Context;
 use crate::cli::BackupArgs;
 use crate::error::Result;
-use crate::store::{self, Location, OpenMode};
+use crate::store::{self, OpenMode};
 
 pub fn run(ctx: &mut Context, args: BackupArgs) -> Result<u8> {
     let dest = &args.file;
-    let location = Location::resolve(ctx.location.as_deref())?;
+    let choice = ctx.choose()?;
     // Before the store is opened: a refused backup changes nothing.
-    store::backup::check_destination(&location, dest, args.force)?;
-    let mut opened = ctx.open(OpenMode::NoCreate)?;
+    store::backup::check_destination(&choice.location, dest, args.force)?;
+    let mut opened = ctx.open_chosen(&choice, OpenMode::NoCreate)?;
     store::backup::write(opened.as_mut(), dest)?;
     if ctx.out.json {
         ctx.out

@@ -8,6 +8,7 @@
 //! memory bounded however long the input); keys that could not be written
 //! out are taken back (SPEC §2).
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Seek, Write};
 use std::path::Path;
@@ -24,7 +25,8 @@ use crate::key::{ID_LEN, MintedKey};
 use crate::keys;
 use crate::model::{KeyRecord, Limits, RateLimit};
 use crate::output::{KeyJson, Output, notice};
-use crate::store::OpenMode;
+use crate::redact::Untrusted;
+use crate::store::{KeyFilter, OpenMode, Store};
 use crate::time;
 
 /// Checked keys are held in memory up to this size, then in a temporary file.
@@ -37,10 +39,12 @@ pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8>
     refuse_unread_stdout(ctx)?;
     let (reader, size) = open_source(source)?;
     let progress = progress_bar(size);
-    let (mut spool, total) = spool_checked(reader, &default_prefix, &progress)?;
+    let mut names = Namesakes::default();
+    let (mut spool, total) = spool_checked(reader, &default_prefix, &progress, &mut names)?;
     progress.finish_and_clear();
 
     let mut store = ctx.open(OpenMode::Create)?;
+    names.warn(&mut ctx.out, store.as_mut())?;
     let now = time::now();
     let mut left = total;
     let mut next = || -> Result<Option<NewKey>> {
@@ -157,6 +161,86 @@ impl<'o> Delivery<'o> {
     }
 }
 
+/// Names the input shares with other lines or with stored keys: each
+/// draws a warning (SPEC §3: a shared name cannot select a key), the
+/// first `SHOWN` of them by line, then a count. Names are kept as hashes,
+/// a few bytes a line however long the input.
+#[derive(Default)]
+struct Namesakes {
+    /// The line each name first appears on, by the name's hash.
+    first_line: HashMap<u64, u64>,
+    /// What was found, to be shown in `warn`.
+    notes: Vec<String>,
+    more: u64,
+}
+
+impl Namesakes {
+    const SHOWN: usize = 10;
+
+    fn hash(name: &str) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(name)
+    }
+
+    fn note(&mut self, note: String) {
+        if self.notes.len() < Self::SHOWN {
+            self.notes.push(note);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    fn add(&mut self, name: &str, line: u64) {
+        let first = *self.first_line.entry(Self::hash(name)).or_insert(line);
+        if first != line {
+            self.note(format!(
+                "line {line}: the name \"{}\" is also on line {first}; select keys of a shared \
+                 name by id",
+                Untrusted(name)
+            ));
+        }
+    }
+
+    /// Adds the stored keys named as a line is (one pass over the keys),
+    /// then shows every warning.
+    fn warn(mut self, out: &mut Output, store: &mut dyn Store) -> Result<()> {
+        let mut taken: Vec<(u64, String, Vec<String>)> = Vec::new();
+        if !self.first_line.is_empty() {
+            let filter = KeyFilter {
+                now: time::now(),
+                ..KeyFilter::default()
+            };
+            let mut by_hash: HashMap<u64, usize> = HashMap::new();
+            store.list_keys(&filter, &mut |key| {
+                let hash = Self::hash(&key.name);
+                if let Some(&line) = self.first_line.get(&hash) {
+                    let at = *by_hash.entry(hash).or_insert_with(|| {
+                        taken.push((line, key.name.clone(), Vec::new()));
+                        taken.len() - 1
+                    });
+                    taken[at].2.push(key.id.clone());
+                }
+                Ok(())
+            })?;
+        }
+        taken.sort_by_key(|(line, _, _)| *line);
+        for (line, name, ids) in &taken {
+            let note = super::create::namesakes_note(name, ids.iter().map(String::as_str));
+            self.note(format!("line {line}: {note}"));
+        }
+        for note in &self.notes {
+            out.notice(&format!("warning: {note}"))?;
+        }
+        if self.more > 0 {
+            out.notice(&format!(
+                "warning: and {} more lines share a name with another line or key",
+                self.more
+            ))?;
+        }
+        Ok(())
+    }
+}
+
 fn id_bytes(id: &str) -> Result<[u8; ID_LEN]> {
     id.as_bytes().try_into().map_err(|_| {
         Error::store(
@@ -172,6 +256,7 @@ fn spool_checked(
     mut reader: Box<dyn BufRead>,
     default_prefix: &str,
     progress: &ProgressBar,
+    names: &mut Namesakes,
 ) -> Result<(Spool, u64)> {
     let mut spool = BufWriter::with_capacity(1 << 16, tempfile::spooled_tempfile(SPOOL_IN_MEMORY));
     let spool_failed = |e: io::Error| Error::Io {
@@ -194,6 +279,7 @@ fn spool_checked(
         progress.inc(read as u64);
         let at_line = |e: Error| Error::Usage(format!("line {line_number}: {e}"));
         if let Some(spec) = input::key_line(&buf, default_prefix).map_err(at_line)? {
+            names.add(&spec.name, line_number);
             encode(&mut spool, &spec).map_err(spool_failed)?;
             total += 1;
         }

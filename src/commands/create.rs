@@ -5,12 +5,12 @@ use zeroize::Zeroizing;
 use super::{Context, change, describe};
 use crate::cli::CreateArgs;
 use crate::clipboard::ClipboardCopy;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreFault};
 use crate::input::{self, NewKey};
 use crate::key::MintedKey;
 use crate::keys;
 use crate::model::{KeyRecord, Limits, Timestamp};
-use crate::output::KeyJson;
+use crate::output::{KeyJson, Output};
 use crate::prompt;
 use crate::redact::Untrusted;
 use crate::store::{OpenMode, Store};
@@ -51,6 +51,7 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
             .map(|r| input::rate("--rate", r))
             .transpose()?,
     };
+    let named_by_flag = args.name.is_some();
     let spec = match args.name.as_deref() {
         Some(name) => NewKey {
             name: input::name(name)?,
@@ -82,6 +83,9 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
         refuse_unread_stdout(ctx)?;
     }
     let mut store = ctx.open(OpenMode::Create)?;
+    if named_by_flag {
+        warn_of_namesakes(&mut ctx.out, store.as_mut(), &spec.name)?;
+    }
     let now = time::now();
     let (minted, record) = keys::create(store.as_mut(), &spec, change(now))?;
     let what = format!("Created key {}", describe(&record));
@@ -96,26 +100,46 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// Warns when keys are already named `name`, with their ids: a shared
+/// name cannot select a key (SPEC §3), so it is said when it is made.
+pub(super) fn warn_of_namesakes(out: &mut Output, store: &mut dyn Store, name: &str) -> Result<()> {
+    let namesakes = store.keys_by_name(name)?;
+    if namesakes.is_empty() {
+        return Ok(());
+    }
+    out.notice(&format!(
+        "warning: {}",
+        namesakes_note(name, namesakes.iter().map(|k| k.id.as_str()))
+    ))
+}
+
+/// "a key is already named ..." for `warn_of_namesakes` and `create --from`.
+pub(super) fn namesakes_note<'a>(
+    name: &str,
+    ids: impl ExactSizeIterator<Item = &'a str>,
+) -> String {
+    let count = match ids.len() {
+        1 => "a key is".to_owned(),
+        n => format!("{n} keys are"),
+    };
+    let ids: Vec<String> = ids.map(|id| Untrusted(id).to_string()).collect();
+    format!(
+        "{count} already named \"{}\" ({}): select keys of a shared name by id",
+        Untrusted(name),
+        ids.join(", ")
+    )
+}
+
 /// Asks at the terminal for what the flags left out (Enter skips the
 /// optional ones), warns when the name is already used, shows a summary
 /// and, unless `--yes`, asks to confirm it.
 fn ask(ctx: &mut Context, mut key: NewKey, yes: bool) -> Result<NewKey> {
     key.name = prompt::text("Name", false, input::name)?;
-    let namesakes = ctx.open(OpenMode::NoCreate)?.keys_by_name(&key.name)?;
-    if !namesakes.is_empty() {
-        let ids: Vec<String> = namesakes
-            .iter()
-            .map(|k| Untrusted(&k.id).to_string())
-            .collect();
-        ctx.out.notice(&format!(
-            "warning: {} already named \"{}\" ({}): select keys of a shared name by id",
-            match namesakes.len() {
-                1 => "a key is".to_owned(),
-                n => format!("{n} keys are"),
-            },
-            Untrusted(&key.name),
-            ids.join(", ")
-        ))?;
+    // A store still to be made has no namesakes.
+    match ctx.open(OpenMode::NoCreate) {
+        Ok(mut store) => warn_of_namesakes(&mut ctx.out, store.as_mut(), &key.name)?,
+        Err(e) if e.store_fault() == Some(StoreFault::Missing) => {}
+        Err(e) => return Err(e),
     }
     if key.description.is_none() {
         key.description = prompt::text("Description (optional)", true, input::description)?;
@@ -161,7 +185,7 @@ fn ask(ctx: &mut Context, mut key: NewKey, yes: bool) -> Result<NewKey> {
     for (label, value) in summary {
         ctx.out.notice(&format!("  {label:<12} {value}"))?;
     }
-    if !yes && !prompt::confirm(&format!("Create key \"{}\"?", Untrusted(&key.name)), true)? {
+    if !yes && !prompt::confirm("Create this key?", true)? {
         return Err(Error::Declined);
     }
     Ok(key)

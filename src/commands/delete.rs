@@ -14,7 +14,11 @@ pub fn run(ctx: &mut Context, args: DeleteArgs) -> Result<u8> {
     let key = resolve(store.as_mut(), &args.key)?;
     confirm(
         args.yes,
-        &format!("Delete key {} for good? Its history stays.", describe(&key)),
+        &format!(
+            "Delete key {} for good: it stops working, its history stays.",
+            describe(&key)
+        ),
+        "Delete it?",
     )?;
     let now = time::now();
     let deleted = keys::delete(store.as_mut(), &key.id, change(now))?.ok_or_else(|| {

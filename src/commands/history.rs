@@ -54,8 +54,6 @@ pub fn run(ctx: &mut Context, args: HistoryArgs) -> Result<u8> {
         if count > 0 {
             let names = names_of(store.as_mut(), events.iter().map(|e| e.key_id.as_str()))?;
             out.event_table(&events, Some(&names))?;
-        } else if let Some(path) = &ctx.missing {
-            notice(&format!("No events yet: there is no store at {path}."));
         } else if filtered {
             notice("No events match these filters.");
         } else {

@@ -100,12 +100,6 @@ pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
         }
     }
     if count == 0 && !out.json {
-        if let Some(path) = &ctx.missing {
-            notice(&format!(
-                "No keys yet: there is no store at {path}. Create one with: keysmith create --name NAME"
-            ));
-            return Ok(0);
-        }
         notice(if filtered {
             "No keys match these filters."
         } else {

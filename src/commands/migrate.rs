@@ -3,28 +3,21 @@
 
 use super::Context;
 use crate::cli::MigrateArgs;
-use crate::error::{Error, Result, StoreFault};
-use crate::store::{self, Location, OpenMode, SqliteStore};
+use crate::error::{Error, Result};
+use crate::store::{self, Location, OpenMode};
 
 pub fn run(ctx: &mut Context, args: MigrateArgs) -> Result<u8> {
-    let source = Location::resolve(ctx.location.as_deref())?;
+    let choice = ctx.choose()?;
+    let source = &choice.location;
     let target = Location::parse(&args.to)?;
     let (from, to) = (source.display(), target.display());
-    if source == target {
+    if *source == target {
         return Err(Error::Usage(format!(
             "{to} is the store being copied; name another with --to"
         )));
     }
-    // As for `backup`: nothing there, or a blank file, is no store (exit 4).
-    if let Location::Sqlite(path) = &source
-        && !SqliteStore::exists(path)?
-    {
-        return Err(Error::store(
-            StoreFault::Unavailable,
-            format!("there is no store at {from}: nothing to migrate"),
-        ));
-    }
-    let mut from_store = ctx.open(OpenMode::NoCreate)?;
+    // Nothing there, or a blank file, is no store (exit 4): nothing to copy.
+    let mut from_store = ctx.open_chosen(&choice, OpenMode::NoCreate)?;
     // A file this command creates is removed again if the copy fails.
     let created = match &target {
         Location::Sqlite(path) if !path.exists() => Some(path.clone()),
@@ -61,7 +54,7 @@ pub fn run(ctx: &mut Context, args: MigrateArgs) -> Result<u8> {
         };
         ctx.out.notice(&format!(
             "Copied {} {keys} and {} {events} from {from} to {to}. \
-             Point --db or KEYSMITH_DB at {to} to use it.",
+             Point --db, KEYSMITH_DB or db in the configuration file at {to} to use it.",
             copied.keys, copied.events
         ))?;
     }

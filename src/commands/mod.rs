@@ -9,6 +9,8 @@ mod create;
 mod delete;
 mod edit;
 mod history;
+mod info;
+mod init;
 mod list;
 mod man;
 mod migrate;
@@ -21,6 +23,8 @@ mod verify;
 mod verify_all;
 
 use crate::cli::{Cli, Command, Deferred};
+use crate::config::{self, ConfigFiles, Source, StoreChoice};
+use crate::error::StoreFault;
 use crate::error::{Error, Result};
 use crate::key;
 use crate::keys::Change;
@@ -28,50 +32,100 @@ use crate::model::{KeyRecord, Timestamp};
 use crate::output::Output;
 use crate::prompt;
 use crate::redact::Untrusted;
-use crate::store::{self, Location, OpenMode, Presence, Store};
+use crate::store::{self, OpenMode, Presence, Store};
+use zeroize::Zeroizing;
 
 /// What every command gets: where the store is and how to print.
 pub struct Context {
-    pub location: Option<String>,
+    /// `--db` or `KEYSMITH_DB`, with which one it was.
+    pub given: Option<(String, Source)>,
     pub out: Output,
-    /// Set when the store opened was not there (a command that only
-    /// reads): the path, for messages that would otherwise just say
-    /// "no keys".
-    pub missing: Option<String>,
+    /// A store this command made, shown once the command has succeeded
+    /// (a store that could not be used after all is not announced).
+    created: Option<String>,
 }
 
 impl Context {
-    /// Opens the store, showing what opening it found worth telling.
+    /// The store this command uses and why: `--db`, `KEYSMITH_DB`, the
+    /// configuration files, the default (SPEC §2).
+    pub fn choose(&self) -> Result<StoreChoice> {
+        let given = self
+            .given
+            .as_ref()
+            .map(|(db, source)| (db.as_str(), source.clone()));
+        config::choose(given, &ConfigFiles::standard())
+    }
+
+    /// Opens the store, showing what opening it found worth telling. A
+    /// missing store is refused (exit 4) naming where its path came from,
+    /// unless `mode` makes one.
     pub fn open(&mut self, mode: OpenMode) -> Result<Box<dyn Store>> {
-        let location = Location::resolve(self.location.as_deref())?;
-        let opened = store::open(&location, mode)?;
+        let choice = self.choose()?;
+        self.open_chosen(&choice, mode)
+    }
+
+    /// `open`, of a store already chosen.
+    pub fn open_chosen(&mut self, choice: &StoreChoice, mode: OpenMode) -> Result<Box<dyn Store>> {
+        for warning in &choice.warnings {
+            self.out.notice(&format!("warning: {warning}"))?;
+        }
+        let opened = store::open(&choice.location, mode).map_err(|e| refusal(e, choice))?;
         for warning in &opened.warnings {
             self.out.notice(&format!("warning: {warning}"))?;
         }
-        let shown = || match &location {
-            Location::Sqlite(path) => Untrusted(&path.display().to_string()).to_string(),
-            Location::Postgres(_) => String::new(),
-        };
-        match opened.presence {
-            Presence::Found => {}
-            Presence::Created => self
-                .out
-                .notice(&format!("Created a new store at {}", shown()))?,
-            Presence::Missing => self.missing = Some(shown()),
+        if opened.presence == Presence::Created {
+            self.created = Some(Untrusted(&choice.location.display()).to_string());
         }
         Ok(opened.store)
     }
 }
 
+impl Context {
+    /// The store this command made, if any, to announce it itself (and
+    /// not again at the end).
+    pub fn take_created(&mut self) -> Option<String> {
+        self.created.take()
+    }
+}
+
+/// A missing store's refusal, naming where its location came from and
+/// what makes one.
+fn refusal(e: Error, choice: &StoreChoice) -> Error {
+    match e {
+        Error::Store {
+            fault: StoreFault::Missing,
+            message,
+        } => Error::store(
+            StoreFault::Missing,
+            format!(
+                "{message} (from {}); check the path, or make a store with \
+                 `keysmith create` or `keysmith init`",
+                choice.source
+            ),
+        ),
+        e => e,
+    }
+}
+
 /// Runs the parsed command; `Ok` carries the exit code of an answer (0 or 1).
 pub fn run(cli: Cli) -> Result<u8> {
+    let given = cli.db.map(|db| {
+        let source = if cli.db_from_variable {
+            Source::Variable
+        } else {
+            Source::Flag
+        };
+        (db, source)
+    });
     let mut ctx = Context {
-        location: cli.db,
+        given,
         out: Output::new(cli.json),
-        missing: None,
+        created: None,
     };
     let code = match cli.command {
         Command::Create(Deferred(args)) => create::run(&mut ctx, args),
+        Command::Init => init::run(&mut ctx),
+        Command::Info => info::run(&mut ctx),
         Command::List(Deferred(args)) => list::run(&mut ctx, args),
         Command::Enable(Deferred(args)) => switch::run(&mut ctx, args, false),
         Command::Disable(Deferred(args)) => switch::run(&mut ctx, args, true),
@@ -89,13 +143,12 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Serve(Deferred(args)) => serve::run(&mut ctx, args),
         Command::Man(Deferred(args)) => man::run(&mut ctx, args),
     };
-    // Nothing found in a store that is not there: say where it was looked for.
-    let code = match (code, &ctx.missing) {
-        (Err(Error::NoSuchKey(message)), Some(path)) => Err(Error::NoSuchKey(format!(
-            "{message} (there is no store at {path}: check --db or KEYSMITH_DB)"
-        ))),
-        (code, _) => code,
-    }?;
+    // Said only of a store that was made and used (SPEC §2): a command that
+    // failed after making it has already said why.
+    if let (Some(path), Ok(_)) = (&ctx.created, &code) {
+        ctx.out.notice(&format!("Created a new store at {path}"))?;
+    }
+    let code = code?;
     ctx.out.flush()?;
     Ok(code)
 }
@@ -127,9 +180,23 @@ fn change(at: Timestamp) -> Change<'static> {
     Change { actor: actor(), at }
 }
 
-/// Finds the key a selector names: a full key (by its id), an id, or a name
-/// that matches exactly one key, tried in that order.
+/// Finds the key a selector names: `-` (a full key read from stdin), a
+/// full key (by its id), a masked key or an id, or a name that matches
+/// exactly one key, tried in that order. A name that matches several is a
+/// choice at a terminal, else exit 3 listing them (SPEC §3).
 fn resolve(store: &mut dyn Store, selector: &str) -> Result<KeyRecord> {
+    if selector == "-" {
+        let presented = key_from_stdin("-")?;
+        let parsed = key::parse(presented.trim()).ok_or_else(|| {
+            Error::Usage(format!(
+                "`-` reads a full key from stdin, and what was read is not one: {}",
+                key::what_is_wrong(presented.trim())
+            ))
+        })?;
+        return store.key_by_id(&parsed.id)?.ok_or_else(|| {
+            Error::NoSuchKey(format!("no key with id {} in this store", parsed.id))
+        });
+    }
     if let Some(parsed) = key::parse(selector) {
         return store.key_by_id(&parsed.id)?.ok_or_else(|| {
             Error::NoSuchKey(format!("no key with id {} in this store", parsed.id))
@@ -154,32 +221,65 @@ fn resolve(store: &mut dyn Store, selector: &str) -> Result<KeyRecord> {
         ))),
         n => {
             let now = crate::time::now();
-            let candidates: Vec<String> = named
-                .iter()
-                .map(|k| {
-                    let replaced = k.replaced_by.as_deref().map_or(String::new(), |by| {
-                        format!(", replaced by {}", Untrusted(by))
-                    });
-                    format!(
-                        "{} ({}, created {}{replaced})",
-                        Untrusted(&k.id),
-                        k.status(now).as_str(),
-                        crate::time::local_minutes(k.created_at)
-                    )
-                })
-                .collect();
+            let candidates: Vec<String> = named.iter().map(|k| candidate(k, now)).collect();
+            let name = Untrusted(selector.trim());
+            if prompt::can_prompt() {
+                let question = format!("The name '{name}' matches {n} keys; which one?");
+                let chosen = prompt::choose(&question, &candidates)?;
+                return Ok(named.swap_remove(chosen));
+            }
             Err(Error::NoSuchKey(format!(
-                "the name '{}' matches {n} keys: {}; select one by id",
-                Untrusted(selector.trim()),
+                "the name '{name}' matches {n} keys: {}; select one by id",
                 candidates.join("; ")
             )))
         }
     }
 }
 
-/// Goes ahead with `yes`; otherwise asks at a terminal (no: exit 1), and
-/// without one fails at once, naming `--yes`, rather than wait for input.
-fn confirm(yes: bool, question: &str) -> Result<()> {
+/// One of several keys that share a name: id, status, creation, replacement.
+fn candidate(key: &KeyRecord, now: Timestamp) -> String {
+    let replaced = key.replaced_by.as_deref().map_or(String::new(), |by| {
+        format!(", replaced by {}", Untrusted(by))
+    });
+    format!(
+        "{} ({}, created {}{replaced})",
+        Untrusted(&key.id),
+        key.status(now).as_str(),
+        crate::time::local_minutes(key.created_at)
+    )
+}
+
+/// A full key from stdin, for `what` (`-`, `verify`): its first line, at
+/// most `MAX_KEY_INPUT` bytes, or a hidden prompt at a terminal. Bytes that
+/// are not UTF-8 read as an empty string (no key).
+fn key_from_stdin(what: &str) -> Result<Zeroizing<String>> {
+    use std::io::{BufRead, IsTerminal, Read};
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        let mut line = Zeroizing::new(Vec::new());
+        stdin
+            .lock()
+            .take(MAX_KEY_INPUT)
+            .read_until(b'\n', &mut line)
+            .map_err(Error::input)?;
+        let text = std::str::from_utf8(&line).unwrap_or_default();
+        return Ok(Zeroizing::new(text.to_owned()));
+    }
+    if prompt::can_prompt() {
+        return prompt::secret("Key");
+    }
+    Err(Error::Usage(format!(
+        "{what} needs the key on stdin: keysmith ... {what} < keyfile"
+    )))
+}
+
+/// A key line longer than this is no key; the cap bounds what is read.
+pub const MAX_KEY_INPUT: u64 = 4096;
+
+/// Goes ahead with `yes`; otherwise says what is `about` to happen and asks
+/// the short `question` at a terminal (no: exit 1), and without one fails
+/// at once, naming `--yes`, rather than wait for input.
+fn confirm(yes: bool, about: &str, question: &str) -> Result<()> {
     if yes {
         return Ok(());
     }
@@ -188,6 +288,7 @@ fn confirm(yes: bool, question: &str) -> Result<()> {
             "this needs confirmation: pass --yes (prompting needs a terminal)".into(),
         ));
     }
+    crate::output::notice(about);
     if prompt::confirm(question, false)? {
         Ok(())
     } else {

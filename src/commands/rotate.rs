@@ -45,9 +45,10 @@ pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
     confirm(
         args.yes,
         &format!(
-            "Rotate key {}? The old key stays {retirement}.",
+            "Rotate key {}: a new key replaces it, and the old key stays {retirement}.",
             describe(&old)
         ),
+        "Rotate it?",
     )?;
 
     let now = time::now();

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::{ScanArgs, ScannerArg};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StoreFault};
 use crate::key::{self, ParsedKey};
 use crate::output::Output;
 use crate::redact::Untrusted;
@@ -38,7 +38,7 @@ pub fn run(ctx: &mut Context, args: ScanArgs) -> Result<u8> {
         return rules(ctx, scanner);
     }
     let sources = sources(args.paths)?;
-    // A missing store knows no keys: every key found is then `unknown`.
+    // A missing store is refused: it would call every key `unknown`.
     let store = ctx.open(OpenMode::NoCreate)?;
     let mut scan = Scan {
         out: &mut ctx.out,
@@ -135,6 +135,14 @@ struct FindingJson<'a> {
     name: Option<&'a str>,
 }
 
+/// A live key found, for the advice at the end.
+struct LiveKey {
+    id: String,
+    name: String,
+    /// Set when it was rotated and is in its grace period.
+    replaced_by: Option<String>,
+}
+
 /// One run of the scan: where to print, what the store said, what was found.
 struct Scan<'a> {
     out: &'a mut Output,
@@ -143,7 +151,7 @@ struct Scan<'a> {
     /// Each distinct key is looked up once, however often it appears.
     states: HashMap<(String, [u8; 32]), (State, Option<String>)>,
     /// The live keys found, each once, in the order met: (id, name).
-    live_keys: Vec<(String, String)>,
+    live_keys: Vec<LiveKey>,
     files: u64,
     read_stdin: bool,
     found: u64,
@@ -298,8 +306,11 @@ impl Scan<'_> {
                     Status::Expired => State::Expired,
                 };
                 if state == State::Live {
-                    self.live_keys
-                        .push((record.id.clone(), record.name.clone()));
+                    self.live_keys.push(LiveKey {
+                        id: record.id.clone(),
+                        name: record.name.clone(),
+                        replaced_by: record.replaced_by.clone(),
+                    });
                 }
                 (state, Some(record.name))
             }
@@ -342,22 +353,40 @@ impl Scan<'_> {
         // to get every one.
         const NAMED: usize = 5;
         let live = std::mem::take(&mut self.live_keys);
-        if let [(id, name)] = live.as_slice() {
-            let id = Untrusted(id);
-            self.out.notice(&format!(
-                "Key {id} (\"{}\") is live and may have leaked: switch it off with \
-                 `keysmith disable {id}`, then replace it with `keysmith rotate {id}`.",
-                Untrusted(name)
-            ))?;
+        if let [key] = live.as_slice() {
+            let id = Untrusted(&key.id);
+            let name = Untrusted(&key.name);
+            let advice = match &key.replaced_by {
+                // Already rotated, in its grace period: the replacement is
+                // out; what is left is to end the grace now.
+                Some(by) => format!(
+                    "Key {id} (\"{name}\") is live and may have leaked; it was already replaced \
+                     by {}, and stays valid until its grace period ends: switch it off now with \
+                     `keysmith disable {id}`.",
+                    Untrusted(by)
+                ),
+                None => format!(
+                    "Key {id} (\"{name}\") is live and may have leaked: switch it off with \
+                     `keysmith disable {id}`, then replace it with `keysmith rotate {id}`."
+                ),
+            };
+            self.out.notice(&advice)?;
         } else if !live.is_empty() {
             self.out.notice(&format!(
                 "{} live keys may have leaked: switch each off with `keysmith disable ID`, \
-                 then replace it with `keysmith rotate ID`:",
+                 then replace it with `keysmith rotate ID` (a key already replaced needs only \
+                 the first):",
                 live.len()
             ))?;
-            for (id, name) in live.iter().take(NAMED) {
-                self.out
-                    .notice(&format!("  {}  \"{}\"", Untrusted(id), Untrusted(name)))?;
+            for key in live.iter().take(NAMED) {
+                let replaced = key.replaced_by.as_deref().map_or(String::new(), |by| {
+                    format!("  (already replaced by {})", Untrusted(by))
+                });
+                self.out.notice(&format!(
+                    "  {}  \"{}\"{replaced}",
+                    Untrusted(&key.id),
+                    Untrusted(&key.name)
+                ))?;
             }
             if live.len() > NAMED {
                 self.out.notice(&format!(
@@ -402,11 +431,16 @@ struct RulesJson<'a> {
 /// Prints a rule for another scanner, matching the prefixes of this store's
 /// keys (the default prefix when it has none). Writes nothing.
 fn rules(ctx: &mut Context, scanner: ScannerArg) -> Result<u8> {
-    let mut store = ctx.open(OpenMode::NoCreate)?;
+    // The store's prefixes when there is a store; a rule needs none
+    // (SPEC §2: `scan --rules` works without a store).
+    let stored = match ctx.open(OpenMode::NoCreate) {
+        Ok(mut store) => store.prefixes()?,
+        Err(e) if e.store_fault() == Some(StoreFault::Missing) => Vec::new(),
+        Err(e) => return Err(e),
+    };
     // Prefixes were validated on the way in; checking again keeps a tampered
     // store from injecting regex syntax into the rule.
-    let mut prefixes: Vec<String> = store
-        .prefixes()?
+    let mut prefixes: Vec<String> = stored
         .into_iter()
         .filter(|p| key::is_valid_prefix(p))
         .collect();

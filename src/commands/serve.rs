@@ -8,7 +8,7 @@ use crate::cli::ServeArgs;
 use crate::error::{Error, Result};
 use crate::input;
 use crate::serve::{self, Config};
-use crate::store::{Location, OpenMode};
+use crate::store::OpenMode;
 
 pub fn run(ctx: &mut Context, args: ServeArgs) -> Result<u8> {
     let flush_interval = duration("--flush-interval", &args.flush_interval)?;
@@ -20,9 +20,11 @@ pub fn run(ctx: &mut Context, args: ServeArgs) -> Result<u8> {
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         serve::tls_config(cert, key)?;
     }
-    let location = Location::resolve(ctx.location.as_deref())?;
-    // Created when missing: keys made later by the CLI are served.
-    let home = ctx.open(OpenMode::Create)?;
+    let choice = ctx.choose()?;
+    // A missing store is refused (SPEC §2): a mistyped path would answer
+    // 401 to every key while /healthz said ok. `keysmith init` makes one.
+    let home = ctx.open_chosen(&choice, OpenMode::NoCreate)?;
+    let location = choice.location;
     ctx.out.flush()?;
     let listen = if args.listen.is_empty() {
         vec![serve::DEFAULT_LISTEN.to_owned()]

@@ -1,6 +1,6 @@
 //! `keysmith verify`: check one key; exit 0 when valid, 1 when not.
 
-use std::io::{self, BufRead, IsTerminal, Read};
+use std::io::{self, IsTerminal};
 
 use serde::Serialize;
 use zeroize::Zeroizing;
@@ -18,7 +18,7 @@ use crate::time;
 use crate::verify::{Code, Required, Verdict, check};
 
 /// A key line longer than this is no key; the cap bounds what is read.
-pub const MAX_INPUT: u64 = 4096;
+pub const MAX_INPUT: u64 = super::MAX_KEY_INPUT;
 
 /// The `verify --json` object; `verify --stdin-all --json` adds `line`.
 #[derive(Serialize)]
@@ -145,27 +145,16 @@ fn reason(verdict: &Verdict, required: Required<'_>) -> String {
 /// The key to check: the argument, else the first line of stdin, else a
 /// hidden prompt on a terminal.
 fn read_key(argument: Option<String>) -> Result<Zeroizing<String>> {
-    if let Some(key) = argument {
+    // `-` is stdin, as for every command that takes a key.
+    if let Some(key) = argument.filter(|k| k != "-") {
         notice(
             "warning: a key given as an argument is visible to other users (ps, shell history); \
              pipe it on stdin instead: keysmith verify < keyfile",
         );
         return Ok(Zeroizing::new(key));
     }
-    let stdin = io::stdin();
-    if !stdin.is_terminal() {
-        let mut line = Zeroizing::new(Vec::new());
-        stdin
-            .lock()
-            .take(MAX_INPUT)
-            .read_until(b'\n', &mut line)
-            .map_err(Error::input)?;
-        // Bytes that are not UTF-8 are no key: an empty string is MALFORMED.
-        let text = std::str::from_utf8(&line).unwrap_or_default();
-        return Ok(Zeroizing::new(text.to_owned()));
-    }
-    if prompt::can_prompt() {
-        return prompt::secret("Key");
+    if !io::stdin().is_terminal() || prompt::can_prompt() {
+        return super::key_from_stdin("verify");
     }
     Err(Error::Usage(
         "no key given: pass it on stdin (keysmith verify < keyfile) or as an argument".into(),

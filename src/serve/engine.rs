@@ -69,7 +69,7 @@ use crate::store::{self, Location, OpenMode, Store};
 use crate::verify::{self, Verdict};
 
 use super::metrics::Metrics;
-use super::rate::RateLimiter;
+use super::rate::{Admission, RateLimiter};
 
 /// The cache holds at most this many ids (found or not); past it, it starts
 /// again empty. About 150 bytes an entry.
@@ -254,10 +254,18 @@ impl Engine {
         }
         let number = self.checks_started.fetch_add(1, SeqCst);
         home.done = number + 1;
-        let checked = self
-            .check_file(&mut home)
-            .and_then(|()| self.home_store(&mut home))
-            .and_then(|s| s.change_counter());
+        let had_connection = home.store.is_some();
+        let mut checked = self.check(&mut home);
+        // A connection the store ended (see `verify_on_slot`) is let go and
+        // the check made once more on a new one.
+        if had_connection
+            && let Err(e) = &checked
+            && e.store_fault().is_some_and(|f| f != StoreFault::Busy)
+        {
+            home.store = None;
+            home.version = None;
+            checked = self.check(&mut home);
+        }
         let version = match checked {
             Ok(v) => v,
             Err(e) => {
@@ -279,6 +287,13 @@ impl Engine {
         }
         self.fresh_upto.store(home.done, SeqCst);
         Ok(true)
+    }
+
+    /// One read of the change counter on the home connection, to the file
+    /// now at the store's path.
+    fn check(&self, home: &mut Home) -> Result<Option<u64>> {
+        self.check_file(home)?;
+        self.home_store(home)?.change_counter()
     }
 
     /// `try_fresh` again and again on this thread, until `deadline`: for
@@ -423,38 +438,53 @@ impl Engine {
                 .map(|k| cache.map.get(&k.id).cloned())
                 .collect::<Option<Vec<_>>>()?
         };
-        Some(self.judge(keys, stored, question, now))
+        let (verdicts, admissions) = self.judge(keys, stored, question, now);
+        // Read from the cache, no key here has a limit of uses: every
+        // VALID answer is final.
+        for admission in admissions.into_iter().flatten() {
+            self.rate.commit(admission);
+        }
+        Some(verdicts)
     }
 
     /// Judges `keys` for a request whose check (`try_fresh`) succeeded, on
-    /// `store` (the calling thread's own connection, opened no earlier
-    /// than the check): spends a use of each VALID key with a limit of
-    /// uses, there and then, and counts one of each other VALID key
-    /// (written by `flush`).
-    pub fn verify(
+    /// slot `i`'s connection (opened no earlier than the check): spends a
+    /// use of each VALID key with a limit of uses, there and then, and
+    /// counts one of each other VALID key (written by `flush`).
+    ///
+    /// A connection the store ended (a PostgreSQL session terminated, a
+    /// pooler restarted, an idle timeout) fails its first read: that read
+    /// is asked once more on a new connection rather than answered 503. A
+    /// spend is never asked twice: its commit's outcome is unknown.
+    pub fn verify_on_slot(
         &self,
-        store: &mut dyn Store,
+        i: usize,
         keys: &[&ParsedKey],
         question: &Question<'_>,
         now: Timestamp,
     ) -> Result<Vec<Verdict>> {
-        let stored = self.credentials(store, keys)?;
-        let mut verdicts = self.judge(keys, stored, question, now);
-        let admitted: Vec<bool> = verdicts
-            .iter()
-            .map(|v| v.spends_a_use() && v.key.as_ref().is_some_and(|k| k.limits.rate.is_some()))
-            .collect();
+        let read = || self.on_slot(i, |store| self.credentials(store, keys));
+        let stored = match read() {
+            Err(e) if e.store_fault().is_some_and(|f| f != StoreFault::Busy) => read()?,
+            stored => stored?,
+        };
+        let (mut verdicts, admissions) = self.judge(keys, stored, question, now);
         let spent = if verdicts.iter().any(Verdict::spends_a_use) {
-            let _turn = self.write_turn();
-            verify::spend(store, &mut verdicts, now)
+            self.on_slot(i, |store| {
+                let _turn = self.write_turn();
+                verify::spend(store, &mut verdicts, now)
+            })
         } else {
             Ok(0)
         };
-        // An answer admitted by the rate limit that is not VALID after all
-        // gives its admission back.
-        for ((verdict, admitted), key) in verdicts.iter().zip(&admitted).zip(keys) {
-            if *admitted && (spent.is_err() || !verdict.is_valid()) {
-                self.rate.release(&key.id);
+        // Each reservation of the rate limit is settled by its own answer:
+        // one that is not VALID after all gives back its place.
+        for (verdict, admission) in verdicts.iter().zip(admissions) {
+            let Some(admission) = admission else { continue };
+            if spent.is_ok() && verdict.is_valid() {
+                self.rate.commit(admission);
+            } else {
+                self.rate.cancel(admission);
             }
         }
         self.metrics.flushed_uses.fetch_add(spent?, SeqCst);
@@ -462,32 +492,39 @@ impl Engine {
     }
 
     /// Judges each key (`verify::judge`), then holds each VALID one to its
-    /// rate limit, and counts a use of each VALID one without a limit of
-    /// uses.
+    /// rate limit, with the reservation that admitted it (to be committed
+    /// or cancelled by the final answer), and counts a use of each VALID one
+    /// without a limit of uses.
     fn judge(
         &self,
         keys: &[&ParsedKey],
         stored: Vec<Option<Credential>>,
         question: &Question<'_>,
         now: Timestamp,
-    ) -> Vec<Verdict> {
+    ) -> (Vec<Verdict>, Vec<Option<Admission>>) {
         let required = verify::Required {
             service: question.service,
             scopes: question.scopes,
         };
         let instant = Instant::now();
+        let mut admissions = Vec::with_capacity(keys.len());
         let verdicts: Vec<Verdict> = keys
             .iter()
             .zip(stored)
             .map(|(key, stored)| {
                 let mut verdict = verify::judge(key, stored, required, now);
                 let rate = verdict.key.as_ref().and_then(|k| k.limits.rate);
-                if let (true, Some(rate)) = (verdict.is_valid(), rate)
-                    && let Err(wait) = self.rate.admit(&key.id, rate, instant)
-                {
-                    verdict.code = verify::Code::RateLimited;
-                    verdict.retry_after = Some(wait);
+                let mut admitted = None;
+                if let (true, Some(rate)) = (verdict.is_valid(), rate) {
+                    match self.rate.admit(&key.id, rate, instant) {
+                        Ok(admission) => admitted = Some(admission),
+                        Err(wait) => {
+                            verdict.code = verify::Code::RateLimited;
+                            verdict.retry_after = Some(wait);
+                        }
+                    }
                 }
+                admissions.push(admitted);
                 verdict
             })
             .collect();
@@ -509,7 +546,7 @@ impl Engine {
             uses.at = uses.at.max(now);
             self.metrics.pending_uses.fetch_add(valid as u64, SeqCst);
         }
-        verdicts
+        (verdicts, admissions)
     }
 
     /// Whether the store answers: after a check (`try_fresh`) on the home

@@ -163,14 +163,12 @@ fn work(engine: &Engine, i: usize, jobs: &Mutex<mpsc::Receiver<Job>>) {
                 scopes,
                 reply,
             } => {
-                let answer = engine.on_slot(i, |s| {
-                    let refs: Vec<&ParsedKey> = keys.iter().collect();
-                    let question = Question {
-                        service: service.as_deref(),
-                        scopes: &scopes,
-                    };
-                    engine.verify(s, &refs, &question, time::now())
-                });
+                let refs: Vec<&ParsedKey> = keys.iter().collect();
+                let question = Question {
+                    service: service.as_deref(),
+                    scopes: &scopes,
+                };
+                let answer = engine.verify_on_slot(i, &refs, &question, time::now());
                 let _ = reply.send(answer);
             }
             Job::Health { reply } => {

@@ -44,6 +44,18 @@ pub fn check_destination(location: &Location, dest: &Path, force: bool) -> Resul
 pub fn write(store: &mut dyn Store, dest: &Path) -> Result<()> {
     let shown = dest.display();
     let temp = temporary_beside(dest);
+    // A folder that is not there yet is made, private, as the store's is.
+    if let Some(folder) = dest.parent().filter(|p| !p.as_os_str().is_empty())
+        && !folder.exists()
+    {
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(folder)
+            .map_err(|e| Error::Usage(format!("cannot make the folder for {shown}: {e}")))?;
+    }
     create_private(&temp).map_err(|e| Error::Usage(format!("cannot write {shown}: {e}")))?;
     let copied = match store.online_backup(&temp) {
         Some(done) => done,

@@ -143,8 +143,9 @@ impl Location {
     }
 }
 
-/// Whether opening may create the store. Commands that only read treat a
-/// missing store as an empty one instead of leaving a file behind.
+/// Whether opening may create the store. Only the commands that make a
+/// store (`create`, `init`, `migrate`'s target) create; every other one
+/// refuses a missing store (`StoreFault::Missing`, SPEC §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpenMode {
     Create,
@@ -236,6 +237,20 @@ pub trait Importer {
     fn add(&mut self, item: Item<'_>) -> Result<()>;
 }
 
+/// The keys of a store by status (`keysmith info`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyCounts {
+    pub enabled: u64,
+    pub disabled: u64,
+    pub expired: u64,
+}
+
+impl KeyCounts {
+    pub fn total(&self) -> u64 {
+        self.enabled + self.disabled + self.expired
+    }
+}
+
 /// What a copy carried.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Copied {
@@ -325,6 +340,28 @@ pub trait Store: Send {
     /// `Ok`. A store that already holds keys or history is refused.
     fn import(&mut self, fill: &mut dyn FnMut(&mut dyn Importer) -> Result<()>) -> Result<Copied>;
 
+    /// The schema version of the store, as opened (opening brings an
+    /// older store up to this keysmith's).
+    fn schema_version(&self) -> i64;
+
+    /// How many keys there are by status at `now`.
+    fn key_counts(&mut self, now: Timestamp) -> Result<KeyCounts> {
+        let mut counts = KeyCounts::default();
+        let filter = KeyFilter {
+            now,
+            ..KeyFilter::default()
+        };
+        self.list_keys(&filter, &mut |key| {
+            match key.status(now) {
+                Status::Enabled => counts.enabled += 1,
+                Status::Disabled => counts.disabled += 1,
+                Status::Expired => counts.expired += 1,
+            }
+            Ok(())
+        })?;
+        Ok(counts)
+    }
+
     /// A number that changes with every committed change of keys, by any
     /// connection of any process on any host, read fresh at each call;
     /// recorded uses and events alone leave it as it is. What a cache of
@@ -367,6 +404,15 @@ fn newer_schema(shown: &str, version: i64, known: i64) -> Error {
     )
 }
 
+/// The refusal of a store that is not there, by a command that makes none
+/// (SPEC §2); the caller adds where the location came from.
+fn missing(shown: &str) -> Error {
+    Error::store(
+        StoreFault::Missing,
+        format!("there is no keysmith store at {shown}"),
+    )
+}
+
 /// The refusal of `import` into a store that is not empty.
 fn occupied(shown: &str) -> Error {
     Error::Usage(format!(
@@ -385,25 +431,24 @@ pub struct Opened {
     pub presence: Presence,
 }
 
-/// Whether opening found a store, made one, or found none (SQLite; a
-/// PostgreSQL store is always `Found`).
+/// Whether opening found a store or made one (on PostgreSQL: keysmith's
+/// schema in the database the URL names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Presence {
     Found,
     /// Nothing was there, or a blank file: this command made the store.
     Created,
-    /// Nothing was there, and a command that only reads made nothing.
-    Missing,
 }
 
 impl Presence {
     /// What is at `path` now, for a store about to be opened with `mode`:
-    /// nothing (or a blank file) is created or missing.
+    /// nothing (or a blank file) is about to be created.
     fn before(path: &std::path::Path, mode: OpenMode) -> Presence {
         match std::fs::metadata(path) {
             Ok(meta) if meta.len() > 0 || !meta.is_file() => Presence::Found,
             _ if mode == OpenMode::Create => Presence::Created,
-            _ => Presence::Missing,
+            // Opening fails: a missing store is refused.
+            _ => Presence::Found,
         }
     }
 }
@@ -421,11 +466,18 @@ pub fn open(location: &Location, mode: OpenMode) -> Result<Opened> {
                 presence,
             })
         }
-        Location::Postgres(target) => Ok(Opened {
-            store: postgres::open(target, mode)?,
-            warnings: target.warnings.clone(),
-            presence: Presence::Found,
-        }),
+        Location::Postgres(target) => {
+            let (store, created) = postgres::open(target, mode)?;
+            Ok(Opened {
+                store,
+                warnings: target.warnings.clone(),
+                presence: if created {
+                    Presence::Created
+                } else {
+                    Presence::Found
+                },
+            })
+        }
     }
 }
 

@@ -286,7 +286,7 @@ impl SqliteStore {
                     ));
                 }
                 None => match mode {
-                    OpenMode::NoCreate => return Self::empty(shown),
+                    OpenMode::NoCreate => return Err(super::missing(&shown)),
                     OpenMode::Create => {
                         create_private_file(path, &shown)?;
                         // Judged like any file: another process may have
@@ -294,10 +294,10 @@ impl SqliteStore {
                         created = true;
                     }
                 },
-                // A command that only reads never writes to a file it did
-                // not create: a blank one reads as an empty store.
+                // A command that makes no store never writes to a file it
+                // did not create: a blank one is no store yet.
                 Some((Found::Blank, _)) if mode == OpenMode::NoCreate => {
-                    return Self::empty(shown);
+                    return Err(super::missing(&format!("{shown}, only a blank file")));
                 }
                 Some((found, meta)) => break (readable_by_others(&meta), found),
             }
@@ -361,30 +361,6 @@ impl SqliteStore {
     /// What opening found worth telling (a store others can read), once.
     pub fn take_warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
-    }
-
-    /// Whether a store is at `path`: not when nothing is there or a blank
-    /// file is (what a command that only reads takes for an empty store).
-    /// A file that cannot be a store is the error that refuses it.
-    pub(crate) fn exists(path: &Path) -> Result<bool> {
-        let shown = path.display().to_string();
-        Ok(matches!(
-            examine(path, &shown)?,
-            Some((Found::Keysmith { .. }, _))
-        ))
-    }
-
-    /// A missing store read by a command that only reads: empty, and left uncreated.
-    pub(crate) fn empty(shown: String) -> Result<Self> {
-        let conn = Connection::open_in_memory().map_err(|e| failure(&shown, &e))?;
-        let mut store = SqliteStore {
-            conn,
-            shown,
-            warnings: Vec::new(),
-            busy: BUSY_TIMEOUT,
-        };
-        store.initialise().map_err(|e| store.fail(&e))??;
-        Ok(store)
     }
 
     fn fail(&self, e: &rusqlite::Error) -> Error {
@@ -954,6 +930,10 @@ fn event_from_row(row: &Row<'_>) -> rusqlite::Result<Event> {
 }
 
 impl Store for SqliteStore {
+    fn schema_version(&self) -> i64 {
+        SCHEMA_VERSION
+    }
+
     fn write(&mut self, work: &mut dyn FnMut(&mut dyn Transaction) -> Result<()>) -> Result<()> {
         let shown = self.shown.as_str();
         // IMMEDIATE: the write lock up front (a deferred transaction could

@@ -275,7 +275,7 @@ fn backup_is_private_consistent_and_refuses_to_overwrite() {
     let missing = Env::new();
     missing
         .run(&["backup", copy_str, "--force"])
-        .error(4, "nothing to back up");
+        .error(4, "there is no keysmith store at");
 }
 
 #[test]
@@ -365,4 +365,19 @@ fn backup_force_replaces_regular_files_only() {
     }
     assert_eq!(folder_snapshot(&odd), before, "a special file was replaced");
     assert!(matches!(before["link-to-fifo"], Entry::Link(_)));
+}
+
+/// Issue 24, item 13: an error quotes keysmith's line number, not serde's
+/// "line 1" of the one line it was given.
+#[test]
+fn a_json_error_names_the_input_line_and_column_only() {
+    let env = Env::new();
+    let run = env
+        .run_stdin(
+            &["create", "--from", "-"],
+            "{\"name\": \"a\"}\n{\"name\": \"b\", \"nmae\": 1}\n",
+        )
+        .error(2, "line 2: not a key object (unknown field `nmae`");
+    assert!(run.stderr.contains("at column"), "{run:#?}");
+    assert!(!run.stderr.contains("at line 1"), "{run:#?}");
 }

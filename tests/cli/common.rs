@@ -330,6 +330,25 @@ impl Env {
         }
     }
 
+    /// The system configuration file keysmith reads in this world (none is
+    /// there unless a test writes it).
+    pub fn system_config(&self) -> PathBuf {
+        self.dir.path().join("etc/keysmith/config.toml")
+    }
+
+    /// Whether this world's store is on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.pg.is_some()
+    }
+
+    /// The store as keysmith shows it: a URL's password masked.
+    pub fn store_shown(&self) -> String {
+        match &self.pg {
+            Some(pg) => mask(&pg.url.to_string()),
+            None => self.store(),
+        }
+    }
+
     /// The PostgreSQL store's URL, taken apart (PostgreSQL-only tests).
     pub fn pg_url(&self) -> PgUrl {
         self.pg.as_ref().expect("a PostgreSQL store").url.clone()
@@ -405,7 +424,9 @@ impl Env {
         }
         cmd.env("HOME", self.dir.path())
             .env("XDG_DATA_HOME", self.dir.path().join("xdg"))
-            .env("KEYSMITH_DB", self.store());
+            .env("KEYSMITH_DB", self.store())
+            // Not the host's /etc/keysmith/config.toml: the test's (none).
+            .env("KEYSMITH_CONFIG_SYSTEM", self.system_config());
         cmd
     }
 

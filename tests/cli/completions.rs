@@ -281,6 +281,7 @@ fn the_registration_script_and_its_errors() {
     // that generic name) is no request: keysmith runs as ever.
     let mut cmd = env.command();
     cmd.env("COMPLETE", "tcsh");
+    env.run(&["init"]).code(0);
     let run = env.run_with(cmd, &["list"], None).code(0);
     assert!(run.stderr.contains("No keys yet"), "{run:#?}");
     for off in ["", "0", "1", "true"] {

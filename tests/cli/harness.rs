@@ -135,6 +135,7 @@ fn keysmith_sees_only_what_the_harness_gives_it() {
     want.insert("HOME".into(), env.dir.path().into());
     want.insert("XDG_DATA_HOME".into(), env.dir.path().join("xdg").into());
     want.insert("KEYSMITH_DB".into(), env.store().into());
+    want.insert("KEYSMITH_CONFIG_SYSTEM".into(), env.system_config().into());
     assert_eq!(seen, want, "keysmith's whole environment");
 
     // What keysmith did with it: the harness's store, the default prefix.

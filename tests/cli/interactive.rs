@@ -50,7 +50,7 @@ fn create_asks_service_and_expiry_warns_of_a_namesake_and_shows_a_summary() {
     p.send_line("soon").unwrap();
     p.exp_string("invalid expiry").unwrap();
     p.send_line("30d").unwrap();
-    let summary = p.exp_string("Create key").unwrap();
+    let summary = p.exp_string("Create this key?").unwrap();
     for line in [
         "Name         Shared",
         "Service      sms",
@@ -107,7 +107,7 @@ fn create_prompts_then_confirms_yes() {
     p.exp_string("Description").unwrap();
     p.send_line("made at a terminal").unwrap();
     skip_service_and_expiry(&mut p);
-    p.exp_string("Create key").unwrap();
+    p.exp_string("Create this key?").unwrap();
     p.send_line("y").unwrap();
     let (_, key) = p.exp_regex("ks_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}").unwrap();
     p.exp_string("only time").unwrap();
@@ -132,7 +132,7 @@ fn create_declined_creates_nothing() {
     p.exp_string("Description").unwrap();
     p.send_line("").unwrap();
     skip_service_and_expiry(&mut p);
-    p.exp_string("Create key").unwrap();
+    p.exp_string("Create this key?").unwrap();
     p.send_line("n").unwrap();
     p.exp_string("cancelled").unwrap();
     assert_eq!(exit_code(&p), 1);
@@ -268,23 +268,35 @@ fn a_confirmation_waits_for_enter_and_takes_a_typed_yes_whole() {
 }
 
 #[test]
-fn ctrl_c_at_a_confirmation_changes_nothing_and_shows_the_cursor_again() {
+fn ctrl_c_at_a_confirmation_changes_nothing_and_ends_on_a_line_of_its_own() {
     let env = Env::new();
     let id = Env::id_of(&env.create("k", &[]));
-    for args in [vec!["delete", id.as_str()], vec!["rotate", id.as_str()]] {
+    for (args, question) in [
+        (vec!["delete", id.as_str()], "Delete it? [y/N] "),
+        (vec!["rotate", id.as_str()], "Rotate it? [y/N] "),
+    ] {
         let mut cmd: Command = env.command();
         cmd.args(&args).env("TERM", "xterm-256color");
         let mut p = spawn_command(cmd, Some(10_000)).expect("spawn in a pty");
-        let before = p.exp_string("key").unwrap();
+        let before = p.exp_string(question).unwrap();
         std::thread::sleep(Duration::from_millis(300));
         p.send_control('c').unwrap();
-        let rest = format!("{before}key{}", p.exp_eof().unwrap());
-        // The prompt hides the cursor (xterm): it must be shown after that.
-        let hidden = rest.rfind("\x1b[?25l").expect("the prompt hid the cursor");
-        let shown = rest.rfind("\x1b[?25h");
+        let rest = p.exp_eof().unwrap();
+        let all = format!("{before}{question}{rest}");
+        // A cursor hidden on the way must be shown again.
+        if let Some(hidden) = all.rfind("\x1b[?25l") {
+            assert!(
+                all.rfind("\x1b[?25h").is_some_and(|at| at > hidden),
+                "{args:?}: the cursor was left hidden: {all:?}"
+            );
+        }
+        // Nothing is glued onto the question's line (the terminal echoes ^C).
+        let after = rest
+            .trim_start_matches("^C")
+            .trim_start_matches("\x1b[?25h");
         assert!(
-            shown.is_some_and(|at| at > hidden),
-            "{args:?}: the cursor was left hidden: {rest:?}"
+            after.starts_with("\r\n") || after.starts_with('\n'),
+            "{args:?}: {rest:?}"
         );
         assert_eq!(exit_code(&p), 1, "{args:?}");
         assert_eq!(env.count("keys"), 1);
@@ -350,4 +362,40 @@ fn verify_says_why_on_a_terminal_and_never_shows_the_key() {
     // Piped, stderr says nothing more: stdout is the answer.
     let run = env.run_stdin(&["verify", "--service", "email"], &key);
     assert_eq!(run.stderr, "", "{run:#?}");
+}
+
+/// Issue 24, item 10: a name several keys share offers a choice at a
+/// terminal (newest first, each with its status and creation); without
+/// one, exit 3 as ever (select.rs).
+#[test]
+fn a_shared_name_at_a_terminal_offers_a_choice() {
+    let env = Env::new();
+    let older = Env::id_of(&env.create("twin", &[]));
+    let newer = Env::id_of(&env.create("twin", &[]));
+    let mut p = spawn(&env, &["disable", "twin"]);
+    p.exp_string("matches 2 keys; which one?").unwrap();
+    p.exp_string(&older).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    // Down to the older one, then Enter.
+    p.send("j").unwrap();
+    p.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    p.send("\r").unwrap();
+    p.flush().unwrap();
+    p.exp_string("disabled").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&p), 0);
+    let status = |id: &str| env.run(&["--json", "show", id]).code(0).json()["status"].clone();
+    assert_eq!(status(&older), "disabled");
+    assert_eq!(status(&newer), "enabled");
+
+    // Esc chooses nothing: exit 1, nothing changed.
+    let mut p = spawn(&env, &["delete", "twin", "--yes"]);
+    p.exp_string("which one?").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    p.send("\x1b").unwrap();
+    p.flush().unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&p), 1);
+    assert_eq!(env.count("keys"), 2);
 }

@@ -344,6 +344,7 @@ fn show_prints_every_field_and_events_newest_first() {
 #[test]
 fn history_limit_and_empty() {
     let env = Env::new();
+    env.run(&["init"]).code(0);
     let empty = env.run(&["history"]).code(0);
     assert!(empty.stderr.contains("No events"));
     assert_eq!(

@@ -165,10 +165,10 @@ fn sort_orders_and_expiring_within_lists_soonest_first() {
 #[test]
 fn empty_store_is_friendly_and_succeeds() {
     let env = Env::new();
+    env.run(&["init"]).code(0);
     let run = env.run(&["list"]).code(0);
     assert_eq!(run.stdout, "");
     assert!(run.stderr.contains("No keys"), "{run:#?}");
-    assert!(!env.store_exists(), "listing does not create a store");
     let json = env.run(&["--json", "list"]).code(0);
     assert_eq!(json.json(), serde_json::json!([]));
 }
@@ -271,21 +271,11 @@ fn a_missing_store_is_named_and_a_new_one_announced() {
     }
     let env = Env::new();
     let path = env.store();
-    let run = env.run(&["list"]).code(0);
-    assert!(
-        run.stderr.contains(&format!("there is no store at {path}")),
-        "{run:#?}"
-    );
-    let run = env.run(&["history"]).code(0);
-    assert!(
-        run.stderr.contains(&format!("there is no store at {path}")),
-        "{run:#?}"
-    );
-    let run = env.run(&["disable", "zapier"]).error(3, "zapier");
-    assert!(
-        run.stderr.contains(&format!("no store at {path}")),
-        "{run:#?}"
-    );
+    // Issue 24: a missing store is refused (exit 4), never listed as empty.
+    let refused = format!("there is no keysmith store at {path} (from KEYSMITH_DB)");
+    env.run(&["list"]).error(4, &refused);
+    env.run(&["history"]).error(4, &refused);
+    env.run(&["disable", "zapier"]).error(4, &refused);
     assert!(!env.store_exists());
     let run = env.run(&["create", "--name", "first"]).code(0);
     assert!(

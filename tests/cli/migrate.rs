@@ -177,7 +177,7 @@ fn a_missing_store_is_exit_4_for_backup_and_migrate_alike() {
     let env = Env::new();
     let missing = env.dir.path().join("nothing-here.db");
     let copy = env.dir.path().join("copy.db");
-    let fragment = format!("no store at {}", missing.display());
+    let fragment = format!("there is no keysmith store at {}", missing.display());
     env.run_at(&missing, &["backup", copy.to_str().unwrap()], None)
         .error(4, &fragment);
     env.run_at(&missing, &["migrate", "--to", copy.to_str().unwrap()], None)

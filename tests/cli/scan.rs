@@ -216,11 +216,15 @@ fn the_right_id_with_another_secret_is_unknown() {
 }
 
 #[test]
-fn a_missing_store_makes_every_key_unknown_and_stays_missing() {
+fn a_missing_store_is_refused_and_stays_missing() {
+    // Issue 24: a missing store would call every key `unknown`, and a CI
+    // guard built on `scan` would pass.
     let env = Env::new();
     let key = stranger();
-    let run = env.run_stdin(&["scan"], &key).code(0);
-    assert_eq!(run.stdout, format!("-:1: {} unknown\n", masked(&key)));
+    let run = env
+        .run_stdin(&["scan"], &key)
+        .error(4, "there is no keysmith store at");
+    assert_eq!(run.stdout, "");
     assert!(!env.store_exists());
 }
 
@@ -309,6 +313,7 @@ fn symlinks_to_folders_are_not_followed() {
 #[test]
 fn nothing_found_says_so_on_stderr_and_exits_0() {
     let env = Env::new();
+    env.run(&["init"]).code(0);
     let file = write(&env.dir.path().join("clean.txt"), "nothing to see\n");
     let run = env.run(&["scan", file.to_str().unwrap()]).code(0);
     assert_eq!(run.stdout, "");
@@ -574,5 +579,44 @@ fn a_line_of_any_length_is_scanned_in_bounded_memory_each_key_found_once() {
         peak < 32 * 1024,
         "scanning a {} MiB line took {peak} KiB of memory",
         LINE >> 20
+    );
+}
+
+/// Issue 24, item 13: a live key already rotated (in its grace period) is
+/// not to be rotated again: the advice names its replacement and says to
+/// switch it off.
+#[test]
+fn the_advice_for_a_key_in_its_grace_period_names_its_replacement() {
+    let env = Env::new();
+    let old = env.create("webhook", &[]);
+    let id = Env::id_of(&old);
+    let new = env
+        .run(&["rotate", &id, "--grace", "1d", "--yes"])
+        .code(0)
+        .stdout;
+    let new_id = Env::id_of(new.trim());
+    let run = env.run_stdin(&["scan"], &format!("{old}\n")).code(1);
+    assert!(
+        run.stderr.contains(&format!(
+            "Key {id} (\"webhook\") is live and may have leaked; it was already replaced by \
+             {new_id}"
+        )),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr.contains(&format!("`keysmith disable {id}`")),
+        "{run:#?}"
+    );
+    assert!(!run.stderr.contains("keysmith rotate"), "{run:#?}");
+    // Among several, it is marked.
+    let other = env.create("other", &[]);
+    let run = env
+        .run_stdin(&["scan"], &format!("{old}\n{other}\n"))
+        .code(1);
+    assert!(
+        run.stderr.contains(&format!(
+            "  {id}  \"webhook\"  (already replaced by {new_id})"
+        )),
+        "{run:#?}"
     );
 }

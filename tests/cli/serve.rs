@@ -210,6 +210,7 @@ fn use_count(env: &Env, id: &str) -> i64 {
 #[test]
 fn healthz_paths_and_methods() {
     let env = Env::new();
+    env.run(&["init"]).code(0);
     let server = Server::start(&env, &[]);
     let r = server.get("/healthz");
     assert_eq!((r.status, r.body.as_str()), (200, "ok\n"), "{r:#?}");

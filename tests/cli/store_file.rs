@@ -339,33 +339,37 @@ fn a_command_that_only_reads_never_writes_to_a_blank_sqlite_file() {
         let before = folder_snapshot(&files);
         let key = keysmith::mint("ks");
         let key = key.secret.expose().to_owned();
+        // Issue 24: a blank file is no store yet: refused (exit 4) by
+        // every command that reads or changes keys, as a missing one is.
         let runs: Vec<(&[&str], Option<String>, i32)> = vec![
-            (&["list"], None, 0),
-            (&["--json", "list"], None, 0),
-            (&["verify"], Some(key.clone()), 1),
-            (&["verify", "--stdin-all"], Some(format!("{key}\n")), 1),
-            (&["show", "x"], None, 3),
-            (&["history"], None, 0),
-            (&["enable", "x"], None, 3),
-            (&["disable", "x"], None, 3),
-            (&["edit", "x", "--name", "y"], None, 3),
-            (&["rotate", "x", "--yes"], None, 3),
-            (&["delete", "x", "--yes"], None, 3),
-            (&["scan", "-"], Some(format!("token = {key}\n")), 0),
+            (&["list"], None, 4),
+            (&["--json", "list"], None, 4),
+            (&["info"], None, 4),
+            (&["verify"], Some(key.clone()), 4),
+            (&["verify", "--stdin-all"], Some(format!("{key}\n")), 4),
+            (&["show", "x"], None, 4),
+            (&["history"], None, 4),
+            (&["enable", "x"], None, 4),
+            (&["disable", "x"], None, 4),
+            (&["edit", "x", "--name", "y"], None, 4),
+            (&["rotate", "x", "--yes"], None, 4),
+            (&["delete", "x", "--yes"], None, 4),
+            (&["scan", "-"], Some(format!("token = {key}\n")), 4),
             (&["scan", "--rules", "gitleaks"], None, 0),
         ];
         for (args, stdin, code) in runs {
             let run = env.run_at(&db, args, stdin.as_deref());
             assert_eq!(run.code, code, "{what}: {args:?}: {run:#?}");
+            if code == 4 {
+                assert!(run.stderr.contains("only a blank file"), "{what}: {run:#?}");
+            }
         }
-        let listed = env.run_at(&db, &["--json", "list"], None).code(0);
-        assert_eq!(listed.json(), serde_json::json!([]), "{what}");
         let copy = out.join("copy.db");
         env.run_at(&db, &["backup", copy.to_str().unwrap()], None)
-            .error(4, "no store at");
+            .error(4, "there is no keysmith store at");
         let moved = out.join("moved.db");
         env.run_at(&db, &["migrate", "--to", moved.to_str().unwrap()], None)
-            .error(4, "no store at");
+            .error(4, "there is no keysmith store at");
         assert_eq!(
             folder_snapshot(&files),
             before,
@@ -656,4 +660,44 @@ fn a_negative_schema_version_is_refused_untouched() {
     env.run(&["create", "--name", "y"])
         .error(4, "not a keysmith store");
     assert_eq!(env.store_bytes(), before);
+}
+
+/// Issue 24, item 8: "Created a new store" is said only of a store that
+/// could be used; a planted `-shm` symlink stops the first write.
+#[cfg(unix)]
+#[test]
+fn a_store_that_could_not_be_used_is_not_announced() {
+    let env = Env::new();
+    if env.is_postgres() {
+        return;
+    }
+    let shm = env.db.with_file_name("keys.db-shm");
+    std::os::unix::fs::symlink(env.dir.path().join("no/such/folder/x"), &shm).unwrap();
+    let run = env.run(&["create", "--name", "k"]);
+    assert_eq!(run.code, 4, "{run:#?}");
+    assert!(!run.stderr.contains("Created a new store"), "{run:#?}");
+    assert!(run.stdout.is_empty(), "{run:#?}");
+    std::fs::remove_file(&shm).unwrap();
+    let _ = std::fs::remove_file(env.db.with_file_name("keys.db-wal"));
+    let _ = std::fs::remove_file(&env.db);
+    let run = env.run(&["create", "--name", "k"]).code(0);
+    assert!(run.stderr.contains("Created a new store at"), "{run:#?}");
+}
+
+/// Issue 24, item 13: `backup` into a folder that is not there makes it,
+/// private (0700), as for the store.
+#[cfg(unix)]
+#[test]
+fn backup_makes_a_missing_folder_private() {
+    let env = Env::new();
+    env.create("k", &[]);
+    let dest = env.dir.path().join("backups/2026/keys.db");
+    env.run(&["backup", dest.to_str().unwrap()]).code(0);
+    assert!(dest.exists());
+    assert_eq!(crate::common::mode(dest.parent().unwrap()) & 0o777, 0o700);
+    assert_eq!(
+        crate::common::mode(&env.dir.path().join("backups")) & 0o777,
+        0o700
+    );
+    assert_eq!(crate::common::mode(&dest) & 0o777, 0o600);
 }

@@ -2,6 +2,7 @@
 //! `backup`, and opening without creating.
 
 use keysmith::Error;
+use keysmith::error::StoreFault;
 use keysmith::input::NewKey;
 use keysmith::keys;
 use keysmith::model::{KeyEdit, Retire};
@@ -297,16 +298,14 @@ fn backup_writes_a_sqlite_copy_of_everything(backend: &Backend) {
     ));
 }
 
-fn opening_without_create_reads_an_empty_store_and_makes_none(backend: &Backend) {
-    let mut store = store::open(backend.location(), OpenMode::NoCreate)
-        .unwrap()
-        .store;
-    assert!(all_keys(store.as_mut()).is_empty());
-    assert!(events(store.as_mut(), None, None).is_empty());
-    assert!(store.prefixes().unwrap().is_empty());
-    assert_eq!(store.key_by_id("nosuchkey000").unwrap(), None);
-    assert!(export(store.as_mut()).is_empty());
-    drop(store);
+fn opening_without_create_refuses_a_missing_store_and_makes_none(backend: &Backend) {
+    // SPEC §2 (issue 24): a missing store is no empty one.
+    let refused = store::open(backend.location(), OpenMode::NoCreate).err();
+    assert_eq!(
+        refused.as_ref().and_then(|e| e.store_fault()),
+        Some(StoreFault::Missing),
+        "{refused:?}"
+    );
     assert!(!backend.store_exists(), "nothing was made");
     // Create makes it, and both modes then open the same store.
     let (minted, _) = create(backend.open().as_mut(), &spec("a"), T0);
@@ -324,5 +323,5 @@ conformance! {
     import_refuses_a_store_that_holds_keys_or_history,
     an_import_that_fails_keeps_nothing,
     backup_writes_a_sqlite_copy_of_everything,
-    opening_without_create_reads_an_empty_store_and_makes_none,
+    opening_without_create_refuses_a_missing_store_and_makes_none,
 }

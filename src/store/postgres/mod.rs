@@ -21,7 +21,7 @@ pub use conninfo::{Target, is_url};
 
 use super::{
     Copied, Credential, Event, EventFilter, Importer, Item, KeyFilter, KeyInserter, KeyRecord,
-    Limits, OpenMode, RateLimit, Spent, SqliteStore, Status, Store, Timestamp,
+    Limits, OpenMode, RateLimit, Spent, Status, Store, Timestamp,
 };
 use crate::error::{Error, Result, StoreFault};
 use crate::key::KeyHash;
@@ -241,9 +241,18 @@ pub struct PostgresStore {
 
 /// Opens the store at `target`. A database that holds another
 /// application's tables, or a newer keysmith schema, is refused untouched;
-/// with `OpenMode::NoCreate`, a database without keysmith's tables reads as
-/// an empty store and is left as it is.
-pub fn open(target: &Target, mode: OpenMode) -> Result<Box<dyn Store>> {
+/// with `OpenMode::NoCreate`, a database without keysmith's tables is a
+/// missing store (`StoreFault::Missing`) and is left as it is.
+/// Whether opening found keysmith's schema, made it, or found none.
+enum Prepared {
+    Found,
+    Created,
+    Missing,
+}
+
+/// Also says whether it made the schema (`OpenMode::Create` on an empty
+/// database).
+pub fn open(target: &Target, mode: OpenMode) -> Result<(Box<dyn Store>, bool)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
@@ -284,10 +293,10 @@ pub fn open(target: &Target, mode: OpenMode) -> Result<Box<dyn Store>> {
         client,
         shown: target.shown.clone(),
     };
-    if store.prepare(mode)? {
-        Ok(Box::new(store))
-    } else {
-        Ok(Box::new(SqliteStore::empty(target.shown.clone())?))
+    match store.prepare(mode)? {
+        Prepared::Found => Ok((Box::new(store), false)),
+        Prepared::Created => Ok((Box::new(store), true)),
+        Prepared::Missing => Err(super::missing(&target.shown)),
     }
 }
 
@@ -459,7 +468,7 @@ impl PostgresStore {
     /// Validates the store and brings its schema up to date; `false` when
     /// the database has no keysmith tables and `mode` forbids creating them.
     /// The common case, a current store, costs one round trip.
-    fn prepare(&mut self, mode: OpenMode) -> Result<bool> {
+    fn prepare(&mut self, mode: OpenMode) -> Result<Prepared> {
         let marker = self.runtime.block_on(self.client.query_typed(
             "SELECT application, schema_version FROM keysmith_store",
             &[],
@@ -468,8 +477,11 @@ impl PostgresStore {
             Ok(rows) => rows,
             Err(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => {
                 if mode == OpenMode::Create {
-                    self.initialise()?;
-                    return Ok(true);
+                    return Ok(if self.initialise()? {
+                        Prepared::Created
+                    } else {
+                        Prepared::Found
+                    });
                 }
                 let shown = self.shown.clone();
                 let state = self
@@ -477,7 +489,7 @@ impl PostgresStore {
                     .block_on(schema_state(&self.client))
                     .map_err(|f| failure(&shown, f))?;
                 return match state {
-                    SchemaState::Empty => Ok(false),
+                    SchemaState::Empty => Ok(Prepared::Missing),
                     SchemaState::Foreign => Err(not_a_store(&shown)),
                     // Another host created the store since the first look.
                     SchemaState::Keysmith => self.prepare(mode),
@@ -486,11 +498,11 @@ impl PostgresStore {
             Err(e) => return Err(failure(&self.shown, e.into())),
         };
         match marker_version(&rows) {
-            Some(SCHEMA_VERSION) => Ok(true),
+            Some(SCHEMA_VERSION) => Ok(Prepared::Found),
             Some(version) if version > SCHEMA_VERSION => Err(newer_schema(&self.shown, version)),
             Some(_) => {
                 self.initialise()?;
-                Ok(true)
+                Ok(Prepared::Found)
             }
             None => Err(not_a_store(&self.shown)),
         }
@@ -498,7 +510,8 @@ impl PostgresStore {
 
     /// Creates or migrates the schema in one transaction under an advisory
     /// lock, re-checking inside it: another host may have done the work.
-    fn initialise(&mut self) -> Result<()> {
+    /// Whether it made the schema in an empty database.
+    fn initialise(&mut self) -> Result<bool> {
         let shown = self.shown.clone();
         let work = async {
             let tx = self.client.transaction().await?;
@@ -535,7 +548,7 @@ impl PostgresStore {
             )
             .await?;
             tx.commit().await?;
-            Ok(())
+            Ok(from == 0)
         };
         self.runtime.block_on(work).map_err(|f| failure(&shown, f))
     }
@@ -1072,6 +1085,10 @@ impl crate::store::Transaction for PgTransaction<'_, '_> {
 }
 
 impl Store for PostgresStore {
+    fn schema_version(&self) -> i64 {
+        i64::from(SCHEMA_VERSION)
+    }
+
     fn write(
         &mut self,
         work: &mut dyn FnMut(&mut dyn crate::store::Transaction) -> Result<()>,

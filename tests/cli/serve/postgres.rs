@@ -218,3 +218,48 @@ fn two_serve_processes_share_one_store_fresh_and_counted_exactly() {
     // The deleted key's uses were credited to no one.
     assert!(env.run(&["show", &id]).code != 0);
 }
+
+/// Issue 24: sessions the server ends while `serve` stays up
+/// (`pg_terminate_backend`, a pooler restart, `idle_session_timeout`) are
+/// let go and the question asked again on a new one: no 503, for a key
+/// answered through the cache, a key with uses read through each time,
+/// and /healthz; on the freshness check's connection and every store
+/// thread's.
+#[test]
+#[cfg_attr(
+    keysmith_no_test_postgres,
+    ignore = "needs a PostgreSQL server: set KEYSMITH_TEST_POSTGRES (README, Testing on PostgreSQL)"
+)]
+fn sessions_the_server_ended_are_replaced_without_a_503() {
+    let env = Env::postgres();
+    let plain = env.create("plain", &[]);
+    let counted = env.create("counted", &["--uses", "1000"]);
+    let server = Server::start(&env, &["--flush-interval", "50ms"]);
+    let ask_all = |round: &str| {
+        for _ in 0..4 {
+            for key in [&plain, &counted] {
+                let (status, body) = verify(&server, key);
+                assert_eq!(status, 200, "{round}: {body}");
+                assert_eq!(body["code"], "VALID", "{round}: {body}");
+            }
+            assert_eq!(server.get("/healthz").status, 200, "{round}");
+        }
+    };
+    ask_all("before");
+    for round in ["after the first termination", "after the second"] {
+        env.exec_batch_pg(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        );
+        // The sessions end as their backends get the signal.
+        std::thread::sleep(Duration::from_millis(300));
+        ask_all(round);
+    }
+    // Every use counted once: no spend was asked twice.
+    let shown = env
+        .run(&["--json", "show", &Env::id_of(&counted)])
+        .code(0)
+        .json();
+    assert_eq!(shown["remaining_uses"], 1000 - 12, "{shown}");
+    server.stop();
+}
