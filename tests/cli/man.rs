@@ -49,7 +49,7 @@ fn a_subcommand_s_page_has_its_options_and_examples() {
     assert!(page.contains(&roff("--expires-in")), "{page}");
     let examples = page.split(".SH EXAMPLES").nth(1).expect("EXAMPLES");
     assert!(
-        examples.contains(&roff("KEY=$(keysmith create --name ci --yes)")),
+        examples.contains(&roff("KEY=$(keysmith create --name ci --expires-in 30d)")),
         "{examples}"
     );
     assert!(examples.contains(".SH \"SEE ALSO\"\n\\fBkeysmith\\fR(1)"));
