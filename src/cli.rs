@@ -524,6 +524,10 @@ pub struct KeeperArgs {
     #[arg(long)]
     pub terminal: bool,
 
+    /// Also delete tmux's paste buffers of the key (its SHA-256 comes on stdin)
+    #[arg(long, requires = "terminal")]
+    pub tmux: bool,
+
     /// How long to hold it
     #[arg(long, value_name = "SECONDS")]
     pub seconds: u64,

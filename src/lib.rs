@@ -13,6 +13,7 @@ mod clipboard;
 mod commands;
 mod complete;
 pub mod error;
+mod harden;
 pub mod input;
 pub mod key;
 pub mod key_table;
