@@ -87,7 +87,8 @@ impl ClipboardCopy {
     pub fn put(&mut self, secret: &str) -> std::io::Result<()> {
         match self.clipboard {
             Clipboard::System => match hand_to_keeper(secret, self.clear_after) {
-                Err(_) if terminal().is_ok() => {
+                // (Inside tmux only if tmux takes OSC 52, as `prepare` checks.)
+                Err(_) if terminal().is_ok() && tmux_takes_osc52().is_ok() => {
                     self.clipboard = Clipboard::Terminal;
                     self.put(secret)
                 }

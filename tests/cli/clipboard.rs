@@ -603,25 +603,37 @@ fn inside_tmux_no_paste_buffer_keeps_the_key_after_the_clear_time() {
         "only the buffer copied meanwhile is left"
     );
 
-    // With `external`, tmux would drop the sequence: refused, nothing made.
+    // With `external`, tmux would drop the sequence: refused, nothing made;
+    // and a display that fails does not give way to it: the key is taken back.
     tmux.run(&["set", "-s", "set-clipboard", "external"]);
-    let result = env.dir.path().join("refused");
-    let pane = format!(
-        "'{BIN}' create --name refused --copy 2>'{0}.err'; echo $? >'{0}.code'",
-        result.display()
-    );
-    tmux.run(&["new-window", &pane]);
-    let code = result.with_extension("code");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::fs::read_to_string(&code).map_or(true, |c| !c.ends_with('\n')) {
-        assert!(Instant::now() < deadline, "the refused create did not end");
-        std::thread::sleep(Duration::from_millis(50));
+    for (name, display, said) in [
+        ("refused", "", "set-clipboard on"),
+        (
+            "fallback",
+            "DISPLAY=:1999 ",
+            "was removed, as nobody received it",
+        ),
+    ] {
+        let result = env.dir.path().join(name);
+        let pane = format!(
+            "{display}'{BIN}' create --name {name} --copy 2>'{0}.err'; echo $? >'{0}.code'",
+            result.display()
+        );
+        tmux.run(&["new-window", &pane]);
+        let code = result.with_extension("code");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::fs::read_to_string(&code).map_or(true, |c| !c.ends_with('\n')) {
+            assert!(Instant::now() < deadline, "{name}: create did not end");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(std::fs::read_to_string(&code).unwrap(), "2\n", "{name}");
+        let err = std::fs::read_to_string(result.with_extension("err")).unwrap();
+        assert!(err.contains(said), "{name}: {err}");
+        assert_eq!(
+            env.query_i64("SELECT count(*) FROM keys WHERE name = $1", &[name]),
+            0,
+            "{name}"
+        );
     }
-    assert_eq!(std::fs::read_to_string(&code).unwrap(), "2\n");
-    let err = std::fs::read_to_string(result.with_extension("err")).unwrap();
-    assert!(err.contains("set-clipboard on"), "{err}");
-    assert_eq!(
-        env.query_i64("SELECT count(*) FROM keys WHERE name = 'refused'", &[]),
-        0
-    );
+    assert!(tmux.buffers().iter().all(|(_, c)| !c.starts_with("ks_")));
 }
