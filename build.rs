@@ -13,6 +13,14 @@
 //! (tests/cli/clipboard.rs; `KEYSMITH_TEST_XVFB`, `KEYSMITH_TEST_XCLIP`).
 //! Likewise, without `man` the test that renders the manual pages with it
 //! (tests/cli/man.rs) is compiled as ignored.
+//! Without `tmux`, the tests in a real tmux (`--copy` in tests/cli/clipboard.rs,
+//! prompts in tests/cli/prompts.rs; `KEYSMITH_TEST_TMUX`) are compiled as
+//! ignored; without `systemd-analyze`, the check of the README's unit
+//! (tests/cli/store_choice.rs); and so is the test that makes
+//! real core dumps where the kernel's `core_pattern` does not write a plain
+//! file into the dumping process's folder (a crash handler such as apport
+//! or systemd-coredump gets them instead) or the hard core limit is zero:
+//! read at build time (`touch build.rs` after changing either).
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
@@ -49,6 +57,10 @@ fn main() {
     if find_program("man").is_none() {
         println!("cargo::rustc-cfg=keysmith_no_man");
     }
+    println!("cargo::rustc-check-cfg=cfg(keysmith_no_core_files)");
+    if !core_files_in_cwd() {
+        println!("cargo::rustc-cfg=keysmith_no_core_files");
+    }
     let unset = |name| std::env::var_os(name).is_none_or(|value| value.is_empty());
     if unset("KEYSMITH_TEST_POSTGRES") {
         println!("cargo::rustc-cfg=keysmith_no_test_postgres");
@@ -77,4 +89,21 @@ fn find_program(name: &str) -> Option<std::path::PathBuf> {
             std::fs::metadata(file)
                 .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         })
+}
+
+/// Whether a process that may dump core writes it as a file named by a
+/// plain pattern (`core`, `core.%p`) into its own folder, where a test can
+/// look for it: not piped to a handler, not into another folder, and the
+/// hard limit lets `ulimit -c unlimited` allow it.
+fn core_files_in_cwd() -> bool {
+    let Ok(pattern) = std::fs::read_to_string("/proc/sys/kernel/core_pattern") else {
+        return false;
+    };
+    let pattern = pattern.trim_end();
+    let plain = !pattern.is_empty() && !pattern.starts_with('|') && !pattern.contains('/');
+    let hard = std::process::Command::new("sh")
+        .args(["-c", "ulimit -H -c"])
+        .output()
+        .is_ok_and(|out| out.stdout.trim_ascii() == b"unlimited");
+    plain && hard
 }

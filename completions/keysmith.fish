@@ -36,7 +36,7 @@ complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "enable" -d 'Switc
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "disable" -d 'Switch a key off: verification fails until it is enabled again'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "verify" -d 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "show" -d 'Show every field of a key and its history'
-complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "edit" -d 'Change a key\'s name, description, service or expiry'
+complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "edit" -d 'Change a key\'s name, description, service, expiry, scopes, uses or rate limit'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "rotate" -d 'Replace a key with a new one: same name, service and prefix, new secret'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "delete" -d 'Remove a key for good (its history stays)'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "history" -d 'Show the event log, newest first'
@@ -58,7 +58,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l uses -d 'Al
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l rate -d 'At most N VALID answers in any DURATION, in each `serve`, e.g. 100/1m' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l from -d 'Create one key per line of this JSON Lines file (`-`: stdin), all or nothing; prints one JSON line per key, with the full key' -r -F
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l json -d 'Print JSON on stdout instead of text'
-complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s y -l yes -d 'Skip the confirmation prompt'
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s y -l yes -d 'Skip the confirmation prompt (asked only when prompting, without --name)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s c -l copy -d 'Put the key on the clipboard instead of printing it (cleared after $KEYSMITH_CLIP_TIME seconds, 45 by default)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s V -l version -d 'Print version'
@@ -187,7 +187,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_s
 complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "disable" -d 'Switch a key off: verification fails until it is enabled again'
 complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "verify" -d 'Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "show" -d 'Show every field of a key and its history'
-complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "edit" -d 'Change a key\'s name, description, service or expiry'
+complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "edit" -d 'Change a key\'s name, description, service, expiry, scopes, uses or rate limit'
 complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "rotate" -d 'Replace a key with a new one: same name, service and prefix, new secret'
 complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "delete" -d 'Remove a key for good (its history stays)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "history" -d 'Show the event log, newest first'

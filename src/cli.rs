@@ -96,7 +96,7 @@ pub enum Command {
         "keysmith --json show OKnjlCW3ValJ",
     ))]
     Show(Deferred<SelectArgs>),
-    /// Change a key's name, description, service or expiry
+    /// Change a key's name, description, service, expiry, scopes, uses or rate limit
     Edit(Deferred<EditArgs>),
     /// Replace a key with a new one: same name, service and prefix, new secret
     Rotate(Deferred<RotateArgs>),
@@ -164,7 +164,7 @@ impl<T: FromArgMatches> FromArgMatches for Deferred<T> {
 #[derive(Debug, Args)]
 #[command(after_help = examples!(
     r#"keysmith create --name "billing webhook" --service billing --expires-in 90d"#,
-    "KEY=$(keysmith create --name ci --yes)",
+    "KEY=$(keysmith create --name ci --expires-in 30d)",
     "keysmith create --from keys.jsonl > created.jsonl",
 ))]
 pub struct CreateArgs {
@@ -181,7 +181,7 @@ pub struct CreateArgs {
     pub service: Option<String>,
 
     /// The key's prefix
-    #[arg(long, env = "KEYSMITH_PREFIX", default_value = crate::key::DEFAULT_PREFIX, value_name = "PREFIX")]
+    #[arg(long, env = "KEYSMITH_PREFIX", hide_env_values = true, default_value = crate::key::DEFAULT_PREFIX, value_name = "PREFIX")]
     pub prefix: String,
 
     /// Make the key expire after this long, e.g. 30d, 12h, 1d12h
@@ -200,7 +200,7 @@ pub struct CreateArgs {
     #[arg(long, value_name = "N/DURATION")]
     pub rate: Option<String>,
 
-    /// Skip the confirmation prompt
+    /// Skip the confirmation prompt (asked only when prompting, without --name)
     #[arg(long, short)]
     pub yes: bool,
 
@@ -545,6 +545,10 @@ pub struct KeeperArgs {
     /// Clear the terminal's clipboard when the time is up
     #[arg(long)]
     pub terminal: bool,
+
+    /// Also delete tmux's paste buffers of the key (its SHA-256 comes on stdin)
+    #[arg(long, requires = "terminal")]
+    pub tmux: bool,
 
     /// How long to hold it
     #[arg(long, value_name = "SECONDS")]

@@ -10,6 +10,12 @@
 //! with OSC 52, which works over SSH and in tmux (with `set-clipboard on`);
 //! a terminal cannot be asked what it holds, so its keeper clears it when
 //! the time is up whatever it holds then.
+//!
+//! Inside tmux the OSC 52 becomes one of tmux's paste buffers, which an
+//! empty OSC 52 does not clear (tmux ignores it, and does not pass it on to
+//! the terminal outside either). So there the keeper, given only the key's
+//! SHA-256, deletes with tmux's own commands every buffer that holds the
+//! key, and overwrites the outside terminal's clipboard through tmux.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
@@ -60,6 +66,7 @@ impl ClipboardCopy {
         let clipboard = if has_display {
             Clipboard::System
         } else if terminal().is_ok() {
+            tmux_takes_osc52()?;
             Clipboard::Terminal
         } else {
             return Err(Error::Usage(
@@ -80,26 +87,33 @@ impl ClipboardCopy {
     pub fn put(&mut self, secret: &str) -> std::io::Result<()> {
         match self.clipboard {
             Clipboard::System => match hand_to_keeper(secret, self.clear_after) {
-                Err(_) if terminal().is_ok() => {
+                // (Inside tmux only if tmux takes OSC 52, as `prepare` checks.)
+                Err(_) if terminal().is_ok() && tmux_takes_osc52().is_ok() => {
                     self.clipboard = Clipboard::Terminal;
                     self.put(secret)
                 }
                 held => held,
             },
             Clipboard::Terminal => {
+                // Started first: a key that would never be cleared is taken
+                // back, as one that was not delivered.
+                let mut cmd = keeper(self.clear_after, "--terminal");
+                if in_tmux() {
+                    cmd.arg("--tmux");
+                }
+                let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::null()).spawn()?;
+                // The key's digest, never the key: enough to know tmux's
+                // buffer of it, and nothing to leak.
+                let digest = hex_digest(secret.as_bytes());
+                let mut stdin = child.stdin.take().expect("piped");
+                stdin.write_all(digest.as_bytes())?;
+                drop(stdin);
                 let encoded =
                     Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(secret));
                 let mut tty = terminal()?;
                 let sequence = Zeroizing::new(osc52(&encoded));
                 tty.write_all(sequence.as_bytes())?;
-                tty.flush()?;
-                // A key that would never be cleared is taken back, as one
-                // that was not delivered.
-                keeper(self.clear_after, "--terminal")
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .spawn()
-                    .map(drop)
+                tty.flush()
             }
         }
     }
@@ -189,11 +203,17 @@ fn hand_to_keeper(secret: &str, clear_after: Duration) -> std::io::Result<()> {
 /// `keysmith clipboard-keeper`: holds or clears the clipboard for a
 /// `--copy` that already returned.
 pub fn keep(args: KeeperArgs) -> Result<u8> {
+    crate::harden::no_core_dumps();
     let clear_after = Duration::from_secs(args.seconds);
     if args.terminal {
+        let mut digest = String::new();
+        let _ = std::io::stdin().take(64).read_to_string(&mut digest);
         std::thread::sleep(clear_after);
         if let Ok(mut tty) = terminal() {
             let _ = tty.write_all(osc52("").as_bytes());
+        }
+        if args.tmux {
+            forget_in_tmux(digest.trim());
         }
         return Ok(0);
     }
@@ -226,6 +246,94 @@ pub fn keep(args: KeeperArgs) -> Result<u8> {
             let _ = clipboard.clear();
             return Ok(0);
         }
+    }
+}
+
+/// Whether this runs inside tmux (its panes set `TMUX`).
+fn in_tmux() -> bool {
+    std::env::var_os("TMUX").is_some_and(|v| !v.is_empty())
+}
+
+/// Inside tmux, an OSC 52 reaches a clipboard only with `set-clipboard
+/// on`: with `external` or `off` tmux drops it, and a key sent that way
+/// would reach nobody. A tmux that cannot be asked is given the benefit
+/// of the doubt.
+fn tmux_takes_osc52() -> Result<()> {
+    if !in_tmux() {
+        return Ok(());
+    }
+    let Some(setting) = tmux(&["show-options", "-sv", "set-clipboard"]) else {
+        return Ok(());
+    };
+    let setting = String::from_utf8_lossy(&setting).trim().to_owned();
+    if setting == "on" {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "--copy inside tmux needs `set -s set-clipboard on` in tmux (it is {}): tmux drops \
+         the terminal's clipboard sequence otherwise; nothing was created. Leave out \
+         --copy to print the key",
+        crate::redact::Untrusted(&setting)
+    )))
+}
+
+/// What `tmux ARGS` prints, when it succeeds; the server is the one
+/// `TMUX` names, as for any tmux command run in a pane.
+fn tmux(args: &[&str]) -> Option<Vec<u8>> {
+    let out = Command::new("tmux")
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status.success().then_some(out.stdout)
+}
+
+/// The SHA-256 of `bytes`, in hex.
+fn hex_digest(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The buffer tmux's clipboard overwrite goes through, deleted at once.
+const TMUX_CLEARING_BUFFER: &str = "keysmith-cleared";
+
+/// Deletes every tmux paste buffer whose content has the SHA-256 `digest`
+/// (the key's); if there was one, tmux also passed the key on to the
+/// terminal outside it, whose clipboard is then overwritten (with a
+/// space: tmux sends no empty one). The key is compared in memory, never
+/// shown or passed in an argument.
+fn forget_in_tmux(digest: &str) {
+    if digest.len() != 64 {
+        return;
+    }
+    let Some(listing) = tmux(&["list-buffers", "-F", "#{buffer_size} #{buffer_name}"]) else {
+        return;
+    };
+    let listing = String::from_utf8_lossy(&listing).into_owned();
+    let mut found = false;
+    for line in listing.lines() {
+        let Some((size, name)) = line.split_once(' ') else {
+            continue;
+        };
+        // A key is short: larger buffers are not read at all.
+        if size.parse::<usize>().is_ok_and(|size| size > 1024) {
+            continue;
+        }
+        let Some(content) = tmux(&["show-buffer", "-b", name]).map(Zeroizing::new) else {
+            continue;
+        };
+        let same =
+            subtle::ConstantTimeEq::ct_eq(hex_digest(&content).as_bytes(), digest.as_bytes());
+        if bool::from(same) && tmux(&["delete-buffer", "-b", name]).is_some() {
+            found = true;
+        }
+    }
+    if found && tmux(&["set-buffer", "-w", "-b", TMUX_CLEARING_BUFFER, " "]).is_some() {
+        let _ = tmux(&["delete-buffer", "-b", TMUX_CLEARING_BUFFER]);
     }
 }
 

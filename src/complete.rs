@@ -1,11 +1,14 @@
 //! Dynamic shell completion: after `source <(COMPLETE=bash keysmith)` the
 //! shell runs `COMPLETE=bash keysmith -- WORDS...` at each Tab, and the
-//! candidates come from the store the line being typed points at: key ids
-//! (described by name and status) for every `<KEY>` selector, and the
-//! stored services for every `--service`. clap_complete's engine parses the
-//! words; this module says which arguments complete what, and reads the
-//! store without ever creating it, printing an error, waiting long or
-//! showing a secret.
+//! candidates come from the store the line being typed points at: for
+//! every `<KEY>` selector the keys that fit the subcommand (`disable` offers
+//! enabled keys, `enable` disabled ones), as ids described by name and
+//! status where the shell shows descriptions (zsh, fish), as names in bash,
+//! and a typed prefix of a name completes to the name, quoted for the
+//! shell; and the stored services for every `--service`. clap_complete's
+//! engine parses the words; this module says which arguments complete
+//! what, and reads the store without ever creating it, printing an error,
+//! waiting long or showing a secret.
 
 use std::ffi::{OsStr, OsString};
 use std::sync::mpsc;
@@ -13,9 +16,10 @@ use std::time::Duration;
 
 use clap::CommandFactory;
 use clap_complete::CompleteEnv;
-use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
+use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter, CompletionCandidate};
 use clap_complete::env::{Elvish, EnvCompleter, Fish, Powershell, Shells, Zsh};
 
+use crate::model::Status;
 use crate::redact::Untrusted;
 use crate::store::{self, KeyFilter, Location, OpenMode, Store};
 
@@ -31,9 +35,21 @@ const KEY_SELECTORS: [&str; 7] = [
 /// The subcommands with a `--service SERVICE`.
 const SERVICE_FLAGS: [&str; 4] = ["create", "list", "verify", "edit"];
 
-/// The newest keys offered: enough for a person to pick from, few enough
-/// that a store of a million keys still answers a Tab at once.
-const MAX_KEYS: u64 = 1000;
+/// The most candidates one Tab offers: more than a person reads, few enough
+/// for a shell to take at once.
+const MAX_CANDIDATES: usize = 200;
+
+/// How many of the newest keys a Tab looks through for the ones that fit
+/// (their status, a typed start of a name or id): the store has no index
+/// on names or status, so a store of a million keys is not read through at
+/// each Tab (older keys are still typed by id or name).
+const SEARCHED_KEYS: u64 = 10_000;
+
+/// What the bash registration passes besides clap_complete's variables: the
+/// first character of the word as typed, a quote when the word opens one.
+/// Bash hands over the word without it, and a name is quoted differently
+/// inside quotes than outside.
+const BASH_QUOTE_VAR: &str = "_KEYSMITH_QUOTE";
 
 /// The longest a Tab waits for the store (a busy SQLite file, a far or
 /// silent PostgreSQL server): after that it offers nothing.
@@ -63,7 +79,8 @@ pub fn run(args: Vec<OsString>) -> u8 {
     .or_else(|| std::env::var("KEYSMITH_DB").ok());
     let is_request = !words.is_empty();
     let current_dir = std::env::current_dir().ok();
-    let factory = move || command(db.clone());
+    let quoting = Quoting::of(&shell);
+    let factory = move || command(db.clone(), quoting);
     let completed = CompleteEnv::with_factory(factory)
         .shells(Shells(&[&Bash, &Elvish, &Fish, &Powershell, &Zsh]))
         .try_complete(args, current_dir.as_deref());
@@ -107,7 +124,14 @@ impl EnvCompleter for Bash {
         completer: &str,
         buf: &mut dyn std::io::Write,
     ) -> std::io::Result<()> {
-        clap_complete::env::Bash.write_registration(var, name, bin, completer, buf)
+        let mut script = Vec::new();
+        clap_complete::env::Bash.write_registration(var, name, bin, completer, &mut script)?;
+        let script = String::from_utf8_lossy(&script);
+        // Also pass the word's opening quote, if any (see `BASH_QUOTE_VAR`).
+        let asks = format!("{var}=\"bash\" \\\n");
+        let with_quote =
+            format!("{BASH_QUOTE_VAR}=\"${{COMP_WORDS[COMP_CWORD]:0:1}}\" \\\n        {asks}");
+        buf.write_all(script.replacen(&asks, &with_quote, 1).as_bytes())
     }
 
     fn write_complete(
@@ -182,17 +206,25 @@ fn words(args: &[OsString]) -> &[OsString] {
 /// The CLI, fully defined (the `Deferred` subcommand arguments too: the
 /// engine reads every subcommand's), with the completers attached. Built
 /// only for completion, so that an ordinary run pays for none of it.
-fn command(db: Option<String>) -> clap::Command {
+fn command(db: Option<String>, quoting: Quoting) -> clap::Command {
     let mut cmd = crate::cli::Cli::command();
     cmd.build();
     cmd.mut_subcommands(|sub| {
         let name = sub.get_name().to_owned();
         let keys = KEY_SELECTORS.contains(&name.as_str());
         let services = SERVICE_FLAGS.contains(&name.as_str());
+        // The keys a subcommand can act on.
+        let status = match name.as_str() {
+            "disable" => Some(Status::Enabled),
+            "enable" => Some(Status::Disabled),
+            _ => None,
+        };
         sub.mut_args(|arg| match arg.get_id().as_str() {
             "key" if keys => {
                 let db = db.clone();
-                arg.add(ArgValueCandidates::new(move || key_candidates(db.clone())))
+                arg.add(ArgValueCompleter::new(move |word: &OsStr| {
+                    key_candidates(db.clone(), status, word, quoting)
+                }))
             }
             "service" if services => {
                 let db = db.clone();
@@ -205,30 +237,203 @@ fn command(db: Option<String>) -> clap::Command {
     })
 }
 
-/// The newest keys' ids, each described by its name and status.
-fn key_candidates(db: Option<String>) -> Vec<CompletionCandidate> {
-    let keys = read_store(db, |store| {
+/// How the shell asking takes a candidate: what it does with quotes, and
+/// whether it shows descriptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// Bash: candidates replace the word as they stand, so a name is
+    /// quoted here, the way the word began (`BASH_QUOTE_VAR`); no
+    /// descriptions.
+    Bash(Option<char>),
+    /// zsh, fish and the others quote a candidate themselves, and show
+    /// its description.
+    Shell,
+}
+
+impl Quoting {
+    fn of(shell: &OsStr) -> Quoting {
+        if shell != "bash" {
+            return Quoting::Shell;
+        }
+        let quote = std::env::var(BASH_QUOTE_VAR)
+            .ok()
+            .and_then(|q| q.chars().next());
+        Quoting::Bash(quote.filter(|q| matches!(q, '\'' | '"')))
+    }
+
+    /// The typed word as the text it stands for.
+    fn read(self, word: &str) -> String {
+        match self {
+            // Bash gives the text after an opening quote as typed.
+            Quoting::Bash(Some('\'')) => word.to_owned(),
+            Quoting::Bash(Some(_)) => unquote(&format!("\"{word}")),
+            _ => unquote(word),
+        }
+    }
+
+    /// `name` as the shell must receive it, if it can be offered at all.
+    fn write(self, name: &str) -> Option<String> {
+        match self {
+            Quoting::Shell => Some(name.to_owned()),
+            // Nothing escapes within single quotes.
+            Quoting::Bash(Some('\'')) => (!name.contains('\'')).then(|| name.to_owned()),
+            // `!` would be history expansion in an interactive bash.
+            Quoting::Bash(Some(_)) => (!name.contains('!')).then(|| {
+                let mut out = String::with_capacity(name.len());
+                for c in name.chars() {
+                    if matches!(c, '"' | '\\' | '$' | '`') {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                out
+            }),
+            Quoting::Bash(None) => {
+                let mut out = String::with_capacity(name.len() + 4);
+                for (i, c) in name.chars().enumerate() {
+                    let special = matches!(
+                        c,
+                        ' ' | '\''
+                            | '"'
+                            | '\\'
+                            | '$'
+                            | '`'
+                            | '&'
+                            | '|'
+                            | ';'
+                            | '<'
+                            | '>'
+                            | '('
+                            | ')'
+                            | '*'
+                            | '?'
+                            | '['
+                            | ']'
+                            | '{'
+                            | '}'
+                            | '!'
+                    ) || (i == 0 && matches!(c, '#' | '~'));
+                    if special {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                Some(out)
+            }
+        }
+    }
+
+    fn describes(self) -> bool {
+        self == Quoting::Shell
+    }
+}
+
+/// The keys of `status` (any when `None`), newest first, whose id or name
+/// starts with what `word` stands for: names (each once, quoted as the
+/// shell needs) and, where the shell shows descriptions or something was
+/// typed, ids described by name and status. At most `MAX_CANDIDATES`, from
+/// the newest `SEARCHED_KEYS` keys.
+fn key_candidates(
+    db: Option<String>,
+    status: Option<Status>,
+    word: &OsStr,
+    quoting: Quoting,
+) -> Vec<CompletionCandidate> {
+    let typed = quoting.read(&word.to_string_lossy());
+    let found = read_store(db, move |store| {
         let now = crate::time::now();
+        // The status is checked here, not by the store: the store has no
+        // index on it, and a million keys with a few disabled would be read
+        // through for `enable`. The newest keys are read, up to a bound.
         let filter = KeyFilter {
-            limit: Some(MAX_KEYS),
+            limit: Some(SEARCHED_KEYS),
             now,
             ..Default::default()
         };
-        let mut keys = Vec::new();
-        store.list_keys(&filter, &mut |key| {
+        let mut found = Found::default();
+        let listed = store.list_keys(&filter, &mut |key| {
             // An id is base62; anything else was not written by keysmith
             // and is not offered to a shell.
-            if crate::key::is_id_shaped(&key.id) {
-                let about = format!("{} ({})", Untrusted(&key.name), key.status(now).as_str());
-                keys.push((key.id.clone(), about));
+            if !crate::key::is_id_shaped(&key.id) {
+                return Ok(());
+            }
+            let current = key.status(now);
+            if status.is_some_and(|wanted| wanted != current) {
+                return Ok(());
+            }
+            let status = current.as_str();
+            let ids = (quoting.describes() || !typed.is_empty()) && key.id.starts_with(&typed);
+            if ids {
+                let about = format!("{} ({status})", Untrusted(&key.name));
+                found.ids.push((key.id.clone(), about));
+            }
+            // Bash shows no description, so there ids alone say nothing:
+            // it gets the names instead.
+            let names = !typed.is_empty() || !quoting.describes();
+            if names && key.name.starts_with(&typed) && is_plain(&key.name) {
+                found.add_name(&key.name, &key.id, status);
+            }
+            if found.len() >= MAX_CANDIDATES {
+                // Enough: the store is read no further.
+                return Err(crate::Error::Usage(String::new()));
             }
             Ok(())
-        })?;
-        Ok(keys)
+        });
+        match listed {
+            Err(_) if found.len() >= MAX_CANDIDATES => {}
+            other => other?,
+        }
+        Ok(vec![found])
     });
-    keys.into_iter()
-        .map(|(id, about)| CompletionCandidate::new(id).help(Some(about.into())))
-        .collect()
+    let Some(found) = found.into_iter().next() else {
+        return Vec::new();
+    };
+    let names = found.names.into_iter().filter_map(|(name, about)| {
+        let value = quoting.write(&name)?;
+        Some(CompletionCandidate::new(value).help(Some(about.into())))
+    });
+    let ids = found
+        .ids
+        .into_iter()
+        .map(|(id, about)| CompletionCandidate::new(id).help(Some(about.into())));
+    names.chain(ids).take(MAX_CANDIDATES).collect()
+}
+
+/// What a Tab found in the store: names with their descriptions, in the
+/// order first met, and ids with theirs.
+#[derive(Default)]
+struct Found {
+    names: Vec<(String, String)>,
+    /// Where each name is in `names`, and how many keys bear it.
+    seen: std::collections::HashMap<String, (usize, usize)>,
+    ids: Vec<(String, String)>,
+}
+
+impl Found {
+    fn add_name(&mut self, name: &str, id: &str, status: &str) {
+        match self.seen.get_mut(name) {
+            Some((at, count)) => {
+                *count += 1;
+                self.names[*at].1 = format!("{count} keys: pick one by id");
+            }
+            None => {
+                self.seen.insert(name.to_owned(), (self.names.len(), 1));
+                self.names
+                    .push((name.to_owned(), format!("{id} ({status})")));
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.names.len() + self.ids.len()
+    }
+}
+
+/// Whether a name can go onto a command line as it is: nothing a terminal
+/// would obey or hide, and no key in it (both are shown escaped or masked
+/// in descriptions, but a value is inserted as it stands).
+fn is_plain(name: &str) -> bool {
+    !name.is_empty() && Untrusted(name).to_string() == name
 }
 
 /// The services of the stored keys.
@@ -252,7 +457,11 @@ fn read_store<T: Send + 'static>(
 ) -> Vec<T> {
     let (sender, receiver) = mpsc::channel();
     let reader = move || -> crate::Result<Vec<T>> {
-        let mut location = Location::resolve(db.as_deref())?;
+        // The store the command would use: the line's --db or
+        // KEYSMITH_DB, else the configuration files, else the default.
+        let given = db.as_deref().map(|db| (db, crate::config::Source::Flag));
+        let mut location =
+            crate::config::choose(given, &crate::config::ConfigFiles::standard())?.location;
         if let Location::Postgres(target) = &mut location {
             target.connect_timeout = Some(DEADLINE);
         }
@@ -437,12 +646,13 @@ mod tests {
     /// be forgotten.
     #[test]
     fn completers_cover_every_selector_and_service() {
-        let cmd = command(Some("/nonexistent/keysmith-test.db".into()));
+        let cmd = command(Some("/nonexistent/keysmith-test.db".into()), Quoting::Shell);
         let mut keys = Vec::new();
         let mut services = Vec::new();
         for sub in cmd.get_subcommands() {
             for arg in sub.get_arguments() {
-                let completes = arg.get::<ArgValueCandidates>().is_some();
+                let completes = arg.get::<ArgValueCandidates>().is_some()
+                    || arg.get::<ArgValueCompleter>().is_some();
                 match arg.get_id().as_str() {
                     "key" if sub.get_name() != "verify" => {
                         assert!(completes, "{} <KEY> completes", sub.get_name());
@@ -465,7 +675,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("keys.db");
         let db_text = db.to_str().unwrap().to_owned();
-        assert!(key_candidates(Some(db_text.clone())).is_empty());
+        let nothing = OsStr::new("");
+        assert!(key_candidates(Some(db_text.clone()), None, nothing, Quoting::Shell).is_empty());
         assert!(service_candidates(Some(db_text)).is_empty());
         assert!(!db.exists());
     }

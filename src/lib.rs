@@ -14,6 +14,7 @@ mod commands;
 mod complete;
 pub mod config;
 pub mod error;
+mod harden;
 pub mod input;
 pub mod key;
 pub mod key_table;

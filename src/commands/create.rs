@@ -17,6 +17,7 @@ use crate::store::{OpenMode, Store};
 use crate::time;
 
 pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
+    crate::harden::no_core_dumps();
     if let Some(source) = &args.from {
         return super::bulk::run(ctx, source, &args.prefix);
     }

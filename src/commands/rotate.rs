@@ -21,6 +21,7 @@ fn already_replaced(id: &str, replacement: &str) -> Error {
 }
 
 pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
+    crate::harden::no_core_dumps();
     let grace = args
         .grace
         .as_deref()

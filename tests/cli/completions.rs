@@ -122,19 +122,32 @@ fn key_ids_with_names_come_from_the_db_on_the_line() {
 }
 
 #[test]
-fn every_key_selector_completes_and_verify_does_not() {
+fn every_key_selector_offers_the_keys_that_fit_and_verify_none() {
     let env = Env::new();
     let [(billing, _), (ci, _)] = two_keys(&env);
+    env.run(&["disable", &ci]).code(0);
     // The store from KEYSMITH_DB, as the harness sets it.
-    for sub in [
-        "enable", "disable", "show", "edit", "rotate", "delete", "history",
-    ] {
+    for sub in ["show", "edit", "rotate", "delete", "history"] {
         let (_, candidates) = fish(&env, &[sub, ""], &[]);
         assert_eq!(
             values(&candidates),
             [ci.as_str(), billing.as_str()],
             "{sub}"
         );
+    }
+    // Only what the verb can act on: enabled keys to disable, disabled
+    // ones to enable, by id and by name.
+    for (sub, fits, other) in [("disable", &billing, &ci), ("enable", &ci, &billing)] {
+        let (_, candidates) = fish(&env, &[sub, ""], &[]);
+        assert_eq!(values(&candidates), [fits.as_str()], "{sub}");
+        for (typed, name) in [("b", "billing webhook"), ("c", "ci")] {
+            let (_, candidates) = fish(&env, &[sub, typed], &[]);
+            let offered = values(&candidates).contains(&name);
+            let name_fits = (name == "ci") == (fits == &ci);
+            assert_eq!(offered, name_fits, "{sub} {typed}: {candidates:?}");
+        }
+        let (_, candidates) = fish(&env, &[sub, &other[..4]], &[]);
+        assert!(!values(&candidates).contains(&other.as_str()), "{sub}");
     }
     // verify takes a full key, which no store holds.
     let (_, candidates) = fish(&env, &["verify", ""], &[]);
@@ -163,30 +176,112 @@ fn services_complete_for_every_service_flag() {
     }
 }
 
+/// `COMPLETE=SHELL keysmith -- keysmith WORDS...` as bash and zsh call it:
+/// the candidates that are not flags, one per line.
+fn bash_or_zsh(env: &Env, shell: &str, words: &[&str], quote: &str) -> Vec<String> {
+    let mut cmd = env.command();
+    cmd.env("COMPLETE", shell)
+        .env("_CLAP_COMPLETE_INDEX", words.len().to_string())
+        .env("_CLAP_IFS", "\n")
+        .env("_KEYSMITH_QUOTE", quote);
+    let mut args = vec!["--", "keysmith"];
+    args.extend_from_slice(words);
+    let run = env.run_with(cmd, &args, None).code(0);
+    assert_eq!(run.stderr, "");
+    run.stdout
+        .lines()
+        .filter(|l| !l.starts_with('-'))
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
-fn bash_and_zsh_protocols_carry_the_ids() {
+fn bash_gets_names_zsh_gets_ids_described_by_name() {
     let env = Env::new();
     let [(billing, _), (ci, _)] = two_keys(&env);
     let db = env.store();
-    for shell in ["bash", "zsh"] {
-        let mut cmd = env.command();
-        cmd.env("COMPLETE", shell)
-            .env("_CLAP_COMPLETE_INDEX", "4")
-            .env("_CLAP_IFS", "\n");
-        let run = env
-            .run_with(cmd, &["--", "keysmith", "--db", &db, "show", ""], None)
-            .code(0);
-        let lines: Vec<&str> = run.stdout.lines().filter(|l| !l.starts_with('-')).collect();
-        let expected = match shell {
-            // zsh: `value:description`.
-            "zsh" => vec![
-                format!("{ci}:ci (enabled)"),
-                format!("{billing}:billing webhook (enabled)"),
-            ],
-            _ => vec![ci.clone(), billing.clone()],
-        };
-        assert_eq!(lines, expected, "{shell}: {run:#?}");
+    // zsh: `value:description`.
+    assert_eq!(
+        bash_or_zsh(&env, "zsh", &["--db", &db, "show", ""], ""),
+        [
+            format!("{ci}:ci (enabled)"),
+            format!("{billing}:billing webhook (enabled)"),
+        ]
+    );
+    // bash shows no description: names, as bash reads them back.
+    assert_eq!(
+        bash_or_zsh(&env, "bash", &["--db", &db, "show", ""], ""),
+        ["ci", r"billing\ webhook"]
+    );
+    // A typed start of an id still completes the id.
+    assert_eq!(
+        bash_or_zsh(&env, "bash", &["show", &billing[..5]], ""),
+        [billing.as_str()]
+    );
+}
+
+/// Leaves out the ids among `candidates` (a typed `du` may start an id too).
+fn names<T: AsRef<str>>(candidates: impl IntoIterator<Item = T>) -> Vec<String> {
+    candidates
+        .into_iter()
+        .map(|c| c.as_ref().to_owned())
+        .filter(|c| !keysmith::key::is_id_shaped(c.split(':').next().unwrap_or(c)))
+        .collect()
+}
+
+#[test]
+fn a_typed_start_of_a_name_completes_to_the_name_quoted_for_the_shell() {
+    let env = Env::new();
+    let [(billing, _), _] = two_keys(&env);
+    let odd = Env::id_of(&env.create("it's $HOME & \"more\"", &[]));
+    env.create("dup", &[]);
+    env.create("dup", &[]);
+    // fish and zsh quote what they insert: the name itself, described by
+    // its key.
+    let (_, candidates) = fish(&env, &["show", "bil"], &[]);
+    assert!(
+        candidates.contains(&("billing webhook".to_owned(), format!("{billing} (enabled)"))),
+        "{candidates:?}"
+    );
+    assert_eq!(names(values(&candidates)), ["billing webhook"]);
+    assert_eq!(
+        names(bash_or_zsh(&env, "zsh", &["show", "bil"], "")),
+        [format!("billing webhook:{billing} (enabled)")]
+    );
+    // What was typed is read as the shell reads it.
+    let (_, candidates) = fish(&env, &["show", "'billing w"], &[]);
+    assert_eq!(values(&candidates), ["billing webhook"]);
+    // A name borne by several keys is offered once.
+    let (_, candidates) = fish(&env, &["show", "du"], &[]);
+    assert!(
+        candidates.contains(&("dup".to_owned(), "2 keys: pick one by id".to_owned())),
+        "{candidates:?}"
+    );
+    assert_eq!(names(values(&candidates)), ["dup"]);
+
+    // Bash inserts a candidate as it stands: escaped outside quotes, and
+    // inside the quote the word opened (bash passes the text after it).
+    for (quote, typed, expected) in [
+        ("", "bil", r"billing\ webhook"),
+        ("", r"billing\ w", r"billing\ webhook"),
+        ("'", "billing w", "billing webhook"),
+        ("\"", "bil", "billing webhook"),
+        ("", "it", r#"it\'s\ \$HOME\ \&\ \"more\""#),
+        ("\"", "it", r#"it's \$HOME & \"more\""#),
+    ] {
+        assert_eq!(
+            names(bash_or_zsh(&env, "bash", &["show", typed], quote)),
+            [expected],
+            "{quote}{typed}"
+        );
     }
+    // No way to write a `'` within single quotes: not offered there.
+    assert!(names(bash_or_zsh(&env, "bash", &["show", "it"], "'")).is_empty());
+    // Each completed name selects its key.
+    let shown = env
+        .run(&["--json", "show", "it's $HOME & \"more\""])
+        .code(0);
+    assert_eq!(shown.json()["id"], odd.as_str());
 }
 
 #[test]
@@ -242,28 +337,40 @@ fn names_reach_the_shell_escaped_and_without_a_key() {
     assert!(line.contains(r"evil\u{1b}[2J\tname\nwith"), "{line}");
     assert!(line.contains(&format!("ks_{ci}_********")), "{line}");
     assert_eq!(values(&candidates), [ci.as_str(), billing.as_str()]);
+    // As a value a name is inserted as it stands: one with a key or a
+    // control character in it is not offered, in any shell.
+    assert_eq!(bash_or_zsh(&env, "bash", &["show", ""], ""), ["ci"]);
+    let (run, candidates) = fish(&env, &["show", "evil"], &[]);
+    assert!(values(&candidates).is_empty(), "{run:#?}");
 }
 
 #[test]
-fn at_most_the_1000_newest_keys_are_offered() {
+fn at_most_200_candidates_are_offered_the_newest_first() {
     let env = Env::new();
-    let ids = env.create_named((0..1005).map(|i| format!("k{i}")));
+    let ids = env.create_named((0..1005).map(|i| format!("k-{i}")));
     let (_, candidates) = fish(&env, &["show", ""], &[]);
     let offered = values(&candidates);
-    assert_eq!(offered.len(), 1000);
     // `create --from` makes its keys at one instant: the newest by insertion.
-    let mut newest: Vec<&str> = ids.iter().rev().take(1000).map(String::as_str).collect();
-    let mut sorted = offered.clone();
-    newest.sort_unstable();
-    sorted.sort_unstable();
-    assert_eq!(sorted, newest);
+    let newest: Vec<&str> = ids.iter().rev().take(200).map(String::as_str).collect();
+    assert_eq!(offered, newest);
+    // Names too (no id has a `-`): k-1, k-10..k-19, k-100..k-199 and
+    // k-1000..k-1004 start with "k-1".
+    let (_, candidates) = fish(&env, &["show", "k-1"], &[]);
+    let offered = values(&candidates);
+    assert_eq!(offered.len(), 116, "{offered:?}");
+    assert_eq!(offered[..3], ["k-1004", "k-1003", "k-1002"]);
+    let (_, candidates) = fish(&env, &["show", "k-"], &[]);
+    assert_eq!(values(&candidates).len(), 200);
 }
 
 #[test]
 fn the_registration_script_and_its_errors() {
     let env = Env::new();
     for (shell, marker) in [
-        ("bash", "complete -o nospace"),
+        (
+            "bash",
+            "_KEYSMITH_QUOTE=\"${COMP_WORDS[COMP_CWORD]:0:1}\" \\\n",
+        ),
         ("zsh", "compdef"),
         ("fish", "complete --keep-order"),
         ("elvish", "edit:completion"),
@@ -293,13 +400,13 @@ fn the_registration_script_and_its_errors() {
 }
 
 /// The whole thing in a real bash at a terminal: the registration sourced,
-/// Tab Tab lists the ids of the store the line names, and Tab completes a
-/// unique one, which then runs.
+/// Tab Tab lists the names in the store the line names, and Tab completes
+/// a unique id or name (in the quotes it was begun with), which then runs.
 #[test]
-fn bash_lists_and_completes_ids_at_a_terminal() {
+fn bash_lists_names_and_completes_ids_and_names_at_a_terminal() {
     use rexpect::session::spawn_command;
     let env = Env::new();
-    let [(billing, _), (ci, _)] = two_keys(&env);
+    let [(billing, _), _] = two_keys(&env);
     let other = env.dir.path().join("other.db");
     // A width for readline to lay the candidates out in.
     let mut cmd = env.shell("stty cols 120 rows 40; exec bash --norc --noprofile");
@@ -321,8 +428,7 @@ fn bash_lists_and_completes_ids_at_a_terminal() {
         p.send(&line).unwrap();
         p.send("\t\t").unwrap();
         p.flush().unwrap();
-        p.exp_string(&ci).unwrap();
-        p.exp_string(&billing).unwrap();
+        p.exp_string(r"billing\ webhook").unwrap();
         // Ctrl-U: the line is dropped, a fresh prompt follows.
         p.send("\x15").unwrap();
         p.send_line("").unwrap();
@@ -334,7 +440,19 @@ fn bash_lists_and_completes_ids_at_a_terminal() {
     p.send("\t").unwrap();
     p.flush().unwrap();
     p.send_line("").unwrap();
-    p.exp_string("billing webhook").unwrap();
+    p.exp_string(&format!("ID            {billing}")).unwrap();
+    p.exp_string("$ ").unwrap();
+    // A start of a name, unquoted or in quotes: the whole name, quoted as
+    // begun (the quote closed), and the key is shown.
+    for begun in ["bil", "'bil", "\"bil"] {
+        p.send(&format!("keysmith --db {db} show {begun}")).unwrap();
+        p.send("\t").unwrap();
+        p.flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        p.send_line("").unwrap();
+        p.exp_string(&format!("ID            {billing}")).unwrap();
+        p.exp_string("$ ").unwrap();
+    }
     p.send_line("exit").unwrap();
     p.exp_eof().unwrap();
     assert!(!other.exists());

@@ -215,8 +215,54 @@ fn the_examples_work_as_they_stand() {
         &env,
         &format!(
             r#"{} && echo "$KEY" | keysmith verify"#,
-            quoted(&env, "create", "KEY=$(keysmith create --name ci --yes)")
+            quoted(
+                &env,
+                "create",
+                "KEY=$(keysmith create --name ci --expires-in 30d)"
+            )
         ),
     );
     assert!(captured.stdout.starts_with("valid "), "{captured:#?}");
+}
+
+/// What the help says is so: a variable shown without a dangling `=` (clap
+/// prints `NAME=` and the value, empty when unset), `edit` described by
+/// everything it changes, and no example passes a flag its command ignores.
+#[test]
+fn the_help_describes_what_the_commands_do() {
+    let env = Env::new();
+    for sub in env.subcommands() {
+        let help = env.run(&[&sub, "--help"]).code(0).stdout;
+        assert!(!help.contains("=]"), "{sub}: a dangling `=`:\n{help}");
+    }
+    let create = env.run(&["create", "--help"]).code(0).stdout;
+    assert!(create.contains("[env: KEYSMITH_PREFIX]"), "{create}");
+    // --yes skips the prompted flow's confirmation: --name asks none.
+    for line in examples(&create) {
+        assert!(
+            !(line.contains("--name") && line.contains("--yes")),
+            "{line}"
+        );
+    }
+
+    let top = env.run(&["--help"]).code(0).stdout;
+    let edit = top
+        .lines()
+        .find(|l| l.trim_start().starts_with("edit "))
+        .expect("edit is listed");
+    for field in [
+        "name",
+        "description",
+        "service",
+        "expiry",
+        "scopes",
+        "uses",
+        "rate",
+    ] {
+        assert!(edit.contains(field), "edit changes {field}: {edit}");
+    }
+    let edit_help = env.run(&["edit", "--help"]).code(0).stdout;
+    for flag in ["--scope", "--uses", "--rate"] {
+        assert!(edit_help.contains(flag), "{flag}");
+    }
 }
