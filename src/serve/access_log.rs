@@ -5,9 +5,13 @@
 //! Off the request path: a request hands its facts (a few words and the
 //! path it was sent) to a bounded channel without waiting (`try_send`, no
 //! lock held by anyone while a line is formatted or written), and a thread
-//! of its own masks, escapes, formats and writes them through a buffer,
-//! flushed whenever the channel runs dry: at once when requests are few,
-//! in large writes when they are many. When the writer falls behind by
+//! of its own masks, escapes, formats and writes them through a buffer.
+//! While requests come, the writer sleeps `POLL` between rounds instead of
+//! waiting on the channel, so that a request never has to wake it (a
+//! futex wake per request cost the answering threads more than all the
+//! rest of the log); the buffer is written out when full, at most
+//! `FLUSH_AFTER` after its oldest line, once requests stop coming, and
+//! when serve stops. When the writer falls behind by
 //! more than `QUEUE` lines, later lines are dropped and counted
 //! (`keysmith_access_log_dropped_total`) rather than slowing the answers.
 //!
@@ -31,6 +35,10 @@ use crate::redact::{Untrusted, redact};
 const QUEUE: usize = 16 * 1024;
 /// The writer's buffer.
 const BUFFER: usize = 64 * 1024;
+/// How long a line may wait in the buffer.
+const FLUSH_AFTER: Duration = Duration::from_millis(100);
+/// The writer's sleep between rounds while requests come.
+const POLL: Duration = Duration::from_millis(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -129,10 +137,12 @@ impl AccessLog {
     }
 }
 
-/// The writer: a line for each entry, flushed each time none is waiting.
+/// The writer: a line for each entry, until every sender is gone.
 fn write_all(rx: &Receiver<Entry>, out: Box<dyn Write + Send>, format: Format) {
+    use std::time::Instant;
     let mut out = std::io::BufWriter::with_capacity(BUFFER, out);
     let mut line = Vec::with_capacity(512);
+    let mut clock = Clock::default();
     let mut failing = false;
     let mut report = |result: std::io::Result<()>| match result {
         Ok(()) => failing = false,
@@ -143,23 +153,74 @@ fn write_all(rx: &Receiver<Entry>, out: Box<dyn Write + Send>, format: Format) {
         }
         Err(_) => {}
     };
+    let mut write = |entry: Entry, out: &mut std::io::BufWriter<_>| {
+        line.clear();
+        clock.format_line(&entry, format, &mut line);
+        out.write_all(&line)
+    };
+    // Idle: wait on the channel (the next request wakes the writer).
     while let Ok(first) = rx.recv() {
-        let mut next = Some(first);
-        while let Some(entry) = next {
-            line.clear();
-            format_line(&entry, format, &mut line);
-            report(out.write_all(&line));
-            next = rx.try_recv().ok();
+        report(write(first, &mut out));
+        let mut due = Instant::now() + FLUSH_AFTER;
+        // Busy: rounds of what came meanwhile, until a round finds none.
+        loop {
+            std::thread::sleep(POLL);
+            let mut got = 0;
+            while let Ok(entry) = rx.try_recv() {
+                report(write(entry, &mut out));
+                got += 1;
+            }
+            if got == 0 {
+                break;
+            }
+            if Instant::now() >= due {
+                report(out.flush());
+                due = Instant::now() + FLUSH_AFTER;
+            }
         }
         report(out.flush());
     }
     report(out.flush());
 }
 
+/// The time of a line, its seconds formatted once a second.
+#[derive(Default)]
+struct Clock {
+    second: Option<(u64, String)>,
+}
+
+impl Clock {
+    /// `2026-01-05T10:00:00.123Z`.
+    fn format(&mut self, time: SystemTime) -> String {
+        let since = time
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default();
+        let secs = since.as_secs();
+        let prefix = match &self.second {
+            Some((s, prefix)) if *s == secs => prefix,
+            _ => {
+                let whole = SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+                let text = chrono::DateTime::<chrono::Utc>::from(whole)
+                    .format("%Y-%m-%dT%H:%M:%S")
+                    .to_string();
+                &self.second.insert((secs, text)).1
+            }
+        };
+        format!("{prefix}.{:03}Z", since.subsec_millis())
+    }
+
+    fn format_line(&mut self, entry: &Entry, format: Format, out: &mut Vec<u8>) {
+        let time = self.format(entry.time);
+        format_line_at(&time, entry, format, out);
+    }
+}
+
 /// One line, newline included, as `--access-log-format` asks.
 pub fn format_line(entry: &Entry, format: Format, out: &mut Vec<u8>) {
-    let time = chrono::DateTime::<chrono::Utc>::from(entry.time)
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    Clock::default().format_line(entry, format, out);
+}
+
+fn format_line_at(time: &str, entry: &Entry, format: Format, out: &mut Vec<u8>) {
     let client = match entry.client {
         Client::Tcp(addr) => addr.to_string(),
         Client::Unix => "unix".to_owned(),
@@ -192,7 +253,7 @@ pub fn format_line(entry: &Entry, format: Format, out: &mut Vec<u8>) {
             }
             let path = redact(&entry.target);
             let line = Line {
-                time: &time,
+                time,
                 client: &client,
                 method: entry.method.as_str(),
                 path: &path,
@@ -243,6 +304,28 @@ mod tests {
             serde_json::json!({"time": "2023-11-14T22:13:20.123Z", "client": "127.0.0.1:4242",
                 "method": "GET", "path": "/v1/auth?x=1", "status": 401, "code": "NOT_FOUND",
                 "key_id": null, "latency_ms": 1.234})
+        );
+    }
+
+    #[test]
+    fn the_clock_formats_each_second_once_and_every_millisecond() {
+        let mut clock = Clock::default();
+        let at = |ms| SystemTime::UNIX_EPOCH + Duration::from_millis(ms);
+        assert_eq!(
+            clock.format(at(1_700_000_000_123)),
+            "2023-11-14T22:13:20.123Z"
+        );
+        assert_eq!(
+            clock.format(at(1_700_000_000_999)),
+            "2023-11-14T22:13:20.999Z"
+        );
+        assert_eq!(
+            clock.format(at(1_700_000_001_000)),
+            "2023-11-14T22:13:21.000Z"
+        );
+        assert_eq!(
+            clock.format(at(1_699_999_999_007)),
+            "2023-11-14T22:13:19.007Z"
         );
     }
 
