@@ -76,6 +76,17 @@ struct Gateway {
 
 impl Gateway {
     fn start(kind: Kind, dir: &Path, serve: &str, api: u16) -> Gateway {
+        Gateway::start_as(kind, dir, serve, api, None)
+    }
+
+    /// `start`, run as `user` (uid, gid; root only), its folder given to it.
+    fn start_as(
+        kind: Kind,
+        dir: &Path,
+        serve: &str,
+        api: u16,
+        user: Option<(u32, u32)>,
+    ) -> Gateway {
         let port = free_port();
         let api = format!("127.0.0.1:{api}");
         let (dir, mut cmd) = match kind {
@@ -115,6 +126,13 @@ impl Gateway {
                 (dir, cmd)
             }
         };
+        if let Some((uid, gid)) = user {
+            use std::os::unix::process::CommandExt;
+            for entry in [dir.clone(), dir.join("tmp")] {
+                std::os::unix::fs::chown(&entry, Some(uid), Some(gid)).unwrap();
+            }
+            cmd.uid(uid).gid(gid);
+        }
         let log = std::fs::File::create(dir.join("stderr.log")).unwrap();
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -555,4 +573,75 @@ fn nginx_auth_request_in_front_of_serve() {
 #[cfg_attr(keysmith_no_caddy, ignore = "needs caddy: apt-get install caddy")]
 fn caddy_forward_auth_in_front_of_serve() {
     through_a_gateway(Kind::Caddy);
+}
+
+/// README "Unix sockets": the gateway running as another user reaches serve
+/// through the socket's group, given by a setgid folder, and nobody else's
+/// does. nginx (README's recipe, the upstream a unix socket) runs as a user
+/// of its own; serve runs as the test's user, root.
+#[test]
+#[cfg_attr(
+    keysmith_no_nginx,
+    ignore = "needs nginx and its headers-more module: apt-get install nginx libnginx-mod-http-headers-more-filter"
+)]
+fn a_gateway_of_another_user_connects_through_the_socket_s_group() {
+    use std::os::unix::fs::PermissionsExt;
+    if !crate::common::running_as_root() {
+        eprintln!("skipped: only root can run nginx as another user");
+        return;
+    }
+    const GATEWAY: (u32, u32) = (54_322, 54_322);
+    let env = Env::new();
+    let key = env.create("K", &["--service", "sms"]);
+    let id = Env::id_of(&key);
+    // The test's folder is 0700: let the gateway's user through.
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = env.dir.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    let sock = run.join("serve.sock");
+    let listen = format!("unix:{}", sock.display());
+    let api = Api::start();
+    let gateway = Gateway::start_as(
+        Kind::Nginx,
+        env.dir.path(),
+        &listen,
+        api.port,
+        Some(GATEWAY),
+    );
+    let ask = || gateway.get("/", &[("X-API-Key", &key)]);
+
+    // The folder the gateway may enter, the socket 0660 but root's group:
+    // refused, and nginx says why.
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let serve = Server::start(&env, &["--listen", &listen]);
+    let r = ask();
+    assert_eq!((r.status, reached(&r)), (503, None), "{r:#?}");
+    assert!(
+        gateway.error_log().contains("Permission denied"),
+        "{}",
+        gateway.error_log()
+    );
+    serve.stop();
+
+    // README's way: the folder setgid with the gateway's group, so the
+    // socket is made in that group.
+    std::os::unix::fs::chown(&run, Some(0), Some(GATEWAY.1)).unwrap();
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o2750)).unwrap();
+    let serve = Server::start(&env, &["--listen", &listen]);
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(&sock).unwrap();
+        assert_eq!((meta.mode() & 0o777, meta.gid()), (0o660, GATEWAY.1));
+    }
+    let r = ask();
+    assert_eq!(r.status, 200, "{r:#?}\n{}", gateway.error_log());
+    assert_eq!(reached(&r), keysmith_headers(&id, "K", "sms"));
+    serve.stop();
+
+    // --socket-mode 0600: the owner alone, the group shut out again.
+    let serve = Server::start(&env, &["--listen", &listen, "--socket-mode", "0600"]);
+    let r = ask();
+    assert_eq!((r.status, reached(&r)), (503, None), "{r:#?}");
+    serve.stop();
+    gateway.stop();
 }
