@@ -141,12 +141,7 @@ pub async fn handle(
     Ok(answer)
 }
 
-async fn route(
-    req: Request<Incoming>,
-    state: &Arc<State>,
-    ticket: u64,
-    started: Instant,
-) -> Answer {
+async fn route(req: Request<Incoming>, state: &State, ticket: u64, started: Instant) -> Answer {
     let path = req.uri().path();
     match path {
         "/healthz" => match only(&req, &[Method::GET, Method::HEAD], "GET, HEAD") {
