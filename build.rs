@@ -3,12 +3,16 @@
 //! ignored, with the reason, instead of passing without testing anything;
 //! so are the TLS tests when `KEYSMITH_TEST_POSTGRES_CA` names no CA too.
 //! (`cargo test` rebuilds when either variable changes.)
-//! When no `nginx` is found on PATH or in /usr/sbin, the test that puts a real
-//! nginx in front of `serve` (tests/cli/gateway.rs) is compiled as ignored,
-//! with the reason; when one is, the test runs that one
-//! (`KEYSMITH_TEST_NGINX`). A change of PATH, or of the nginx found, is
-//! seen at the next build; nginx installed after a build without it is not
-//! (`touch build.rs`), which is why `.ci/run` installs it before building.
+//! When no `nginx` is found on PATH or in /usr/sbin, or not its headers-more
+//! module (Debian's libnginx-mod-http-headers-more-filter, which README's
+//! recipe needs), the test that puts a real nginx in front of `serve`
+//! (tests/cli/gateway.rs) is compiled as ignored, with the reason; when
+//! both are, the test runs that nginx (`KEYSMITH_TEST_NGINX`) with that
+//! module (`KEYSMITH_TEST_NGINX_HEADERS_MORE`). Likewise `caddy`, for the
+//! test that puts Caddy there (`KEYSMITH_TEST_CADDY`). A change of PATH, or
+//! of the program found, is seen at the next build; one installed after a
+//! build without it is not (`touch build.rs`), which is why `.ci/run`
+//! installs them before building.
 //! The same goes for Xvfb and xclip, for the system-clipboard test
 //! (tests/cli/clipboard.rs; `KEYSMITH_TEST_XVFB`, `KEYSMITH_TEST_XCLIP`).
 //! Likewise, without `man` the test that renders the manual pages with it
@@ -30,6 +34,7 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(keysmith_no_test_postgres_tls)");
     println!("cargo::rerun-if-env-changed=PATH");
     println!("cargo::rustc-check-cfg=cfg(keysmith_no_nginx)");
+    println!("cargo::rustc-check-cfg=cfg(keysmith_no_caddy)");
     println!("cargo::rustc-check-cfg=cfg(keysmith_no_xvfb)");
     let found = |name: &str, env: &str| {
         let program = find_program(name)?;
@@ -38,8 +43,23 @@ fn main() {
         println!("cargo::rustc-env={env}={}", program.display());
         Some(())
     };
-    if found("nginx", "KEYSMITH_TEST_NGINX").is_none() {
+    let headers_more = || {
+        let module = find_nginx_module("ngx_http_headers_more_filter_module.so")?;
+        println!("cargo::rerun-if-changed={}", module.display());
+        println!(
+            "cargo::rustc-env=KEYSMITH_TEST_NGINX_HEADERS_MORE={}",
+            module.display()
+        );
+        Some(())
+    };
+    if found("nginx", "KEYSMITH_TEST_NGINX")
+        .and_then(|()| headers_more())
+        .is_none()
+    {
         println!("cargo::rustc-cfg=keysmith_no_nginx");
+    }
+    if found("caddy", "KEYSMITH_TEST_CADDY").is_none() {
+        println!("cargo::rustc-cfg=keysmith_no_caddy");
     }
     let xvfb = found("Xvfb", "KEYSMITH_TEST_XVFB");
     if xvfb.and(found("xclip", "KEYSMITH_TEST_XCLIP")).is_none() {
@@ -106,4 +126,21 @@ fn core_files_in_cwd() -> bool {
         .output()
         .is_ok_and(|out| out.stdout.trim_ascii() == b"unlimited");
     plain && hard
+}
+
+/// A dynamic module of nginx where Debian installs them. Its folder is
+/// watched, so a module installed later is seen at the next build.
+#[cfg(unix)]
+fn find_nginx_module(name: &str) -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new("/usr/lib/nginx/modules");
+    if dir.is_dir() {
+        println!("cargo::rerun-if-changed={}", dir.display());
+    }
+    let module = dir.join(name);
+    module.is_file().then_some(module)
+}
+
+#[cfg(not(unix))]
+fn find_nginx_module(_name: &str) -> Option<std::path::PathBuf> {
+    None
 }

@@ -825,7 +825,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__serve)
-            opts="-h -V --db --json --listen --key-header --flush-interval --max-connections --tls-cert --tls-key --header-timeout --help --version"
+            opts="-h -V --db --json --listen --key-header --flush-interval --max-connections --tls-cert --tls-key --socket-mode --access-log --access-log-format --header-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -857,6 +857,18 @@ _keysmith() {
                     ;;
                 --tls-key)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket-mode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --access-log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --access-log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --header-timeout)

@@ -170,6 +170,10 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l flush-interv
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l max-connections -d 'The most connections open at once; more are closed at once' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l tls-cert -d 'Speak HTTPS on every listener, with this certificate chain (PEM)' -r -F
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l tls-key -d 'The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1)' -r -F
+complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l socket-mode -d 'The permissions of --listen unix: sockets, in octal (default 0660: the owner and the socket\'s group may connect; 0600: the owner only)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l access-log -d 'Log one line per request to this file (appended), or to stdout with `-`' -r -F
+complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l access-log-format -d 'How --access-log writes a line: text, or one JSON object' -r -f -a "text\t''
+json\t''"
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l header-timeout -d 'How long a client may take to send a request\'s headers' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -s h -l help -d 'Print help'

@@ -450,6 +450,7 @@ pub struct VerifyArgs {
     "keysmith serve --listen 127.0.0.1:7207",
     "keysmith serve --listen unix:/run/keysmith/serve.sock --key-header X-Token",
     "keysmith serve --listen 0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem",
+    "keysmith serve --access-log access.log --access-log-format json",
 ))]
 pub struct ServeArgs {
     /// Where to listen: HOST:PORT, [::1]:PORT or unix:/path (repeatable;
@@ -478,9 +479,34 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub tls_key: Option<std::path::PathBuf>,
 
+    /// The permissions of --listen unix: sockets, in octal (default 0660:
+    /// the owner and the socket's group may connect; 0600: the owner only)
+    #[arg(long, value_name = "MODE")]
+    pub socket_mode: Option<String>,
+
+    /// Log one line per request to this file (appended), or to stdout with `-`
+    #[arg(long, value_name = "FILE|-")]
+    pub access_log: Option<std::path::PathBuf>,
+
+    /// How --access-log writes a line: text, or one JSON object
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text",
+        requires = "access_log"
+    )]
+    pub access_log_format: AccessLogFormatArg,
+
     /// How long a client may take to send a request's headers
     #[arg(long, value_name = "DURATION", default_value = "10s", hide = true)]
     pub header_timeout: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AccessLogFormatArg {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]

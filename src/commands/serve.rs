@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use super::Context;
-use crate::cli::ServeArgs;
+use crate::cli::{AccessLogFormatArg, ServeArgs};
 use crate::error::{Error, Result};
 use crate::input;
+use crate::serve::access_log::{self, Destination, Format};
 use crate::serve::{self, Config};
 use crate::store::OpenMode;
 
@@ -16,9 +17,37 @@ pub fn run(ctx: &mut Context, args: ServeArgs) -> Result<u8> {
     if args.max_connections == 0 {
         return Err(Error::Usage("--max-connections must be at least 1".into()));
     }
+    let listen = if args.listen.is_empty() {
+        vec![serve::DEFAULT_LISTEN.to_owned()]
+    } else {
+        args.listen
+    };
+    let socket_mode = match &args.socket_mode {
+        None => serve::DEFAULT_SOCKET_MODE,
+        Some(_) if !listen.iter().any(|a| a.starts_with("unix:")) => {
+            return Err(Error::Usage(
+                "--socket-mode is for unix sockets: add --listen unix:/path".into(),
+            ));
+        }
+        Some(raw) => serve::parse_socket_mode(raw)?,
+    };
+    let access_log = args.access_log.map(|path| access_log::Config {
+        destination: if path.as_os_str() == "-" {
+            Destination::Stdout
+        } else {
+            Destination::File(path)
+        },
+        format: match args.access_log_format {
+            AccessLogFormatArg::Text => Format::Text,
+            AccessLogFormatArg::Json => Format::Json,
+        },
+    });
     // Read before the store is opened: a bad certificate changes nothing.
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         serve::tls_config(cert, key)?;
+        if let Some(warning) = serve::tls_key_warning(key) {
+            ctx.out.notice(&format!("warning: {warning}"))?;
+        }
     }
     let choice = ctx.choose()?;
     // A missing store is refused (SPEC §2): a mistyped path would answer
@@ -26,11 +55,6 @@ pub fn run(ctx: &mut Context, args: ServeArgs) -> Result<u8> {
     let home = ctx.open_chosen(&choice, OpenMode::NoCreate)?;
     let location = choice.location;
     ctx.out.flush()?;
-    let listen = if args.listen.is_empty() {
-        vec![serve::DEFAULT_LISTEN.to_owned()]
-    } else {
-        args.listen
-    };
     let key_headers = if args.key_header.is_empty() {
         vec!["authorization".to_owned(), "x-api-key".to_owned()]
     } else {
@@ -45,6 +69,8 @@ pub fn run(ctx: &mut Context, args: ServeArgs) -> Result<u8> {
             header_timeout,
             max_connections: args.max_connections,
             tls: args.tls_cert.zip(args.tls_key),
+            socket_mode,
+            access_log,
         },
         home,
     )

@@ -8,6 +8,26 @@ use crate::redact::Untrusted;
 
 pub const DEFAULT: &str = "127.0.0.1:7207";
 
+/// The permissions of a unix socket (`--socket-mode`) when none is given:
+/// its owner and its group may connect (a gateway of another user, put in
+/// the socket's group), nobody else; whatever the umask.
+pub const DEFAULT_SOCKET_MODE: u32 = 0o660;
+
+/// `--socket-mode`: octal permission bits, `660` or `0660` (at most 0777).
+pub fn parse_mode(raw: &str) -> Result<u32> {
+    let digits = raw.strip_prefix("0o").unwrap_or(raw);
+    let mode = (!digits.is_empty() && digits.len() <= 4)
+        .then(|| u32::from_str_radix(digits, 8).ok())
+        .flatten()
+        .filter(|m| *m <= 0o777);
+    mode.ok_or_else(|| {
+        Error::Usage(format!(
+            "--socket-mode '{}': want permissions in octal, such as 0660 or 0600",
+            Untrusted(raw)
+        ))
+    })
+}
+
 #[derive(Debug, Clone)]
 pub enum Addr {
     Tcp(SocketAddr),
@@ -44,8 +64,10 @@ pub enum Listener {
 
 impl Listener {
     /// Binds `addr`. A unix socket file left by a process that is gone is
-    /// replaced; one that answers is refused.
-    pub async fn bind(addr: &Addr) -> Result<Listener> {
+    /// replaced; one that answers is refused. A unix socket gets `mode`
+    /// before it listens: nobody can connect while it still has the
+    /// umask's permissions (bound, not listening, it refuses everyone).
+    pub async fn bind(addr: &Addr, mode: u32) -> Result<Listener> {
         match addr {
             Addr::Tcp(a) => tokio::net::TcpListener::bind(a)
                 .await
@@ -65,11 +87,23 @@ impl Listener {
                         let _ = std::fs::remove_file(path);
                     }
                 }
-                tokio::net::UnixListener::bind(path)
-                    .map(|l| Listener::Unix(l, path.clone()))
-                    .map_err(|e| {
-                        Error::Usage(format!("cannot listen on unix:{}: {e}", Untrusted(&shown)))
-                    })
+                let cannot = |e: std::io::Error| {
+                    Error::Usage(format!("cannot listen on unix:{}: {e}", Untrusted(&shown)))
+                };
+                let socket = tokio::net::UnixSocket::new_stream().map_err(cannot)?;
+                socket.bind(path).map_err(cannot)?;
+                let listening = {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                        .and_then(|()| socket.listen(1024))
+                };
+                match listening {
+                    Ok(l) => Ok(Listener::Unix(l, path.clone())),
+                    Err(e) => {
+                        let _ = std::fs::remove_file(path);
+                        Err(cannot(e))
+                    }
+                }
             }
         }
     }

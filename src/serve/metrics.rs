@@ -34,6 +34,7 @@ pub struct Metrics {
     pub store_errors: AtomicU64,
     pub refused_connections: AtomicU64,
     pub open_connections: AtomicU64,
+    pub access_log_dropped: AtomicU64,
 }
 
 impl Metrics {
@@ -129,6 +130,12 @@ impl Metrics {
                 "gauge",
                 "Connections open now.",
                 &self.open_connections,
+            ),
+            (
+                "keysmith_access_log_dropped_total",
+                "counter",
+                "Access log lines dropped: the writer was too far behind.",
+                &self.access_log_dropped,
             ),
         ];
         for (name, kind, help, value) in plain {

@@ -6,11 +6,13 @@
 //! - `pool`: the threads that own store connections (sync).
 //! - `engine`: the verification core, its cache and the freshness check.
 //! - `metrics`: `/metrics`.
+//! - `access_log`: `--access-log`, written on a thread of its own.
 //!
 //! The HTTP stack is hyper 1 with hyper-util on tokio: hyper parses and
-//! bounds the request head, times out a client slow to send its headers,
+//! bounds the request head (64 KiB, exactly), times out a client slow to send its headers,
 //! and shuts connections down gracefully.
 
+pub mod access_log;
 mod engine;
 mod listen;
 mod metrics;
@@ -34,7 +36,8 @@ use crate::error::{Error, Result};
 use crate::store::{Location, Store};
 
 pub use listen::DEFAULT as DEFAULT_LISTEN;
-pub use tls::config as tls_config;
+pub use listen::{DEFAULT_SOCKET_MODE, parse_mode as parse_socket_mode};
+pub use tls::{config as tls_config, key_warning as tls_key_warning};
 
 pub struct Config {
     pub location: Location,
@@ -45,10 +48,19 @@ pub struct Config {
     pub max_connections: usize,
     /// `--tls-cert` and `--tls-key`: every listener speaks HTTPS.
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// `--socket-mode`: the permissions of unix sockets.
+    pub socket_mode: u32,
+    /// `--access-log` and its format.
+    pub access_log: Option<access_log::Config>,
 }
 
-/// The largest request head (request line and headers) read.
+/// The largest request head (request line, headers and the blank line
+/// that ends them), in bytes as sent: one byte more is answered 431.
 const HEAD_LIMIT: usize = 64 * 1024;
+/// hyper's read buffer: room for a head just over the limit to be read
+/// whole (so that the client, having sent it all, reads the 431 rather
+/// than a reset for bytes left unread), and bounded all the same.
+const READ_BUFFER: usize = HEAD_LIMIT + 16 * 1024;
 /// How long shutdown waits for requests in flight.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -76,10 +88,22 @@ pub fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let (access_log, log_writer) = match &config.access_log {
+        Some(c) => {
+            let (log, writer) = access_log::AccessLog::start(c)?;
+            (Some(log), Some(writer))
+        }
+        None => (None, None),
+    };
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let engine = Arc::new(engine::Engine::new(config.location.clone(), home, threads)?);
     let (pool, pool_threads) = pool::Pool::start(engine.clone(), threads);
-    let state = Arc::new(routes::State::new(engine.clone(), pool, key_headers));
+    let state = Arc::new(routes::State::new(
+        engine.clone(),
+        pool,
+        key_headers,
+        access_log,
+    ));
 
     let (stop_flusher, flusher) = start_flusher(engine.clone(), config.flush_interval);
 
@@ -95,12 +119,13 @@ pub fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
         tls,
         config.header_timeout,
         config.max_connections,
+        config.socket_mode,
     ));
     drop(runtime);
-    // No request is in flight any more: stop the threads, then write
-    // every use still pending.
+    // No request is in flight any more: stop the threads (the access log's
+    // once its last lines are written), then write every use still pending.
     drop(state);
-    for t in pool_threads {
+    for t in pool_threads.into_iter().chain(log_writer) {
         let _ = t.join();
     }
     let _ = stop_flusher.send(());
@@ -157,15 +182,24 @@ async fn serve(
     tls: Option<tokio_rustls::TlsAcceptor>,
     header_timeout: Duration,
     max_connections: usize,
+    socket_mode: u32,
 ) -> Result<()> {
+    // Before anything is bound or said: a SIGTERM sent as soon as the
+    // ready line is read must stop serve as promised, not kill it.
+    let signals = Signals::new()?;
     let mut listeners = Vec::new();
     for addr in &addrs {
-        listeners.push(listen::Listener::bind(addr).await?);
+        listeners.push(listen::Listener::bind(addr, socket_mode).await?);
     }
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
-        .max_buf_size(HEAD_LIMIT)
+        // max_buf_size alone is checked only while a head is incomplete,
+        // so a head that arrived in one read could pass it by up to that
+        // read's size (112 KiB were taken): max_header_size is checked
+        // on the complete head as well, exactly.
+        .max_header_size(HEAD_LIMIT)
+        .max_buf_size(READ_BUFFER)
         .keep_alive(true);
     let http = Arc::new(http);
     let graceful = Arc::new(GracefulShutdown::new());
@@ -178,6 +212,12 @@ async fn serve(
         if listener.is_exposed() && tls.is_none() {
             eprintln!(
                 "warning: {} is reachable from other machines; keys travel in clear text without TLS",
+                listener.shown()
+            );
+        }
+        if matches!(listener, listen::Listener::Unix(..)) && socket_mode & 0o002 != 0 {
+            eprintln!(
+                "warning: {} accepts connections from every user of this machine (--socket-mode {socket_mode:04o})",
                 listener.shown()
             );
         }
@@ -203,7 +243,7 @@ async fn serve(
         accepting.push(tokio::spawn(accept(listener, ctx)));
     }
 
-    wait_for_signal().await;
+    signals.wait().await;
     eprintln!("keysmith serve: stopping: finishing the requests in flight");
     let _ = stop_tx.send(true);
     for task in accepting {
@@ -234,13 +274,29 @@ async fn serve(
     Ok(())
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+/// SIGTERM and SIGINT, caught from the moment this is made.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let catch = |kind| {
+            signal(kind).map_err(|e| Error::Usage(format!("cannot catch SIGTERM or SIGINT: {e}")))
+        };
+        Ok(Signals {
+            term: catch(SignalKind::terminate())?,
+            int: catch(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
     }
 }
 
@@ -264,9 +320,9 @@ async fn accept(listener: listen::Listener, mut ctx: Accept) {
             listen::Listener::Tcp(l) => tokio::select! {
                 _ = stopped => return,
                 got = l.accept() => match got {
-                    Ok((stream, _)) => {
+                    Ok((stream, peer)) => {
                         let _ = stream.set_nodelay(true);
-                        connection(stream, &ctx);
+                        connection(stream, access_log::Client::Tcp(peer), &ctx);
                     }
                     Err(e) => accept_failed(e).await,
                 },
@@ -274,7 +330,7 @@ async fn accept(listener: listen::Listener, mut ctx: Accept) {
             listen::Listener::Unix(l, _) => tokio::select! {
                 _ = stopped => return,
                 got = l.accept() => match got {
-                    Ok((stream, _)) => connection(stream, &ctx),
+                    Ok((stream, _)) => connection(stream, access_log::Client::Unix, &ctx),
                     Err(e) => accept_failed(e).await,
                 },
             },
@@ -293,7 +349,7 @@ async fn accept_failed(e: std::io::Error) {
 /// of idle connections cannot hold more than the limit, and each of those
 /// is cut off by the header timeout (and, with TLS, a handshake that does
 /// not finish within it).
-fn connection<S>(stream: S, ctx: &Accept)
+fn connection<S>(stream: S, client: access_log::Client, ctx: &Accept)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -306,7 +362,7 @@ where
     let engine = ctx.state.engine.clone();
     engine.metrics.open_connections.fetch_add(1, Relaxed);
     let Some(tls) = ctx.tls.clone() else {
-        let conn = serve_http(stream, &ctx.state, &ctx.http, &ctx.graceful);
+        let conn = serve_http(stream, client, &ctx.state, &ctx.http, &ctx.graceful);
         tokio::spawn(async move {
             let _ = conn.await;
             engine.metrics.open_connections.fetch_sub(1, Relaxed);
@@ -325,7 +381,7 @@ where
         if let (Ok(Ok(stream)), false) = (shaken, stopping) {
             let conn = graceful
                 .upgrade()
-                .map(|graceful| serve_http(stream, &state, &http, &graceful));
+                .map(|graceful| serve_http(stream, client, &state, &http, &graceful));
             if let Some(conn) = conn {
                 let _ = conn.await;
             }
@@ -338,6 +394,7 @@ where
 /// The HTTP/1.1 connection over `stream`, watched for graceful shutdown.
 fn serve_http<S>(
     stream: S,
+    client: access_log::Client,
     state: &Arc<routes::State>,
     http: &hyper::server::conn::http1::Builder,
     graceful: &GracefulShutdown,
@@ -346,7 +403,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let state = state.clone();
-    let service = hyper::service::service_fn(move |req| routes::handle(req, state.clone()));
+    let service = hyper::service::service_fn(move |req| routes::handle(req, state.clone(), client));
     let conn = http.serve_connection(TokioIo::new(stream), service);
     graceful.watch(conn)
 }

@@ -24,6 +24,7 @@ use crate::redact;
 use crate::time::Rfc3339;
 use crate::verify::{Code, Verdict};
 
+use super::access_log::{self, AccessLog, Client, Outcome};
 use super::engine::Engine;
 use super::pool::Pool;
 use super::request;
@@ -47,16 +48,56 @@ pub struct State {
     pub pool: Pool,
     /// The headers a key is taken from, in order (`--key-header`).
     pub key_headers: Vec<HeaderName>,
+    /// `--access-log`, when asked for.
+    pub access_log: Option<AccessLog>,
     last_logged: AtomicU64,
 }
 
 impl State {
-    pub fn new(engine: Arc<Engine>, pool: Pool, key_headers: Vec<HeaderName>) -> State {
+    pub fn new(
+        engine: Arc<Engine>,
+        pool: Pool,
+        key_headers: Vec<HeaderName>,
+        access_log: Option<AccessLog>,
+    ) -> State {
         State {
             engine,
             pool,
             key_headers,
+            access_log,
             last_logged: AtomicU64::new(0),
+        }
+    }
+
+    /// Notes `verdict` on its answer for the access log (nothing when
+    /// there is none).
+    fn note(&self, r: &mut Answer, verdict: &Verdict) {
+        if self.access_log.is_some() {
+            r.extensions_mut().insert(Outcome {
+                code: verdict.code.as_str(),
+                key_id: verdict.key.as_ref().map(|k| k.id.clone()),
+            });
+        }
+    }
+
+    /// Hands the request's line to the access log, if there is one.
+    fn log(&self, answer: &Answer, asked: Option<Asked>, client: Client, started: Instant) {
+        let (Some(log), Some(asked)) = (&self.access_log, asked) else {
+            return;
+        };
+        let outcome = answer.extensions().get::<Outcome>();
+        let entry = access_log::Entry {
+            time: asked.time,
+            client,
+            method: asked.method,
+            target: asked.target,
+            status: answer.status().as_u16(),
+            code: outcome.map(|o| o.code),
+            key_id: outcome.and_then(|o| o.key_id.clone()),
+            latency: started.elapsed(),
+        };
+        if !log.record(entry) {
+            self.engine.metrics.access_log_dropped.fetch_add(1, Relaxed);
         }
     }
 
@@ -75,12 +116,34 @@ impl State {
 
 type Answer = Response<Full<Bytes>>;
 
-pub async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Answer, Infallible> {
+/// What the access log keeps of a request before it is consumed.
+struct Asked {
+    time: std::time::SystemTime,
+    method: Method,
+    target: String,
+}
+
+pub async fn handle(
+    req: Request<Incoming>,
+    state: Arc<State>,
+    client: Client,
+) -> Result<Answer, Infallible> {
     // The request's arrival, for freshness: taken before anything else.
     let ticket = state.engine.ticket();
     let started = Instant::now();
+    let asked = state.access_log.as_ref().map(|_| Asked {
+        time: std::time::SystemTime::now(),
+        method: req.method().clone(),
+        target: req.uri().to_string(),
+    });
+    let answer = route(req, &state, ticket, started).await;
+    state.log(&answer, asked, client, started);
+    Ok(answer)
+}
+
+async fn route(req: Request<Incoming>, state: &State, ticket: u64, started: Instant) -> Answer {
     let path = req.uri().path();
-    let answer = match path {
+    match path {
         "/healthz" => match only(&req, &[Method::GET, Method::HEAD], "GET, HEAD") {
             Some(refused) => refused,
             None => match state.pool.health(ticket).await {
@@ -104,18 +167,17 @@ pub async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Answer,
         },
         "/v1/verify" => match only(&req, &[Method::POST], "POST") {
             Some(refused) => refused,
-            None => verify_one(req, &state, ticket, started).await,
+            None => verify_one(req, state, ticket, started).await,
         },
         "/v1/verify/batch" => match only(&req, &[Method::POST], "POST") {
             Some(refused) => refused,
-            None => verify_batch(req, &state, ticket, started).await,
+            None => verify_batch(req, state, ticket, started).await,
         },
         p if p == "/v1/auth" || p.starts_with("/v1/auth/") => {
-            auth(req, &state, ticket, started).await
+            auth(req, state, ticket, started).await
         }
         _ => error(StatusCode::NOT_FOUND, "no such endpoint"),
-    };
-    Ok(answer)
+    }
 }
 
 /// `None` when the method is one of `allowed`, else the 405 answer.
@@ -232,7 +294,9 @@ fn question(
     request::question(service, scopes).map_err(bad)
 }
 
-/// Judges `presented`: malformed keys here, the others on the pool.
+/// Judges `presented`: malformed keys here, the others on the pool. Each
+/// key is taken without the whitespace around it, as `keysmith verify`
+/// takes one (a key read from a file with its newline).
 async fn judge_all(
     state: &State,
     ticket: u64,
@@ -240,7 +304,7 @@ async fn judge_all(
     service: Option<String>,
     scopes: Vec<String>,
 ) -> Result<Vec<Verdict>, Answer> {
-    let parsed: Vec<Option<ParsedKey>> = presented.iter().map(|k| key::parse(k)).collect();
+    let parsed: Vec<Option<ParsedKey>> = presented.iter().map(|k| key::parse(k.trim())).collect();
     let wellformed: Vec<ParsedKey> = parsed.iter().flatten().cloned().collect();
     let mut judged = if wellformed.is_empty() {
         Vec::new()
@@ -290,6 +354,7 @@ async fn verify_one(
     state.engine.metrics.took(started.elapsed());
     let mut r = json(StatusCode::OK, &VerdictBody::new(&verdicts[0]));
     retry_after(&mut r, &verdicts[0]);
+    state.note(&mut r, &verdicts[0]);
     r
 }
 
@@ -352,12 +417,17 @@ fn presented_key(req: &Request<Incoming>, names: &[HeaderName]) -> Option<String
     None
 }
 
-/// The service asked for: `X-Keysmith-Service`, else `?service=`.
+/// The service asked for: `X-Keysmith-Service`, else `?service=`. An
+/// empty header counts as none: it must not switch off a service that
+/// `?service=` asks for (a gateway that sets the header from a variable
+/// that happens to be empty).
 fn asked_service(req: &Request<Incoming>) -> Result<Option<String>, Answer> {
     let bad = || error(StatusCode::BAD_REQUEST, "the service is not valid UTF-8");
     if let Some(value) = req.headers().get("x-keysmith-service") {
         let value = value.to_str().map_err(|_| bad())?.trim();
-        return Ok((!value.is_empty()).then(|| value.to_owned()));
+        if !value.is_empty() {
+            return Ok(Some(value.to_owned()));
+        }
     }
     let query = req.uri().query().unwrap_or("");
     for pair in query.split('&') {
@@ -428,6 +498,7 @@ async fn auth(req: Request<Incoming>, state: &State, ticket: u64, started: Insta
         if let Some(Ok(service)) = key.service.as_deref().map(HeaderValue::from_str) {
             h.insert("x-keysmith-service", service);
         }
+        state.note(&mut r, &verdict);
         return r;
     }
     #[derive(Serialize)]
@@ -442,6 +513,7 @@ async fn auth(req: Request<Incoming>, state: &State, ticket: u64, started: Insta
     };
     let mut r = json(status, &Denied { valid: false, code });
     retry_after(&mut r, &verdict);
+    state.note(&mut r, &verdict);
     let h = r.headers_mut();
     h.insert("x-keysmith-code", HeaderValue::from_static(code));
     if status == StatusCode::UNAUTHORIZED {

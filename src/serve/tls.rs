@@ -52,3 +52,28 @@ pub fn config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>> {
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
+
+/// What to say when the private key of `--tls-key` can be read by every
+/// user of the machine, as the store's own warning says it. Only the
+/// world's read bit counts: a key readable by its group is how Debian
+/// shares keys with services (`root:ssl-cert`, 0640), on purpose.
+pub fn key_warning(key: &Path) -> Option<String> {
+    readable_by_everyone(key).then(|| {
+        let shown = key.display().to_string();
+        format!(
+            "the TLS key {shown} can be read by every user; fix it with: chmod o-r {}",
+            crate::store::shell_word(&shown)
+        )
+    })
+}
+
+#[cfg(unix)]
+fn readable_by_everyone(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o004 != 0)
+}
+
+#[cfg(not(unix))]
+fn readable_by_everyone(_path: &Path) -> bool {
+    false
+}

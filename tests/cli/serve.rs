@@ -17,17 +17,38 @@ pub(crate) struct Server {
     pub(crate) addr: String,
     stderr: Arc<Mutex<String>>,
     reader: Option<std::thread::JoinHandle<()>>,
+    /// What it wrote on stdout, when it was asked to be kept.
+    stdout: Option<(Arc<Mutex<String>>, std::thread::JoinHandle<()>)>,
 }
 
 impl Server {
     pub(crate) fn start(env: &Env, extra: &[&str]) -> Server {
         let mut cmd = env.command();
-        cmd.args(["serve", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
+        cmd.args(["serve", "--listen", "127.0.0.1:0"]).args(extra);
+        Server::run(cmd, false)
+    }
+
+    /// `cmd`, a `serve` that listens on TCP, once it says it is ready;
+    /// its stdout kept when `keep_stdout`.
+    fn run(mut cmd: std::process::Command, keep_stdout: bool) -> Server {
+        cmd.stdin(Stdio::null())
+            .stdout(if keep_stdout {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stderr(Stdio::piped());
         let mut child = spawn(&mut cmd);
+        let stdout = child.stdout.take().map(|pipe| {
+            let text = Arc::new(Mutex::new(String::new()));
+            let kept = text.clone();
+            let reader = std::thread::spawn(move || {
+                let mut all = String::new();
+                let _ = BufReader::new(pipe).read_to_string(&mut all);
+                *kept.lock().unwrap() = all;
+            });
+            (text, reader)
+        });
         let stderr = Arc::new(Mutex::new(String::new()));
         let (ready_tx, ready_rx) = mpsc::channel();
         let pipe = child.stderr.take().unwrap();
@@ -57,6 +78,7 @@ impl Server {
             addr,
             stderr,
             reader: Some(reader),
+            stdout,
         }
     }
 
@@ -107,6 +129,19 @@ impl Server {
 
     /// SIGTERM, and what serve said on stderr; asserts a clean exit 0.
     pub(crate) fn stop(mut self) -> String {
+        self.terminate()
+    }
+
+    /// `stop`, and what serve wrote on stdout (kept: `Server::run`).
+    fn stop_with_stdout(mut self) -> (String, String) {
+        let log = self.terminate();
+        let (text, reader) = self.stdout.take().expect("stdout kept");
+        reader.join().unwrap();
+        let out = text.lock().unwrap().clone();
+        (log, out)
+    }
+
+    fn terminate(&mut self) -> String {
         let ok = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -643,7 +678,117 @@ fn listens_on_a_unix_socket_and_refuses_a_bad_address() {
         .error(2, "--listen");
 }
 
+#[test]
+fn a_key_with_a_trailing_newline_is_taken_as_verify_takes_it() {
+    let env = Env::new();
+    let key = env.create("K", &["--service", "sms"]);
+    // `verify` takes it so (a key read from a file with its newline).
+    env.run_stdin(&["verify"], &format!("{key}\n")).code(0);
+    let server = Server::start(&env, &[]);
+    for presented in [
+        format!("{key}\\n"),
+        format!("{key}\\r\\n"),
+        format!(" \\t{key} "),
+    ] {
+        let v = server.verify(&presented, "");
+        assert_eq!(v["code"], "VALID", "{presented:?}: {v}");
+        let body = format!("{{\"keys\": [\"{presented}\", \"{key}\"]}}");
+        let r = server.post("/v1/verify/batch", &body);
+        let codes: Vec<_> = r.json()["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["code"].clone())
+            .collect();
+        assert_eq!(codes, ["VALID", "VALID"], "{presented:?}: {r:#?}");
+    }
+    // Inside a key, whitespace is still wrong.
+    let (head, tail) = key.split_at(20);
+    assert_eq!(
+        server.verify(&format!("{head} {tail}"), "")["code"],
+        "MALFORMED"
+    );
+    server.stop();
+}
+
+#[test]
+fn an_empty_service_header_leaves_the_query_s_service_in_force() {
+    let env = Env::new();
+    let key = env.create("K", &["--service", "sms"]);
+    let server = Server::start(&env, &[]);
+    let empty = [("X-API-Key", key.as_str()), ("X-Keysmith-Service", "")];
+    let r = server.auth("/v1/auth?service=mail", &empty);
+    assert_eq!(r.status, 403, "{r:#?}");
+    assert_eq!(r.header("x-keysmith-code"), Some("WRONG_SERVICE"));
+    assert_eq!(server.auth("/v1/auth?service=sms", &empty).status, 200);
+    assert_eq!(server.auth("/v1/auth", &empty).status, 200);
+    // A header with a service still comes before the query.
+    let sms = [("X-API-Key", key.as_str()), ("X-Keysmith-Service", "sms")];
+    assert_eq!(server.auth("/v1/auth?service=mail", &sms).status, 200);
+    let mail = [("X-API-Key", key.as_str()), ("X-Keysmith-Service", "mail")];
+    assert_eq!(server.auth("/v1/auth?service=sms", &mail).status, 403);
+    server.stop();
+}
+
+#[test]
+fn a_unix_socket_has_socket_mode_whatever_the_umask() {
+    let env = Env::new();
+    let key = env.create("K", &[]);
+    let sock = env.dir.path().join("serve.sock");
+    let listen = format!("unix:{}", sock.display());
+    for (extra, mode) in [
+        (vec![], 0o660),
+        (vec!["--socket-mode", "0600"], 0o600),
+        (vec!["--socket-mode", "640"], 0o640),
+    ] {
+        // Under umask 000, which would leave it 0777.
+        let mut cmd = env.shell(r#"umask 000 && exec "$0" "$@""#);
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--listen", &listen])
+            .args(&extra);
+        let server = Server::run(cmd, false);
+        assert_eq!(crate::common::mode(&sock), mode, "{extra:?}");
+        let mut s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+        write!(
+            s,
+            "GET /v1/auth HTTP/1.1\r\nHost: t\r\nConnection: close\r\nX-API-Key: {key}\r\n\r\n"
+        )
+        .unwrap();
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).unwrap();
+        assert!(raw.starts_with("HTTP/1.1 200 "), "{raw}");
+        let log = server.stop();
+        assert!(!log.contains("warning"), "{log}");
+    }
+    // Open to every user: said.
+    let mut cmd = env.command();
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--listen", &listen])
+        .args(["--socket-mode", "0666"]);
+    let server = Server::run(cmd, false);
+    assert_eq!(crate::common::mode(&sock), 0o666);
+    let log = server.stop();
+    assert!(
+        log.contains(&format!(
+            "warning: {listen} accepts connections from every user of this machine (--socket-mode 0666)"
+        )),
+        "{log}"
+    );
+    // Not a mode, or no socket for it: usage errors.
+    for bad in ["999", "0o1777", "rw-rw----", "", "77777"] {
+        let run = env.run(&["serve", "--listen", &listen, "--socket-mode", bad]);
+        assert_eq!(run.code, 2, "{bad}: {run:#?}");
+        assert!(run.stderr.contains("--socket-mode"), "{run:#?}");
+    }
+    let run = env.run(&["serve", "--listen", "127.0.0.1:0", "--socket-mode", "600"]);
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(
+        run.stderr.contains("--socket-mode is for unix sockets"),
+        "{run:#?}"
+    );
+}
+
+mod access_log;
 mod faults;
+mod head;
 mod key_limits;
 mod limits;
 mod postgres;

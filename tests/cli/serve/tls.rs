@@ -163,3 +163,34 @@ fn tls_makes_every_listener_speak_https() {
     env.run(&["serve", "--tls-cert", cert.to_str().unwrap()])
         .code(2);
 }
+
+#[test]
+fn a_tls_key_every_user_can_read_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.create("K", &[]);
+    let dir = env.dir.path().join("tls");
+    std::fs::create_dir(&dir).unwrap();
+    certificates(&dir);
+    let (cert, private) = (dir.join("server.crt"), dir.join("server.key"));
+    let args = [
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        private.to_str().unwrap(),
+    ];
+    let warning = format!(
+        "warning: the TLS key {0} can be read by every user; fix it with: chmod o-r '{0}'",
+        private.display()
+    );
+    for (mode, warned) in [(0o644, true), (0o604, true), (0o600, false), (0o640, false)] {
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(mode)).unwrap();
+        let log = Server::start(&env, &args).stop();
+        assert_eq!(log.contains(&warning), warned, "{mode:o}: {log}");
+        // Said as the store's own warning is, once, before serving.
+        if warned {
+            assert_eq!(log.matches("warning:").count(), 1, "{log}");
+            assert!(log.find(&warning) < log.find("listening on"), "{log}");
+        }
+    }
+}
