@@ -112,6 +112,19 @@ impl Output {
         (written, None)
     }
 
+    /// With stdout closed or sent to `/dev/null`, a new key would reach
+    /// nobody: refused before anything is written.
+    pub fn refuse_unread_stdout(&mut self) -> Result<()> {
+        if self.stdout_reaches_nobody() {
+            return Err(Error::Usage(
+                "stdout is closed or /dev/null, so a new key would reach nobody; nothing was \
+                 created. Send stdout to a file or a pipe"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether what is written to stdout reaches nobody: it is `/dev/null`,
     /// because a shell or a service manager sent it there, or because stdout
     /// was closed at the start (Rust's runtime then opens `/dev/null` in its

@@ -3,7 +3,6 @@
 //! through `Output`; none builds SQL.
 
 mod backup;
-mod bulk;
 mod completions;
 mod create;
 mod delete;
@@ -20,7 +19,6 @@ mod serve;
 mod show;
 mod switch;
 mod verify;
-mod verify_all;
 
 use crate::cli::{Cli, Command, Deferred};
 use crate::config::{self, ConfigFiles, Source, StoreChoice};

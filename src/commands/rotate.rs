@@ -1,7 +1,7 @@
 //! `keysmith rotate`: replace a key with a new one and retire the old one,
 //! at once or after a grace period.
 
-use super::create::{NewKeyShown, refuse_unread_stdout, show_new_key};
+use super::create::{NewKeyShown, show_new_key};
 use super::{Context, change, confirm, describe, resolve};
 use crate::cli::RotateArgs;
 use crate::clipboard::ClipboardCopy;
@@ -32,7 +32,7 @@ pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
         .then(|| ClipboardCopy::prepare(ctx.out.json))
         .transpose()?;
     if copy.is_none() {
-        refuse_unread_stdout(ctx)?;
+        ctx.out.refuse_unread_stdout()?;
     }
     let mut store = ctx.open(OpenMode::NoCreate)?;
     let old = resolve(store.as_mut(), &args.key)?;

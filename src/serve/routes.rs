@@ -21,8 +21,7 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::key::{self, ParsedKey};
 use crate::redact;
-use crate::time::Rfc3339;
-use crate::verify::{Code, Verdict};
+use crate::verify::{Code, Verdict, VerdictJson};
 
 use super::access_log::{self, AccessLog, Client, Outcome};
 use super::engine::Engine;
@@ -250,37 +249,6 @@ async fn body(req: Request<Incoming>, limit: usize) -> Result<Bytes, Answer> {
     }
 }
 
-/// The `verify --json` object and, of the key found, its service, scopes,
-/// expiry and remaining uses (each null when no key was found).
-#[derive(Serialize)]
-struct VerdictBody<'a> {
-    valid: bool,
-    code: &'static str,
-    id: Option<&'a str>,
-    name: Option<&'a str>,
-    service: Option<&'a str>,
-    scopes: Option<&'a [String]>,
-    expires_at: Option<Rfc3339>,
-    /// Null: unlimited, or no key found.
-    remaining_uses: Option<i64>,
-}
-
-impl<'a> VerdictBody<'a> {
-    fn new(verdict: &'a Verdict) -> Self {
-        let key = verdict.key.as_ref();
-        VerdictBody {
-            valid: verdict.is_valid(),
-            code: verdict.code.as_str(),
-            id: key.map(|k| k.id.as_str()),
-            name: key.map(|k| k.name.as_str()),
-            service: key.and_then(|k| k.service.as_deref()),
-            scopes: key.map(|k| k.limits.scopes.as_slice()),
-            expires_at: key.and_then(|k| k.expires_at).map(Rfc3339),
-            remaining_uses: key.and_then(|k| k.limits.remaining_uses).map(|n| n.max(0)),
-        }
-    }
-}
-
 /// A refused body or question: 400 `{"error": ...}`, masked.
 fn bad(refused: request::BadRequest) -> Answer {
     error(StatusCode::BAD_REQUEST, &refused.message)
@@ -352,7 +320,10 @@ async fn verify_one(
         Err(refused) => return refused,
     };
     state.engine.metrics.took(started.elapsed());
-    let mut r = json(StatusCode::OK, &VerdictBody::new(&verdicts[0]));
+    let mut r = json(
+        StatusCode::OK,
+        &VerdictJson::new(&verdicts[0]).with_key_details(),
+    );
     retry_after(&mut r, &verdicts[0]);
     state.note(&mut r, &verdicts[0]);
     r
@@ -381,12 +352,15 @@ async fn verify_batch(
     state.engine.metrics.took(started.elapsed());
     #[derive(Serialize)]
     struct Results<'a> {
-        results: Vec<VerdictBody<'a>>,
+        results: Vec<VerdictJson<'a>>,
     }
     json(
         StatusCode::OK,
         &Results {
-            results: verdicts.iter().map(VerdictBody::new).collect(),
+            results: verdicts
+                .iter()
+                .map(|v| VerdictJson::new(v).with_key_details())
+                .collect(),
         },
     )
 }

@@ -2,6 +2,8 @@
 
 use zeroize::Zeroizing;
 
+mod from;
+
 use super::{Context, change, describe};
 use crate::cli::CreateArgs;
 use crate::clipboard::ClipboardCopy;
@@ -19,7 +21,7 @@ use crate::time;
 pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
     crate::harden::no_core_dumps();
     if let Some(source) = &args.from {
-        return super::bulk::run(ctx, source, &args.prefix);
+        return from::run(ctx, source, &args.prefix);
     }
     // Flags are checked before any prompt, so nobody answers questions in vain.
     let copy = args
@@ -81,7 +83,7 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
     };
 
     if copy.is_none() {
-        refuse_unread_stdout(ctx)?;
+        ctx.out.refuse_unread_stdout()?;
     }
     let mut store = ctx.open(OpenMode::Create)?;
     if named_by_flag {
@@ -198,19 +200,6 @@ fn skippable<T>(check: impl Fn(&str) -> Result<T>) -> impl Fn(&str) -> Result<Op
         "" => Ok(None),
         _ => check(raw).map(Some),
     }
-}
-
-/// With stdout closed or sent to `/dev/null`, a new key would reach nobody:
-/// refused before anything is written.
-pub fn refuse_unread_stdout(ctx: &mut Context) -> Result<()> {
-    if ctx.out.stdout_reaches_nobody() {
-        return Err(Error::Usage(
-            "stdout is closed or /dev/null, so a new key would reach nobody; nothing was \
-             created. Send stdout to a file or a pipe"
-                .into(),
-        ));
-    }
-    Ok(())
 }
 
 /// A key that was just committed, and how to hand it over.

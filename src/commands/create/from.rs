@@ -17,8 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tempfile::SpooledTempFile;
 use zeroize::Zeroizing;
 
-use super::create::refuse_unread_stdout;
-use super::{Context, change};
+use crate::commands::{Context, change};
 use crate::error::{Error, Result, StoreFault};
 use crate::input::{self, MAX_LINE, NewKey};
 use crate::key::{ID_LEN, MintedKey};
@@ -36,7 +35,7 @@ const OUTPUT_CHUNK: usize = 1 << 16;
 
 pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8> {
     let default_prefix = input::prefix(default_prefix)?;
-    refuse_unread_stdout(ctx)?;
+    ctx.out.refuse_unread_stdout()?;
     let (reader, size) = open_source(source)?;
     let progress = progress_bar(size);
     let mut names = Namesakes::default();
@@ -225,7 +224,7 @@ impl Namesakes {
         }
         taken.sort_by_key(|(line, _, _)| *line);
         for (line, name, ids) in &taken {
-            let note = super::create::namesakes_note(name, ids.iter().map(String::as_str));
+            let note = super::namesakes_note(name, ids.iter().map(String::as_str));
             self.note(format!("line {line}: {note}"));
         }
         for note in &self.notes {

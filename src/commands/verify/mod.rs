@@ -2,8 +2,9 @@
 
 use std::io::{self, IsTerminal};
 
-use serde::Serialize;
 use zeroize::Zeroizing;
+
+mod stdin_all;
 
 use super::Context;
 use crate::cli::VerifyArgs;
@@ -15,34 +16,10 @@ use crate::prompt;
 use crate::redact::Untrusted;
 use crate::store::OpenMode;
 use crate::time;
-use crate::verify::{Code, Required, Verdict, check};
+use crate::verify::{Code, Required, Verdict, VerdictJson, check};
 
 /// A key line longer than this is no key; the cap bounds what is read.
 pub const MAX_INPUT: u64 = super::MAX_KEY_INPUT;
-
-/// The `verify --json` object; `verify --stdin-all --json` adds `line`.
-#[derive(Serialize)]
-pub struct VerdictJson<'a> {
-    valid: bool,
-    code: &'static str,
-    id: Option<&'a str>,
-    name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<u64>,
-}
-
-impl<'a> VerdictJson<'a> {
-    pub fn new(verdict: &'a Verdict, line: Option<u64>) -> Self {
-        let key = verdict.key.as_ref();
-        VerdictJson {
-            valid: verdict.is_valid(),
-            code: verdict.code.as_str(),
-            id: key.map(|k| k.id.as_str()),
-            name: key.map(|k| k.name.as_str()),
-            line,
-        }
-    }
-}
 
 pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
     let service = args.service.as_deref().map(input::service).transpose()?;
@@ -52,7 +29,7 @@ pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
         scopes: &scopes,
     };
     if args.stdin_all {
-        return super::verify_all::run(ctx, required);
+        return stdin_all::run(ctx, required);
     }
     let presented = read_key(args.key)?;
     let now = time::now();
@@ -69,7 +46,7 @@ pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
     drop(presented);
 
     if ctx.out.json {
-        ctx.out.json_line(&VerdictJson::new(&verdict, None))?;
+        ctx.out.json_line(&VerdictJson::new(&verdict))?;
     } else if let (true, Some(key)) = (verdict.is_valid(), verdict.key.as_ref()) {
         ctx.out.line(&format!(
             "valid {} {}",

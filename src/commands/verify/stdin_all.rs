@@ -9,13 +9,14 @@ use std::io::{self, BufRead, Read};
 
 use zeroize::Zeroizing;
 
-use super::Context;
-use super::verify::{MAX_INPUT, VerdictJson};
+use super::MAX_INPUT;
+use crate::commands::Context;
 use crate::error::{Error, Result};
 use crate::key::{self, ParsedKey};
 use crate::model::Credential;
 use crate::store::{OpenMode, Store};
 use crate::time;
+use crate::verify::VerdictJson;
 use crate::verify::{Code, Required, Verdict, judge, record};
 
 /// Lines per chunk: one read and one write transaction each.
@@ -67,7 +68,7 @@ pub fn run(ctx: &mut Context, required: Required<'_>) -> Result<u8> {
             all_valid &= verdict.is_valid();
             if ctx.out.json {
                 ctx.out
-                    .json_line(&VerdictJson::new(verdict, Some(line_number)))?;
+                    .json_line(&VerdictJson::new(verdict).at_line(line_number))?;
             } else {
                 let id = verdict.key.as_ref().map_or("-", |k| k.id.as_str());
                 ctx.out.words(&[
