@@ -47,7 +47,7 @@ pub use verify::{Code, Verdict, verify};
 pub struct DocsDoctests;
 
 /// Parses `args`, runs the command, prints any error as one `error:` line and
-/// returns the exit code of SPEC §3.
+/// returns the exit code of docs/src/exit-codes.md.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     ExitCode::from(run_code(args))
 }

@@ -1,4 +1,4 @@
-//! SPEC §2: which store a command uses (`--db`, `KEYSMITH_DB`, the
+//! docs/src/store.md: which store a command uses (`--db`, `KEYSMITH_DB`, the
 //! configuration files, the default), and a missing store refused by every
 //! command that reads or changes keys, naming the path and where it came
 //! from; `keysmith init` and `keysmith info`. Issue 24, item 1.
