@@ -33,7 +33,7 @@ struct Example {
     expected: Option<Vec<String>>,
 }
 
-/// README.md and every page of docs/src, in a fixed order.
+/// README.md and every page of docs/src (SUMMARY.md included), in a fixed order.
 fn pages() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut pages = vec![root.join("README.md")];
@@ -393,4 +393,69 @@ fn the_matcher_takes_wildcards_and_refuses_other_text() {
         ids("ks_OKnjlCW3ValJ_******** t8Qe2LmWv0aB acme_on1WoD8d7LV1_x"),
         ["OKnjlCW3ValJ", "on1WoD8d7LV1"]
     );
+}
+
+/// The anchors of a page: its headings, as mdBook and GitHub make them.
+fn anchors(text: &str) -> Vec<String> {
+    let mut in_fence = false;
+    let mut anchors = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+        } else if let Some(heading) = line.strip_prefix('#').filter(|_| !in_fence) {
+            let title = heading.trim_start_matches('#').trim();
+            let anchor = title
+                .chars()
+                .filter_map(|c| match c {
+                    ' ' => Some('-'),
+                    c if c.is_alphanumeric() || c == '-' || c == '_' => {
+                        Some(c.to_ascii_lowercase())
+                    }
+                    _ => None,
+                })
+                .collect();
+            anchors.push(anchor);
+        }
+    }
+    anchors
+}
+
+#[test]
+fn every_link_between_pages_reaches_a_page_and_its_heading() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    // pages() holds docs/src/SUMMARY.md too.
+    let mut pages = pages();
+    pages.push(root.join("ARCHITECTURE.md"));
+    for path in pages {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let folder = path.parent().unwrap();
+        for (at, _) in text.match_indices("](") {
+            let target = &text[at + 2..];
+            let Some(end) = target.find(')') else {
+                continue;
+            };
+            let target = &target[..end];
+            if target.contains("://") || target.contains(' ') {
+                continue;
+            }
+            let (file, anchor) = target.split_once('#').unwrap_or((target, ""));
+            let page = if file.is_empty() {
+                path.clone()
+            } else {
+                folder.join(file)
+            };
+            checked += 1;
+            let Ok(linked) = std::fs::read_to_string(&page) else {
+                broken.push(format!("{}: {target}: no such page", path.display()));
+                continue;
+            };
+            if !anchor.is_empty() && !anchors(&linked).iter().any(|a| a == anchor) {
+                broken.push(format!("{}: {target}: no such heading", path.display()));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+    assert!(checked >= 50, "only {checked} links checked");
 }
