@@ -4,8 +4,8 @@
 //! so are the TLS tests when `KEYSMITH_TEST_POSTGRES_CA` names no CA too.
 //! (`cargo test` rebuilds when either variable changes.)
 //! When no `nginx` is found on PATH or in /usr/sbin, or not its headers-more
-//! module (Debian's libnginx-mod-http-headers-more-filter, which README's
-//! recipe needs), the test that puts a real nginx in front of `serve`
+//! module (Debian's libnginx-mod-http-headers-more-filter, which the
+//! documented recipe needs), the test that puts a real nginx in front of `serve`
 //! (tests/cli/gateway.rs) is compiled as ignored, with the reason; when
 //! both are, the test runs that nginx (`KEYSMITH_TEST_NGINX`) with that
 //! module (`KEYSMITH_TEST_NGINX_HEADERS_MORE`). Likewise `caddy`, for the
@@ -19,7 +19,7 @@
 //! (tests/cli/man.rs) is compiled as ignored.
 //! Without `tmux`, the tests in a real tmux (`--copy` in tests/cli/clipboard.rs,
 //! prompts in tests/cli/prompts.rs; `KEYSMITH_TEST_TMUX`) are compiled as
-//! ignored; without `systemd-analyze`, the check of the README's unit
+//! ignored; without `systemd-analyze`, the check of the documented unit
 //! (tests/cli/store_choice.rs); and so is the test that makes
 //! real core dumps where the kernel's `core_pattern` does not write a plain
 //! file into the dumping process's folder (a crash handler such as apport

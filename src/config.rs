@@ -1,4 +1,4 @@
-//! Which store a command uses, and why (SPEC §2): `--db`, then
+//! Which store a command uses, and why (docs/src/store.md): `--db`, then
 //! `KEYSMITH_DB`, then `db` in the user's configuration file, then in the
 //! system's, then the platform data directory. The reason travels with the
 //! location so that a missing store is refused naming where its path came

@@ -93,7 +93,7 @@ pub enum StoreFault {
     /// Written by a newer keysmith; it was left unchanged.
     NewerSchema,
     /// Nothing is there (a PostgreSQL database without keysmith's schema):
-    /// a command that only reads or changes keys makes no store (SPEC §2).
+    /// a command that only reads or changes keys makes no store (docs/src/store.md).
     Missing,
     /// Cannot be reached or used now: permission denied, a
     /// server down or a connection lost, a full disk.

@@ -3,8 +3,8 @@
 //! core dumps first: a core limit of zero, which a child it starts cannot
 //! raise either, and the kernel's dumpable flag off, which also stops a
 //! core piped to a crash handler (that ignores the limit) and another
-//! process of the same user attaching to read its memory. README, Security
-//! model.
+//! process of the same user attaching to read its memory.
+//! docs/src/security.md.
 
 /// Best effort: where the kernel refuses, the process goes on as before.
 pub fn no_core_dumps() {

@@ -1,4 +1,4 @@
-//! The input rules of SPEC §4. Each check returns the cleaned value or a
+//! The input rules of docs/src/input-rules.md. Each check returns the cleaned value or a
 //! usage error naming the field and the rule.
 
 use serde::Deserialize;
@@ -129,7 +129,7 @@ pub fn duration(field: &str, raw: &str) -> Result<i64, Error> {
     Ok(total)
 }
 
-/// The most scopes one key holds (SPEC §8).
+/// The most scopes one key holds (docs/src/limits.md).
 pub const MAX_SCOPES: usize = 64;
 const MAX_SCOPE_LEN: usize = 64;
 /// The most uses a key can be granted: more than any key will ever have,

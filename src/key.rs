@@ -1,4 +1,4 @@
-//! The key format of SPEC §1: minting, parsing, checksum, masking and hashing.
+//! The key format of docs/src/key-format.md: minting, parsing, checksum, masking and hashing.
 //! Pure functions, no I/O.
 
 use std::fmt;
@@ -207,7 +207,7 @@ fn split_shape(s: &str) -> Option<(&str, &str, &str)> {
 }
 
 /// The id in a masked key as listings show it (`ks_<id>_********`), or in
-/// `ks_<id>` (SPEC §3): the prefix and the id, with or without the mask.
+/// `ks_<id>` (docs/src/conventions.md): the prefix and the id, with or without the mask.
 pub fn masked_id(s: &str) -> Option<&str> {
     let (prefix, rest) = s.split_once('_')?;
     let id = rest.strip_suffix("_********").unwrap_or(rest);

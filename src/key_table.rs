@@ -1,4 +1,4 @@
-//! The table of `keysmith list` (SPEC §5): on a terminal it fits the
+//! The table of `keysmith list` (docs/src/commands/list.md): on a terminal it fits the
 //! terminal's width, long cells shortened with `…`, and when even that
 //! leaves the name too little room, times as dates and ages instead of
 //! `YYYY-MM-DD HH:MM`; piped, nothing is shortened. Streamed: the columns are laid out from the first `SAMPLE`

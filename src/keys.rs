@@ -310,7 +310,7 @@ pub fn delete(store: &mut dyn Store, id: &str, change: Change<'_>) -> Result<Opt
 }
 
 /// Takes back keys that nobody received because writing them out failed
-/// (SPEC §2), in one transaction: each key of `ids` is removed with an
+/// (docs/src/security.md), in one transaction: each key of `ids` is removed with an
 /// `undo` event; for a rotation, `restore` is the old key as it was before
 /// it, and gets back its `disabled`, `expires_at` and `replaced_by`.
 /// Returns how many keys were removed.

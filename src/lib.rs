@@ -3,8 +3,8 @@
 //! The binary is a thin wrapper over [`run`]. Applications open a store
 //! ([`store::open`]), create keys ([`keys::create`]) and verify them
 //! ([`verify`]) in-process through the same code, from many threads: a
-//! store is `Send`, open one per thread. The README's "Using keysmith as a
-//! library" has a worked example, compiled and run as a doc test.
+//! store is `Send`, open one per thread. The library page of the docs
+//! (docs/src/library.md) has a worked example, compiled and run as a doc test.
 
 #![forbid(unsafe_code)]
 
@@ -39,13 +39,15 @@ pub use key::{mint, parse};
 pub use store::{Location, OpenMode, Store};
 pub use verify::{Code, Verdict, verify};
 
-/// The README's Rust examples, compiled and run by `cargo test`.
+/// The Rust examples of the README and the docs, compiled and run by `cargo test`.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
-pub struct ReadmeDoctests;
+#[doc = include_str!("../docs/src/library.md")]
+#[doc = include_str!("../docs/src/postgres.md")]
+pub struct DocsDoctests;
 
 /// Parses `args`, runs the command, prints any error as one `error:` line and
-/// returns the exit code of SPEC §3.
+/// returns the exit code of docs/src/exit-codes.md.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     ExitCode::from(run_code(args))
 }

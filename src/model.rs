@@ -24,7 +24,7 @@ impl Status {
     }
 
     /// `disabled` when switched off, else `expired` from the instant
-    /// `expires_at` is reached, else `enabled` (SPEC §5).
+    /// `expires_at` is reached, else `enabled` (docs/src/commands/list.md).
     pub fn of(disabled: bool, expires_at: Option<Timestamp>, now: Timestamp) -> Status {
         if disabled {
             Status::Disabled
@@ -55,7 +55,7 @@ pub struct KeyRecord {
     pub limits: Limits,
 }
 
-/// What a key may do (SPEC §8): its scopes, the VALID verifications it has
+/// What a key may do (docs/src/limits.md): its scopes, the VALID verifications it has
 /// left and its rate limit. The default, a key without limits, may do
 /// everything, as every key could before limits existed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

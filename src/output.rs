@@ -169,7 +169,7 @@ impl Output {
     }
 
     /// How `list` draws its table here: fitted to the terminal when stdout
-    /// is one (SPEC §5), never shortened when piped.
+    /// is one (docs/src/commands/list.md), never shortened when piped.
     pub fn table_layout(&self, wide: bool) -> crate::key_table::Layout {
         let fit = io::stdout()
             .is_terminal()
@@ -302,7 +302,7 @@ fn limit_words(limits: &Limits) -> [String; 3] {
     ]
 }
 
-/// The event object of SPEC §5 (`history --json`, `show --json`).
+/// The event object of docs/src/commands/history.md (`history --json`, `show --json`).
 #[derive(Serialize)]
 pub struct EventJson<'a> {
     at: Rfc3339,
@@ -343,7 +343,7 @@ impl Serialize for Masked<'_> {
     }
 }
 
-/// The key object of SPEC §5, with `key` only at creation.
+/// The key object of docs/src/commands/list.md, with `key` only at creation.
 #[derive(Serialize)]
 pub struct KeyJson<'a> {
     id: &'a str,

@@ -1,8 +1,8 @@
-//! Finding keysmith keys in text (SPEC §5 `scan`), and describing their shape
+//! Finding keysmith keys in text (docs/src/commands/scan.md), and describing their shape
 //! to other secret scanners. Pure functions over bytes, no I/O: files need not
 //! be UTF-8, and a library caller can scan any buffer the way the CLI does.
 //!
-//! A regex finds key-shaped candidates; the checksum of SPEC §1 decides which
+//! A regex finds key-shaped candidates; the checksum of docs/src/key-format.md decides which
 //! are keys, so a random string of the right shape is almost never reported.
 //! Nothing of a found key is kept but its public parts and its hash.
 

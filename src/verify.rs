@@ -1,4 +1,4 @@
-//! Verification of a presented key (SPEC §5 `verify`), shared by the CLI and
+//! Verification of a presented key (docs/src/commands/verify.md), shared by the CLI and
 //! applications that check keys in-process.
 
 use crate::error::Result;
@@ -15,11 +15,11 @@ pub enum Code {
     Disabled,
     Expired,
     WrongService,
-    /// The key lacks a scope the request requires (SPEC §8).
+    /// The key lacks a scope the request requires (docs/src/limits.md).
     InsufficientScope,
-    /// The key has no uses left (SPEC §8).
+    /// The key has no uses left (docs/src/limits.md).
     UsageExceeded,
-    /// Past the key's rate limit in this `serve` process (SPEC §8); not
+    /// Past the key's rate limit in this `serve` process (docs/src/limits.md); not
     /// in the precedence: only a key otherwise VALID is counted.
     RateLimited,
 }
@@ -127,7 +127,7 @@ pub fn check(
 }
 
 /// Judges a well-formed key against what the store holds under its id, if
-/// anything, in the precedence of SPEC §5; records nothing, spends nothing
+/// anything, in the precedence of docs/src/commands/verify.md; records nothing, spends nothing
 /// (see `record`). A VALID key with a limit of uses may still turn out to
 /// have none left.
 pub fn judge(

@@ -1,5 +1,5 @@
 //! `keysmith info`: the store used, where that choice came from, its
-//! backend, schema version and keys (SPEC §2). A missing store is refused
+//! backend, schema version and keys (docs/src/store.md). A missing store is refused
 //! with the same line as any other command's (exit 4).
 
 use super::Context;

@@ -1,5 +1,5 @@
 //! `keysmith init`: an empty store, for a `serve` deployment that has no
-//! key yet (SPEC §2: only `create`, `migrate`'s target and `init` make one).
+//! key yet (docs/src/store.md: only `create`, `migrate`'s target and `init` make one).
 
 use super::Context;
 use crate::error::Result;

@@ -97,7 +97,7 @@ fn write_all(top: &clap::Command, dir: &Path) -> Result<Vec<String>> {
 /// Puts `bytes` at `dir/name` as a new file: written beside it under a
 /// temporary name, then renamed over it. Whatever stood there is replaced,
 /// not written into: a symlink planted in a shared man folder cannot send
-/// the page (written as root, by the README's `sudo` example) into a file
+/// the page (written as root, by the `sudo` example of docs/src/commands/man.md) into a file
 /// elsewhere, and a reader never sees half a page.
 fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -251,7 +251,7 @@ fn value_name(arg: &clap::Arg) -> String {
     }
 }
 
-/// The exit codes (SPEC §3).
+/// The exit codes (docs/src/exit-codes.md).
 const EXIT_STATUS: [(&str, &str); 5] = [
     ("0", "Success; for verify, the key is valid."),
     (

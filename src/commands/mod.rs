@@ -45,7 +45,7 @@ pub struct Context {
 
 impl Context {
     /// The store this command uses and why: `--db`, `KEYSMITH_DB`, the
-    /// configuration files, the default (SPEC §2).
+    /// configuration files, the default (docs/src/store.md).
     pub fn choose(&self) -> Result<StoreChoice> {
         let given = self
             .given
@@ -141,7 +141,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Serve(Deferred(args)) => serve::run(&mut ctx, args),
         Command::Man(Deferred(args)) => man::run(&mut ctx, args),
     };
-    // Said only of a store that was made and used (SPEC §2): a command that
+    // Said only of a store that was made and used (docs/src/store.md): a command that
     // failed after making it has already said why.
     if let (Some(path), Ok(_)) = (&ctx.created, &code) {
         ctx.out.notice(&format!("Created a new store at {path}"))?;
@@ -181,7 +181,7 @@ fn change(at: Timestamp) -> Change<'static> {
 /// Finds the key a selector names: `-` (a full key read from stdin), a
 /// full key (by its id), a masked key or an id, or a name that matches
 /// exactly one key, tried in that order. A name that matches several is a
-/// choice at a terminal, else exit 3 listing them (SPEC §3).
+/// choice at a terminal, else exit 3 listing them (docs/src/conventions.md).
 fn resolve(store: &mut dyn Store, selector: &str) -> Result<KeyRecord> {
     if selector == "-" {
         let presented = key_from_stdin("-")?;

@@ -85,7 +85,7 @@ pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
             };
             show_new_key(ctx, store.as_mut(), &shown, Some(&before))?;
             if let (Retire::At(_), Some(left)) = (retire, before.limits.remaining_uses) {
-                // A budget of uses is moved, never doubled (SPEC §8).
+                // A budget of uses is moved, never doubled (docs/src/limits.md).
                 ctx.out.notice(&format!(
                     "note: the old key's {left} remaining uses moved to the new key; \
                      until it expires the old key answers USAGE_EXCEEDED"

@@ -432,7 +432,7 @@ struct RulesJson<'a> {
 /// keys (the default prefix when it has none). Writes nothing.
 fn rules(ctx: &mut Context, scanner: ScannerArg) -> Result<u8> {
     // The store's prefixes when there is a store; a rule needs none
-    // (SPEC §2: `scan --rules` works without a store).
+    // (docs/src/store.md: `scan --rules` works without a store).
     let stored = match ctx.open(OpenMode::NoCreate) {
         Ok(mut store) => store.prefixes()?,
         Err(e) if e.store_fault() == Some(StoreFault::Missing) => Vec::new(),

@@ -1,4 +1,4 @@
-//! `keysmith serve`: verifications over HTTP (SPEC §7); the work is in
+//! `keysmith serve`: verifications over HTTP (docs/src/serve.md); the work is in
 //! `crate::serve`.
 
 use std::time::Duration;
@@ -50,7 +50,7 @@ pub fn run(ctx: &mut Context, args: ServeArgs) -> Result<u8> {
         }
     }
     let choice = ctx.choose()?;
-    // A missing store is refused (SPEC §2): a mistyped path would answer
+    // A missing store is refused (docs/src/store.md): a mistyped path would answer
     // 401 to every key while /healthz said ok. `keysmith init` makes one.
     let home = ctx.open_chosen(&choice, OpenMode::NoCreate)?;
     let location = choice.location;

@@ -1,4 +1,4 @@
-//! `keysmith serve` (SPEC §7): verifications over HTTP/1.1, from the same
+//! `keysmith serve` (docs/src/serve.md): verifications over HTTP/1.1, from the same
 //! store and the same code as `keysmith verify`.
 //!
 //! - `listen`: the addresses and their listeners.

@@ -1,4 +1,4 @@
-//! Rate limits (SPEC §8): each key's VALID answers counted in a sliding
+//! Rate limits (docs/src/limits.md): each key's VALID answers counted in a sliding
 //! window, per `serve` process.
 //!
 //! A log of admissions per key, exact in what it admits: never more than

@@ -106,7 +106,7 @@ pub fn batch(body: &[u8]) -> Result<Batch, BadRequest> {
 
 /// The body as `T`, from a JSON object only: serde would also take a
 /// struct from an array of its fields in order (`["key"]`), which is not
-/// the request SPEC §7 describes (found by the fuzz target).
+/// the request docs/src/serve.md describes (found by the fuzz target).
 fn object<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, BadRequest> {
     if body.trim_ascii_start().first() != Some(&b'{') {
         return Err(BadRequest::new("bad request body: want a JSON object"));
@@ -143,7 +143,7 @@ pub fn question(
     Ok((service, scopes))
 }
 
-/// SPEC §8's scope shape, as `input::scope` checks it everywhere (a
+/// The scope shape of docs/src/input-rules.md, as `input::scope` checks it everywhere (a
 /// required `sms:*` asks for a key granted all of `sms:`).
 pub fn is_scope(s: &str) -> bool {
     input::scope(s).is_ok()

@@ -1,4 +1,4 @@
-//! The endpoints of SPEC §7: routing, request bodies and their limits, and
+//! The endpoints of docs/src/serve.md: routing, request bodies and their limits, and
 //! the answers. A presented key is parsed here (cheap, and a malformed key
 //! never reaches a store thread); everything else goes to the pool.
 

@@ -145,7 +145,7 @@ impl Location {
 
 /// Whether opening may create the store. Only the commands that make a
 /// store (`create`, `init`, `migrate`'s target) create; every other one
-/// refuses a missing store (`StoreFault::Missing`, SPEC §2).
+/// refuses a missing store (`StoreFault::Missing`, docs/src/store.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OpenMode {
     Create,
@@ -405,7 +405,7 @@ fn newer_schema(shown: &str, version: i64, known: i64) -> Error {
 }
 
 /// The refusal of a store that is not there, by a command that makes none
-/// (SPEC §2); the caller adds where the location came from.
+/// (docs/src/store.md); the caller adds where the location came from.
 fn missing(shown: &str) -> Error {
     Error::store(
         StoreFault::Missing,

@@ -83,7 +83,7 @@ const MIGRATIONS: &[&str] = &[
     // holds of the keys is stale, without being told of every use.
     "CREATE TABLE key_changes (n INTEGER NOT NULL) STRICT;
     INSERT INTO key_changes (n) VALUES (0);",
-    // Version 5. What a key may do (SPEC §8): its scopes (space-separated),
+    // Version 5. What a key may do (docs/src/limits.md): its scopes (space-separated),
     // the VALID verifications it has left and its rate limit; NULL for none.
     "ALTER TABLE keys ADD COLUMN scopes TEXT;
     ALTER TABLE keys ADD COLUMN remaining_uses INTEGER;

@@ -1,4 +1,5 @@
-//! SPEC §5 "Bulk and safety": create --from, verify --stdin-all, cron reports, backup.
+//! Bulk and safety: create --from, verify --stdin-all, cron reports, backup
+//! (docs/src/commands/create.md, verify.md, list.md, backup.md).
 
 use std::io::Write;
 use std::process::Stdio;

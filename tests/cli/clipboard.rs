@@ -533,7 +533,7 @@ impl Drop for Tmux<'_> {
     }
 }
 
-/// `--copy` in a real tmux with `set-clipboard on` (the README's advice):
+/// `--copy` in a real tmux with `set-clipboard on` (the advice of docs/src/commands/create.md):
 /// tmux makes the OSC 52 a paste buffer and passes the key on to the
 /// terminal it runs in; when KEYSMITH_CLIP_TIME is up no buffer holds the
 /// key, the outer terminal's clipboard is overwritten, and a buffer copied

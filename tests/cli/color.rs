@@ -1,4 +1,4 @@
-//! SPEC §3: colour only on a terminal, never with NO_COLOR.
+//! Colour (docs/src/conventions.md): only on a terminal, never with NO_COLOR.
 
 use rexpect::session::spawn_command;
 

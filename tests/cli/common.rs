@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_keysmith");
 
-/// The fields of the key object of SPEC §5 (and §8's limits).
+/// The fields of the key object (docs/src/commands/list.md, with the limits of docs/src/limits.md).
 pub const KEY_FIELDS: [&str; 16] = [
     "id",
     "name",

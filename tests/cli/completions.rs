@@ -1,5 +1,5 @@
 //! The committed scripts under completions/ must match what the CLI generates.
-//! Refresh them with: for s in bash zsh fish powershell elvish; do ... (see README).
+//! Refresh them with: for s in bash zsh fish powershell elvish; do ... (see docs/src/commands/completions.md).
 
 use std::path::Path;
 

@@ -1,4 +1,4 @@
-//! SPEC §1 and §5 `create`: one key on stdout, only its hash in the store.
+//! `create` (docs/src/key-format.md, docs/src/commands/create.md): one key on stdout, only its hash in the store.
 
 use sha2::{Digest, Sha256};
 

@@ -1,4 +1,4 @@
-//! SPEC §2: a key that could not be delivered does not stay live, input is
+//! docs/src/security.md: a key that could not be delivered does not stay live, input is
 //! read before the write lock is taken, and a use is recorded against the
 //! key that was verified or not at all.
 

@@ -1,8 +1,9 @@
 //! Real gateways in front of `keysmith serve`: Debian's nginx with
 //! `auth_request` (and the headers-more module) and Debian's Caddy with
-//! `forward_auth`, each configured with the recipe of README "Behind a
-//! gateway", read from README.md itself, with only the test's ports and
-//! folder put in: the README's configuration is the one tested. In front of
+//! `forward_auth`, each configured with the recipe of the docs' "Behind a
+//! gateway" page, read from docs/src/gateways.md itself, with only the
+//! test's ports and folder put in: the documented configuration is the one
+//! tested. In front of
 //! a tiny API of the test's own that answers with the request it got, so
 //! that every header reaching it is seen. The gateways run from the test's
 //! own folder and ports, as root or not. On both backends (the store comes
@@ -30,20 +31,20 @@ use std::time::{Duration, Instant};
 use crate::common::{Env, spawn};
 use crate::serve::{Reply, Server, wait};
 
-const README: &str = include_str!("../../README.md");
+const RECIPES: &str = include_str!("../../docs/src/gateways.md");
 
-/// The fenced block of `lang` that follows `after` in README.md.
-fn readme_block(after: &str, lang: &str) -> &'static str {
-    let from = README
+/// The fenced block of `lang` that follows `after` in docs/src/gateways.md.
+fn recipe_block(after: &str, lang: &str) -> &'static str {
+    let from = RECIPES
         .find(after)
-        .unwrap_or_else(|| panic!("README.md has no {after:?}"));
+        .unwrap_or_else(|| panic!("docs/src/gateways.md has no {after:?}"));
     let fence = format!("```{lang}\n");
-    let start = README[from..]
+    let start = RECIPES[from..]
         .find(&fence)
         .map(|i| from + i + fence.len())
-        .unwrap_or_else(|| panic!("no ```{lang} block after {after:?} in README.md"));
-    let end = README[start..].find("\n```").expect("the block ends") + start;
-    &README[start..=end]
+        .unwrap_or_else(|| panic!("no ```{lang} block after {after:?} in docs/src/gateways.md"));
+    let end = RECIPES[start..].find("\n```").expect("the block ends") + start;
+    &RECIPES[start..=end]
 }
 
 /// `text` with `from` replaced by `to`, which must be there: a recipe that
@@ -51,14 +52,14 @@ fn readme_block(after: &str, lang: &str) -> &'static str {
 fn put(text: &str, from: &str, to: &str) -> String {
     assert!(
         text.contains(from),
-        "the README recipe no longer has {from:?}:\n{text}"
+        "the documented recipe no longer has {from:?}:\n{text}"
     );
     text.replace(from, to)
 }
 
-/// The README's addresses, and what the tests put in their place.
-const README_SERVE: &str = "127.0.0.1:7207";
-const README_API: &str = "127.0.0.1:8080";
+/// The recipes' addresses, and what the tests put in their place.
+const RECIPE_SERVE: &str = "127.0.0.1:7207";
+const RECIPE_API: &str = "127.0.0.1:8080";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
@@ -224,17 +225,17 @@ impl Drop for Gateway {
     }
 }
 
-/// README's nginx recipe in the test's main configuration: the test's
+/// The documented nginx recipe in the test's main configuration: the test's
 /// ports, and its folder for every file nginx writes.
 fn nginx_config(dir: &Path, port: u16, serve: &str, api: &str) -> String {
-    let recipe = readme_block("**nginx** (`auth_request`)", "nginx");
+    let recipe = recipe_block("**nginx** (`auth_request`)", "nginx");
     let recipe = put(
         recipe,
         "listen 443 ssl;",
         &format!("listen 127.0.0.1:{port};"),
     );
-    let recipe = put(&recipe, README_SERVE, serve);
-    let recipe = put(&recipe, README_API, api);
+    let recipe = put(&recipe, RECIPE_SERVE, serve);
+    let recipe = put(&recipe, RECIPE_API, api);
     let d = dir.display();
     // Debian loads the module through /etc/nginx/modules-enabled; this
     // configuration is nginx's whole configuration, so it loads it itself.
@@ -266,15 +267,15 @@ http {{
     )
 }
 
-/// README's Caddy recipe, served over plain HTTP on the test's port, and
+/// The documented Caddy recipe, served over plain HTTP on the test's port, and
 /// without the admin endpoint (its port, 2019, may be taken, or another
 /// test's).
 fn caddy_config(port: u16, serve: &str, api: &str) -> String {
-    let recipe = readme_block("**Caddy** (`forward_auth`)", "caddyfile");
+    let recipe = recipe_block("**Caddy** (`forward_auth`)", "caddyfile");
     let recipe = put(recipe, "{\n\t# ", "{\n\tadmin off\n\t# ");
     let recipe = put(&recipe, "api.example.com {", &format!("http://:{port} {{"));
-    let recipe = put(&recipe, README_SERVE, serve);
-    put(&recipe, README_API, api)
+    let recipe = put(&recipe, RECIPE_SERVE, serve);
+    put(&recipe, RECIPE_API, api)
 }
 
 /// A loopback port free a moment ago (the gateway binds it next).
@@ -532,7 +533,7 @@ fn through_a_gateway(kind: Kind) {
         .unwrap();
     assert!((1..=10).contains(&retry), "Retry-After: {retry}");
     if kind == Kind::Nginx {
-        // What README says nginx logs for it.
+        // What docs/src/gateways.md says nginx logs for it.
         let log = gateway.error_log();
         assert!(
             log.contains("[error]") && log.contains("auth request unexpected status: 429"),
@@ -550,7 +551,7 @@ fn through_a_gateway(kind: Kind) {
     let errors = gateway.error_log();
     if kind == Kind::Caddy {
         // The request's headers quoted in Caddy's error log for that 502,
-        // X-API-Key masked by README's log filter.
+        // X-API-Key masked by the recipe's log filter.
         assert!(errors.contains(r#""X-Api-Key":"REDACTED""#), "{errors}");
     }
     gateway.stop();
@@ -575,9 +576,9 @@ fn caddy_forward_auth_in_front_of_serve() {
     through_a_gateway(Kind::Caddy);
 }
 
-/// README "Unix sockets": the gateway running as another user reaches serve
+/// docs/src/serve.md "Unix sockets": the gateway running as another user reaches serve
 /// through the socket's group, given by a setgid folder, and nobody else's
-/// does. nginx (README's recipe, the upstream a unix socket) runs as a user
+/// does. nginx (the documented recipe, the upstream a unix socket) runs as a user
 /// of its own; serve runs as the test's user, root.
 #[test]
 #[cfg_attr(
@@ -623,7 +624,7 @@ fn a_gateway_of_another_user_connects_through_the_socket_s_group() {
     );
     serve.stop();
 
-    // README's way: the folder setgid with the gateway's group, so the
+    // docs/src/serve.md's way: the folder setgid with the gateway's group, so the
     // socket is made in that group.
     std::os::unix::fs::chown(&run, Some(0), Some(GATEWAY.1)).unwrap();
     std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o2750)).unwrap();

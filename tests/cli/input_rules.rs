@@ -1,4 +1,4 @@
-//! SPEC §4: every rule is refused with exit 2, naming the field, writing nothing.
+//! docs/src/input-rules.md: every rule is refused with exit 2, naming the field, writing nothing.
 
 use crate::common::Env;
 

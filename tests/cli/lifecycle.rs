@@ -1,4 +1,5 @@
-//! SPEC §5 "Lifecycle": show, edit, rotate, delete, history, and the event log.
+//! The lifecycle: show, edit, rotate, delete, history, and the event log
+//! (docs/src/commands/).
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;

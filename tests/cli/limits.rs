@@ -1,4 +1,4 @@
-//! SPEC §8 on the CLI: scopes, remaining uses and rate limits through
+//! docs/src/limits.md on the CLI: scopes, remaining uses and rate limits through
 //! create, create --from, edit, rotate, verify and the key object. On both
 //! backends.
 

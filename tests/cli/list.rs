@@ -1,4 +1,4 @@
-//! SPEC §5 `list`: masked keys, newest first, filters, JSON fields.
+//! `list` (docs/src/commands/list.md): masked keys, newest first, filters, JSON fields.
 
 use crate::common::{Env, KEY_FIELDS as FIELDS};
 

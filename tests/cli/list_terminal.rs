@@ -1,4 +1,4 @@
-//! `list` at a terminal (SPEC §5), through a pseudo-terminal of a set
+//! `list` at a terminal (docs/src/commands/list.md), through a pseudo-terminal of a set
 //! width: no row wider than the terminal, the masked key whole, long names
 //! shortened with `…`, a footer; piped, nothing shortened; and memory that
 //! does not grow with the store.

@@ -7,6 +7,7 @@ mod common;
 mod completions;
 mod create;
 mod delivery;
+mod docs_examples;
 mod gateway;
 mod harness;
 mod help;

@@ -165,7 +165,7 @@ fn man_renders_every_page_without_a_warning() {
 }
 
 /// A symlink planted in the folder under a page's name (a shared man
-/// folder, the README's `sudo keysmith man --dir`) is replaced by the page;
+/// folder, docs/src/commands/man.md's `sudo keysmith man --dir`) is replaced by the page;
 /// the file it pointed at, outside the folder, keeps every byte.
 #[test]
 fn dir_replaces_a_planted_symlink_instead_of_writing_through_it() {

@@ -1,4 +1,4 @@
-//! SPEC §5 `migrate --to`: a whole store copied into an empty one of either
+//! `migrate --to` (docs/src/commands/migrate.md): a whole store copied into an empty one of either
 //! kind. On the SQLite run every store is a file; in the PostgreSQL leg the
 //! test's own stores are databases, so the copies go PostgreSQL → SQLite,
 //! SQLite → PostgreSQL and PostgreSQL → PostgreSQL.

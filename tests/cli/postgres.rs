@@ -4,7 +4,7 @@
 //!
 //! `postgres_leg` re-runs this test binary with `KEYSMITH_TEST_BACKEND=postgres`
 //! against the server `KEYSMITH_TEST_POSTGRES` names (`.ci/postgres.sh start`
-//! makes one; see README, Testing on PostgreSQL), this file's tests left out:
+//! makes one; see docs/src/development.md, Testing on PostgreSQL), this file's tests left out:
 //! those run once, on the server whatever the backend, each on a fresh
 //! database (`Env::postgres`). Built without `KEYSMITH_TEST_POSTGRES` (see
 //! build.rs), all of them are ignored, with the reason; built with it, they

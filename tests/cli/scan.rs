@@ -1,4 +1,4 @@
-//! SPEC §5 `scan`: finding keys in files, folders and stdin, their state in
+//! `scan` (docs/src/commands/scan.md): finding keys in files, folders and stdin, their state in
 //! the store, the exit code, and the rules exported for other scanners.
 
 use std::fs;

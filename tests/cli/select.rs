@@ -1,4 +1,4 @@
-//! SPEC §3 selectors with `enable` / `disable`.
+//! Selectors (docs/src/conventions.md) with `enable` / `disable`.
 
 use crate::common::Env;
 

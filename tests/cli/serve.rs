@@ -1,4 +1,4 @@
-//! SPEC §7 `serve`, through the built binary: each endpoint's status codes,
+//! docs/src/serve.md `serve`, through the built binary: each endpoint's status codes,
 //! headers and bodies, freshness against the CLI, uses written on SIGTERM,
 //! the limits, and no full key in what serve prints. On both backends.
 
@@ -327,7 +327,7 @@ fn bad_requests_are_refused_with_400_413() {
         "{\"key\": 5}".to_owned(),
         format!("{{\"key\": \"{key}\", \"service\": \"Not A Service\"}}"),
         format!("{{\"key\": \"{key}\", \"scopes\": \"{key}\"}}"),
-        // A struct's fields as an array: serde takes it, SPEC §7 does not
+        // A struct's fields as an array: serde takes it, docs/src/serve.md does not
         // (found by fuzz/fuzz_targets/serve_body.rs).
         format!("[\"{key}\"]"),
     ] {

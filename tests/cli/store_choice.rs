@@ -1,4 +1,4 @@
-//! SPEC §2: which store a command uses (`--db`, `KEYSMITH_DB`, the
+//! docs/src/store.md: which store a command uses (`--db`, `KEYSMITH_DB`, the
 //! configuration files, the default), and a missing store refused by every
 //! command that reads or changes keys, naming the path and where it came
 //! from; `keysmith init` and `keysmith info`. Issue 24, item 1.
@@ -327,7 +327,7 @@ fn a_postgresql_database_without_the_schema_is_missing() {
     env.run(&["list"]).code(0);
 }
 
-/// The README's systemd recipe, as written: the unit passes
+/// The systemd recipe of docs/src/gateways.md, as written: the unit passes
 /// `systemd-analyze verify` where that is installed, and the CLI run as the
 /// service's user (`sudo -u keysmith keysmith create`, another HOME) finds
 /// the store the unit serves, through /etc/keysmith/config.toml.
@@ -337,13 +337,14 @@ fn the_systemd_recipe_serves_the_store_the_cli_of_its_user_writes() {
     if env.is_postgres() {
         return;
     }
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/src/gateways.md"))
+            .unwrap();
     let block = |start: &str| -> String {
-        let at = readme
+        let at = page
             .find(start)
-            .unwrap_or_else(|| panic!("README lacks {start}"));
-        let body = &readme[at + start.len()..];
+            .unwrap_or_else(|| panic!("docs/src/gateways.md lacks {start}"));
+        let body = &page[at + start.len()..];
         body[..body.find("```").unwrap()].to_owned()
     };
     let unit = block("```ini\n[Unit]\nDescription=keysmith serve");
@@ -360,7 +361,7 @@ fn the_systemd_recipe_serves_the_store_the_cli_of_its_user_writes() {
         "{unit}"
     );
 
-    // The host: /etc/keysmith/config.toml as the README writes it.
+    // The host: /etc/keysmith/config.toml as docs/src/gateways.md writes it.
     let etc = env.dir.path().join("etc/keysmith/config.toml");
     std::fs::create_dir_all(etc.parent().unwrap()).unwrap();
     let state = env.dir.path().join("var/lib/keysmith");
@@ -395,24 +396,25 @@ fn the_systemd_recipe_serves_the_store_the_cli_of_its_user_writes() {
         .code(0);
 }
 
-/// The README's code block that starts with `start`, after that line.
-fn readme_block(start: &str) -> String {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let at = readme
+/// The code block of docs/src/gateways.md that starts with `start`, after that line.
+fn recipe_block(start: &str) -> String {
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/src/gateways.md"))
+            .unwrap();
+    let at = page
         .find(start)
-        .unwrap_or_else(|| panic!("README lacks {start}"));
-    let body = &readme[at + start.len()..];
+        .unwrap_or_else(|| panic!("docs/src/gateways.md lacks {start}"));
+    let body = &page[at + start.len()..];
     body[..body.find("```").unwrap()].to_owned()
 }
 
-/// The README's systemd unit.
-fn readme_unit() -> String {
-    let unit = readme_block("```ini\n[Unit]\nDescription=keysmith serve");
+/// The systemd unit of docs/src/gateways.md.
+fn recipe_unit() -> String {
+    let unit = recipe_block("```ini\n[Unit]\nDescription=keysmith serve");
     format!("[Unit]\nDescription=keysmith serve{unit}")
 }
 
-/// The README's unit passes `systemd-analyze verify`, with the test's own
+/// That unit passes `systemd-analyze verify`, with the test's own
 /// build where the unit expects the binary. Only what is about the unit is
 /// held against it: this host may have no user `keysmith`, and systemd may
 /// not be running (a container).
@@ -423,7 +425,7 @@ fn readme_unit() -> String {
 )]
 fn the_systemd_unit_passes_systemd_analyze_verify() {
     let env = Env::new();
-    let unit = readme_unit().replace("/usr/local/bin/keysmith", env!("CARGO_BIN_EXE_keysmith"));
+    let unit = recipe_unit().replace("/usr/local/bin/keysmith", env!("CARGO_BIN_EXE_keysmith"));
     let file = env.dir.path().join("keysmith-serve.service");
     std::fs::write(&file, unit).unwrap();
     let out = Command::new(systemd_analyze())
@@ -439,7 +441,7 @@ fn the_systemd_unit_passes_systemd_analyze_verify() {
         .collect();
     assert!(about_unit.is_empty(), "systemd-analyze verify:\n{text}");
     // It did read the unit: a unit with a typo is reported.
-    std::fs::write(&file, readme_unit().replace("KillSignal=", "KilSignal=")).unwrap();
+    std::fs::write(&file, recipe_unit().replace("KillSignal=", "KilSignal=")).unwrap();
     let out = Command::new(systemd_analyze())
         .args(["verify", "--man=no"])
         .arg(&file)

@@ -1,4 +1,4 @@
-//! SPEC §2: what keysmith will open, what it refuses untouched, and file modes.
+//! docs/src/store.md: what keysmith will open, what it refuses untouched, and file modes.
 
 use std::path::{Path, PathBuf};
 

@@ -1,4 +1,4 @@
-//! SPEC §5 `verify`: every code, its exit status, and what it records.
+//! `verify` (docs/src/commands/verify.md): every code, its exit status, and what it records.
 
 use crate::common::Env;
 

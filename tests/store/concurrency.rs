@@ -1,4 +1,4 @@
-//! Many threads, each with its own store on the same location (SPEC §6: an
+//! Many threads, each with its own store on the same location (docs/src/library.md: an
 //! application verifies and creates keys from many threads at once). Every
 //! store is opened here and moved into its thread.
 

@@ -299,7 +299,7 @@ fn backup_writes_a_sqlite_copy_of_everything(backend: &Backend) {
 }
 
 fn opening_without_create_refuses_a_missing_store_and_makes_none(backend: &Backend) {
-    // SPEC §2 (issue 24): a missing store is no empty one.
+    // docs/src/store.md (issue 24): a missing store is no empty one.
     let refused = store::open(backend.location(), OpenMode::NoCreate).err();
     assert_eq!(
         refused.as_ref().and_then(|e| e.store_fault()),

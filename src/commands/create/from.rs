@@ -6,7 +6,7 @@
 //!
 //! Keys are shown only after the commit (`keys::create_many`, which keeps
 //! memory bounded however long the input); keys that could not be written
-//! out are taken back (SPEC §2).
+//! out are taken back (docs/src/security.md).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -161,7 +161,7 @@ impl<'o> Delivery<'o> {
 }
 
 /// Names the input shares with other lines or with stored keys: each
-/// draws a warning (SPEC §3: a shared name cannot select a key), the
+/// draws a warning (docs/src/conventions.md: a shared name cannot select a key), the
 /// first `SHOWN` of them by line, then a count. Names are kept as hashes,
 /// a few bytes a line however long the input.
 #[derive(Default)]

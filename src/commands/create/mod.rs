@@ -104,7 +104,7 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
 }
 
 /// Warns when keys are already named `name`, with their ids: a shared
-/// name cannot select a key (SPEC §3), so it is said when it is made.
+/// name cannot select a key (docs/src/conventions.md), so it is said when it is made.
 pub(super) fn warn_of_namesakes(out: &mut Output, store: &mut dyn Store, name: &str) -> Result<()> {
     let namesakes = store.keys_by_name(name)?;
     if namesakes.is_empty() {
@@ -218,7 +218,7 @@ pub struct NewKeyShown<'a> {
 /// stderr that this is the only time it is shown.
 ///
 /// When it cannot be handed over (a closed pipe, a full disk, no
-/// clipboard), nobody received it, so it must not stay live (SPEC §2): the
+/// clipboard), nobody received it, so it must not stay live (docs/src/security.md): the
 /// key is taken back in a new transaction (for a rotation, `rotated` is the
 /// old key as it was before, and gets that state back), and the error names
 /// what was undone.

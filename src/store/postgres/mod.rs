@@ -72,7 +72,7 @@ const MIGRATIONS: &[&str] = &[
     // key rows.
     "CREATE TABLE key_changes (n bigint NOT NULL);
     INSERT INTO key_changes (n) VALUES (0);",
-    // Version 3. What a key may do (SPEC §8): its scopes (space-separated),
+    // Version 3. What a key may do (docs/src/limits.md): its scopes (space-separated),
     // the VALID verifications it has left and its rate limit; NULL for none.
     "ALTER TABLE keys ADD COLUMN scopes text,
         ADD COLUMN remaining_uses bigint,
@@ -205,7 +205,7 @@ const RECORD_USES: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
      use_count = usage.use_count + excluded.use_count";
 /// Run first by every transaction that may change keys (see migration 2).
 const COUNT_CHANGE: &str = "UPDATE key_changes SET n = n + 1";
-/// A key is durable before it is shown (SPEC §2, as SQLite's
+/// A key is durable before it is shown (docs/src/store.md, as SQLite's
 /// `synchronous=FULL`): the commit of a new key waits for the server's WAL
 /// flush even where the server, database or role turned
 /// `synchronous_commit` off for speed. Only for this transaction; a

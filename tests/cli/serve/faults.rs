@@ -1,4 +1,4 @@
-//! SPEC §7 faults on a SQLite store: locked by another process, damaged or
+//! docs/src/serve.md faults on a SQLite store: locked by another process, damaged or
 //! replaced. A request waits for another process's lock at most serve's
 //! busy timeout (a second, not the CLI's 30 s) and a flush waiting for the
 //! store never holds requests up; a request that cannot get the store is

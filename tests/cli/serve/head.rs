@@ -1,4 +1,4 @@
-//! SPEC §7's bound on a request head, exactly: 64 KiB (65,536 bytes, from
+//! The bound of docs/src/serve.md on a request head, exactly: 64 KiB (65,536 bytes, from
 //! the request line to the blank line that ends the headers) is read, one
 //! byte more is 431, whether the head arrives in one write or in many. On
 //! real TCP. (hyper's buffer limit alone is checked only on a head not yet

@@ -1,4 +1,4 @@
-//! SPEC §8 in `serve`, on both backends: required scopes (field and
+//! docs/src/limits.md in `serve`, on both backends: required scopes (field and
 //! header), remaining uses spent exactly by several serve processes under
 //! load and across a SIGKILL, and each process's sliding-window rate limit.
 

@@ -1,4 +1,4 @@
-//! SPEC §7 under abuse, on both backends: thousands of idle connections,
+//! docs/src/serve.md under abuse, on both backends: thousands of idle connections,
 //! 100 MB bodies (declared and chunked), and a SIGKILL mid-load. Each abuser
 //! is refused or cut off while other clients go on being served, serve's
 //! memory stays bounded, and a kill loses at most the uses of one flush
