@@ -722,7 +722,7 @@ def serve_cases(ks, p, db, keys, big, quick, rows, label="", cli_db=None):
                          f"{valid_after} VALID after disable exited", f"of {sent_after:,} requests after it",
                          f"{valid_before:,} VALID before", "0 VALID after"))
 
-            # A rate limit under a minute of load (SPEC §8).
+            # A rate limit under a minute of load (docs/src/limits.md).
             admitted, bound, total = rate_limit_under_load(ks, db, p, srv_url, script, threads, connections,
                                                            7 if quick else 61)
             rows.append((name_of("rate limit 200/2s under wrk for a minute"),

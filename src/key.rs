@@ -294,14 +294,14 @@ mod tests {
     }
     use proptest::prelude::*;
 
-    const SPEC_EXAMPLE: &str = "ks_4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhd6";
+    const DOCS_EXAMPLE: &str = "ks_4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhd6";
 
     #[test]
     fn spec_example_is_valid() {
-        let body = &SPEC_EXAMPLE[..SPEC_EXAMPLE.len() - CHECK_LEN];
+        let body = &DOCS_EXAMPLE[..DOCS_EXAMPLE.len() - CHECK_LEN];
         assert_eq!(crc32fast::hash(body.as_bytes()), 0xa485fc3c);
         assert_eq!(&checksum(body), b"30nhd6");
-        let parsed = parse(SPEC_EXAMPLE).expect("spec example parses");
+        let parsed = parse(DOCS_EXAMPLE).expect("spec example parses");
         assert_eq!(parsed.prefix, "ks");
         assert_eq!(parsed.id, "4fQ8xW2mLp0Z");
         assert_eq!(parsed.masked(), "ks_4fQ8xW2mLp0Z_********");
@@ -315,9 +315,9 @@ mod tests {
             "ks_",
             "KS_4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhd6",
             "ks-4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhd6",
-            &SPEC_EXAMPLE[..SPEC_EXAMPLE.len() - 1],
-            &format!("{SPEC_EXAMPLE}0"),
-            &format!(" {SPEC_EXAMPLE}"),
+            &DOCS_EXAMPLE[..DOCS_EXAMPLE.len() - 1],
+            &format!("{DOCS_EXAMPLE}0"),
+            &format!(" {DOCS_EXAMPLE}"),
             "ks_4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhé",
         ] {
             assert!(parse(bad).is_none(), "{bad:?} parsed");

@@ -354,7 +354,7 @@ mod tests {
     use super::*;
     use crate::key::{CHECK_LEN, SECRET_LEN, mint};
 
-    const SPEC_EXAMPLE: &str = "ks_4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhd6";
+    const DOCS_EXAMPLE: &str = "ks_4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhd6";
 
     fn prefix_strategy() -> impl Strategy<Value = String> {
         "[a-z][a-z0-9]{0,15}"
@@ -522,7 +522,7 @@ mod tests {
         ] {
             assert_eq!(redact(&text), want, "{text}");
         }
-        assert_eq!(redact(SPEC_EXAMPLE), "ks_4fQ8xW2mLp0Z_********");
+        assert_eq!(redact(DOCS_EXAMPLE), "ks_4fQ8xW2mLp0Z_********");
     }
 
     #[test]
@@ -542,16 +542,16 @@ mod tests {
             assert_eq!(redact(text), text);
         }
         assert_eq!(
-            redact(&SPEC_EXAMPLE[..32]),
+            redact(&DOCS_EXAMPLE[..32]),
             "ks_4fQ8xW2mLp0Z_********",
             "16 characters of a secret are masked"
         );
         // A truncated key that starts its word (a cut-off selector) is
         // masked however little of its secret it holds.
         for end in [17, 20, 31] {
-            assert_eq!(redact(&SPEC_EXAMPLE[..end]), "ks_4fQ8xW2mLp0Z_********");
+            assert_eq!(redact(&DOCS_EXAMPLE[..end]), "ks_4fQ8xW2mLp0Z_********");
             assert_eq!(
-                redact(&format!("no key matches '{}'", &SPEC_EXAMPLE[..end])),
+                redact(&format!("no key matches '{}'", &DOCS_EXAMPLE[..end])),
                 "no key matches 'ks_4fQ8xW2mLp0Z_********'"
             );
         }

@@ -286,7 +286,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const SPEC_EXAMPLE: &str = "ks_4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhd6";
+    const DOCS_EXAMPLE: &str = "ks_4fQ8xW2mLp0Z_Yb7dK3nR9sT1vX5zC8eG2hJ6kM0pQ4wE30nhd6";
 
     fn ids(text: &str) -> Vec<(usize, String)> {
         find_keys(text.as_bytes())
@@ -330,13 +330,13 @@ mod tests {
 
     #[test]
     fn skips_checksum_failures_and_near_misses() {
-        let mut typo = SPEC_EXAMPLE.as_bytes().to_vec();
+        let mut typo = DOCS_EXAMPLE.as_bytes().to_vec();
         typo[20] = if typo[20] == b'a' { b'b' } else { b'a' };
         let typo = String::from_utf8(typo).unwrap();
         for text in [
             typo.as_str(),
-            &SPEC_EXAMPLE[..SPEC_EXAMPLE.len() - 1],
-            &SPEC_EXAMPLE[1..],
+            &DOCS_EXAMPLE[..DOCS_EXAMPLE.len() - 1],
+            &DOCS_EXAMPLE[1..],
             "ks_AAAAAAAAAAAA_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
             "no keys here at all",
             "",
@@ -347,10 +347,10 @@ mod tests {
 
     #[test]
     fn a_key_followed_by_base62_is_part_of_a_longer_token() {
-        assert!(ids(&format!("{SPEC_EXAMPLE}x")).is_empty());
-        assert!(ids(&format!("{SPEC_EXAMPLE}0")).is_empty());
-        assert_eq!(ids(&format!("{SPEC_EXAMPLE}_x")).len(), 1);
-        assert_eq!(ids(&format!("{SPEC_EXAMPLE}-x")).len(), 1);
+        assert!(ids(&format!("{DOCS_EXAMPLE}x")).is_empty());
+        assert!(ids(&format!("{DOCS_EXAMPLE}0")).is_empty());
+        assert_eq!(ids(&format!("{DOCS_EXAMPLE}_x")).len(), 1);
+        assert_eq!(ids(&format!("{DOCS_EXAMPLE}-x")).len(), 1);
     }
 
     #[test]
@@ -425,8 +425,8 @@ mod tests {
         let pattern = Regex::new(&rule_pattern(&prefixes)).unwrap();
         let (acme, _) = minted("acme");
         assert!(pattern.is_match(format!("key: {acme}\n").as_bytes()));
-        assert!(pattern.is_match(SPEC_EXAMPLE.as_bytes()));
-        assert!(!pattern.is_match(&SPEC_EXAMPLE.as_bytes()[..SPEC_EXAMPLE.len() - 1]));
+        assert!(pattern.is_match(DOCS_EXAMPLE.as_bytes()));
+        assert!(!pattern.is_match(&DOCS_EXAMPLE.as_bytes()[..DOCS_EXAMPLE.len() - 1]));
         let (other, _) = minted("zz");
         assert!(!pattern.is_match(other.as_bytes()));
         assert_eq!(rule_keywords(&prefixes), ["acme_", "ks_"]);

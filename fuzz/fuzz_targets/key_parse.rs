@@ -1,7 +1,7 @@
 //! `keysmith::key::parse` and `keysmith::redact::redact` on arbitrary text.
 //!
 //! Invariants checked, beyond "no panic":
-//! - `parse` agrees with an independent reading of SPEC §1
+//! - `parse` agrees with an independent reading of the key format (docs/src/key-format.md)
 //!   (`<prefix>_<id>_<secret><check>`), in both directions;
 //! - a key that parses round-trips: its prefix and id are the substrings of the
 //!   input, `checksum` of the body is the check part, the hash is the input's,
@@ -23,7 +23,7 @@ fn alnum(s: &str) -> bool {
     s.bytes().all(|b| BASE62.contains(&b))
 }
 
-/// SPEC §1 read again, by splitting on `_` rather than by offsets.
+/// The key format (docs/src/key-format.md) read again, by splitting on `_` rather than by offsets.
 fn reference_is_key(s: &str) -> bool {
     let parts: Vec<&str> = s.split('_').collect();
     let [prefix, id, tail] = parts[..] else {
@@ -47,7 +47,7 @@ fn check_parse(s: &str) {
     assert_eq!(
         parsed.is_some(),
         reference_is_key(s),
-        "parse and the SPEC reading disagree on {s:?}"
+        "parse and the docs' reading disagree on {s:?}"
     );
     let Some(p) = parsed else { return };
 
