@@ -192,7 +192,7 @@ fn read(file: &Path) -> Result<Option<(Location, Vec<String>)>> {
             "the configuration file {} holds a database password and can be read by other \
              users; fix it with: chmod 600 {}",
             shown(),
-            crate::store::shell_word(&shown())
+            crate::shell::shell_word(&shown())
         ));
     }
     Ok(Some((location, warnings)))

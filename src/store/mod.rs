@@ -17,7 +17,7 @@ pub use crate::model::{
 
 pub use postgres::{PostgresStore, Target as PostgresTarget};
 pub use sqlite::SqliteStore;
-pub(crate) use sqlite::{shell_word, special_file_kind};
+pub(crate) use sqlite::special_file_kind;
 
 /// Which keys `list_keys` yields, newest first.
 #[derive(Debug, Clone, Default)]
@@ -376,6 +376,16 @@ pub trait Store: Send {
     /// waits are the server's affair ignores it.
     fn set_busy_timeout(&mut self, _busy: std::time::Duration) -> Result<()> {
         Ok(())
+    }
+
+    /// Whether this connection is still on the store now at its location
+    /// (`serve` asks at every freshness check). SQLite: whether the file at
+    /// the path is the one the connection opened (device and inode, one
+    /// `stat`), not one put in its place (a backup restored with `mv`);
+    /// an error when there is no file there. A server's store (PostgreSQL)
+    /// cannot be swapped under a connection: always true.
+    fn still_at_location(&mut self) -> Result<bool> {
+        Ok(true)
     }
 
     /// Copies the store page by page into the new SQLite file `dest`, when
