@@ -5,7 +5,6 @@ use tokio_postgres::error::SqlState;
 
 use super::Fault;
 use super::conninfo::Target;
-use super::schema::SCHEMA_VERSION;
 use crate::error::{Error, StoreFault};
 
 pub(super) fn connect_failure(target: &Target, e: &tokio_postgres::Error) -> Error {
@@ -166,8 +165,4 @@ pub(super) fn not_a_store(shown: &str) -> Error {
          Use an empty database, or a schema of keysmith's own (options=-csearch_path%3Dkeysmith)"
         ),
     )
-}
-
-pub(super) fn newer_schema(shown: &str, version: i32) -> Error {
-    crate::store::newer_schema(shown, i64::from(version), i64::from(SCHEMA_VERSION))
 }

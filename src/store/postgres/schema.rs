@@ -6,9 +6,9 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, Row};
 
-use super::errors::{failure, newer_schema, not_a_store};
+use super::errors::{failure, not_a_store};
 use super::{Fault, Pg, PostgresStore};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::OpenMode;
 
 /// Append-only: step N turns a version-N store into version N+1; the version
@@ -160,4 +160,9 @@ fn marker_version(rows: &[Row]) -> Option<i32> {
         }
         _ => None,
     }
+}
+
+/// The refusal of a store written by a newer keysmith.
+pub(super) fn newer_schema(shown: &str, version: i32) -> Error {
+    crate::store::newer_schema(shown, i64::from(version), i64::from(SCHEMA_VERSION))
 }

@@ -3,7 +3,6 @@
 
 use rusqlite::ErrorCode;
 
-use super::schema::SCHEMA_VERSION;
 use crate::error::{Error, StoreFault};
 
 pub(super) fn not_a_store(shown: &str) -> Error {
@@ -14,10 +13,6 @@ pub(super) fn not_a_store(shown: &str) -> Error {
          it was left unchanged. Point --db at a keysmith store or a new path"
         ),
     )
-}
-
-pub(super) fn newer_schema(shown: &str, version: i64) -> Error {
-    crate::store::newer_schema(shown, version, SCHEMA_VERSION)
 }
 
 /// Turns a SQLite failure into a message for people: what is wrong with the

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::SqliteStore;
-use super::errors::{failure, newer_schema, not_a_store};
+use super::errors::{failure, not_a_store};
 use super::probe::{self, Found};
-use super::schema::{APPLICATION_ID, SCHEMA_VERSION};
+use super::schema::{APPLICATION_ID, SCHEMA_VERSION, newer_schema};
 use crate::error::{Error, Result, StoreFault};
 use crate::store::OpenMode;
 

@@ -4,8 +4,8 @@
 use rusqlite::TransactionBehavior;
 
 use super::SqliteStore;
-use super::errors::{newer_schema, not_a_store};
-use crate::error::Result;
+use super::errors::not_a_store;
+use crate::error::{Error, Result};
 
 /// Stamped into the file header (`PRAGMA application_id`) so a keysmith store
 /// is told apart from any other SQLite file: "KSMT".
@@ -70,4 +70,9 @@ impl SqliteStore {
         tx.commit()?;
         Ok(Ok(()))
     }
+}
+
+/// The refusal of a store written by a newer keysmith.
+pub(super) fn newer_schema(shown: &str, version: i64) -> Error {
+    crate::store::newer_schema(shown, version, SCHEMA_VERSION)
 }
