@@ -66,3 +66,30 @@ fn a_new_store_has_the_schema_the_migrations_reach() {
     fresh.execute_batch(super::schema::CURRENT_SCHEMA).unwrap();
     assert_eq!(shape(&fresh), shape(&migrated));
 }
+
+/// A store replaced by another file (a backup restored with `mv`) or
+/// removed is told apart from the one a connection opened.
+#[test]
+fn a_connection_knows_when_its_file_was_replaced_or_removed() {
+    use crate::store::{OpenMode, SqliteStore, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keys.db");
+    let mut store = SqliteStore::open(&path, OpenMode::Create).unwrap();
+    assert!(store.still_at_location().unwrap());
+    let other = dir.path().join("other.db");
+    drop(SqliteStore::open(&other, OpenMode::Create).unwrap());
+    std::fs::rename(&other, &path).unwrap();
+    assert!(!store.still_at_location().unwrap());
+    assert!(
+        SqliteStore::open(&path, OpenMode::NoCreate)
+            .unwrap()
+            .still_at_location()
+            .unwrap()
+    );
+    std::fs::remove_file(&path).unwrap();
+    let err = store.still_at_location().unwrap_err();
+    assert_eq!(
+        err.store_fault(),
+        Some(crate::error::StoreFault::Unavailable)
+    );
+}
