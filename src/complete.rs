@@ -21,7 +21,7 @@ use clap_complete::env::{Elvish, EnvCompleter, Fish, Powershell, Shells, Zsh};
 
 use crate::model::Status;
 use crate::redact::Untrusted;
-use crate::store::{self, KeyFilter, Location, OpenMode, Store};
+use crate::store::{self, KeyFilter, OpenMode, Store};
 
 /// The variable that asks for completion, as clap_complete's scripts set it.
 const VAR: &str = "COMPLETE";
@@ -462,9 +462,7 @@ fn read_store<T: Send + 'static>(
         let given = db.as_deref().map(|db| (db, crate::config::Source::Flag));
         let mut location =
             crate::config::choose(given, &crate::config::ConfigFiles::standard())?.location;
-        if let Location::Postgres(target) = &mut location {
-            target.connect_timeout = Some(DEADLINE);
-        }
+        location.limit_connect_time(DEADLINE);
         // Warnings (a store others can read) are for the commands to show.
         let mut opened = store::open_with_busy_timeout(&location, OpenMode::NoCreate, DEADLINE)?;
         work(opened.store.as_mut())

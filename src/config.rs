@@ -177,13 +177,7 @@ fn read(file: &Path) -> Result<Option<(Location, Vec<String>)>> {
             shown()
         )));
     }
-    let location = match Location::parse(&db)? {
-        // A relative path is the file's neighbour, wherever the command runs.
-        Location::Sqlite(path) if path.is_relative() => {
-            Location::Sqlite(file.parent().unwrap_or(Path::new("/")).join(path))
-        }
-        location => location,
-    };
+    let location = Location::parse(&db)?.beside(file.parent().unwrap_or(Path::new("/")));
     let mut warnings = Vec::new();
     // A URL with a password is shown masked: that is how it is known.
     let holds_password = crate::redact::mask_passwords_in(&db) != db;
@@ -192,7 +186,7 @@ fn read(file: &Path) -> Result<Option<(Location, Vec<String>)>> {
             "the configuration file {} holds a database password and can be read by other \
              users; fix it with: chmod 600 {}",
             shown(),
-            crate::store::shell_word(&shown())
+            crate::shell::shell_word(&shown())
         ));
     }
     Ok(Some((location, warnings)))

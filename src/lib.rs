@@ -25,6 +25,7 @@ mod prompt;
 pub mod redact;
 pub mod scan;
 pub mod serve;
+mod shell;
 pub mod store;
 pub mod time;
 pub mod verify;

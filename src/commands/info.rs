@@ -5,16 +5,13 @@
 use super::Context;
 use crate::error::Result;
 use crate::redact::Untrusted;
-use crate::store::{Location, OpenMode};
+use crate::store::OpenMode;
 
 pub fn run(ctx: &mut Context) -> Result<u8> {
     let choice = ctx.choose()?;
     let mut store = ctx.open_chosen(&choice, OpenMode::NoCreate)?;
     let counts = store.key_counts(crate::time::now())?;
-    let backend = match &choice.location {
-        Location::Sqlite(_) => "sqlite",
-        Location::Postgres(_) => "postgres",
-    };
+    let backend = choice.location.backend();
     let shown = choice.location.display();
     if ctx.out.json {
         ctx.out.json_line(&serde_json::json!({

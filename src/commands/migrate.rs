@@ -19,10 +19,7 @@ pub fn run(ctx: &mut Context, args: MigrateArgs) -> Result<u8> {
     // Nothing there, or a blank file, is no store (exit 4): nothing to copy.
     let mut from_store = ctx.open_chosen(&choice, OpenMode::NoCreate)?;
     // A file this command creates is removed again if the copy fails.
-    let created = match &target {
-        Location::Sqlite(path) if !path.exists() => Some(path.clone()),
-        _ => None,
-    };
+    let creation = store::Creation::before_opening(&target);
     let copied = store::open(&target, OpenMode::Create).and_then(|mut to| {
         for warning in &to.warnings {
             ctx.out.notice(&format!("warning: {warning}"))?;
@@ -32,9 +29,7 @@ pub fn run(ctx: &mut Context, args: MigrateArgs) -> Result<u8> {
     let copied = match copied {
         Ok(copied) => copied,
         Err(e) => {
-            if let Some(path) = created {
-                store::backup::remove_sqlite_files(&path);
-            }
+            creation.undo();
             return Err(e);
         }
     };

@@ -18,46 +18,50 @@
 //! store's state at or after its arrival.
 //!
 //! A check never waits for the store: the home connection has no busy
-//! timeout, so a check takes microseconds and may run on the HTTP runtime's
-//! threads (SQLite: a `stat` and a read of one cached page), and a cached
-//! answer needs no hop to a store thread. A store busy past that (a lock
-//! that blocks readers) makes the check report "not yet"; the request tries
-//! again a little later, up to `BUSY_TIMEOUT`, and then gets a 503. Busy
-//! checks are shared too: within `RETRY` of one, no other is made. Any
-//! other failure (the store gone, damaged) is shared the way a success is:
-//! a request that arrived before the check started gets its 503 without
-//! trying again. A failed check proves nothing about freshness, so nothing
-//! is answered from the cache on its account.
+//! timeout, so where the store answers on this machine
+//! (`Location::checks_never_wait`; SQLite: a `stat` and a read of one
+//! cached page) a check takes microseconds and may run on the HTTP
+//! runtime's threads, and a cached answer needs no hop to a store thread. A
+//! store busy past that (a lock that blocks readers) makes the check report
+//! "not yet"; the request tries again a little later, up to `BUSY_TIMEOUT`,
+//! and then gets a 503. Busy checks are shared too: within `RETRY` of one,
+//! no other is made. Any other failure (the store gone, damaged) is shared
+//! the way a success is: a request that arrived before the check started
+//! gets its 503 without trying again. A failed check proves nothing about
+//! freshness, so nothing is answered from the cache on its account.
 //!
-//! A check also makes sure the home connection is to the file now at the
-//! store's path (SQLite: the device and inode, one `stat`): a store
-//! replaced by another file (a backup restored with `mv`, say) would
-//! otherwise go on being read, through connections open on the old inode,
-//! and no change made to the new file would ever be seen. When the file
-//! changed, every connection is closed and opened again, and the cache is
-//! emptied. All of them are closed, under every slot's lock at once (a slot
-//! still busy makes the check "not yet"), before any is opened again:
-//! SQLite, closing the last connection to a file, checkpoints and deletes
-//! the `-wal` by its name, which by then is the new file's; so none may be
-//! open on the new file while one to the old is still to close. A missing
-//! file fails the check (503) until the store is back. A request is checked
-//! before a store thread takes its connection for the read, so a read is on
-//! a connection at least as new as the check. (Damage written into the open
-//! file in place is seen only when SQLite reads a damaged page it has not
-//! cached: serve is then 503 like any reader; pages it holds may go on
-//! answering until a change.)
+//! A check also asks the home connection whether it is still on the store
+//! now at its location (`Store::still_at_location`; SQLite: whether the
+//! file at the path is the one it opened, device and inode, one `stat`;
+//! PostgreSQL: always): a store replaced by another file (a backup
+//! restored with `mv`, say) would otherwise go on being read, through
+//! connections open on the old file, and no change made to the new one
+//! would ever be seen. When it is not, every connection is closed and
+//! opened again, and the cache is emptied. All of them are closed, under
+//! every slot's lock at once (a slot still busy makes the check "not
+//! yet"), before any is opened again: SQLite, closing the last connection
+//! to a file, checkpoints and deletes the `-wal` by its name, which by then
+//! is the new file's; so none may be open on the new store while one to
+//! the old is still to close. A home connection that failed is kept, as
+//! the witness of which store the connections are on, until a new one is
+//! open on the same store (a store replaced meanwhile is found by asking
+//! it). A store that is not there fails the check (503) until it is back.
+//! A request is checked before a store thread takes its connection for the
+//! read, so a read is on a connection at least as new as the check.
+//! (Damage written into the open file in place is seen only when SQLite
+//! reads a damaged page it has not cached: serve is then 503 like any
+//! reader; pages it holds may go on answering until a change.)
 //!
 //! Uses are written by the flusher on a connection of its own (the last
 //! slot), never on the home connection: a write waits for the store's write
 //! lock and its `fsync`, and every request needing a check would wait with
 //! it. The flusher makes a check first, like a read, so that it writes to
-//! the file the checks see. A backend with no change counter has no cache:
+//! the store the checks see. A backend with no change counter has no cache:
 //! each request reads through. A backend whose check is a network round
 //! trip (PostgreSQL) has it made on a store thread, never on the runtime's
 //! (`checks_inline`).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
@@ -75,8 +79,9 @@ use super::rate::{Admission, RateLimiter};
 /// again empty. About 150 bytes an entry.
 const CACHE_LIMIT: usize = 100_000;
 
-/// How long a request of `serve` waits for another process's lock on a
-/// SQLite store before it is answered 503 (the CLI waits 30 s).
+/// How long a request of `serve` waits for another process's lock on the
+/// store (SQLite's busy timeout) before it is answered 503 (the CLI waits
+/// 30 s).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 /// Keys whose uses one flush transaction writes (see `flush`): a fraction
 /// of a millisecond of work; more when a flush would take over
@@ -90,8 +95,10 @@ pub struct Engine {
     location: Location,
     /// Whether the store has a change counter, and so a cache.
     cached: bool,
-    /// A SQLite store's path, whose file is checked at each check.
-    file: Option<PathBuf>,
+    /// Whether checks run on the caller's thread (see `checks_inline`).
+    inline_checks: bool,
+    /// Whether this process's writes take turns (see `writing`).
+    one_writer: bool,
     /// Each verification thread's connection, then the flusher's (see
     /// `on_slot`).
     slots: Vec<Mutex<Option<Box<dyn Store>>>>,
@@ -103,7 +110,8 @@ pub struct Engine {
     cache: RwLock<Cache>,
     uses: Mutex<Pending>,
     rate: RateLimiter,
-    /// Held by each write of this process to a SQLite store (a spend, a
+    /// Held by each write of this process to a store that takes one writer
+    /// at a time (`Location::one_writer_at_a_time`: SQLite) (a spend, a
     /// flush): they queue here, in turn, rather than in SQLite's busy
     /// handler, which polls with sleeps and can starve one writer past
     /// `BUSY_TIMEOUT` while the others take the lock again and again.
@@ -116,8 +124,11 @@ struct Home {
     store: Option<Box<dyn Store>>,
     /// The change counter as last read on `store`.
     version: Option<u64>,
-    /// The file `store` was opened on (device, inode), when a SQLite one.
-    identity: Option<(u64, u64)>,
+    /// The home connection that last failed, kept only to ask it whether
+    /// it (and so the other connections) is still on the store at the
+    /// location, until a new home connection is open (see the module's
+    /// note). Never set while `store` is.
+    retired: Option<Box<dyn Store>>,
     /// One more than the number of the latest completed check.
     done: u64,
     /// How that check failed, if it did, and when.
@@ -152,22 +163,16 @@ impl Engine {
     pub fn new(location: Location, mut home: Box<dyn Store>, threads: usize) -> Result<Engine> {
         home.set_busy_timeout(Duration::ZERO)?;
         let version = home.change_counter()?;
-        let file = match &location {
-            Location::Sqlite(path) => Some(path.clone()),
-            Location::Postgres(_) => None,
-        };
-        // Taken after `home` opened: if the file was replaced in between,
-        // the first check finds it changed and reopens (never the reverse).
-        let identity = file.as_deref().and_then(|p| identity(p).ok());
         Ok(Engine {
+            inline_checks: location.checks_never_wait(),
+            one_writer: location.one_writer_at_a_time(),
             location,
             cached: version.is_some(),
-            file,
             slots: (0..threads.max(1) + 1).map(|_| Mutex::new(None)).collect(),
             home: Mutex::new(Home {
                 store: Some(home),
                 version,
-                identity,
+                retired: None,
                 done: 0,
                 failed: None,
             }),
@@ -184,7 +189,8 @@ impl Engine {
     /// Runs `work` on slot `i`'s connection, opening it when there is
     /// none; a connection that failed is dropped, to be opened again by the
     /// next job (how `serve` recovers when the store comes back). The check
-    /// (`try_fresh`) empties every slot when the store's file changed.
+    /// (`try_fresh`) empties every slot when the store at the location is
+    /// another one.
     pub fn on_slot<T>(
         &self,
         i: usize,
@@ -223,9 +229,10 @@ impl Engine {
     }
 
     /// Whether checks are made on the caller's thread, the HTTP runtime's
-    /// (they never wait: SQLite), or must be sent to a store thread.
+    /// (they never wait: `Location::checks_never_wait`), or must be sent to
+    /// a store thread.
     pub fn checks_inline(&self) -> bool {
-        self.file.is_some()
+        self.inline_checks
     }
 
     /// Whether a check that started after the request holding `ticket`
@@ -262,7 +269,7 @@ impl Engine {
             && let Err(e) = &checked
             && e.store_fault().is_some_and(|f| f != StoreFault::Busy)
         {
-            home.store = None;
+            retire(&mut home);
             home.version = None;
             checked = self.check(&mut home);
         }
@@ -289,10 +296,10 @@ impl Engine {
         Ok(true)
     }
 
-    /// One read of the change counter on the home connection, to the file
-    /// now at the store's path.
+    /// One read of the change counter on the home connection, to the store
+    /// now at the location.
     fn check(&self, home: &mut Home) -> Result<Option<u64>> {
-        self.check_file(home)?;
+        self.check_place(home)?;
         self.home_store(home)?.change_counter()
     }
 
@@ -311,14 +318,14 @@ impl Engine {
         }
     }
 
-    /// Whether the file at the store's path is the one `home` is open on;
-    /// when it is another, drops every connection (see the module's note).
-    fn check_file(&self, home: &mut Home) -> Result<()> {
-        let Some(path) = &self.file else {
+    /// Whether the connections are on the store now at the location, asked
+    /// of the home connection (or the one that last failed); when they are
+    /// not, drops every connection (see the module's note).
+    fn check_place(&self, home: &mut Home) -> Result<()> {
+        let Some(asked) = home.store.as_mut().or(home.retired.as_mut()) else {
             return Ok(());
         };
-        let now = identity(path)?;
-        if home.identity != Some(now) {
+        if !asked.still_at_location()? {
             // Every slot held at once: see the module's note. One in use
             // (a read waiting on a busy store): try again in a moment.
             let mut slots = Vec::with_capacity(self.slots.len());
@@ -333,6 +340,7 @@ impl Engine {
                 **slot = None;
             }
             home.store = None;
+            home.retired = None;
             home.version = None;
             self.clear_cache();
         }
@@ -341,14 +349,14 @@ impl Engine {
 
     fn home_store<'h>(&self, home: &'h mut Home) -> Result<&'h mut Box<dyn Store>> {
         if home.store.is_none() {
-            // Before opening: a file replaced in between is found changed
-            // by the next check, which opens again.
-            home.identity = match &self.file {
-                Some(path) => Some(identity(path)?),
-                None => None,
-            };
+            // The new connection learns which store it is on as it opens:
+            // one replaced in between is found by the next check, which
+            // opens again.
             let opened =
                 store::open_with_busy_timeout(&self.location, OpenMode::NoCreate, Duration::ZERO)?;
+            // Only now is the failed one let go: it was found on the store
+            // at the location just before, so the new one is on the same.
+            home.retired = None;
             home.store = Some(opened.store);
             // A new connection's counter is not comparable with the old one's.
             home.version = None;
@@ -609,11 +617,11 @@ impl Engine {
         written.map(|()| n)
     }
 
-    /// This process's turn to write, on a SQLite store (see `writing`);
-    /// PostgreSQL queues writers on its row locks itself.
+    /// This process's turn to write, on a store that takes one writer at
+    /// a time (see `writing`); PostgreSQL queues writers on its row locks
+    /// itself.
     fn write_turn(&self) -> Option<MutexGuard<'_, ()>> {
-        self.file
-            .is_some()
+        self.one_writer
             .then(|| self.writing.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
@@ -624,14 +632,22 @@ impl Engine {
 
 /// After a failure on the home connection: a busy store's connection is
 /// kept (it is sound; another process holds the lock), any other is
-/// dropped, to be opened again by the next check (how `serve` recovers
-/// from a store that went away or was replaced). A new connection's
-/// counter is not comparable with the old one's.
+/// retired, to be replaced by the next check (how `serve` recovers from a
+/// store that went away or was replaced). A new connection's counter is
+/// not comparable with the old one's.
 fn drop_unless_busy(home: &mut Home, e: &Error) {
     if e.store_fault() != Some(StoreFault::Busy) {
-        home.store = None;
+        retire(home);
     }
     home.version = None;
+}
+
+/// Moves a failed home connection aside, kept only to answer
+/// `still_at_location` until a new one is open (see the module's note).
+fn retire(home: &mut Home) {
+    if let Some(failed) = home.store.take() {
+        home.retired = Some(failed);
+    }
 }
 
 /// The 503 of a store busy past `BUSY_TIMEOUT`.
@@ -640,17 +656,4 @@ pub fn busy() -> Error {
         StoreFault::Busy,
         "the store stayed busy; another process holds it",
     )
-}
-
-/// The file at `path` (device, inode), or the 503 of a store gone.
-fn identity(path: &std::path::Path) -> Result<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path)
-        .map(|m| (m.dev(), m.ino()))
-        .map_err(|e| {
-            Error::store(
-                StoreFault::Unavailable,
-                format!("cannot read the store {}: {e}", path.display()),
-            )
-        })
 }

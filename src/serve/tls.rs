@@ -62,7 +62,7 @@ pub fn key_warning(key: &Path) -> Option<String> {
         let shown = key.display().to_string();
         format!(
             "the TLS key {shown} can be read by every user; fix it with: chmod o-r {}",
-            crate::store::shell_word(&shown)
+            crate::shell::shell_word(&shown)
         )
     })
 }

@@ -1,5 +1,6 @@
-//! The storage interface. Only this module and its backends know SQL, a
-//! connection or the schema. The interface speaks in keysmith's nouns
+//! The storage interface. Only this module and its backends know SQL,
+//! files, connections and schemas: `serve` and the commands see a
+//! `Location` and the `Store` trait. The interface speaks in keysmith's nouns
 //! (`crate::model`): reads, a small transaction interface that the
 //! operations in `crate::keys` are written once over, and the bulk paths
 //! (batch insert, uses, whole-store copies) that run at the engine's speed.
@@ -17,7 +18,7 @@ pub use crate::model::{
 
 pub use postgres::{PostgresStore, Target as PostgresTarget};
 pub use sqlite::SqliteStore;
-pub(crate) use sqlite::{shell_word, special_file_kind};
+pub(crate) use sqlite::special_file_kind;
 
 /// Which keys `list_keys` yields, newest first.
 #[derive(Debug, Clone, Default)]
@@ -132,6 +133,49 @@ impl Location {
             )?)));
         }
         Ok(Location::Sqlite(PathBuf::from(location)))
+    }
+
+    /// The backend's name, as `info` shows it.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Location::Sqlite(_) => "sqlite",
+            Location::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The location as named in the configuration file in `folder`: a
+    /// relative SQLite path is the file's neighbour, wherever the command
+    /// runs. A URL is as it is.
+    pub fn beside(self, folder: &Path) -> Location {
+        match self {
+            Location::Sqlite(path) if path.is_relative() => Location::Sqlite(folder.join(path)),
+            location => location,
+        }
+    }
+
+    /// Bounds how long connecting may take, where connecting is a network
+    /// round trip (PostgreSQL's `connect_timeout`); opening a file has no
+    /// such wait.
+    pub fn limit_connect_time(&mut self, limit: std::time::Duration) {
+        if let Location::Postgres(target) = self {
+            target.connect_timeout = Some(limit);
+        }
+    }
+
+    /// Whether a read of a few rows and `Store::still_at_location` are
+    /// answered on this machine without a network round trip, so that on a
+    /// connection without a busy timeout they never wait: SQLite (a `stat`
+    /// and a read of one cached page). PostgreSQL's are round trips.
+    pub fn checks_never_wait(&self) -> bool {
+        matches!(self, Location::Sqlite(_))
+    }
+
+    /// Whether the store takes one writer at a time and makes the others
+    /// wait in a handler that polls with sleeps (SQLite), so that a process
+    /// does better to queue its own writers in turn; PostgreSQL queues
+    /// writers on its row locks itself.
+    pub fn one_writer_at_a_time(&self) -> bool {
+        matches!(self, Location::Sqlite(_))
     }
 
     /// The location as it may be shown: a URL's password is masked.
@@ -378,6 +422,16 @@ pub trait Store: Send {
         Ok(())
     }
 
+    /// Whether this connection is still on the store now at its location
+    /// (`serve` asks at every freshness check). SQLite: whether the file at
+    /// the path is the one the connection opened (device and inode, one
+    /// `stat`), not one put in its place (a backup restored with `mv`);
+    /// an error when there is no file there. A server's store (PostgreSQL)
+    /// cannot be swapped under a connection: always true.
+    fn still_at_location(&mut self) -> Result<bool> {
+        Ok(true)
+    }
+
     /// Copies the store page by page into the new SQLite file `dest`, when
     /// the backend can (SQLite's online backup); `None` when it cannot, and
     /// `backup` copies it key by key instead.
@@ -449,6 +503,33 @@ impl Presence {
             _ if mode == OpenMode::Create => Presence::Created,
             // Opening fails: a missing store is refused.
             _ => Presence::Found,
+        }
+    }
+}
+
+/// What a command that makes a store (`migrate`'s target) may take back
+/// when it fails: taken before opening with `OpenMode::Create`.
+pub struct Creation {
+    /// A SQLite path where there was no file: the store file and those
+    /// SQLite puts beside it are removed. A PostgreSQL database, which this
+    /// command did not make, is left as it is.
+    new_file: Option<PathBuf>,
+}
+
+impl Creation {
+    pub fn before_opening(location: &Location) -> Creation {
+        Creation {
+            new_file: match location {
+                Location::Sqlite(path) if !path.exists() => Some(path.clone()),
+                _ => None,
+            },
+        }
+    }
+
+    /// Removes what this command made at the location, if anything.
+    pub fn undo(self) {
+        if let Some(path) = self.new_file {
+            backup::remove_sqlite_files(&path);
         }
     }
 }

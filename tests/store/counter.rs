@@ -67,6 +67,18 @@ fn every_change_of_keys_moves_the_counter_and_uses_do_not(backend: &Backend) {
     );
 }
 
+/// `serve` asks this at every freshness check: a store nobody replaced is
+/// still the one at its location, after changes too.
+fn a_connection_is_still_at_its_location_while_the_store_is_not_replaced(backend: &Backend) {
+    let mut store = backend.open();
+    assert!(store.still_at_location().unwrap());
+    create(store.as_mut(), &spec("a"), T0);
+    let mut other = backend.open();
+    assert!(other.still_at_location().unwrap());
+    assert!(store.still_at_location().unwrap());
+}
+
 conformance! {
     every_change_of_keys_moves_the_counter_and_uses_do_not,
+    a_connection_is_still_at_its_location_while_the_store_is_not_replaced,
 }

@@ -260,7 +260,7 @@ fn password_from_file(
             warnings.push(format!(
                 "ignoring the password file {}: others can read it; fix it with: chmod 600 {}",
                 file.display(),
-                crate::store::shell_word(&file.display().to_string())
+                crate::shell::shell_word(&file.display().to_string())
             ));
             return None;
         }

@@ -1,0 +1,79 @@
+//! Rows to keysmith's records: what each column of a statement in `sql`
+//! holds. A value keysmith cannot have written is `Fault::Damaged`.
+
+use tokio_postgres::Row;
+
+use super::{Fault, Pg};
+use crate::key::KeyHash;
+use crate::store::{Credential, Event, KeyRecord, Limits, RateLimit};
+
+pub(super) fn key_from_row(row: &Row) -> Pg<KeyRecord> {
+    let hash: &[u8] = row.try_get(1)?;
+    Ok(KeyRecord {
+        id: row.try_get(0)?,
+        hash: KeyHash(hash.try_into().map_err(|_| Fault::Damaged)?),
+        prefix: row.try_get(2)?,
+        name: row.try_get(3)?,
+        description: row.try_get(4)?,
+        service: row.try_get(5)?,
+        disabled: row.try_get(6)?,
+        created_at: row.try_get(7)?,
+        expires_at: row.try_get(8)?,
+        last_used_at: row.try_get(9)?,
+        use_count: row.try_get(10)?,
+        rotated_from: row.try_get(11)?,
+        replaced_by: row.try_get(12)?,
+        limits: limits_from_row(row, 14)?,
+    })
+}
+
+/// The limits in the four columns from `first` on: scopes, remaining
+/// uses, rate limit and its window.
+pub(super) fn limits_from_row(row: &Row, first: usize) -> Pg<Limits> {
+    let limit: Option<i64> = row.try_get(first + 2)?;
+    let per: Option<i64> = row.try_get(first + 3)?;
+    let rate = match limit.zip(per) {
+        None => None,
+        Some((limit, per)) => Some(RateLimit {
+            limit: u32::try_from(limit).map_err(|_| Fault::Damaged)?,
+            per_seconds: u32::try_from(per).map_err(|_| Fault::Damaged)?,
+        }),
+    };
+    Ok(Limits {
+        scopes: Limits::scopes_from(row.try_get(first)?),
+        remaining_uses: row.try_get(first + 1)?,
+        rate,
+    })
+}
+
+pub(super) fn credential_from_row(row: &Row) -> Pg<Credential> {
+    let hash: &[u8] = row.try_get(1)?;
+    Ok(Credential {
+        id: row.try_get(0)?,
+        hash: KeyHash(hash.try_into().map_err(|_| Fault::Damaged)?),
+        name: row.try_get(2)?,
+        service: row.try_get(3)?,
+        disabled: row.try_get(4)?,
+        expires_at: row.try_get(5)?,
+        limits: limits_from_row(row, 6)?,
+    })
+}
+
+pub(super) fn event_from_row(row: &Row) -> Pg<Event> {
+    Ok(Event {
+        at: row.try_get(0)?,
+        action: row.try_get(1)?,
+        key_id: row.try_get(2)?,
+        actor: row.try_get(3)?,
+        detail: row.try_get(4)?,
+    })
+}
+
+/// A key's rate limit as its two columns.
+pub(super) fn rate_columns(key: &KeyRecord) -> (Option<i64>, Option<i64>) {
+    let rate = key.limits.rate;
+    (
+        rate.map(|r| i64::from(r.limit)),
+        rate.map(|r| i64::from(r.per_seconds)),
+    )
+}

@@ -1,0 +1,173 @@
+//! Every SQL statement of the PostgreSQL store (the schema and its
+//! migrations are in `schema`).
+
+use tokio_postgres::types::Type;
+
+macro_rules! key_columns {
+    () => {
+        "SELECT k.id, k.hash, k.prefix, k.name, k.description, k.service, k.disabled, \
+         k.created_at, k.expires_at, u.last_used_at, coalesce(u.use_count, 0), \
+         k.rotated_from, k.replaced_by, k.seq, \
+         k.scopes, k.remaining_uses, k.rate_limit, k.rate_per \
+         FROM keys AS k LEFT JOIN usage AS u ON u.seq = k.seq "
+    };
+}
+
+pub(super) const SELECT_KEY_BY_ID: &str = concat!(key_columns!(), "WHERE k.id = $1");
+/// The key's row stays locked until the transaction ends: two concurrent
+/// changes of one key (two `rotate`s) happen one after the other.
+pub(super) const LOCK_KEY_BY_ID: &str = concat!(key_columns!(), "WHERE k.id = $1 FOR UPDATE OF k");
+pub(super) const SELECT_CREDENTIALS: &str = "SELECT id, hash, name, service, disabled, expires_at, \
+     scopes, remaining_uses, rate_limit, rate_per FROM keys WHERE id = ANY($1)";
+pub(super) const SELECT_KEYS_BY_SEQS: &str =
+    concat!(key_columns!(), "WHERE k.seq = ANY($1) ORDER BY k.seq");
+pub(super) const SELECT_KEYS_BY_NAME: &str =
+    concat!(key_columns!(), "WHERE k.name = $1 ORDER BY k.seq DESC");
+pub(super) const SELECT_ALL_KEYS: &str = concat!(key_columns!(), "ORDER BY k.seq");
+pub(super) const SELECT_KEYS_FILTERED: &str = concat!(
+    key_columns!(),
+    "WHERE ($1::text IS NULL OR k.service = $1)
+       AND ($2::text IS NULL
+            OR ($2 = 'disabled' AND k.disabled)
+            OR ($2 = 'expired' AND NOT k.disabled AND k.expires_at <= $3)
+            OR ($2 = 'enabled' AND NOT k.disabled AND (k.expires_at IS NULL OR k.expires_at > $3)))
+       AND ($5::bigint IS NULL OR (k.expires_at > $3 AND k.expires_at <= $5))
+       AND ($6::bigint IS NULL OR coalesce(u.last_used_at, k.created_at) <= $6)"
+);
+pub(super) const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, \
+     created_at, expires_at, rotated_from, replaced_by, scopes, remaining_uses, rate_limit, \
+     rate_per) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     ON CONFLICT (id) DO NOTHING";
+pub(super) const KEY_TYPES: [Type; 15] = [
+    Type::TEXT,
+    Type::BYTEA,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::BOOL,
+    Type::INT8,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
+];
+/// Keys and their `create` events, many per statement, in input order.
+pub(super) const INSERT_KEYS_WITH_EVENTS: &str = "WITH new AS (
+        INSERT INTO keys (id, hash, prefix, name, description, service, disabled,
+                          created_at, expires_at, rotated_from, replaced_by,
+                          scopes, remaining_uses, rate_limit, rate_per)
+        SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::text[],
+                             $6::text[], $7::boolean[], $8::bigint[], $9::bigint[],
+                             $10::text[], $11::text[], $12::text[], $13::bigint[],
+                             $14::bigint[], $15::bigint[])
+        ON CONFLICT (id) DO NOTHING
+        RETURNING seq, id)
+    INSERT INTO events (at, action, key_id, actor, detail, key_seq)
+    SELECT e.at, e.action, e.key_id, e.actor, e.detail, new.seq
+    FROM unnest($16::bigint[], $17::text[], $18::text[], $19::text[], $20::text[])
+         WITH ORDINALITY AS e(at, action, key_id, actor, detail, n)
+    JOIN new ON new.id = e.key_id
+    ORDER BY e.n
+    RETURNING key_seq, key_id";
+/// Copied keys and their uses, many per statement, in input order.
+pub(super) const IMPORT_KEYS: &str = "WITH new AS (
+        INSERT INTO keys (id, hash, prefix, name, description, service, disabled,
+                          created_at, expires_at, rotated_from, replaced_by,
+                          scopes, remaining_uses, rate_limit, rate_per)
+        SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::text[],
+                             $6::text[], $7::boolean[], $8::bigint[], $9::bigint[],
+                             $10::text[], $11::text[], $12::text[], $13::bigint[],
+                             $14::bigint[], $15::bigint[])
+        RETURNING seq, id)
+    INSERT INTO usage (seq, last_used_at, use_count)
+    SELECT new.seq, u.last_used_at, u.use_count
+    FROM unnest($16::text[], $17::bigint[], $18::bigint[]) AS u(id, last_used_at, use_count)
+    JOIN new ON new.id = u.id";
+pub(super) const IMPORT_EVENTS: &str =
+    "INSERT INTO events (at, action, key_id, actor, detail, key_seq)
+    SELECT e.at, e.action, e.key_id, e.actor, e.detail,
+           (SELECT seq FROM keys WHERE keys.id = e.key_id)
+    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
+         WITH ORDINALITY AS e(at, action, key_id, actor, detail, n)
+    ORDER BY e.n";
+/// Clocks of many hosts disagree a little: the latest use wins.
+/// By the key's id, as in SQLite: a key deleted since it was verified gets
+/// no use, and no row is left for it.
+pub(super) const RECORD_USE: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
+     SELECT seq, $2, $3 FROM keys WHERE id = $1 \
+     ON CONFLICT (seq) DO UPDATE SET \
+     last_used_at = greatest(usage.last_used_at, excluded.last_used_at), \
+     use_count = usage.use_count + excluded.use_count";
+/// Each distinct id is looked up through the id index (LATERAL: a join
+/// could choose to scan every key), and the rows are written in `seq`
+/// order, so that two batches touching the same keys cannot deadlock.
+pub(super) const RECORD_USES: &str = "INSERT INTO usage (seq, last_used_at, use_count) \
+     SELECT k.seq, $2, u.n \
+     FROM (SELECT id, sum(n)::bigint AS n FROM unnest($1::text[], $3::bigint[]) AS t (id, n) \
+           GROUP BY id) AS u \
+     CROSS JOIN LATERAL (SELECT seq FROM keys WHERE keys.id = u.id) AS k \
+     ORDER BY k.seq \
+     ON CONFLICT (seq) DO UPDATE SET \
+     last_used_at = greatest(usage.last_used_at, excluded.last_used_at), \
+     use_count = usage.use_count + excluded.use_count";
+/// Run first by every transaction that may change keys (see migration 2).
+pub(super) const COUNT_CHANGE: &str = "UPDATE key_changes SET n = n + 1";
+/// A key is durable before it is shown (docs/src/store.md, as SQLite's
+/// `synchronous=FULL`): the commit of a new key waits for the server's WAL
+/// flush even where the server, database or role turned
+/// `synchronous_commit` off for speed. Only for this transaction; a
+/// stronger setting (`remote_apply`, ...) is kept.
+pub(super) const DURABLE_COMMIT: &str = "SELECT set_config('synchronous_commit', 'on', true) \
+     WHERE current_setting('synchronous_commit') = 'off'";
+pub(super) const INSERT_EVENT: &str = "INSERT INTO events (at, action, key_id, actor, detail, key_seq) \
+     VALUES ($1, $2, $3, $4, $5, (SELECT seq FROM keys WHERE id = $3))";
+
+/// A stored key's events by its `seq` (the id check guards against a
+/// stale `seq`); a deleted key's by scanning for its id. Parameters: the
+/// id, the limit, since, the actions (NULL: every one).
+pub(super) const SELECT_EVENTS_OF_KEY: &str = concat!(
+    "SELECT at, action, key_id, actor, detail FROM events ",
+    "WHERE key_id = $1 AND (key_seq = (SELECT seq FROM keys WHERE id = $1) ",
+    "OR NOT EXISTS (SELECT 1 FROM keys WHERE id = $1)) ",
+    "AND ($3::bigint IS NULL OR at >= $3) AND ($4::text[] IS NULL OR action = ANY($4)) ",
+    "ORDER BY seq DESC LIMIT $2"
+);
+/// Everyone's events: `SELECT_EVENTS_OF_KEY`'s parameters, the id NULL.
+pub(super) const SELECT_EVENTS: &str = concat!(
+    "SELECT at, action, key_id, actor, detail FROM events ",
+    "WHERE $1::text IS NULL ",
+    "AND ($3::bigint IS NULL OR at >= $3) AND ($4::text[] IS NULL OR action = ANY($4)) ",
+    "ORDER BY seq DESC LIMIT $2"
+);
+pub(super) const SELECT_ALL_EVENTS: &str =
+    "SELECT at, action, key_id, actor, detail FROM events ORDER BY seq";
+/// Committed changes only (each statement's own snapshot), of every host.
+pub(super) const SELECT_CHANGE_COUNTER: &str = "SELECT n FROM key_changes";
+pub(super) const SELECT_PREFIXES: &str = "SELECT DISTINCT prefix FROM keys ORDER BY prefix";
+/// Byte order, as SQLite sorts (a locale's collation skips `-`).
+pub(super) const SELECT_SERVICES: &str = "SELECT DISTINCT service COLLATE \"C\" AS service \
+     FROM keys WHERE service IS NOT NULL ORDER BY service";
+/// Locked in `seq` order, so two spenders cannot deadlock; each waits for
+/// the other's commit and then reads what it left.
+pub(super) const LOCK_REMAINING_USES: &str = "SELECT id, remaining_uses FROM keys \
+     WHERE id = ANY($1) ORDER BY seq FOR UPDATE";
+pub(super) const UPDATE_REMAINING_USES: &str = "UPDATE keys SET remaining_uses = u.r \
+     FROM unnest($1::text[], $2::bigint[]) AS u (id, r) WHERE keys.id = u.id";
+/// Nobody adds keys while a copy runs in; readers go on.
+pub(super) const LOCK_FOR_IMPORT: &str = "LOCK TABLE keys, events IN EXCLUSIVE MODE";
+/// Whether a store holds anything: `import` fills empty ones only.
+pub(super) const SELECT_OCCUPIED: &str =
+    "SELECT EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM events)";
+/// What a change may alter of a stored key (`Transaction::save_key`).
+pub(super) const SAVE_KEY: &str = "UPDATE keys SET name = $2, description = $3, service = $4, \
+     disabled = $5, expires_at = $6, replaced_by = $7, scopes = $8, remaining_uses = $9, \
+     rate_limit = $10, rate_per = $11 WHERE id = $1";
+/// A key and its uses, found by its `seq` (both deletions run); the count
+/// of keys deleted.
+pub(super) const DELETE_KEY: &str = "WITH gone AS (DELETE FROM keys WHERE id = $1 RETURNING seq), \
+     uses AS (DELETE FROM usage WHERE seq IN (SELECT seq FROM gone)) \
+     SELECT count(*) FROM gone";

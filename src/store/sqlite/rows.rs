@@ -1,0 +1,158 @@
+//! Rows to keysmith's records and back: what each column of a statement
+//! in `sql` holds.
+
+use rusqlite::{Connection, OptionalExtension, Row, Statement, params};
+
+use super::sql::{INSERT_EVENT, SELECT_KEY_BY_ID};
+use crate::key::KeyHash;
+use crate::store::{Credential, Event, KeyRecord, Limits, RateLimit};
+
+pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
+    Ok(KeyRecord {
+        id: row.get(0)?,
+        hash: KeyHash(row.get(1)?),
+        prefix: row.get(2)?,
+        name: row.get(3)?,
+        description: row.get(4)?,
+        service: row.get(5)?,
+        disabled: row.get(6)?,
+        created_at: row.get(7)?,
+        expires_at: row.get(8)?,
+        last_used_at: row.get(9)?,
+        use_count: row.get(10)?,
+        rotated_from: row.get(11)?,
+        replaced_by: row.get(12)?,
+        limits: limits_from_row(row, 14)?,
+    })
+}
+
+/// The limits in the four columns from `first` on: scopes, remaining
+/// uses, rate limit and its window.
+pub(super) fn limits_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<Limits> {
+    let limit: Option<u32> = row.get(first + 2)?;
+    let per: Option<u32> = row.get(first + 3)?;
+    Ok(Limits {
+        scopes: Limits::scopes_from(row.get_ref(first)?.as_str_or_null()?),
+        remaining_uses: row.get(first + 1)?,
+        rate: limit
+            .zip(per)
+            .map(|(limit, per_seconds)| RateLimit { limit, per_seconds }),
+    })
+}
+
+/// Reads a row into `key`, reusing its strings' memory: a listing of a
+/// million keys then allocates for the first row, not for every row.
+pub(super) fn key_into(row: &Row<'_>, key: &mut KeyRecord) -> rusqlite::Result<()> {
+    fn text(row: &Row<'_>, i: usize, into: &mut String) -> rusqlite::Result<()> {
+        into.clear();
+        into.push_str(row.get_ref(i)?.as_str()?);
+        Ok(())
+    }
+    fn optional(row: &Row<'_>, i: usize, into: &mut Option<String>) -> rusqlite::Result<()> {
+        match row.get_ref(i)?.as_str_or_null()? {
+            None => *into = None,
+            Some(value) => text_into(into.get_or_insert_with(String::new), value),
+        }
+        Ok(())
+    }
+    fn text_into(into: &mut String, value: &str) {
+        into.clear();
+        into.push_str(value);
+    }
+    text(row, 0, &mut key.id)?;
+    key.hash = KeyHash(row.get(1)?);
+    text(row, 2, &mut key.prefix)?;
+    text(row, 3, &mut key.name)?;
+    optional(row, 4, &mut key.description)?;
+    optional(row, 5, &mut key.service)?;
+    key.disabled = row.get(6)?;
+    key.created_at = row.get(7)?;
+    key.expires_at = row.get(8)?;
+    key.last_used_at = row.get(9)?;
+    key.use_count = row.get(10)?;
+    optional(row, 11, &mut key.rotated_from)?;
+    optional(row, 12, &mut key.replaced_by)?;
+    key.limits = limits_from_row(row, 14)?;
+    Ok(())
+}
+
+/// Reads a row into the record kept in `slot` (made at the first row),
+/// reusing its memory row after row.
+pub(super) fn key_into_slot<'k>(
+    row: &Row<'_>,
+    slot: &'k mut Option<KeyRecord>,
+) -> rusqlite::Result<&'k mut KeyRecord> {
+    match slot {
+        Some(key) => {
+            key_into(row, key)?;
+            Ok(key)
+        }
+        None => Ok(slot.insert(key_from_row(row)?)),
+    }
+}
+
+pub(super) fn insert_event(conn: &Connection, event: &Event) -> rusqlite::Result<()> {
+    conn.prepare_cached(INSERT_EVENT)?
+        .execute(params![
+            event.at,
+            event.action,
+            event.key_id,
+            event.actor,
+            event.detail
+        ])
+        .map(drop)
+}
+
+pub(super) fn select_key(conn: &Connection, id: &str) -> rusqlite::Result<Option<KeyRecord>> {
+    conn.prepare_cached(SELECT_KEY_BY_ID)?
+        .query_row([id], key_from_row)
+        .optional()
+}
+
+pub(super) fn credential_from_row(row: &Row<'_>) -> rusqlite::Result<Credential> {
+    Ok(Credential {
+        id: row.get(0)?,
+        hash: KeyHash(row.get(1)?),
+        name: row.get(2)?,
+        service: row.get(3)?,
+        disabled: row.get(4)?,
+        expires_at: row.get(5)?,
+        limits: limits_from_row(row, 6)?,
+    })
+}
+
+pub(super) fn insert_key_with(stmt: &mut Statement<'_>, key: &KeyRecord) -> rusqlite::Result<bool> {
+    let inserted = stmt.execute(params![
+        key.id,
+        key.hash.0,
+        key.prefix,
+        key.name,
+        key.description,
+        key.service,
+        key.disabled,
+        key.created_at,
+        key.expires_at,
+        key.rotated_from,
+        key.replaced_by,
+        key.limits.scopes_text(),
+        key.limits.remaining_uses,
+        key.limits.rate.map(|r| r.limit),
+        key.limits.rate.map(|r| r.per_seconds),
+    ])?;
+    Ok(inserted == 1)
+}
+
+pub(super) fn event_from_row(row: &Row<'_>) -> rusqlite::Result<Event> {
+    Ok(Event {
+        at: row.get(0)?,
+        action: row.get(1)?,
+        key_id: row.get(2)?,
+        actor: row.get(3)?,
+        detail: row.get(4)?,
+    })
+}
+
+/// SQLite reads a negative LIMIT as "no limit".
+pub(super) fn sql_limit(limit: Option<u64>) -> i64 {
+    limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX))
+}

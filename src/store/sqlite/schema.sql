@@ -1,0 +1,38 @@
+-- The schema the migrations arrive at, created at once in a new store
+-- (running every step costs a new store tens of milliseconds). A test
+-- (`a_new_store_has_the_schema_the_migrations_reach`) keeps the two equal.
+CREATE TABLE keys (
+    seq            INTEGER PRIMARY KEY,
+    id             TEXT    NOT NULL UNIQUE,
+    hash           BLOB    NOT NULL,
+    prefix         TEXT    NOT NULL,
+    name           TEXT    NOT NULL,
+    description    TEXT,
+    service        TEXT,
+    disabled       INTEGER NOT NULL DEFAULT 0,
+    created_at     INTEGER NOT NULL,
+    expires_at     INTEGER,
+    rotated_from   TEXT,
+    replaced_by    TEXT,
+    scopes         TEXT,
+    remaining_uses INTEGER,
+    rate_limit     INTEGER,
+    rate_per       INTEGER
+) STRICT;
+CREATE TABLE events (
+    seq     INTEGER PRIMARY KEY,
+    at      INTEGER NOT NULL,
+    action  TEXT    NOT NULL,
+    key_id  TEXT    NOT NULL,
+    actor   TEXT    NOT NULL,
+    detail  TEXT,
+    key_seq INTEGER
+) STRICT;
+CREATE INDEX events_by_key_seq ON events (key_seq);
+CREATE TABLE usage (
+    seq          INTEGER PRIMARY KEY,
+    last_used_at INTEGER NOT NULL,
+    use_count    INTEGER NOT NULL
+) STRICT;
+CREATE TABLE key_changes (n INTEGER NOT NULL) STRICT;
+INSERT INTO key_changes (n) VALUES (0);

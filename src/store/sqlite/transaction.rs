@@ -1,0 +1,72 @@
+//! `Store::write`'s steps on SQLite.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::errors::failure;
+use super::rows::{insert_event, insert_key_with, select_key};
+use super::sql::{DELETE_KEY, DELETE_USAGE, INSERT_KEY, SAVE_KEY, SELECT_SEQ_BY_ID};
+use crate::error::Result;
+use crate::store::{Event, KeyRecord, Transaction};
+
+/// The steps of `Store::write`, inside one IMMEDIATE transaction: the
+/// write lock is held from its start, so reading a key locks it too.
+pub(super) struct SqliteTransaction<'t> {
+    pub(super) conn: &'t Connection,
+    pub(super) shown: &'t str,
+}
+
+impl SqliteTransaction<'_> {
+    fn run<T>(&self, work: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        work(self.conn).map_err(|e| failure(self.shown, &e))
+    }
+}
+
+impl Transaction for SqliteTransaction<'_> {
+    fn lock_key(&mut self, id: &str) -> Result<Option<KeyRecord>> {
+        self.run(|conn| select_key(conn, id))
+    }
+
+    fn insert_key(&mut self, key: &KeyRecord) -> Result<bool> {
+        self.run(|conn| insert_key_with(&mut *conn.prepare_cached(INSERT_KEY)?, key))
+    }
+
+    fn save_key(&mut self, key: &KeyRecord) -> Result<()> {
+        self.run(|conn| {
+            conn.prepare_cached(SAVE_KEY)?
+                .execute(params![
+                    key.id,
+                    key.name,
+                    key.description,
+                    key.service,
+                    key.disabled,
+                    key.expires_at,
+                    key.replaced_by,
+                    key.limits.scopes_text(),
+                    key.limits.remaining_uses,
+                    key.limits.rate.map(|r| r.limit),
+                    key.limits.rate.map(|r| r.per_seconds),
+                ])
+                .map(drop)
+        })
+    }
+
+    fn delete_key(&mut self, id: &str) -> Result<bool> {
+        self.run(|conn| {
+            let seq: Option<i64> = conn
+                .prepare_cached(SELECT_SEQ_BY_ID)?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+            let Some(seq) = seq else {
+                return Ok(false);
+            };
+            // Its uses go with it: a later key may be given the same `seq`.
+            conn.prepare_cached(DELETE_USAGE)?.execute([seq])?;
+            conn.prepare_cached(DELETE_KEY)?.execute([seq])?;
+            Ok(true)
+        })
+    }
+
+    fn append_event(&mut self, event: &Event) -> Result<()> {
+        self.run(|conn| insert_event(conn, event))
+    }
+}
