@@ -284,18 +284,21 @@ impl<R: Rows> StreamTable<R> {
 /// `line` with the cell that starts at display column `start` and is
 /// `width` wide coloured with SGR `code` (its padding left plain).
 fn painted(line: &str, start: usize, width: usize, code: &str) -> String {
+    // Byte offsets of display columns `start` and `start + width`.
     let mut column = 0;
-    let mut from = line.len();
+    let (mut from, mut to) = (line.len(), line.len());
     for (at, c) in line.char_indices() {
-        if column >= start {
+        if column == start {
             from = at;
+        }
+        if column >= start + width {
+            to = at;
             break;
         }
         column += c.width().unwrap_or(0);
     }
-    let cell = &line[from..];
-    let cell = &cell[..cell.len().min(width)];
-    let text = cell.trim_end();
+    let from = from.min(to);
+    let text = line[from..to].trim_end();
     let to = from + text.len();
     format!("{}\x1b[{code}m{text}\x1b[0m{}", &line[..from], &line[to..])
 }
@@ -303,18 +306,19 @@ fn painted(line: &str, start: usize, width: usize, code: &str) -> String {
 /// Takes columns down until the row fits `room`: the widest column that
 /// may shrink first (of two as wide, one that keeps room last), never below
 /// its floor; then, as a last resort, any column but a whole one, widest
-/// first.
+/// first, one that keeps room last.
 fn shrink(columns: &[Column], widths: &mut [usize], room: usize) {
-    for last_resort in [false, true] {
+    for pass in 0..3 {
         while row_width(widths) > room {
             let widest = columns
                 .iter()
                 .zip(widths.iter())
                 .enumerate()
-                .filter(|(_, (c, w))| match (last_resort, c.floor()) {
-                    (false, Some(floor)) => **w > floor,
-                    (false, None) => false,
-                    (true, _) => !c.whole && **w > LAST_RESORT,
+                .filter(|(_, (c, w))| match (pass, c.floor()) {
+                    (0, Some(floor)) => **w > floor,
+                    (0, None) => false,
+                    (1, _) if c.keeps.is_some() => false,
+                    _ => !c.whole && **w > LAST_RESORT,
                 })
                 .max_by_key(|(_, (c, w))| (**w, c.keeps.is_none()))
                 .map(|(i, _)| i);
@@ -417,6 +421,12 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[1], "\x1b[31mred\x1b[0m   b");
         assert_eq!(lines[2], "blue  c");
+        // A cut cell, `…` and all.
+        assert_eq!(
+            painted("ab  日本…  x", 4, 5, "32"),
+            "ab  \x1b[32m日本…\x1b[0m  x"
+        );
+        assert_eq!(painted("ab  red", 4, 5, "32"), "ab  \x1b[32mred\x1b[0m");
     }
 
     #[test]
