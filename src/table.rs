@@ -13,8 +13,10 @@
 //! widens its chunk's column instead (comfy-table's lower bound).
 //!
 //! comfy-table holds a whole table in memory and lays it out in one go,
-//! which is why each chunk is a table of its own. Drawing 100,000 rows
-//! this way stays within the limits of BENCHMARKS.md ("Tables").
+//! which is why each chunk is a table of its own. It costs about 0.3-0.4 s
+//! per 100,000 rows over the hand-written writer it replaced, and keeps
+//! memory flat (12.5 MiB for `list` of 100,000 keys): within the limits,
+//! measured side by side in BENCHMARKS.md ("Tables on comfy-table").
 
 use std::borrow::Cow;
 use std::io::Write;
