@@ -137,7 +137,7 @@ _keysmith() {
 
     case "${cmd}" in
         keysmith)
-            opts="-h -V --db --json --help --version create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help"
+            opts="-h -V --db --json --no-pager --help --version create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -155,7 +155,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__backup)
-            opts="-h -V --db --json --force --help --version"
+            opts="-h -V --db --json --no-pager --force --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -173,7 +173,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__completions)
-            opts="-h -V --db --json --help --version bash elvish fish powershell zsh"
+            opts="-h -V --db --json --no-pager --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -191,7 +191,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__create)
-            opts="-y -c -h -V --db --json --name --description --service --prefix --expires-in --scope --uses --rate --yes --copy --from --help --version"
+            opts="-y -c -h -V --db --json --no-pager --name --description --service --prefix --expires-in --scope --uses --rate --yes --copy --from --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -245,7 +245,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__delete)
-            opts="-y -h -V --db --json --yes --help --version"
+            opts="-y -h -V --db --json --no-pager --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -263,7 +263,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__disable)
-            opts="-h -V --db --json --help --version"
+            opts="-h -V --db --json --no-pager --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,7 +281,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__edit)
-            opts="-h -V --db --json --name --description --service --no-service --expires-in --no-expiry --scope --no-scopes --uses --unlimited-uses --rate --no-rate --help --version"
+            opts="-h -V --db --json --no-pager --name --description --service --no-service --expires-in --no-expiry --scope --no-scopes --uses --unlimited-uses --rate --no-rate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,7 +327,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__enable)
-            opts="-h -V --db --json --help --version"
+            opts="-h -V --db --json --no-pager --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -625,7 +625,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__history)
-            opts="-h -V --db --json --limit --action --since --help --version"
+            opts="-h -V --db --json --no-pager --limit --action --since --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -655,7 +655,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__info)
-            opts="-h -V --db --json --help --version"
+            opts="-h -V --db --json --no-pager --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -673,7 +673,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__init)
-            opts="-h -V --db --json --help --version"
+            opts="-h -V --db --json --no-pager --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -691,7 +691,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__list)
-            opts="-q -h -V --db --json --service --status --limit --expiring-within --unused-for --exit-code --wide --search --quiet --sort --help --version"
+            opts="-q -h -V --db --json --no-pager --service --status --limit --expiring-within --unused-for --exit-code --wide --search --quiet --sort --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -737,7 +737,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__man)
-            opts="-h -V --db --json --dir --help --version"
+            opts="-h -V --db --json --no-pager --dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -759,7 +759,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__migrate)
-            opts="-h -V --db --json --to --help --version"
+            opts="-h -V --db --json --no-pager --to --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -781,7 +781,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__rotate)
-            opts="-y -c -h -V --db --json --grace --yes --copy --help --version"
+            opts="-y -c -h -V --db --json --no-pager --grace --yes --copy --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -803,7 +803,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__scan)
-            opts="-h -V --db --json --rules --help --version"
+            opts="-h -V --db --json --no-pager --rules --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -825,7 +825,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__serve)
-            opts="-h -V --db --json --listen --key-header --flush-interval --max-connections --tls-cert --tls-key --socket-mode --access-log --access-log-format --header-timeout --help --version"
+            opts="-h -V --db --json --no-pager --listen --key-header --flush-interval --max-connections --tls-cert --tls-key --socket-mode --access-log --access-log-format --header-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -883,7 +883,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__show)
-            opts="-h -V --db --json --help --version"
+            opts="-h -V --db --json --no-pager --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -901,7 +901,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__verify)
-            opts="-h -V --db --json --service --stdin-all --scope --help --version"
+            opts="-h -V --db --json --no-pager --service --stdin-all --scope --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_keysmith_global_optspecs
-    string join \n db= json h/help V/version
+    string join \n db= json no-pager h/help V/version
 end
 
 function __fish_keysmith_needs_command
@@ -26,6 +26,7 @@ end
 
 complete -c keysmith -n "__fish_keysmith_needs_command" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_needs_command" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_needs_command" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_needs_command" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_needs_command" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_needs_command" -f -a "create" -d 'Mint a key and print it once (stdout carries the key alone)'
@@ -58,16 +59,19 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l uses -d 'Al
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l rate -d 'At most N VALID answers in any DURATION, in each `serve`, e.g. 100/1m' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l from -d 'Create one key per line of this JSON Lines file (`-`: stdin), all or nothing; prints one JSON line per key, with the full key' -r -F
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s y -l yes -d 'Skip the confirmation prompt (asked only when prompting, without --name)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s c -l copy -d 'Put the key on the clipboard instead of printing it (cleared after $KEYSMITH_CLIP_TIME seconds, 45 by default)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand init" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand init" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand init" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand init" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand init" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand info" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand info" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand info" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand info" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand info" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
@@ -84,6 +88,7 @@ name\t''
 last-used\t''
 expires\t''"
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l exit-code -d 'Exit 1 when any key is listed (for cron jobs and alerts)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l wide -d 'Add the other fields: description, use count, expiry, replacement, scopes, uses left, rate limit'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s q -l quiet -d 'Print only the ids, one per line (for xargs)'
@@ -91,21 +96,25 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s h -l help -d 
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand enable" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l service -d 'Also require the key to belong to this service' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l scope -d 'Require this scope of the key (repeatable): INSUFFICIENT_SCOPE unless every one is granted' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l stdin-all -d 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand show" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand show" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand show" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand show" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand show" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
@@ -117,6 +126,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l scope -d 'Gra
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l uses -d 'Allow this many more VALID verifications from now on' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l rate -d 'A new rate limit, e.g. 100/1m' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-service -d 'Take the key out of its service: it then verifies only without --service'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-expiry -d 'Remove the expiry'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-scopes -d 'Remove every scope'
@@ -127,12 +137,14 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -s V -l version 
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l grace -d 'Keep the old key valid this long (e.g. 24h) instead of disabling it now' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s y -l yes -d 'Skip the confirmation prompt (required without a terminal)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s c -l copy -d 'Put the new key on the clipboard instead of printing it (cleared after $KEYSMITH_CLIP_TIME seconds, 45 by default)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s y -l yes -d 'Skip the confirmation prompt (required without a terminal)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand delete" -s V -l version -d 'Print version'
@@ -141,26 +153,31 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l limit -d '
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l action -d 'Only events of this action (repeatable): create, enable, disable, edit, rotate, delete' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l since -d 'Only events of the last DURATION, e.g. 1h, 7d' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -l rules -d 'Print a rule for this scanner that finds keysmith keys, instead of scanning' -r -f -a "gitleaks\t''
 trufflehog\t''"
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand scan" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -l force -d 'Replace FILE if it exists'
 complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand backup" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -l to -d 'The empty store to copy into: a SQLite path or a postgres:// URL' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand migrate" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
@@ -176,11 +193,13 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l access-log-f
 json\t''"
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l header-timeout -d 'How long a client may take to send a request\'s headers' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand man" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand man" -l dir -d 'Write keysmith.1 and a page per subcommand (keysmith-create.1, ...) into DIR, made if missing, instead of printing one' -r -F
 complete -c keysmith -n "__fish_keysmith_using_subcommand man" -l json -d 'Print JSON on stdout instead of text'
+complete -c keysmith -n "__fish_keysmith_using_subcommand man" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand man" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand man" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand help; and not __fish_seen_subcommand_from create init info list enable disable verify show edit rotate delete history scan backup migrate completions serve man help" -f -a "create" -d 'Mint a key and print it once (stdout carries the key alone)'

@@ -34,6 +34,11 @@ pub struct Cli {
     #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
 
+    /// Never page long output at a terminal (default: through
+    /// $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    pub no_pager: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }

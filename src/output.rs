@@ -4,10 +4,10 @@
 use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;
-use unicode_width::UnicodeWidthStr;
 
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
+use crate::pager::Sink;
 use crate::redact::Untrusted;
 use crate::store::{Event, KeyRecord, Limits, RateLimit, Timestamp};
 use crate::time::{self, Rfc3339};
@@ -15,7 +15,9 @@ use crate::time::{self, Rfc3339};
 pub struct Output {
     pub json: bool,
     color: bool,
-    out: io::BufWriter<io::Stdout>,
+    /// `--no-pager`: human output is never paged.
+    no_pager: bool,
+    out: io::BufWriter<Sink>,
     /// Made when new keys are first delivered (see `deliver`).
     #[cfg(unix)]
     raw: Option<std::fs::File>,
@@ -26,13 +28,14 @@ pub struct Output {
 const DEV_NULL_RDEV: u64 = (1 << 8) | 3;
 
 impl Output {
-    pub fn new(json: bool) -> Self {
+    pub fn new(json: bool, no_pager: bool) -> Self {
         let color = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         Output {
             json,
             color,
+            no_pager,
             // Bulk commands print hundreds of megabytes: fewer, larger writes.
-            out: io::BufWriter::with_capacity(1 << 16, io::stdout()),
+            out: io::BufWriter::with_capacity(1 << 16, Sink::Stdout(io::stdout())),
             #[cfg(unix)]
             raw: None,
         }
@@ -86,8 +89,30 @@ impl Output {
         self.out.write_all(closing).map_err(Error::output)
     }
 
+    /// Writes out what is buffered; output being paged ends here (see
+    /// `page`), so that what follows, on stderr too, comes after it.
     pub fn flush(&mut self) -> Result<()> {
-        self.out.flush().map_err(Error::output)
+        self.out.flush().map_err(Error::output)?;
+        self.out.get_mut().finish().map_err(Error::output)
+    }
+
+    /// Human output from here on goes through a pager if it does not fit
+    /// the screen (see `pager`): only at a terminal, and not with
+    /// `--no-pager` or `--json`.
+    pub fn page(&mut self) -> Result<()> {
+        if self.json || self.no_pager || !io::stdout().is_terminal() {
+            return Ok(());
+        }
+        self.out.flush().map_err(Error::output)?;
+        let (columns, rows) = terminal_size::terminal_size()
+            .map_or((80, 24), |(w, h)| (usize::from(w.0), usize::from(h.0)));
+        *self.out.get_mut() = Sink::paged((columns, if rows == 0 { 24 } else { rows }));
+        Ok(())
+    }
+
+    /// Where a table is drawn.
+    pub(crate) fn writer(&mut self) -> &mut dyn Write {
+        &mut self.out
     }
 
     /// Writes `bytes` (new keys) to stdout past every buffer, so that what
@@ -156,7 +181,7 @@ impl Output {
     }
 
     #[cfg(not(unix))]
-    fn raw_stdout(&mut self) -> io::Result<&mut io::BufWriter<io::Stdout>> {
+    fn raw_stdout(&mut self) -> io::Result<&mut io::BufWriter<Sink>> {
         Ok(&mut self.out)
     }
 
@@ -168,92 +193,25 @@ impl Output {
         Ok(())
     }
 
-    /// How `list` draws its table here: fitted to the terminal when stdout
-    /// is one (docs/src/commands/list.md), never shortened when piped.
-    pub fn table_layout(&self, wide: bool) -> crate::key_table::Layout {
-        let fit = io::stdout()
+    /// The terminal's width when stdout is one: tables are fitted to it
+    /// (docs/src/commands/list.md); piped, `None`: nothing is shortened.
+    pub fn fit(&self) -> Option<usize> {
+        io::stdout()
             .is_terminal()
-            .then(|| terminal_size::terminal_size().map_or(80, |(w, _)| usize::from(w.0)));
-        crate::key_table::Layout {
-            wide,
-            fit,
-            color: self.color,
-        }
+            .then(|| terminal_size::terminal_size().map_or(80, |(w, _)| usize::from(w.0)))
     }
 
-    /// `list`'s table, streamed onto stdout (see `key_table`).
-    pub fn stream_table<T>(
-        &mut self,
-        table: &mut crate::key_table::KeyTable,
-        fill: impl FnOnce(&mut dyn FnMut(&KeyRecord) -> Result<()>) -> Result<T>,
-    ) -> Result<T> {
-        let out = &mut self.out;
-        let filled = fill(&mut |key| table.push(key, out).map_err(Error::output))?;
-        table.finish(out).map_err(Error::output)?;
-        Ok(filled)
+    /// How `list` draws its table here.
+    pub fn table_layout(&self, wide: bool) -> crate::key_table::Layout {
+        crate::key_table::Layout {
+            wide,
+            fit: self.fit(),
+            color: self.color,
+        }
     }
 }
 
 impl Output {
-    /// Prints events, newest first, as a table, with times to the second;
-    /// with `names` (key id to name), a NAME column beside the key's id.
-    /// Laid out from the first `EVENT_SAMPLE` rows, the rest written as they
-    /// come, as `list` does: a cell wider than the sample had pushes the
-    /// columns after it to the right.
-    pub fn event_table(
-        &mut self,
-        events: &[Event],
-        names: Option<&std::collections::HashMap<String, String>>,
-    ) -> Result<()> {
-        const EVENT_SAMPLE: usize = 500;
-        let header: &[&str] = match names {
-            Some(_) => &["WHEN", "ACTION", "KEY", "NAME", "ACTOR", "DETAIL"],
-            None => &["WHEN", "ACTION", "KEY", "ACTOR", "DETAIL"],
-        };
-        let row = |e: &Event| {
-            let mut cells = vec![
-                time::local_seconds(e.at),
-                Untrusted(&e.action).to_string(),
-                Untrusted(&e.key_id).to_string(),
-            ];
-            if let Some(names) = names {
-                let name = names.get(&e.key_id).map(String::as_str);
-                cells.push(Untrusted::or(name, "(deleted)").to_string());
-            }
-            cells.push(Untrusted(&e.actor).to_string());
-            cells.push(Untrusted::or(e.detail.as_deref(), "-").to_string());
-            cells
-        };
-        let sample: Vec<Vec<String>> = events.iter().take(EVENT_SAMPLE).map(row).collect();
-        let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
-        for cells in &sample {
-            for (w, cell) in widths.iter_mut().zip(cells) {
-                *w = (*w).max(cell.width());
-            }
-        }
-        let out = &mut self.out;
-        let mut write = |cells: &[String]| -> io::Result<()> {
-            let mut line = String::new();
-            for (cell, width) in cells.iter().zip(&widths) {
-                line.push_str(cell);
-                line.extend(std::iter::repeat_n(
-                    ' ',
-                    width.saturating_sub(cell.width()) + 2,
-                ));
-            }
-            writeln!(out, "{}", line.trim_end())
-        };
-        let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-        write(&header).map_err(Error::output)?;
-        for cells in &sample {
-            write(cells).map_err(Error::output)?;
-        }
-        for e in events.iter().skip(EVENT_SAMPLE) {
-            write(&row(e)).map_err(Error::output)?;
-        }
-        Ok(())
-    }
-
     /// Prints every field of a key, one per line, for `show`.
     pub fn key_details(&mut self, key: &KeyRecord, now: Timestamp) -> Result<()> {
         let optional = |v: &Option<String>| Untrusted::or(v.as_deref(), "-").to_string();

@@ -127,7 +127,7 @@ pub fn choose(question: &str, items: &[String]) -> Result<usize> {
     // Room for the selection marker dialoguer draws before each item.
     let fitted: Vec<String> = items
         .iter()
-        .map(|item| crate::key_table::shorten(item, width.saturating_sub(3).max(10)).into_owned())
+        .map(|item| crate::table::shorten(item, width.saturating_sub(3).max(10)).into_owned())
         .collect();
     let chosen = Select::new()
         .items(&fitted)

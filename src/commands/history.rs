@@ -1,14 +1,15 @@
 //! `keysmith history`: the event log, newest first, for the store or one key.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::{Context, resolve};
 use crate::cli::HistoryArgs;
 use crate::error::{Error, Result};
+use crate::event_table::event_table;
 use crate::input;
 use crate::key;
 use crate::output::{EventJson, notice};
-use crate::store::{EventFilter, KeyFilter, OpenMode, Store};
+use crate::store::{self, EventFilter, KeyFilter, OpenMode, Store};
 use crate::time;
 
 pub fn run(ctx: &mut Context, args: HistoryArgs) -> Result<u8> {
@@ -35,63 +36,85 @@ pub fn run(ctx: &mut Context, args: HistoryArgs) -> Result<u8> {
         since,
     };
     let filtered = !actions.is_empty() || since.is_some();
-    let out = &mut ctx.out;
     let mut count = 0u64;
-    if out.json {
+    if ctx.out.json {
+        let out = &mut ctx.out;
         store.events(&filter, &mut |event| {
             out.array_element(count, &EventJson::new(&event))?;
             count += 1;
             Ok(())
         })?;
         out.array_end(count)?;
-    } else {
-        let mut events = Vec::new();
-        store.events(&filter, &mut |e| {
-            events.push(e);
-            Ok(())
-        })?;
-        count = events.len() as u64;
-        if count > 0 {
-            let names = names_of(store.as_mut(), events.iter().map(|e| e.key_id.as_str()))?;
-            out.event_table(&events, Some(&names))?;
-        } else if filtered {
-            notice("No events match these filters.");
+        return Ok(0);
+    }
+    // Names are looked up while the events are read: on a connection of
+    // their own, as the first is busy reading.
+    let choice = ctx.choose()?;
+    let mut names = Names {
+        store: store::open(&choice.location, OpenMode::NoCreate)?.store,
+        known: HashMap::new(),
+        loaded: false,
+    };
+    let out = &mut ctx.out;
+    let mut table = event_table(true, out.fit());
+    out.page()?;
+    store.events(&filter, &mut |event| {
+        let name = names.of(&event.key_id)?;
+        count += 1;
+        table
+            .push(&(event, name), out.writer())
+            .map_err(Error::output)
+    })?;
+    table.finish(out.writer()).map_err(Error::output)?;
+    if count == 0 {
+        out.flush()?;
+        notice(if filtered {
+            "No events match these filters."
         } else {
-            notice("No events yet.");
-        }
+            "No events yet."
+        });
     }
     Ok(0)
 }
 
-/// The current name of each key, by id; a deleted key has none. A few
-/// keys are looked up one by one; past that, one pass over the keys costs
-/// less than a lookup per key.
-fn names_of<'a>(
-    store: &mut dyn Store,
-    ids: impl Iterator<Item = &'a str>,
-) -> Result<HashMap<String, String>> {
+/// The current name of each key, by id, as the events name them; a deleted
+/// key has none. A few keys are looked up one by one; past `LOOKUPS`, one
+/// pass over the keys costs less than a lookup per key, and holds no more
+/// than a name per key, whatever the number of events.
+struct Names {
+    store: Box<dyn Store>,
+    known: HashMap<String, Option<String>>,
+    /// Whether the pass over every key was made.
+    loaded: bool,
+}
+
+impl Names {
     const LOOKUPS: usize = 64;
-    let wanted: HashSet<&str> = ids.collect();
-    let mut names = HashMap::with_capacity(wanted.len());
-    if wanted.len() <= LOOKUPS {
-        for id in wanted {
-            if let Some(key) = store.key_by_id(id)? {
-                names.insert(key.id, key.name);
+
+    fn of(&mut self, id: &str) -> Result<Option<String>> {
+        if let Some(name) = self.known.get(id) {
+            return Ok(name.clone());
+        }
+        if self.known.len() >= Self::LOOKUPS && !self.loaded {
+            self.loaded = true;
+            let every_key = KeyFilter {
+                now: time::now(),
+                ..KeyFilter::default()
+            };
+            let known = &mut self.known;
+            self.store.list_keys(&every_key, &mut |key| {
+                known.insert(key.id.clone(), Some(key.name.clone()));
+                Ok(())
+            })?;
+            if let Some(name) = self.known.get(id) {
+                return Ok(name.clone());
             }
         }
-        return Ok(names);
+        // Deleted, or made after the pass.
+        let name = self.store.key_by_id(id)?.map(|key| key.name);
+        self.known.insert(id.to_owned(), name.clone());
+        Ok(name)
     }
-    let every_key = KeyFilter {
-        now: time::now(),
-        ..KeyFilter::default()
-    };
-    store.list_keys(&every_key, &mut |key| {
-        if wanted.contains(key.id.as_str()) {
-            names.insert(key.id.clone(), key.name.clone());
-        }
-        Ok(())
-    })?;
-    Ok(names)
 }
 
 /// A deleted key can no longer be selected by name, but its id (or the full

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use super::Context;
 use crate::cli::{ListArgs, SortArg, StatusArg};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::input;
 use crate::key_table::KeyTable;
 use crate::output::{KeyJson, notice};
@@ -85,11 +85,14 @@ pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
         })?;
     } else {
         let mut table = KeyTable::new(out.table_layout(args.wide), filter.now);
-        out.stream_table(&mut table, |each| {
-            store.list_keys(&filter, &mut |key| {
-                if wanted(key) { each(key) } else { Ok(()) }
-            })
+        out.page()?;
+        store.list_keys(&filter, &mut |key| {
+            if wanted(key) {
+                table.push(key, out.writer()).map_err(Error::output)?;
+            }
+            Ok(())
         })?;
+        table.finish(out.writer()).map_err(Error::output)?;
         count = table.counts.iter().sum();
         if count > 0 && std::io::stderr().is_terminal() && std::io::stdout().is_terminal() {
             let [enabled, disabled, expired] = table.counts;

@@ -117,7 +117,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     });
     let mut ctx = Context {
         given,
-        out: Output::new(cli.json),
+        out: Output::new(cli.json, cli.no_pager),
         created: None,
     };
     let code = match cli.command {

@@ -4,7 +4,8 @@ use serde::Serialize;
 
 use super::{Context, resolve};
 use crate::cli::SelectArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::event_table::event_table;
 use crate::output::{EventJson, KeyJson};
 use crate::store::{EventFilter, OpenMode};
 use crate::time;
@@ -19,22 +20,31 @@ struct ShowJson<'a> {
 pub fn run(ctx: &mut Context, args: SelectArgs) -> Result<u8> {
     let mut store = ctx.open(OpenMode::NoCreate)?;
     let key = resolve(store.as_mut(), &args.key)?;
-    let mut events = Vec::new();
-    store.events(&EventFilter::of_key(&key.id), &mut |e| {
-        events.push(e);
-        Ok(())
-    })?;
+    let events = EventFilter::of_key(&key.id);
     let now = time::now();
-    if ctx.out.json {
-        ctx.out.json_line(&ShowJson {
+    let out = &mut ctx.out;
+    if out.json {
+        let mut all = Vec::new();
+        store.events(&events, &mut |e| {
+            all.push(e);
+            Ok(())
+        })?;
+        out.json_line(&ShowJson {
             key: KeyJson::new(&key, now),
-            events: events.iter().map(EventJson::new).collect(),
+            events: all.iter().map(EventJson::new).collect(),
         })?;
     } else {
-        ctx.out.key_details(&key, now)?;
-        ctx.out.line("")?;
-        ctx.out.line("History")?;
-        ctx.out.event_table(&events, None)?;
+        out.page()?;
+        out.key_details(&key, now)?;
+        out.line("")?;
+        out.line("History")?;
+        let mut table = event_table(false, out.fit());
+        store.events(&events, &mut |event| {
+            table
+                .push(&(event, None), out.writer())
+                .map_err(Error::output)
+        })?;
+        table.finish(out.writer()).map_err(Error::output)?;
     }
     Ok(0)
 }

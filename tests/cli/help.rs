@@ -90,7 +90,7 @@ fn every_subcommand_s_help_ends_with_examples_and_lists_its_own_options_first() 
             );
             assert_eq!(
                 flags_under(help, "Global options:"),
-                ["--db", "--json"],
+                ["--db", "--json", "--no-pager"],
                 "{sub} {flag}:\n{help}"
             );
             let options = help.find("\nOptions:").unwrap();
@@ -104,7 +104,10 @@ fn every_subcommand_s_help_ends_with_examples_and_lists_its_own_options_first() 
 fn the_top_level_help_puts_the_global_options_last_too() {
     let env = Env::new();
     let help = env.run(&["--help"]).code(0).stdout;
-    assert_eq!(flags_under(&help, "Global options:"), ["--db", "--json"]);
+    assert_eq!(
+        flags_under(&help, "Global options:"),
+        ["--db", "--json", "--no-pager"]
+    );
     assert!(!flags_under(&help, "Options:").contains(&"--db"));
 }
 

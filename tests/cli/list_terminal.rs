@@ -1,7 +1,9 @@
 //! `list` at a terminal (docs/src/commands/list.md), through a pseudo-terminal of a set
-//! width: no row wider than the terminal, the masked key whole, long names
-//! shortened with `…`, a footer; piped, nothing shortened; and memory that
-//! does not grow with the store.
+//! width: no row wider than the terminal, the key whole (at 80 columns its
+//! id, to leave the name 20), long names shortened with `…`, a footer;
+//! `list --wide` and `history` fitted too; long output paged; piped,
+//! nothing shortened or paged; and memory that does not grow with the
+//! store.
 
 use std::time::{Duration, Instant};
 
@@ -50,7 +52,10 @@ fn hundred_keys(env: &Env) -> Vec<serde_json::Value> {
 /// What `keysmith ARGS` shows on a terminal `cols` wide, lines without `\r`.
 fn at_width(env: &Env, cols: u16, args: &str) -> Vec<String> {
     let mut cmd = env.shell(&format!("stty cols {cols} rows 50; exec \"$0\" {args}"));
-    cmd.env("TERM", "dumb").env("NO_COLOR", "1");
+    // The lines as printed, not a pager's screen (`cat` is no pager).
+    cmd.env("TERM", "dumb")
+        .env("NO_COLOR", "1")
+        .env("KEYSMITH_PAGER", "cat");
     let mut p = spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
     // rexpect hands back each byte as a char: the UTF-8 is rebuilt.
     let bytes: Vec<u8> = p
@@ -86,12 +91,16 @@ fn no_row_is_wider_than_the_terminal_and_names_are_shortened() {
                 line.width()
             );
         }
-        // Every key's masked form is there whole.
+        // Every key's masked form is there whole; at 80 columns, its
+        // `ks_<id>` or its id, to leave the name room.
         for key in &keys {
-            let masked = key["masked"].as_str().unwrap();
+            let shown = match cols {
+                80 => key["id"].as_str().unwrap(),
+                _ => key["masked"].as_str().unwrap(),
+            };
             assert!(
-                lines.iter().any(|l| l.contains(masked)),
-                "{cols}: {masked} missing"
+                lines.iter().any(|l| l.contains(shown)),
+                "{cols}: {shown} missing"
             );
         }
         let footer = lines.last().unwrap();
@@ -125,6 +134,127 @@ fn no_row_is_wider_than_the_terminal_and_names_are_shortened() {
     ] {
         assert!(wide[0].contains(column), "{}", wide[0]);
     }
+}
+
+#[test]
+fn at_80_columns_the_name_keeps_20_and_wide_tables_and_history_fit() {
+    let env = Env::new();
+    let keys = hundred_keys(&env);
+    for name in [
+        "partner: acme (prod) webhook",
+        "partner: globex (staging) webhook",
+    ] {
+        env.create(name, &["--description", &"a long description ".repeat(4)]);
+    }
+    // Events with long details: rotations name the replacement.
+    for key in keys.iter().skip(10).take(3) {
+        env.run(&["rotate", key["id"].as_str().unwrap(), "--yes"])
+            .code(0);
+    }
+    let list = at_width(&env, 80, "list");
+    for name in ["partner: acme (prod)", "partner: globex (sta"] {
+        assert!(
+            list.iter().any(|l| l.contains(name)),
+            "20 columns of {name:?}: {list:#?}"
+        );
+    }
+    for args in ["list --wide", "history", "list --wide --limit 3"] {
+        let lines = at_width(&env, 80, args);
+        assert!(lines.len() > 3, "{args}: {lines:#?}");
+        for line in &lines {
+            assert!(line.width() <= 80, "{args}: {} wide: {line}", line.width());
+        }
+        assert!(lines.iter().any(|l| l.contains('…')), "{args}: {lines:#?}");
+    }
+    let history = at_width(&env, 80, "history");
+    for column in ["WHEN", "ACTION", "KEY", "NAME", "ACTOR", "DETAIL"] {
+        assert!(history[0].contains(column), "{}", history[0]);
+    }
+}
+
+/// What `keysmith ARGS` shows on a terminal 80 wide and `rows` high, with
+/// `KEYSMITH_PAGER` a script that marks what it was given; and the exit code.
+fn paged(env: &Env, rows: u16, args: &str, pager: &str) -> (String, String) {
+    let script = env.dir.path().join("pager");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho 'PAGER START'\ncat\necho 'PAGER END'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let pager = pager.replace("SCRIPT", script.to_str().unwrap());
+    let mut cmd = env.shell(&format!(
+        "stty cols 80 rows {rows}; \"$0\" {args}; echo \"EXIT $?\""
+    ));
+    cmd.env("TERM", "dumb")
+        .env("NO_COLOR", "1")
+        .env("KEYSMITH_PAGER", &pager);
+    let mut p = spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
+    let bytes: Vec<u8> = p
+        .exp_eof()
+        .expect("the command ends")
+        .chars()
+        .map(|c| c as u8)
+        .collect();
+    let all = String::from_utf8(bytes).expect("UTF-8 on the terminal");
+    let code = all
+        .lines()
+        .find_map(|l| l.trim_end().strip_prefix("EXIT "))
+        .expect("an exit code")
+        .to_owned();
+    (all, code)
+}
+
+#[test]
+fn long_output_at_a_terminal_is_paged_unless_no_pager_or_piped() {
+    let env = Env::new();
+    let keys = hundred_keys(&env);
+    let id = keys[0]["id"].as_str().unwrap();
+    for args in ["list", "history", "list --wide"] {
+        let (screen, code) = paged(&env, 30, args, "SCRIPT");
+        assert_eq!(code, "0", "{args}: {screen}");
+        assert!(screen.contains("PAGER START"), "{args}: paged: {screen}");
+        // What the pager was given is the table, whole.
+        let start = screen.find("PAGER START").unwrap();
+        let end = screen.find("PAGER END").unwrap();
+        assert!(screen[start..end].contains(id), "{args}: {screen}");
+        let (screen, code) = paged(&env, 30, &format!("--no-pager {args}"), "SCRIPT");
+        assert_eq!(code, "0");
+        assert!(!screen.contains("PAGER"), "{args} --no-pager: {screen}");
+        assert!(screen.contains(id), "{args} --no-pager: {screen}");
+    }
+    // Through a pager the footer comes after the table, once the pager ends.
+    let (screen, _) = paged(&env, 30, "list", "SCRIPT");
+    let footer = screen.find("100 keys: 93 enabled").expect("a footer");
+    assert!(footer > screen.find("PAGER END").unwrap(), "{screen}");
+    // Output that fits the screen is printed as it is.
+    let (screen, _) = paged(&env, 30, "list --limit 5", "SCRIPT");
+    assert!(!screen.contains("PAGER"), "{screen}");
+    let (screen, _) = paged(&env, 30, &format!("show {id}"), "SCRIPT");
+    assert!(!screen.contains("PAGER"), "{screen}");
+    // A pager that cannot start: the output is printed directly.
+    let (screen, code) = paged(&env, 30, "list", "/nonexistent/pager -R");
+    assert_eq!(code, "0", "{screen}");
+    assert!(screen.contains(id) && !screen.contains("error"), "{screen}");
+    // A pager closed before the end (`q`), with more left than a pipe
+    // holds: a quiet exit 0.
+    let big = Env::new();
+    let lines: String = (0..3_000)
+        .map(|i| format!("{{\"name\": \"key number {i}\"}}\n"))
+        .collect();
+    big.run_stdin(&["create", "--from", "-"], &lines).code(0);
+    let (screen, code) = paged(&big, 30, "list", "head -n 3");
+    assert_eq!(code, "0", "{screen}");
+    assert!(!screen.contains("error"), "{screen}");
+    assert!(screen.lines().count() < 10, "{screen}");
+    // PAGER is the fallback; piped, there is no pager at all.
+    let mut cmd = env.command();
+    cmd.env("PAGER", "/bin/false");
+    let run = env.run_with(cmd, &["list"], None).code(0);
+    assert_eq!(run.stdout.lines().count(), 101);
+    let mut cmd = env.command();
+    cmd.env("KEYSMITH_PAGER", "/bin/false");
+    env.run_with(cmd, &["history"], None).code(0);
 }
 
 #[test]
