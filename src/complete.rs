@@ -9,6 +9,13 @@
 //! engine parses the words; this module says which arguments complete
 //! what, and reads the store without ever creating it, printing an error,
 //! waiting long or showing a secret.
+//!
+//! It relies on clap_complete's `unstable-dynamic` feature, which may
+//! change in any release: `CompleteEnv` and its `Shells`/`EnvCompleter`,
+//! and the `engine` types `ArgValueCandidates`, `ArgValueCompleter` and
+//! `CompletionCandidate`; and on the words the registration scripts of
+//! that version pass. So the dependency is pinned to one version
+//! (Cargo.toml), and `tests/cli/completions.rs` drives a real bash.
 
 use std::ffi::{OsStr, OsString};
 use std::sync::mpsc;

@@ -8,6 +8,11 @@
 //! admission does, so a key may be refused up to 1/`ENTRIES` of a window
 //! early, never admitted early.
 //!
+//! Not `governor` (GCRA): a GCRA limiter allows a burst of the limit and
+//! then the steady rate, so within one window of the limit's duration it
+//! can admit close to twice the limit, which the contract forbids
+//! (docs/src/limits.md: never more than N in any window).
+//!
 //! An admission is a reservation (`Admission`), made before the answer is
 //! known and counted from then on: requests deciding at the same time
 //! cannot all pass. The final verdict commits or cancels exactly that
