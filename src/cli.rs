@@ -614,11 +614,4 @@ pub struct ManArgs {
 }
 
 #[cfg(test)]
-mod tests {
-    use clap::CommandFactory;
-
-    #[test]
-    fn cli_definition_is_consistent() {
-        super::Cli::command().debug_assert();
-    }
-}
+mod tests;
