@@ -97,8 +97,6 @@ pub struct Engine {
     cached: bool,
     /// Whether checks run on the caller's thread (see `checks_inline`).
     inline_checks: bool,
-    /// Whether this process's writes take turns (see `writing`).
-    one_writer: bool,
     /// Each verification thread's connection, then the flusher's (see
     /// `on_slot`).
     slots: Vec<Mutex<Option<Box<dyn Store>>>>,
@@ -110,12 +108,6 @@ pub struct Engine {
     cache: RwLock<Cache>,
     uses: Mutex<Pending>,
     rate: RateLimiter,
-    /// Held by each write of this process to a store that takes one writer
-    /// at a time (`Location::one_writer_at_a_time`: SQLite) (a spend, a
-    /// flush): they queue here, in turn, rather than in SQLite's busy
-    /// handler, which polls with sleeps and can starve one writer past
-    /// `BUSY_TIMEOUT` while the others take the lock again and again.
-    writing: Mutex<()>,
     pub metrics: Metrics,
 }
 
@@ -165,7 +157,6 @@ impl Engine {
         let version = home.change_counter()?;
         Ok(Engine {
             inline_checks: location.checks_never_wait(),
-            one_writer: location.one_writer_at_a_time(),
             location,
             cached: version.is_some(),
             slots: (0..threads.max(1) + 1).map(|_| Mutex::new(None)).collect(),
@@ -181,7 +172,6 @@ impl Engine {
             cache: RwLock::new(Cache::default()),
             uses: Mutex::new(Pending::default()),
             rate: RateLimiter::default(),
-            writing: Mutex::new(()),
             metrics: Metrics::default(),
         })
     }
@@ -478,10 +468,7 @@ impl Engine {
         };
         let (mut verdicts, admissions) = self.judge(keys, stored, question, now);
         let spent = if verdicts.iter().any(Verdict::spends_a_use) {
-            self.on_slot(i, |store| {
-                let _turn = self.write_turn();
-                verify::spend(store, &mut verdicts, now)
-            })
+            self.on_slot(i, |store| verify::spend(store, &mut verdicts, now))
         } else {
             Ok(0)
         };
@@ -589,10 +576,7 @@ impl Engine {
                 for chunk in uses.chunks(chunk_len) {
                     let refs: Vec<(&str, u64)> =
                         chunk.iter().map(|(id, n)| (id.as_str(), *n)).collect();
-                    written = {
-                        let _turn = self.write_turn();
-                        store.record_use_counts(&refs, at)
-                    };
+                    written = store.record_use_counts(&refs, at);
                     if written.is_err() {
                         break;
                     }
@@ -615,14 +599,6 @@ impl Engine {
             pending.at = pending.at.max(at);
         }
         written.map(|()| n)
-    }
-
-    /// This process's turn to write, on a store that takes one writer at
-    /// a time (see `writing`); PostgreSQL queues writers on its row locks
-    /// itself.
-    fn write_turn(&self) -> Option<MutexGuard<'_, ()>> {
-        self.one_writer
-            .then(|| self.writing.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub fn pending(&self) -> u64 {

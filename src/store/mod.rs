@@ -170,14 +170,6 @@ impl Location {
         matches!(self, Location::Sqlite(_))
     }
 
-    /// Whether the store takes one writer at a time and makes the others
-    /// wait in a handler that polls with sleeps (SQLite), so that a process
-    /// does better to queue its own writers in turn; PostgreSQL queues
-    /// writers on its row locks itself.
-    pub fn one_writer_at_a_time(&self) -> bool {
-        matches!(self, Location::Sqlite(_))
-    }
-
     /// The location as it may be shown: a URL's password is masked.
     pub fn display(&self) -> String {
         match self {

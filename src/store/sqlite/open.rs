@@ -75,9 +75,9 @@ impl SqliteStore {
             && fs::metadata(crate::store::backup::with_suffix(path, "-wal"))
                 .map_or(true, |m| m.len() == 0);
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| failure(&shown, &e))?;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| failure(&shown, &e))?;
         // Before anything else: even reading the header may wait on a writer.
-        conn.busy_timeout(busy).map_err(|e| failure(&shown, &e))?;
+        wait_for_locks(&mut conn, busy).map_err(|e| failure(&shown, &e))?;
         let mut store = SqliteStore {
             conn,
             shown,
@@ -116,9 +116,7 @@ impl SqliteStore {
 
     /// How long each later statement waits for another process's lock.
     pub fn set_busy(&mut self, busy: Duration) -> Result<()> {
-        self.conn
-            .busy_timeout(busy)
-            .map_err(|e| failure(&self.shown, &e))?;
+        wait_for_locks(&mut self.conn, busy).map_err(|e| failure(&self.shown, &e))?;
         self.busy = busy;
         Ok(())
     }
@@ -164,7 +162,6 @@ impl SqliteStore {
             self.conn
                 .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         }
-        self.conn.busy_timeout(self.busy)?;
         self.durable_commits()
     }
 
@@ -173,6 +170,40 @@ impl SqliteStore {
     fn durable_commits(&self) -> rusqlite::Result<()> {
         self.conn.pragma_update(None, "synchronous", "FULL")
     }
+}
+
+/// The longest pause between two tries for a lock another connection
+/// holds (see `wait_for_locks`).
+const LOCK_POLL: Duration = Duration::from_millis(1);
+
+/// Makes `conn` wait for another connection's lock up to `patience`,
+/// trying again at least every `LOCK_POLL`; not at all when `patience` is
+/// zero.
+///
+/// Not SQLite's own handler (`busy_timeout`): it sleeps up to 100 ms
+/// between tries, and a writer that looks so rarely almost never finds the
+/// lock free while another process writes again and again (two `serve`s
+/// spending uses of one key take turns only microseconds apart). It
+/// starves, and its request is answered 503, though the lock was free
+/// hundreds of times a second.
+fn wait_for_locks(conn: &mut Connection, patience: Duration) -> rusqlite::Result<()> {
+    if patience.is_zero() {
+        return conn.busy_timeout(Duration::ZERO);
+    }
+    let mut since = Instant::now();
+    conn.busy_handler(Some(move |tries: i32| {
+        // `tries` counts the calls for one wait, from 0.
+        if tries == 0 {
+            since = Instant::now();
+        }
+        if since.elapsed() >= patience {
+            return false;
+        }
+        // 50 µs, 100 µs, ... up to `LOCK_POLL`: a short wait costs little.
+        let pause = Duration::from_micros(50).saturating_mul(tries.unsigned_abs() + 1);
+        std::thread::sleep(pause.min(LOCK_POLL));
+        true
+    }))
 }
 
 /// What is at `path`, decided from the file's bytes before SQLite opens it,
