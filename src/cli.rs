@@ -186,7 +186,7 @@ pub struct CreateArgs {
     pub service: Option<String>,
 
     /// The key's prefix
-    #[arg(long, env = "KEYSMITH_PREFIX", hide_env_values = true, default_value = crate::key::DEFAULT_PREFIX, value_name = "PREFIX")]
+    #[arg(long, env = "KEYSMITH_PREFIX", hide_env_values = true, default_value = crate::key_format::DEFAULT_PREFIX, value_name = "PREFIX")]
     pub prefix: String,
 
     /// Make the key expire after this long, e.g. 30d, 12h, 1d12h

@@ -361,7 +361,7 @@ fn key_candidates(
         let listed = store.list_keys(&filter, &mut |key| {
             // An id is base62; anything else was not written by keysmith
             // and is not offered to a shell.
-            if !crate::key::is_id_shaped(&key.id) {
+            if !crate::key_format::is_id_shaped(&key.id) {
                 return Ok(());
             }
             let current = key.status(now);

@@ -63,7 +63,7 @@ pub fn service(raw: &str) -> Result<String, Error> {
 
 /// Prefix: `[a-z][a-z0-9]{0,15}`.
 pub fn prefix(raw: &str) -> Result<String, Error> {
-    if !crate::key::is_valid_prefix(raw) {
+    if !crate::key_format::is_valid_prefix(raw) {
         return Err(invalid(
             "prefix",
             "must be 1 to 16 characters of a-z and 0-9, starting with a letter",

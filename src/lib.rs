@@ -1,7 +1,7 @@
 //! keysmith: mint, list, switch off, rotate and verify API keys.
 //!
 //! The binary is a thin wrapper over [`run`]. Applications open a store
-//! ([`store::open`]), create keys ([`keys::create`]) and verify them
+//! ([`store::open`]), create keys ([`lifecycle::create`]) and verify them
 //! ([`verify`]) in-process through the same code, from many threads: a
 //! store is `Send`, open one per thread. The library page of the docs
 //! (docs/src/library.md) has a worked example, compiled and run as a doc test.
@@ -14,12 +14,10 @@ mod commands;
 mod complete;
 pub mod config;
 pub mod error;
-mod event_table;
 mod harden;
 pub mod input;
-pub mod key;
-pub mod key_table;
-pub mod keys;
+pub mod key_format;
+pub mod lifecycle;
 pub mod model;
 pub mod output;
 mod pager;
@@ -39,7 +37,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 
 pub use error::{Error, Result};
-pub use key::{mint, parse};
+pub use key_format::{mint, parse};
 pub use store::{Location, OpenMode, Store};
 pub use verify::{Code, Verdict, verify};
 

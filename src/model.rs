@@ -2,7 +2,7 @@
 //! of the history, and the changes a key can undergo. Plain data, no I/O;
 //! the store keeps them, the operations in `keys` change them.
 
-use crate::key::KeyHash;
+use crate::key_format::KeyHash;
 
 /// Seconds since the Unix epoch, UTC.
 pub type Timestamp = i64;
@@ -130,7 +130,7 @@ impl KeyRecord {
     }
 
     pub fn masked(&self) -> String {
-        crate::key::masked(&self.prefix, &self.id)
+        crate::key_format::masked(&self.prefix, &self.id)
     }
 
     /// Links this key to its replacement and retires it as `retire` says.

@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal, Write};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::key::SecretKey;
+use crate::key_format::SecretKey;
 use crate::pager::Sink;
 use crate::redact::Untrusted;
 use crate::store::{Event, KeyRecord, Limits, RateLimit, Timestamp};
@@ -202,8 +202,8 @@ impl Output {
     }
 
     /// How `list` draws its table here.
-    pub fn table_layout(&self, wide: bool) -> crate::key_table::Layout {
-        crate::key_table::Layout {
+    pub fn table_layout(&self, wide: bool) -> crate::table::key_rows::Layout {
+        crate::table::key_rows::Layout {
             wide,
             fit: self.fit(),
             color: self.color,
@@ -478,7 +478,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::KeyJson;
-    use crate::key::KeyHash;
+    use crate::key_format::KeyHash;
     use crate::store::{KeyRecord, Limits, RateLimit};
 
     fn text() -> impl Strategy<Value = String> {

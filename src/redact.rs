@@ -8,13 +8,13 @@ use std::fmt;
 
 use percent_encoding::percent_decode_str;
 
-use crate::key::{ID_LEN, MASK, is_valid_prefix};
+use crate::key_format::{ID_LEN, MASK, is_valid_prefix};
 
 /// Text keysmith did not write itself: anything read from a store (names,
 /// descriptions, services, prefixes, ids, actions, actors, details, links), a
 /// scanned path, an argument quoted back. Its `Display` is how such text
 /// reaches a terminal, and the only way it is shown: every key in it masked
-/// (`key::redact`), then every character a terminal would obey or hide
+/// (`key_format::redact`), then every character a terminal would obey or hide
 /// escaped (`is_hidden`), as `\u{1b}`, `\u{202e}`, `\n`.
 ///
 /// JSON output does not use it: JSON carries the text itself, escaped by

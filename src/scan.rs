@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use regex::bytes::Regex;
 
-use crate::key::{self, CHECK_LEN, ID_LEN, MAX_PREFIX_LEN, ParsedKey, SECRET_LEN};
+use crate::key_format::{self, CHECK_LEN, ID_LEN, MAX_PREFIX_LEN, ParsedKey, SECRET_LEN};
 
 /// From the `_` that ends the prefix to the key's last character.
 const BODY_LEN: usize = 1 + ID_LEN + 1 + SECRET_LEN + CHECK_LEN;
@@ -203,7 +203,7 @@ fn key_ending_at(text: &[u8], separator: usize, end: usize) -> Option<(usize, Pa
         let start = separator - len;
         // Every byte of a candidate is ASCII, so this never fails.
         let candidate = std::str::from_utf8(&text[start..end]).ok()?;
-        key::parse(candidate).map(|key| (start, key))
+        key_format::parse(candidate).map(|key| (start, key))
     })
 }
 
@@ -296,7 +296,7 @@ mod tests {
     }
 
     fn minted(prefix: &str) -> (String, String) {
-        let m = key::mint(prefix);
+        let m = key_format::mint(prefix);
         (m.secret.expose().to_owned(), m.id)
     }
 

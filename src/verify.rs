@@ -2,7 +2,7 @@
 //! applications that check keys in-process.
 
 use crate::error::Result;
-use crate::key::{self, ParsedKey};
+use crate::key_format::{self, ParsedKey};
 use crate::model::{Credential, Status, Timestamp};
 use crate::store::Store;
 
@@ -101,7 +101,7 @@ pub fn verify<'r>(
     required: impl Into<Required<'r>>,
     now: Timestamp,
 ) -> Result<Verdict> {
-    match key::parse(presented) {
+    match key_format::parse(presented) {
         None => Ok(Verdict::new(Code::Malformed, None)),
         Some(parsed) => check(store, &parsed, required.into(), now),
     }

@@ -14,7 +14,7 @@
 
 use keysmith::Error;
 use keysmith::input::{self, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, NewKey, key_line};
-use keysmith::key::{self, ID_LEN, SECRET_LEN};
+use keysmith::key_format::{self, ID_LEN, SECRET_LEN};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};
 
@@ -69,8 +69,8 @@ fn check_spec(raw: &[u8], spec: &NewKey) {
     assert_eq!(spec.prefix, text("prefix").unwrap_or(DEFAULT_PREFIX));
 
     // The prefix mints keys that parse back with that prefix.
-    let minted = key::assemble(&spec.prefix, "0".repeat(ID_LEN), &[b'Z'; SECRET_LEN]);
-    let parsed = key::parse(minted.secret.expose()).expect("a minted key parses");
+    let minted = key_format::assemble(&spec.prefix, "0".repeat(ID_LEN), &[b'Z'; SECRET_LEN]);
+    let parsed = key_format::parse(minted.secret.expose()).expect("a minted key parses");
     assert_eq!(parsed.prefix, spec.prefix);
 
     // Written back as a line, with every field explicit, it reads back the same.

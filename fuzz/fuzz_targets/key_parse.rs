@@ -1,4 +1,4 @@
-//! `keysmith::key::parse` and `keysmith::redact::redact` on arbitrary text.
+//! `keysmith::key_format::parse` and `keysmith::redact::redact` on arbitrary text.
 //!
 //! Invariants checked, beyond "no panic":
 //! - `parse` agrees with an independent reading of the key format (docs/src/key-format.md)
@@ -13,7 +13,7 @@
 
 #![no_main]
 
-use keysmith::key::{
+use keysmith::key_format::{
     self, BASE62, CHECK_LEN, ID_LEN, KeyHash, MAX_PREFIX_LEN, SECRET_LEN, checksum,
 };
 use keysmith::redact::{MIN_MASKED_RUN, redact};
@@ -43,7 +43,7 @@ fn reference_is_key(s: &str) -> bool {
 }
 
 fn check_parse(s: &str) {
-    let parsed = key::parse(s);
+    let parsed = key_format::parse(s);
     assert_eq!(
         parsed.is_some(),
         reference_is_key(s),
@@ -51,8 +51,8 @@ fn check_parse(s: &str) {
     );
     let Some(p) = parsed else { return };
 
-    assert!(key::is_valid_prefix(&p.prefix), "{p:?}");
-    assert!(key::is_id_shaped(&p.id), "{p:?}");
+    assert!(key_format::is_valid_prefix(&p.prefix), "{p:?}");
+    assert!(key_format::is_id_shaped(&p.id), "{p:?}");
     let head = format!("{}_{}_", p.prefix, p.id);
     let tail = s
         .strip_prefix(&head)
@@ -63,7 +63,7 @@ fn check_parse(s: &str) {
     assert!(p.hash == KeyHash::of(s), "hash is not the input's");
 
     let secret: [u8; SECRET_LEN] = secret.as_bytes().try_into().unwrap();
-    let again = key::assemble(&p.prefix, p.id.clone(), &secret);
+    let again = key_format::assemble(&p.prefix, p.id.clone(), &secret);
     assert_eq!(again.secret.expose(), s, "assembling the parts again");
     assert!(again.hash.matches(&p.hash));
 

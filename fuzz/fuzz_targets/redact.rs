@@ -21,7 +21,7 @@
 
 #![no_main]
 
-use keysmith::key::{self, BASE62, CHECK_LEN, ID_LEN, KeyHash, SECRET_LEN};
+use keysmith::key_format::{self, BASE62, CHECK_LEN, ID_LEN, KeyHash, SECRET_LEN};
 use keysmith::redact::{Untrusted, redact};
 use libfuzzer_sys::fuzz_target;
 
@@ -86,7 +86,7 @@ fuzz_target!(|data: &[u8]| {
         let id: [u8; ID_LEN] = base62(&format!("id {i} {seed}"));
         let secret: [u8; SECRET_LEN] = base62(&format!("secret {i} {seed}"));
         let prefix = PREFIXES[usize::from(spec[2] % 6)];
-        let minted = key::assemble(prefix, String::from_utf8(id.to_vec()).unwrap(), &secret);
+        let minted = key_format::assemble(prefix, String::from_utf8(id.to_vec()).unwrap(), &secret);
         let mut at = usize::from(spec[0]) % (text.len() + 1);
         while !text.is_char_boundary(at) {
             at -= 1;

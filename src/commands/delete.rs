@@ -3,7 +3,7 @@
 use super::{Context, change, confirm, describe, resolve};
 use crate::cli::DeleteArgs;
 use crate::error::{Error, Result};
-use crate::keys;
+use crate::lifecycle;
 use crate::output::KeyJson;
 use crate::redact::Untrusted;
 use crate::store::OpenMode;
@@ -21,7 +21,7 @@ pub fn run(ctx: &mut Context, args: DeleteArgs) -> Result<u8> {
         "Delete it?",
     )?;
     let now = time::now();
-    let deleted = keys::delete(store.as_mut(), &key.id, change(now))?.ok_or_else(|| {
+    let deleted = lifecycle::delete(store.as_mut(), &key.id, change(now))?.ok_or_else(|| {
         Error::NoSuchKey(format!("key {} was deleted meanwhile", Untrusted(&key.id)))
     })?;
     if ctx.out.json {

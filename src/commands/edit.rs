@@ -4,7 +4,7 @@ use super::{Context, change, describe, resolve};
 use crate::cli::EditArgs;
 use crate::error::{Error, Result};
 use crate::input;
-use crate::keys::{self, Changed};
+use crate::lifecycle::{self, Changed};
 use crate::model::KeyEdit;
 use crate::output::KeyJson;
 use crate::redact::Untrusted;
@@ -56,7 +56,7 @@ pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
     let mut store = ctx.open(OpenMode::NoCreate)?;
     let key = resolve(store.as_mut(), &args.key)?;
     let (Changed { key, changed }, changed_fields) =
-        keys::edit(store.as_mut(), &key.id, &edit, change(now))?.ok_or_else(|| {
+        lifecycle::edit(store.as_mut(), &key.id, &edit, change(now))?.ok_or_else(|| {
             Error::NoSuchKey(format!("key {} was deleted meanwhile", Untrusted(&key.id)))
         })?;
     if ctx.out.json {

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use super::{Context, resolve};
 use crate::cli::HistoryArgs;
 use crate::error::{Error, Result};
-use crate::event_table::event_table;
 use crate::input;
-use crate::key;
+use crate::key_format;
 use crate::output::{EventJson, notice};
 use crate::store::{self, EventFilter, KeyFilter, OpenMode, Store};
+use crate::table::event_rows::event_table;
 use crate::time;
 
 pub fn run(ctx: &mut Context, args: HistoryArgs) -> Result<u8> {
@@ -123,9 +123,9 @@ fn key_id(store: &mut dyn Store, selector: &str) -> Result<String> {
     match resolve(store, selector) {
         Ok(key) => Ok(key.id),
         Err(Error::NoSuchKey(message)) => {
-            let id = key::parse(selector)
+            let id = key_format::parse(selector)
                 .map(|k| k.id)
-                .or_else(|| key::is_id_shaped(selector).then(|| selector.to_owned()));
+                .or_else(|| key_format::is_id_shaped(selector).then(|| selector.to_owned()));
             let mut found = false;
             if let Some(id) = &id {
                 let first = EventFilter {

@@ -6,9 +6,9 @@ use super::Context;
 use crate::cli::{ListArgs, SortArg, StatusArg};
 use crate::error::{Error, Result};
 use crate::input;
-use crate::key_table::KeyTable;
 use crate::output::{KeyJson, notice};
 use crate::store::{KeyFilter, KeyOrder, KeyRecord, OpenMode, Status};
+use crate::table::key_rows::KeyTable;
 use crate::time;
 
 pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {

@@ -1,5 +1,5 @@
 //! One file per command. A command validates its input, changes keys
-//! through `crate::keys` (reads go to the `Store` directly) and prints
+//! through `crate::lifecycle` (reads go to the `Store` directly) and prints
 //! through `Output`; none builds SQL.
 
 mod backup;
@@ -24,8 +24,8 @@ use crate::cli::{Cli, Command, Deferred};
 use crate::config::{self, ConfigFiles, Source, StoreChoice};
 use crate::error::StoreFault;
 use crate::error::{Error, Result};
-use crate::key;
-use crate::keys::Change;
+use crate::key_format;
+use crate::lifecycle::Change;
 use crate::model::{KeyRecord, Timestamp};
 use crate::output::Output;
 use crate::prompt;
@@ -185,27 +185,27 @@ fn change(at: Timestamp) -> Change<'static> {
 fn resolve(store: &mut dyn Store, selector: &str) -> Result<KeyRecord> {
     if selector == "-" {
         let presented = key_from_stdin("-")?;
-        let parsed = key::parse(presented.trim()).ok_or_else(|| {
+        let parsed = key_format::parse(presented.trim()).ok_or_else(|| {
             Error::Usage(format!(
                 "`-` reads a full key from stdin, and what was read is not one: {}",
-                key::what_is_wrong(presented.trim())
+                key_format::what_is_wrong(presented.trim())
             ))
         })?;
         return store.key_by_id(&parsed.id)?.ok_or_else(|| {
             Error::NoSuchKey(format!("no key with id {} in this store", parsed.id))
         });
     }
-    if let Some(parsed) = key::parse(selector) {
+    if let Some(parsed) = key_format::parse(selector) {
         return store.key_by_id(&parsed.id)?.ok_or_else(|| {
             Error::NoSuchKey(format!("no key with id {} in this store", parsed.id))
         });
     }
-    if let Some(id) = key::masked_id(selector.trim()) {
+    if let Some(id) = key_format::masked_id(selector.trim()) {
         return store.key_by_id(id)?.ok_or_else(|| {
             Error::NoSuchKey(format!("no key with id {} in this store", Untrusted(id)))
         });
     }
-    if key::is_id_shaped(selector)
+    if key_format::is_id_shaped(selector)
         && let Some(found) = store.key_by_id(selector)?
     {
         return Ok(found);

@@ -7,7 +7,7 @@ use crate::cli::RotateArgs;
 use crate::clipboard::ClipboardCopy;
 use crate::error::{Error, Result};
 use crate::input;
-use crate::keys::{self, Rotated, Rotation};
+use crate::lifecycle::{self, Rotated, Rotation};
 use crate::model::Retire;
 use crate::redact::Untrusted;
 use crate::store::OpenMode;
@@ -54,7 +54,7 @@ pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
 
     let now = time::now();
     let retire = grace.map_or(Retire::Now, |secs| Retire::At(now + secs));
-    match keys::rotate(store.as_mut(), &old.id, retire, change(now))? {
+    match lifecycle::rotate(store.as_mut(), &old.id, retire, change(now))? {
         Rotation::Rotated(rotated) => {
             let Rotated {
                 minted,

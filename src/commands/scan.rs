@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::Context;
 use crate::cli::{ScanArgs, ScannerArg};
 use crate::error::{Error, Result, StoreFault};
-use crate::key::{self, ParsedKey};
+use crate::key_format::{self, ParsedKey};
 use crate::output::Output;
 use crate::redact::Untrusted;
 use crate::redact::redact;
@@ -442,10 +442,10 @@ fn rules(ctx: &mut Context, scanner: ScannerArg) -> Result<u8> {
     // store from injecting regex syntax into the rule.
     let mut prefixes: Vec<String> = stored
         .into_iter()
-        .filter(|p| key::is_valid_prefix(p))
+        .filter(|p| key_format::is_valid_prefix(p))
         .collect();
     if prefixes.is_empty() {
-        prefixes.push(key::DEFAULT_PREFIX.to_owned());
+        prefixes.push(key_format::DEFAULT_PREFIX.to_owned());
     }
     let (name, rule) = match scanner {
         ScannerArg::Gitleaks => ("gitleaks", scan::gitleaks_rule(&prefixes)),

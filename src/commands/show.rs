@@ -5,9 +5,9 @@ use serde::Serialize;
 use super::{Context, resolve};
 use crate::cli::SelectArgs;
 use crate::error::{Error, Result};
-use crate::event_table::event_table;
 use crate::output::{EventJson, KeyJson};
 use crate::store::{EventFilter, OpenMode};
+use crate::table::event_rows::event_table;
 use crate::time;
 
 #[derive(Serialize)]

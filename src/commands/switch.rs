@@ -3,7 +3,7 @@
 use super::{Context, change, describe, resolve};
 use crate::cli::SelectArgs;
 use crate::error::{Error, Result};
-use crate::keys::{self, Changed};
+use crate::lifecycle::{self, Changed};
 use crate::output::KeyJson;
 use crate::redact::Untrusted;
 use crate::store::{OpenMode, Status};
@@ -15,9 +15,9 @@ pub fn run(ctx: &mut Context, args: SelectArgs, disable: bool) -> Result<u8> {
     let now = time::now();
     let action = if disable { "disable" } else { "enable" };
     let Changed { key, changed } =
-        keys::set_disabled(store.as_mut(), &key.id, disable, change(now))?.ok_or_else(|| {
-            Error::NoSuchKey(format!("key {} was deleted meanwhile", Untrusted(&key.id)))
-        })?;
+        lifecycle::set_disabled(store.as_mut(), &key.id, disable, change(now))?.ok_or_else(
+            || Error::NoSuchKey(format!("key {} was deleted meanwhile", Untrusted(&key.id))),
+        )?;
     if ctx.out.json {
         return ctx.out.json_line(&KeyJson::new(&key, now)).map(|()| 0);
     }

@@ -67,7 +67,7 @@ use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result, StoreFault};
-use crate::key::ParsedKey;
+use crate::key_format::ParsedKey;
 use crate::model::{Credential, Timestamp};
 use crate::store::{self, Location, OpenMode, Store};
 use crate::verify::{self, Verdict};

@@ -24,7 +24,7 @@ use std::time::Instant;
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result, StoreFault};
-use crate::key::ParsedKey;
+use crate::key_format::ParsedKey;
 use crate::time;
 use crate::verify::Verdict;
 

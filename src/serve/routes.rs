@@ -19,7 +19,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::key::{self, ParsedKey};
+use crate::key_format::{self, ParsedKey};
 use crate::redact;
 use crate::verify::{Code, Verdict, VerdictJson};
 
@@ -272,7 +272,10 @@ async fn judge_all(
     service: Option<String>,
     scopes: Vec<String>,
 ) -> Result<Vec<Verdict>, Answer> {
-    let parsed: Vec<Option<ParsedKey>> = presented.iter().map(|k| key::parse(k.trim())).collect();
+    let parsed: Vec<Option<ParsedKey>> = presented
+        .iter()
+        .map(|k| key_format::parse(k.trim()))
+        .collect();
     let wellformed: Vec<ParsedKey> = parsed.iter().flatten().cloned().collect();
     let mut judged = if wellformed.is_empty() {
         Vec::new()

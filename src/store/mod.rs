@@ -2,7 +2,7 @@
 //! files, connections and schemas: `serve` and the commands see a
 //! `Location` and the `Store` trait. The interface speaks in keysmith's nouns
 //! (`crate::model`): reads, a small transaction interface that the
-//! operations in `crate::keys` are written once over, and the bulk paths
+//! operations in `crate::lifecycle` are written once over, and the bulk paths
 //! (batch insert, uses, whole-store copies) that run at the engine's speed.
 
 pub mod backup;
@@ -189,7 +189,7 @@ pub enum OpenMode {
 }
 
 /// The steps of a change, inside one write transaction (`Store::write`).
-/// Each operation of `crate::keys` is written once over these; a backend
+/// Each operation of `crate::lifecycle` is written once over these; a backend
 /// only says how each is done in its SQL.
 pub trait Transaction {
     /// The key with this id, its uses included, locked against other

@@ -520,7 +520,9 @@ impl Env {
 
     /// The id of a full key.
     pub fn id_of(key: &str) -> String {
-        keysmith::key::parse(key).expect("a well-formed key").id
+        keysmith::key_format::parse(key)
+            .expect("a well-formed key")
+            .id
     }
 
     /// A direct connection to the SQLite store (SQLite-only tests).

@@ -225,7 +225,7 @@ fn names<T: AsRef<str>>(candidates: impl IntoIterator<Item = T>) -> Vec<String> 
     candidates
         .into_iter()
         .map(|c| c.as_ref().to_owned())
-        .filter(|c| !keysmith::key::is_id_shaped(c.split(':').next().unwrap_or(c)))
+        .filter(|c| !keysmith::key_format::is_id_shaped(c.split(':').next().unwrap_or(c)))
         .collect()
 }
 

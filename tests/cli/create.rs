@@ -23,10 +23,10 @@ fn prints_one_well_formed_key_and_nothing_else_on_stdout() {
     assert!(is_base62(id) && is_base62(tail));
     let body = &key[..key.len() - 6];
     assert_eq!(
-        &keysmith::key::checksum(body),
+        &keysmith::key_format::checksum(body),
         &key.as_bytes()[key.len() - 6..]
     );
-    assert!(keysmith::key::parse(key).is_some());
+    assert!(keysmith::key_format::parse(key).is_some());
     assert!(
         run.stderr.contains("only time"),
         "notice on stderr: {run:#?}"
@@ -45,7 +45,7 @@ fn command_substitution_captures_the_key_alone() {
         .output()
         .unwrap();
     let key = String::from_utf8(out.stdout).unwrap();
-    assert!(keysmith::key::parse(&key).is_some(), "{key:?}");
+    assert!(keysmith::key_format::parse(&key).is_some(), "{key:?}");
     env.run_stdin(&["verify"], &key).code(0);
 }
 
@@ -153,7 +153,7 @@ fn prefix_from_flag_or_environment() {
     cmd.env("KEYSMITH_PREFIX", "envp");
     let run = env.run_with(cmd, &["create", "--name", "b"], None).code(0);
     assert!(run.stdout.starts_with("envp_"), "{run:#?}");
-    assert!(keysmith::key::parse(run.stdout.trim()).is_some());
+    assert!(keysmith::key_format::parse(run.stdout.trim()).is_some());
 }
 
 #[test]

@@ -112,7 +112,7 @@ fn create_prompts_then_confirms_yes() {
     let (_, key) = p.exp_regex("ks_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}").unwrap();
     p.exp_string("only time").unwrap();
     assert_eq!(exit_code(&p), 0);
-    assert!(keysmith::key::parse(&key).is_some());
+    assert!(keysmith::key_format::parse(&key).is_some());
     let rows = env.query_rows("SELECT name, description FROM keys", &[]);
     assert_eq!(
         rows,

@@ -23,7 +23,9 @@ fn assert_no_secret(run: &Run, keys: &[&str]) {
 }
 
 fn masked(key: &str) -> String {
-    keysmith::key::parse(key).expect("a valid key").masked()
+    keysmith::key_format::parse(key)
+        .expect("a valid key")
+        .masked()
 }
 
 /// Writes `text` to `path`, creating the folders on the way.
@@ -209,7 +211,7 @@ fn only_non_live_keys_exit_0() {
 fn the_right_id_with_another_secret_is_unknown() {
     let env = Env::new();
     let live = env.create("live", &[]);
-    let forged = keysmith::key::mint_with_id("ks", Env::id_of(&live));
+    let forged = keysmith::key_format::mint_with_id("ks", Env::id_of(&live));
     let forged = forged.secret.expose();
     let run = env.run_stdin(&["scan"], &format!("{forged}\n")).code(0);
     assert_eq!(run.stdout, format!("-:1: {} unknown\n", masked(forged)));

@@ -112,7 +112,7 @@ fn not_found_for_unknown_keys_and_wrong_secrets() {
     let stranger = keysmith::mint("ks");
     expect_code(&env, stranger.secret.expose(), &[], "NOT_FOUND");
     // Same id, another secret: the checksum is right but the hash is not ours.
-    let forged = keysmith::key::mint_with_id("ks", Env::id_of(&key));
+    let forged = keysmith::key_format::mint_with_id("ks", Env::id_of(&key));
     expect_code(&env, forged.secret.expose(), &[], "NOT_FOUND");
     let v = env
         .run_stdin(&["--json", "verify"], forged.secret.expose())

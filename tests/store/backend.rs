@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use keysmith::input::NewKey;
-use keysmith::key::MintedKey;
-use keysmith::keys::{self, Change};
+use keysmith::key_format::MintedKey;
+use keysmith::lifecycle::{self, Change};
 use keysmith::model::Timestamp;
 use keysmith::store::{
     self, Event, EventFilter, Item, KeyFilter, KeyRecord, Location, OpenMode, Store,
@@ -325,9 +325,9 @@ pub fn spec_for(name: &str, service: &str) -> NewKey {
     }
 }
 
-/// `keys::create`, which must succeed.
+/// `lifecycle::create`, which must succeed.
 pub fn create(store: &mut dyn Store, spec: &NewKey, at: Timestamp) -> (MintedKey, KeyRecord) {
-    keys::create(store, spec, change(at)).expect("create a key")
+    lifecycle::create(store, spec, change(at)).expect("create a key")
 }
 
 pub fn key(store: &mut dyn Store, id: &str) -> KeyRecord {

@@ -1,16 +1,16 @@
-//! The operations of src/keys.rs over each backend's `Transaction`: create,
+//! The operations of src/lifecycle.rs over each backend's `Transaction`: create,
 //! set_disabled, edit, rotate, delete and take_back.
 
 use keysmith::Code;
 use keysmith::input::NewKey;
-use keysmith::key::KeyHash;
-use keysmith::keys::{self, Rotation};
+use keysmith::key_format::KeyHash;
+use keysmith::lifecycle::{self, Rotation};
 use keysmith::model::{KeyEdit, Retire};
 use keysmith::store::KeyRecord;
 
 use crate::backend::*;
 
-fn rotated(rotation: Rotation) -> keys::Rotated {
+fn rotated(rotation: Rotation) -> lifecycle::Rotated {
     match rotation {
         Rotation::Rotated(done) => *done,
         other => panic!("not rotated: {other:?}"),
@@ -75,8 +75,9 @@ fn the_store_holds_the_hash_never_the_key(backend: &Backend) {
     let mut store = backend.open();
     let (minted, _) = create(store.as_mut(), &spec("a"), T0);
     let (rotated_minted, rotated_key) = {
-        let done =
-            rotated(keys::rotate(store.as_mut(), &minted.id, Retire::Now, change(T0 + 1)).unwrap());
+        let done = rotated(
+            lifecycle::rotate(store.as_mut(), &minted.id, Retire::Now, change(T0 + 1)).unwrap(),
+        );
         (done.minted, done.new)
     };
     let dump = backend.raw_dump();
@@ -109,22 +110,22 @@ fn set_disabled_twice_records_one_event(backend: &Backend) {
     let (minted, created) = create(store.as_mut(), &spec("a"), T0);
     let full = minted.secret.expose();
 
-    let first = keys::set_disabled(store.as_mut(), &minted.id, true, change(T0 + 1))
+    let first = lifecycle::set_disabled(store.as_mut(), &minted.id, true, change(T0 + 1))
         .unwrap()
         .expect("the key");
     assert!(first.changed && first.key.disabled);
-    let second = keys::set_disabled(store.as_mut(), &minted.id, true, change(T0 + 2))
+    let second = lifecycle::set_disabled(store.as_mut(), &minted.id, true, change(T0 + 2))
         .unwrap()
         .expect("the key");
     assert!(!second.changed && second.key.disabled);
     assert!(key(store.as_mut(), &minted.id).disabled);
     assert_eq!(verify_code(store.as_mut(), full, T0 + 3), Code::Disabled);
 
-    let on = keys::set_disabled(store.as_mut(), &minted.id, false, change(T0 + 4))
+    let on = lifecycle::set_disabled(store.as_mut(), &minted.id, false, change(T0 + 4))
         .unwrap()
         .unwrap();
     assert!(on.changed && !on.key.disabled);
-    let again = keys::set_disabled(store.as_mut(), &minted.id, false, change(T0 + 5))
+    let again = lifecycle::set_disabled(store.as_mut(), &minted.id, false, change(T0 + 5))
         .unwrap()
         .unwrap();
     assert!(!again.changed);
@@ -149,7 +150,7 @@ fn set_disabled_twice_records_one_event(backend: &Backend) {
     );
 
     assert!(
-        keys::set_disabled(store.as_mut(), "nosuchkey000", true, change(T0))
+        lifecycle::set_disabled(store.as_mut(), "nosuchkey000", true, change(T0))
             .unwrap()
             .is_none()
     );
@@ -170,7 +171,7 @@ fn edit_records_the_fields_it_changed(backend: &Backend) {
         service: Some(Some("sms".into())),
         ..KeyEdit::default()
     };
-    let (changed, fields) = keys::edit(store.as_mut(), &minted.id, &rename, change(T0 + 1))
+    let (changed, fields) = lifecycle::edit(store.as_mut(), &minted.id, &rename, change(T0 + 1))
         .unwrap()
         .expect("the key");
     assert!(changed.changed);
@@ -191,7 +192,7 @@ fn edit_records_the_fields_it_changed(backend: &Backend) {
         expires_at: Some(None),
         ..KeyEdit::default()
     };
-    let (_, fields) = keys::edit(store.as_mut(), &minted.id, &clear, change(T0 + 2))
+    let (_, fields) = lifecycle::edit(store.as_mut(), &minted.id, &clear, change(T0 + 2))
         .unwrap()
         .unwrap();
     assert_eq!(fields, vec!["description", "expiry"]);
@@ -203,7 +204,7 @@ fn edit_records_the_fields_it_changed(backend: &Backend) {
         expires_at: Some(Some(T0 + 500)),
         ..KeyEdit::default()
     };
-    keys::edit(store.as_mut(), &minted.id, &set, change(T0 + 3))
+    lifecycle::edit(store.as_mut(), &minted.id, &set, change(T0 + 3))
         .unwrap()
         .unwrap();
     let stored = key(store.as_mut(), &minted.id);
@@ -269,7 +270,7 @@ fn an_edit_that_changes_nothing_records_nothing(backend: &Backend) {
         rate: Some(None),
     };
     for edit in [KeyEdit::default(), same] {
-        let (changed, fields) = keys::edit(store.as_mut(), &minted.id, &edit, change(T0 + 1))
+        let (changed, fields) = lifecycle::edit(store.as_mut(), &minted.id, &edit, change(T0 + 1))
             .unwrap()
             .unwrap();
         assert!(!changed.changed && fields.is_empty(), "{fields:?}");
@@ -282,7 +283,7 @@ fn an_edit_that_changes_nothing_records_nothing(backend: &Backend) {
         ..KeyEdit::default()
     };
     assert!(
-        keys::edit(store.as_mut(), "nosuchkey000", &rename, change(T0))
+        lifecycle::edit(store.as_mut(), "nosuchkey000", &rename, change(T0))
             .unwrap()
             .is_none()
     );
@@ -302,7 +303,8 @@ fn rotation_links_both_keys(backend: &Backend) {
     store.record_uses(&[old.id.as_str()], T0 + 1).unwrap();
     let before = key(store.as_mut(), &old.id);
 
-    let done = rotated(keys::rotate(store.as_mut(), &old.id, Retire::Now, change(T0 + 2)).unwrap());
+    let done =
+        rotated(lifecycle::rotate(store.as_mut(), &old.id, Retire::Now, change(T0 + 2)).unwrap());
     assert_eq!(done.before, before);
     let new = key(store.as_mut(), &done.new.id);
     assert_eq!(new, done.new);
@@ -362,7 +364,8 @@ fn rotation_links_both_keys(backend: &Backend) {
     );
 
     // The replacement can itself be rotated: a chain.
-    let next = rotated(keys::rotate(store.as_mut(), &new.id, Retire::Now, change(T0 + 4)).unwrap());
+    let next =
+        rotated(lifecycle::rotate(store.as_mut(), &new.id, Retire::Now, change(T0 + 4)).unwrap());
     assert_eq!(next.new.rotated_from.as_deref(), Some(new.id.as_str()));
     assert_eq!(
         key(store.as_mut(), &new.id).replaced_by,
@@ -382,8 +385,9 @@ fn rotation_at_a_time_keeps_the_earlier_expiry(backend: &Backend) {
     };
     // No expiry: expires at the rotation's time, stays enabled until then.
     let (a, _) = create(store.as_mut(), &expiring(None), T0);
-    let done =
-        rotated(keys::rotate(store.as_mut(), &a.id, Retire::At(T0 + 100), change(T0 + 1)).unwrap());
+    let done = rotated(
+        lifecycle::rotate(store.as_mut(), &a.id, Retire::At(T0 + 100), change(T0 + 1)).unwrap(),
+    );
     let old = key(store.as_mut(), &a.id);
     assert_eq!(old, done.retired);
     assert!(!old.disabled);
@@ -404,12 +408,16 @@ fn rotation_at_a_time_keeps_the_earlier_expiry(backend: &Backend) {
 
     // An expiry later than the grace: the grace wins.
     let (b, _) = create(store.as_mut(), &expiring(Some(1_000)), T0);
-    rotated(keys::rotate(store.as_mut(), &b.id, Retire::At(T0 + 100), change(T0 + 1)).unwrap());
+    rotated(
+        lifecycle::rotate(store.as_mut(), &b.id, Retire::At(T0 + 100), change(T0 + 1)).unwrap(),
+    );
     assert_eq!(key(store.as_mut(), &b.id).expires_at, Some(T0 + 100));
 
     // An expiry earlier than the grace: the key keeps it.
     let (c, _) = create(store.as_mut(), &expiring(Some(50)), T0);
-    rotated(keys::rotate(store.as_mut(), &c.id, Retire::At(T0 + 100), change(T0 + 1)).unwrap());
+    rotated(
+        lifecycle::rotate(store.as_mut(), &c.id, Retire::At(T0 + 100), change(T0 + 1)).unwrap(),
+    );
     let c_after = key(store.as_mut(), &c.id);
     assert_eq!(c_after.expires_at, Some(T0 + 50));
     assert!(!c_after.disabled);
@@ -419,18 +427,19 @@ fn rotation_at_a_time_keeps_the_earlier_expiry(backend: &Backend) {
 fn a_replaced_or_missing_key_is_not_rotated(backend: &Backend) {
     let mut store = backend.open();
     let (a, _) = create(store.as_mut(), &spec("a"), T0);
-    let first =
-        rotated(keys::rotate(store.as_mut(), &a.id, Retire::At(T0 + 100), change(T0 + 1)).unwrap());
+    let first = rotated(
+        lifecycle::rotate(store.as_mut(), &a.id, Retire::At(T0 + 100), change(T0 + 1)).unwrap(),
+    );
     let keys_before = all_keys(store.as_mut());
     let events_before = events(store.as_mut(), None, None);
     for retire in [Retire::Now, Retire::At(T0 + 10)] {
-        match keys::rotate(store.as_mut(), &a.id, retire, change(T0 + 2)).unwrap() {
+        match lifecycle::rotate(store.as_mut(), &a.id, retire, change(T0 + 2)).unwrap() {
             Rotation::AlreadyReplaced(by) => assert_eq!(by, first.new.id),
             other => panic!("rotated again: {other:?}"),
         }
     }
     assert!(matches!(
-        keys::rotate(store.as_mut(), "nosuchkey000", Retire::Now, change(T0 + 2)).unwrap(),
+        lifecycle::rotate(store.as_mut(), "nosuchkey000", Retire::Now, change(T0 + 2)).unwrap(),
         Rotation::NoSuchKey
     ));
     assert_eq!(all_keys(store.as_mut()), keys_before, "nothing changed");
@@ -449,7 +458,7 @@ fn delete_keeps_the_history_and_removes_the_uses(backend: &Backend) {
     store.record_uses(&[b.id.as_str()], T0 + 1).unwrap();
     assert_eq!(backend.query_i64("SELECT count(*) FROM usage"), 2);
 
-    let gone = keys::delete(store.as_mut(), &a.id, change(T0 + 2))
+    let gone = lifecycle::delete(store.as_mut(), &a.id, change(T0 + 2))
         .unwrap()
         .expect("the key");
     assert_eq!(
@@ -492,7 +501,7 @@ fn delete_keeps_the_history_and_removes_the_uses(backend: &Backend) {
     assert_eq!((history[0].at, history[0].actor.as_str()), (T0 + 2, ACTOR));
 
     assert_eq!(
-        keys::delete(store.as_mut(), &a.id, change(T0 + 4)).unwrap(),
+        lifecycle::delete(store.as_mut(), &a.id, change(T0 + 4)).unwrap(),
         None
     );
     assert_eq!(
@@ -507,7 +516,7 @@ fn take_back_undoes_a_create(backend: &Backend) {
     let (keep, _) = create(store.as_mut(), &spec("keep"), T0);
     let (a, _) = create(store.as_mut(), &spec("a"), T0 + 1);
     let (b, _) = create(store.as_mut(), &spec("b"), T0 + 1);
-    let removed = keys::take_back(
+    let removed = lifecycle::take_back(
         store.as_mut(),
         &[a.id.as_str(), "nosuchkey000", &b.id],
         None,
@@ -539,7 +548,7 @@ fn take_back_undoes_a_create(backend: &Backend) {
     }
     assert!(events(store.as_mut(), Some("nosuchkey000"), None).is_empty());
     assert_eq!(
-        keys::take_back(store.as_mut(), &[a.id.as_str()], None, change(T0 + 4)).unwrap(),
+        lifecycle::take_back(store.as_mut(), &[a.id.as_str()], None, change(T0 + 4)).unwrap(),
         0
     );
     assert_eq!(events(store.as_mut(), None, None).len(), 5);
@@ -554,8 +563,9 @@ fn take_back_undoes_a_rotation(backend: &Backend) {
     for retire in [Retire::Now, Retire::At(T0 + 10)] {
         let (old, _) = create(store.as_mut(), &spec, T0);
         store.record_uses(&[old.id.as_str()], T0 + 1).unwrap();
-        let done = rotated(keys::rotate(store.as_mut(), &old.id, retire, change(T0 + 2)).unwrap());
-        let removed = keys::take_back(
+        let done =
+            rotated(lifecycle::rotate(store.as_mut(), &old.id, retire, change(T0 + 2)).unwrap());
+        let removed = lifecycle::take_back(
             store.as_mut(),
             &[done.new.id.as_str()],
             Some(&done.before),
@@ -592,7 +602,7 @@ fn take_back_undoes_a_rotation(backend: &Backend) {
             vec!["undo", "rotate"]
         );
         // The key can be rotated again.
-        rotated(keys::rotate(store.as_mut(), &old.id, Retire::Now, change(T0 + 4)).unwrap());
+        rotated(lifecycle::rotate(store.as_mut(), &old.id, Retire::Now, change(T0 + 4)).unwrap());
     }
 }
 

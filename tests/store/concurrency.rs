@@ -8,7 +8,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use keysmith::Code;
-use keysmith::keys::{self, Rotation};
+use keysmith::lifecycle::{self, Rotation};
 use keysmith::model::{KeyEdit, Retire};
 use keysmith::store::Store;
 
@@ -73,7 +73,7 @@ fn concurrent_creates_are_all_kept(backend: &Backend) {
             keys.push((minted.id.clone(), minted.secret.expose().to_owned()));
         }
         let mut left = BULK;
-        keys::create_many(
+        lifecycle::create_many(
             store,
             &mut || {
                 Ok(left.checked_sub(1).map(|l| {
@@ -131,7 +131,7 @@ fn concurrent_rotations_of_one_key_make_one_replacement(backend: &Backend) {
         let (old, _) = create(store.as_mut(), &spec(&format!("round {round}")), T0);
         let old_id = old.id.clone();
         let answers = on_threads(backend, THREADS, move |_, store| {
-            match keys::rotate(store, &old_id, retire, change(T0 + 1)).unwrap() {
+            match lifecycle::rotate(store, &old_id, retire, change(T0 + 1)).unwrap() {
                 Rotation::Rotated(done) => Ok(done.new.id.clone()),
                 Rotation::AlreadyReplaced(by) => Err(by),
                 Rotation::NoSuchKey => panic!("the key went missing"),
@@ -227,33 +227,33 @@ fn a_change_is_seen_by_the_next_verify_of_another_thread(backend: &Backend) {
     };
     step(Code::Valid);
     for round in 0..5 {
-        keys::set_disabled(changer.as_mut(), &id, true, change(T0 + round)).unwrap();
+        lifecycle::set_disabled(changer.as_mut(), &id, true, change(T0 + round)).unwrap();
         step(Code::Disabled);
-        keys::set_disabled(changer.as_mut(), &id, false, change(T0 + round)).unwrap();
+        lifecycle::set_disabled(changer.as_mut(), &id, false, change(T0 + round)).unwrap();
         step(Code::Valid);
     }
     let moved = KeyEdit {
         service: Some(Some("email".into())),
         ..KeyEdit::default()
     };
-    keys::edit(changer.as_mut(), &id, &moved, change(T0 + 6)).unwrap();
+    lifecycle::edit(changer.as_mut(), &id, &moved, change(T0 + 6)).unwrap();
     step(Code::WrongService);
     let back = KeyEdit {
         service: Some(Some("sms".into())),
         expires_at: Some(Some(T0 + 10)),
         ..KeyEdit::default()
     };
-    keys::edit(changer.as_mut(), &id, &back, change(T0 + 7)).unwrap();
+    lifecycle::edit(changer.as_mut(), &id, &back, change(T0 + 7)).unwrap();
     step(Code::Expired);
     let extended = KeyEdit {
         expires_at: Some(None),
         ..KeyEdit::default()
     };
-    keys::edit(changer.as_mut(), &id, &extended, change(T0 + 8)).unwrap();
+    lifecycle::edit(changer.as_mut(), &id, &extended, change(T0 + 8)).unwrap();
     step(Code::Valid);
-    keys::rotate(changer.as_mut(), &id, Retire::Now, change(T0 + 9)).unwrap();
+    lifecycle::rotate(changer.as_mut(), &id, Retire::Now, change(T0 + 9)).unwrap();
     step(Code::Disabled);
-    keys::delete(changer.as_mut(), &id, change(T0 + 9)).unwrap();
+    lifecycle::delete(changer.as_mut(), &id, change(T0 + 9)).unwrap();
     step(Code::NotFound);
     drop(changed);
     verifier.join().expect("the verifier panicked");

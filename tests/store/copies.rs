@@ -4,7 +4,7 @@
 use keysmith::Error;
 use keysmith::error::StoreFault;
 use keysmith::input::NewKey;
-use keysmith::keys;
+use keysmith::lifecycle;
 use keysmith::model::{KeyEdit, Retire};
 use keysmith::store::{self, Copied, Item, Location, OpenMode, Store};
 
@@ -33,8 +33,8 @@ fn populate(store: &mut dyn Store) -> Vec<(String, keysmith::Code)> {
         .record_uses(&[k1.id.as_str(), &k1.id, &k7.id], T0 + 6)
         .unwrap();
     store.record_uses(&[k8.id.as_str()], T0 + 7).unwrap();
-    keys::set_disabled(store, &k2.id, true, change(T0 + 8)).unwrap();
-    let rotate = |store: &mut dyn Store, id: &str, retire| match keys::rotate(
+    lifecycle::set_disabled(store, &k2.id, true, change(T0 + 8)).unwrap();
+    let rotate = |store: &mut dyn Store, id: &str, retire| match lifecycle::rotate(
         store,
         id,
         retire,
@@ -42,18 +42,18 @@ fn populate(store: &mut dyn Store) -> Vec<(String, keysmith::Code)> {
     )
     .unwrap()
     {
-        keys::Rotation::Rotated(done) => done.minted,
+        lifecycle::Rotation::Rotated(done) => done.minted,
         other => panic!("{other:?}"),
     };
     let k4 = rotate(store, &k3.id, Retire::Now);
     let k6 = rotate(store, &k5.id, Retire::At(T0 + 40));
-    keys::delete(store, &k7.id, change(T0 + 10)).unwrap();
+    lifecycle::delete(store, &k7.id, change(T0 + 10)).unwrap();
     let edit = KeyEdit {
         name: Some("edited twice".into()),
         expires_at: Some(Some(T0 + 1_000)),
         ..KeyEdit::default()
     };
-    keys::edit(store, &k8.id, &edit, change(T0 + 11)).unwrap();
+    lifecycle::edit(store, &k8.id, &edit, change(T0 + 11)).unwrap();
     [
         (k1, Code::Valid),
         (k2, Code::Disabled),
@@ -187,12 +187,12 @@ fn import_into_an_empty_store_copies_everything(backend: &Backend) {
     // The copy is a store like any other: its ids are taken, its keys change.
     let first = all_keys(to.as_mut()).pop().unwrap();
     let taken = store::transaction(to.as_mut(), |tx| {
-        let minted = keysmith::key::mint_with_id("ks", first.id.clone());
-        tx.insert_key(&keys::record_for(&spec("dup"), &minted, T0 + 30))
+        let minted = keysmith::key_format::mint_with_id("ks", first.id.clone());
+        tx.insert_key(&lifecycle::record_for(&spec("dup"), &minted, T0 + 30))
     })
     .unwrap();
     assert!(!taken, "an imported id is taken");
-    keys::set_disabled(to.as_mut(), &first.id, true, change(T0 + 30)).unwrap();
+    lifecycle::set_disabled(to.as_mut(), &first.id, true, change(T0 + 30)).unwrap();
     let history = events(to.as_mut(), Some(&first.id), None);
     assert_eq!(history[0].action, "disable");
     assert_eq!(
@@ -230,7 +230,7 @@ fn import_refuses_a_store_that_holds_keys_or_history(backend: &Backend) {
     create(occupied.as_mut(), &spec("mine"), T0);
     let mut deleted = with_history.open();
     let (gone, _) = create(deleted.as_mut(), &spec("gone"), T0);
-    keys::delete(deleted.as_mut(), &gone.id, change(T0 + 1)).unwrap();
+    lifecycle::delete(deleted.as_mut(), &gone.id, change(T0 + 1)).unwrap();
     for to in [&mut occupied, &mut deleted] {
         let before = export(to.as_mut());
         let refused = store::copy(from.as_mut(), to.as_mut());

@@ -3,7 +3,7 @@
 //! changes that were rolled back leave it as it is.
 
 use keysmith::Error;
-use keysmith::keys;
+use keysmith::lifecycle;
 use keysmith::model::Retire;
 use keysmith::store::{self, Store};
 
@@ -28,7 +28,7 @@ fn every_change_of_keys_moves_the_counter_and_uses_do_not(backend: &Backend) {
     let (a, _) = create(writer.as_mut(), &spec("a"), T0);
     moved(reader.as_mut(), "create");
     let mut names = ["b", "c"].into_iter();
-    keys::create_many(
+    lifecycle::create_many(
         writer.as_mut(),
         &mut || Ok(names.next().map(spec)),
         change(T0),
@@ -36,11 +36,11 @@ fn every_change_of_keys_moves_the_counter_and_uses_do_not(backend: &Backend) {
     )
     .unwrap();
     moved(reader.as_mut(), "create_many");
-    keys::set_disabled(writer.as_mut(), &a.id, true, change(T0 + 1)).unwrap();
+    lifecycle::set_disabled(writer.as_mut(), &a.id, true, change(T0 + 1)).unwrap();
     moved(reader.as_mut(), "disable");
-    keys::rotate(writer.as_mut(), &a.id, Retire::Now, change(T0 + 2)).unwrap();
+    lifecycle::rotate(writer.as_mut(), &a.id, Retire::Now, change(T0 + 2)).unwrap();
     moved(reader.as_mut(), "rotate");
-    keys::delete(writer.as_mut(), &a.id, change(T0 + 3)).unwrap();
+    lifecycle::delete(writer.as_mut(), &a.id, change(T0 + 3)).unwrap();
     moved(reader.as_mut(), "delete");
 
     let (b, _) = create(writer.as_mut(), &spec("d"), T0 + 4);

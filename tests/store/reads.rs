@@ -3,7 +3,7 @@
 
 use keysmith::Error;
 use keysmith::input::NewKey;
-use keysmith::keys;
+use keysmith::lifecycle;
 use keysmith::model::{KeyEdit, Retire, Status};
 use keysmith::store::{Credential, KeyFilter};
 
@@ -70,7 +70,7 @@ fn credentials_answer_every_position_in_order(backend: &Backend) {
     let mut store = backend.open();
     let (a, a_key) = create(store.as_mut(), &spec_for("a", "sms"), T0);
     let (b, _) = create(store.as_mut(), &spec("b"), T0 + 1);
-    keys::set_disabled(store.as_mut(), &b.id, true, change(T0 + 2)).unwrap();
+    lifecycle::set_disabled(store.as_mut(), &b.id, true, change(T0 + 2)).unwrap();
     let b_key = key(store.as_mut(), &b.id);
     let lower = swapped_case(&a.id);
     let ids = [
@@ -149,8 +149,8 @@ fn credentials_come_from_one_consistent_view(backend: &Backend) {
     store
         .credentials(&[a.id.as_str(), &b.id, &c.id], &mut |i, found| {
             if i == 0 {
-                keys::set_disabled(other.as_mut(), &b.id, true, change(T0 + 3))?;
-                keys::delete(other.as_mut(), &c.id, change(T0 + 3))?;
+                lifecycle::set_disabled(other.as_mut(), &b.id, true, change(T0 + 3))?;
+                lifecycle::delete(other.as_mut(), &c.id, change(T0 + 3))?;
             }
             seen.push(found);
             Ok(())
@@ -178,7 +178,7 @@ fn keys_by_name_lists_exact_matches_newest_first(backend: &Backend) {
     {
         made.push(create(store.as_mut(), &spec(name), T0 + i as i64).1);
     }
-    keys::delete(store.as_mut(), &made[2].id, change(T0 + 10)).unwrap();
+    lifecycle::delete(store.as_mut(), &made[2].id, change(T0 + 10)).unwrap();
     let found = store.keys_by_name("web").unwrap();
     assert_eq!(ids(&found), vec![made[5].id.clone(), made[0].id.clone()]);
     assert_eq!(found[0], key(store.as_mut(), &made[5].id), "whole records");
@@ -202,13 +202,13 @@ fn events_stream_newest_first_all_or_one_key_s(backend: &Backend) {
     let mut store = backend.open();
     let (a, _) = create(store.as_mut(), &spec("a"), T0);
     let (b, _) = create(store.as_mut(), &spec("b"), T0 + 1);
-    keys::set_disabled(store.as_mut(), &a.id, true, change(T0 + 2)).unwrap();
+    lifecycle::set_disabled(store.as_mut(), &a.id, true, change(T0 + 2)).unwrap();
     let rename = KeyEdit {
         name: Some("b2".into()),
         ..KeyEdit::default()
     };
-    keys::edit(store.as_mut(), &b.id, &rename, change(T0 + 3)).unwrap();
-    keys::set_disabled(store.as_mut(), &a.id, false, change(T0 + 4)).unwrap();
+    lifecycle::edit(store.as_mut(), &b.id, &rename, change(T0 + 3)).unwrap();
+    lifecycle::set_disabled(store.as_mut(), &a.id, false, change(T0 + 4)).unwrap();
 
     let all = events(store.as_mut(), None, None);
     let expected = [
@@ -267,8 +267,8 @@ fn a_deleted_key_s_history_stays(backend: &Backend) {
     let mut store = backend.open();
     let (a, _) = create(store.as_mut(), &spec("a"), T0);
     let (b, _) = create(store.as_mut(), &spec("b"), T0 + 1);
-    keys::set_disabled(store.as_mut(), &a.id, true, change(T0 + 2)).unwrap();
-    keys::delete(store.as_mut(), &a.id, change(T0 + 3)).unwrap();
+    lifecycle::set_disabled(store.as_mut(), &a.id, true, change(T0 + 2)).unwrap();
+    lifecycle::delete(store.as_mut(), &a.id, change(T0 + 3)).unwrap();
     // A key made after the deletion does not take over its history.
     let (c, _) = create(store.as_mut(), &spec("c"), T0 + 4);
 
@@ -304,7 +304,7 @@ fn prefixes_are_distinct_and_sorted(backend: &Backend) {
     let only_zz = store.keys_by_name("p").unwrap()[4].clone();
     assert_eq!(only_zz.prefix, "zz");
     assert_eq!(store.prefixes().unwrap(), vec!["a1", "acme", "ks", "zz"]);
-    keys::delete(store.as_mut(), &only_zz.id, change(T0 + 1)).unwrap();
+    lifecycle::delete(store.as_mut(), &only_zz.id, change(T0 + 1)).unwrap();
     assert_eq!(store.prefixes().unwrap(), vec!["a1", "acme", "ks"]);
 }
 
@@ -326,7 +326,7 @@ fn services_are_distinct_and_sorted(backend: &Backend) {
         .into_iter()
         .find(|k| k.service.as_deref() == Some("billing"))
         .unwrap();
-    keys::delete(store.as_mut(), &billing.id, change(T0 + 1)).unwrap();
+    lifecycle::delete(store.as_mut(), &billing.id, change(T0 + 1)).unwrap();
     assert_eq!(store.services().unwrap(), vec!["sms", "sms-eu", "smseu"]);
 }
 
@@ -353,11 +353,11 @@ fn keys_in_every_state(store: &mut dyn keysmith::Store) -> Vec<String> {
         .iter()
         .map(|spec| create(store, spec, T0).1.id)
         .collect();
-    keys::set_disabled(store, &ids[1], true, change(T0 + 1)).unwrap();
+    lifecycle::set_disabled(store, &ids[1], true, change(T0 + 1)).unwrap();
     store.record_uses(&[ids[0].as_str()], T0 + 50).unwrap();
     store.record_uses(&[ids[3].as_str()], T0 + 300).unwrap();
-    match keys::rotate(store, &ids[6], Retire::At(T0 + 150), change(T0 + 2)).unwrap() {
-        keys::Rotation::Rotated(done) => ids.push(done.new.id.clone()),
+    match lifecycle::rotate(store, &ids[6], Retire::At(T0 + 150), change(T0 + 2)).unwrap() {
+        lifecycle::Rotation::Rotated(done) => ids.push(done.new.id.clone()),
         other => panic!("{other:?}"),
     }
     ids
@@ -394,7 +394,7 @@ fn list_keys_yields_every_key_newest_first_with_its_uses(backend: &Backend) {
     assert_eq!(listed[0].rotated_from.as_deref(), Some(made[6].as_str()));
 
     // A deleted key is gone from the listing, and so are its uses.
-    keys::delete(store.as_mut(), &made[0], change(T0 + 3)).unwrap();
+    lifecycle::delete(store.as_mut(), &made[0], change(T0 + 3)).unwrap();
     let listed = list(store.as_mut(), &filter(T0));
     assert_eq!(ids(&listed), picked(&made, &[1, 2, 3, 4, 5, 6, 7]));
     for listed_key in &listed {

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use keysmith::Error;
 use keysmith::input::NewKey;
-use keysmith::key::{self, KeyHash};
-use keysmith::keys;
+use keysmith::key_format::{self, KeyHash};
+use keysmith::lifecycle;
 use keysmith::model::{Event, Retire};
 use keysmith::store::{self, KeyInserter, KeyRecord, Store};
 
@@ -15,10 +15,10 @@ use crate::backend::*;
 /// A key record and its `create` event, made by hand, for `id` (or a new one).
 fn record(name: &str, id: Option<&str>, at: i64) -> (KeyRecord, Event) {
     let minted = match id {
-        Some(id) => key::mint_with_id("ks", id.to_owned()),
-        None => key::mint("ks"),
+        Some(id) => key_format::mint_with_id("ks", id.to_owned()),
+        None => key_format::mint("ks"),
     };
-    let record = keys::record_for(&spec(name), &minted, at);
+    let record = lifecycle::record_for(&spec(name), &minted, at);
     let event = change(at).event("create", &record.id, None);
     (record, event)
 }
@@ -84,7 +84,7 @@ fn an_error_inside_a_transaction_rolls_everything_back(backend: &Backend) {
 
     // The operations of keys:: roll back alike when their work fails.
     let (mut count, limit) = (0, 3);
-    let failed = keys::create_many(
+    let failed = lifecycle::create_many(
         store.as_mut(),
         &mut || {
             count += 1;
@@ -210,14 +210,14 @@ fn a_change_that_fails_after_adding_a_key_leaves_no_key(backend: &Backend) {
     let before = state(store.as_mut());
     refuse_events(backend);
 
-    let created = keys::create(store.as_mut(), &spec("new"), change(T0 + 1));
+    let created = lifecycle::create(store.as_mut(), &spec("new"), change(T0 + 1));
     assert!(matches!(created, Err(Error::Store { .. })), "{created:?}");
-    let rotation = keys::rotate(store.as_mut(), &a.id, Retire::Now, change(T0 + 1));
+    let rotation = lifecycle::rotate(store.as_mut(), &a.id, Retire::Now, change(T0 + 1));
     assert!(matches!(rotation, Err(Error::Store { .. })), "{rotation:?}");
-    let deleted = keys::delete(store.as_mut(), &a.id, change(T0 + 1));
+    let deleted = lifecycle::delete(store.as_mut(), &a.id, change(T0 + 1));
     assert!(matches!(deleted, Err(Error::Store { .. })), "{deleted:?}");
     let mut shown = 0;
-    let many = keys::create_many(
+    let many = lifecycle::create_many(
         store.as_mut(),
         &mut {
             let mut left = 5;
@@ -417,7 +417,7 @@ fn an_error_of_committed_comes_after_the_commit(backend: &Backend) {
 
 fn create_many_creates_every_key_with_its_event(backend: &Backend) {
     let mut store = backend.open();
-    // More than one batch of keys::create_many (2,000).
+    // More than one batch of lifecycle::create_many (2,000).
     const N: usize = 2_100;
     let mut made = 0;
     // (NewKey is not Clone: one is made per key.)
@@ -428,7 +428,7 @@ fn create_many_creates_every_key_with_its_event(backend: &Backend) {
         ..spec("many")
     };
     let mut shown: HashMap<String, (KeyRecord, String)> = HashMap::new();
-    let count = keys::create_many(
+    let count = lifecycle::create_many(
         store.as_mut(),
         &mut || {
             made += 1;
@@ -481,7 +481,7 @@ fn create_many_creates_every_key_with_its_event(backend: &Backend) {
     }
 
     // No specs: nothing, and no error.
-    let none = keys::create_many(store.as_mut(), &mut || Ok(None), change(T0), &mut |_, _| {
+    let none = lifecycle::create_many(store.as_mut(), &mut || Ok(None), change(T0), &mut |_, _| {
         panic!("no keys")
     })
     .unwrap();
@@ -495,7 +495,7 @@ fn create_many_is_all_or_nothing_when_next_fails_midway(backend: &Backend) {
     // Early, and after a first batch of 2,000 went to the store.
     for fail_at in [3, 2_050] {
         let mut made = 0;
-        let result = keys::create_many(
+        let result = lifecycle::create_many(
             store.as_mut(),
             &mut || {
                 made += 1;
@@ -515,7 +515,7 @@ fn create_many_is_all_or_nothing_when_next_fails_midway(backend: &Backend) {
     assert_eq!(key(store.as_mut(), &a.id), a_key);
     // And the store takes a batch afterwards.
     let mut left = 2;
-    let made = keys::create_many(
+    let made = lifecycle::create_many(
         store.as_mut(),
         &mut || {
             left -= 1;

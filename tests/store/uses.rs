@@ -2,8 +2,8 @@
 //! updates `last_used_at` and `use_count` and writes no event.
 
 use keysmith::Code;
-use keysmith::key;
-use keysmith::keys;
+use keysmith::key_format;
+use keysmith::lifecycle;
 use keysmith::model::Timestamp;
 use keysmith::store::{KeyFilter, Store};
 
@@ -70,7 +70,7 @@ fn record_uses_passes_over_deleted_and_unknown_ids(backend: &Backend) {
     let mut store = backend.open();
     let (a, _) = create(store.as_mut(), &spec("a"), T0);
     let (gone, _) = create(store.as_mut(), &spec("gone"), T0);
-    keys::delete(store.as_mut(), &gone.id, change(T0 + 1)).unwrap();
+    lifecycle::delete(store.as_mut(), &gone.id, change(T0 + 1)).unwrap();
     store.record_uses(&[gone.id.as_str()], T0 + 2).unwrap();
     store.record_uses(&["nosuchkey000"], T0 + 2).unwrap();
     store
@@ -93,7 +93,7 @@ fn a_deleted_key_s_uses_never_credit_another_key(backend: &Backend) {
     // The newest key, used, then deleted: the next key may take its place.
     let (x, _) = create(store.as_mut(), &spec("x"), T0);
     store.record_uses(&[x.id.as_str(), &x.id], T0 + 1).unwrap();
-    keys::delete(store.as_mut(), &x.id, change(T0 + 2)).unwrap();
+    lifecycle::delete(store.as_mut(), &x.id, change(T0 + 2)).unwrap();
     let (y, _) = create(store.as_mut(), &spec("y"), T0 + 3);
     assert_eq!(
         uses(store.as_mut(), &y.id),
@@ -210,7 +210,7 @@ fn verify_records_one_use_for_a_valid_key_and_none_otherwise(backend: &Backend) 
     };
     let (a, _) = create(store.as_mut(), &sms(Some(100)), T0);
     let (off, _) = create(store.as_mut(), &sms(Some(100)), T0);
-    keys::set_disabled(store.as_mut(), &off.id, true, change(T0)).unwrap();
+    lifecycle::set_disabled(store.as_mut(), &off.id, true, change(T0)).unwrap();
     let events_before = events(store.as_mut(), None, None);
     let full = a.secret.expose();
 
@@ -226,7 +226,7 @@ fn verify_records_one_use_for_a_valid_key_and_none_otherwise(backend: &Backend) 
     assert_eq!(uses(store.as_mut(), &a.id), (Some(T0 + 11), 2));
 
     // Right id, another secret: not a key we issued.
-    let forged = key::mint_with_id("ks", a.id.clone());
+    let forged = key_format::mint_with_id("ks", a.id.clone());
     let truncated = &full[..full.len() - 1];
     let mut mistyped = full.to_owned();
     mistyped.replace_range(20..21, if &full[20..21] == "A" { "B" } else { "A" });

@@ -4,7 +4,7 @@
 //! slow producer holds no lock and a bad line writes nothing: the checked
 //! keys wait in a spool (memory, then a temporary file past a few MiB).
 //!
-//! Keys are shown only after the commit (`keys::create_many`, which keeps
+//! Keys are shown only after the commit (`lifecycle::create_many`, which keeps
 //! memory bounded however long the input); keys that could not be written
 //! out are taken back (docs/src/security.md).
 
@@ -20,8 +20,8 @@ use zeroize::Zeroizing;
 use crate::commands::{Context, change};
 use crate::error::{Error, Result, StoreFault};
 use crate::input::{self, MAX_LINE, NewKey};
-use crate::key::{ID_LEN, MintedKey};
-use crate::keys;
+use crate::key_format::{ID_LEN, MintedKey};
+use crate::lifecycle;
 use crate::model::{KeyRecord, Limits, RateLimit};
 use crate::output::{KeyJson, Output, notice};
 use crate::redact::Untrusted;
@@ -60,7 +60,7 @@ pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8>
             &KeyJson::new(record, now).with_secret(&minted.secret),
         )
     };
-    let count = keys::create_many(store.as_mut(), &mut next, change(now), &mut committed)?;
+    let count = lifecycle::create_many(store.as_mut(), &mut next, change(now), &mut committed)?;
     delivery.finish()?;
     let Delivery {
         delivered,
@@ -73,7 +73,7 @@ pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8>
             .iter()
             .map(|id| std::str::from_utf8(id).unwrap_or_default())
             .collect();
-        let done = match keys::take_back(store.as_mut(), &ids, None, change(time::now())) {
+        let done = match lifecycle::take_back(store.as_mut(), &ids, None, change(time::now())) {
             Ok(n) => format!(
                 "{delivered} {} written out before that and stay{}; the other {n} were removed, \
                  as nobody received them",

@@ -9,8 +9,8 @@ use crate::cli::CreateArgs;
 use crate::clipboard::ClipboardCopy;
 use crate::error::{Error, Result, StoreFault};
 use crate::input::{self, NewKey};
-use crate::key::MintedKey;
-use crate::keys;
+use crate::key_format::MintedKey;
+use crate::lifecycle;
 use crate::model::{KeyRecord, Limits, Timestamp};
 use crate::output::{KeyJson, Output};
 use crate::prompt;
@@ -90,7 +90,7 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
         warn_of_namesakes(&mut ctx.out, store.as_mut(), &spec.name)?;
     }
     let now = time::now();
-    let (minted, record) = keys::create(store.as_mut(), &spec, change(now))?;
+    let (minted, record) = lifecycle::create(store.as_mut(), &spec, change(now))?;
     let what = format!("Created key {}", describe(&record));
     let new = NewKeyShown {
         minted: &minted,
@@ -267,7 +267,7 @@ fn take_back(
     now: Timestamp,
     failure: &std::io::Error,
 ) -> Error {
-    let undone = keys::take_back(store, &[new.id.as_str()], rotated, change(now));
+    let undone = lifecycle::take_back(store, &[new.id.as_str()], rotated, change(now));
     let done = match (rotated, undone) {
         (None, Ok(_)) => format!("key {} was removed, as nobody received it", new.id),
         (Some(old), Ok(_)) => format!(

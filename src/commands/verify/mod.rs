@@ -10,7 +10,7 @@ use super::Context;
 use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::input;
-use crate::key;
+use crate::key_format;
 use crate::output::notice;
 use crate::prompt;
 use crate::redact::Untrusted;
@@ -33,10 +33,10 @@ pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
     }
     let presented = read_key(args.key)?;
     let now = time::now();
-    let (verdict, malformed) = match key::parse(presented.trim()) {
+    let (verdict, malformed) = match key_format::parse(presented.trim()) {
         None => (
             Verdict::new(Code::Malformed, None),
-            Some(key::what_is_wrong(presented.trim())),
+            Some(key_format::what_is_wrong(presented.trim())),
         ),
         Some(parsed) => {
             let mut store = ctx.open(OpenMode::NoCreate)?;

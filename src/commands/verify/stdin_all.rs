@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use super::MAX_INPUT;
 use crate::commands::Context;
 use crate::error::{Error, Result};
-use crate::key::{self, ParsedKey};
+use crate::key_format::{self, ParsedKey};
 use crate::model::Credential;
 use crate::store::{OpenMode, Store};
 use crate::time;
@@ -104,7 +104,7 @@ fn read_chunk(input: &mut impl BufRead) -> Result<Vec<Option<ParsedKey>>> {
             std::str::from_utf8(&buf)
                 .ok()
                 .filter(|_| !overlong)
-                .and_then(|text| key::parse(text.trim())),
+                .and_then(|text| key_format::parse(text.trim())),
         );
     }
     Ok(chunk)

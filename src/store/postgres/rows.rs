@@ -4,7 +4,7 @@
 use tokio_postgres::Row;
 
 use super::{Fault, Pg};
-use crate::key::KeyHash;
+use crate::key_format::KeyHash;
 use crate::store::{Credential, Event, KeyRecord, Limits, RateLimit};
 
 pub(super) fn key_from_row(row: &Row) -> Pg<KeyRecord> {

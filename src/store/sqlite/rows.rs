@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, Statement, params};
 
 use super::sql::{INSERT_EVENT, SELECT_KEY_BY_ID};
-use crate::key::KeyHash;
+use crate::key_format::KeyHash;
 use crate::store::{Credential, Event, KeyRecord, Limits, RateLimit};
 
 pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {

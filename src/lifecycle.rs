@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result, StoreFault};
 use crate::input::NewKey;
-use crate::key::{self, MintedKey};
+use crate::key_format::{self, MintedKey};
 use crate::model::{Event, KeyEdit, KeyRecord, Retire, Timestamp};
 use crate::store::{self, KeyInserter, Store, Transaction};
 
@@ -76,7 +76,7 @@ fn insert_new(
     rotated_from: Option<&str>,
 ) -> Result<(MintedKey, KeyRecord)> {
     for _ in 0..MINT_ATTEMPTS {
-        let minted = key::mint(&spec.prefix);
+        let minted = key_format::mint(&spec.prefix);
         let mut record = record_for(spec, &minted, now);
         record.rotated_from = rotated_from.map(str::to_owned);
         if tx.insert_key(&record)? {
@@ -116,9 +116,13 @@ pub fn create_many(
     let seed = Zeroizing::new(rand::random::<[u8; 32]>());
     let mint = |prefix: &str, ids: &mut HashSet<String>| loop {
         // Distinct within a batch: the store answers only for stored ids.
-        let id = key::random_id();
+        let id = key_format::random_id();
         if ids.insert(id.clone()) {
-            return key::assemble(prefix, id.clone(), &key::derived_secret(&seed, &id));
+            return key_format::assemble(
+                prefix,
+                id.clone(),
+                &key_format::derived_secret(&seed, &id),
+            );
         }
     };
     let mut fill = |inserter: &mut dyn KeyInserter| -> Result<()> {
@@ -165,8 +169,8 @@ pub fn create_many(
         }
     };
     let mut shown = |record: &KeyRecord| -> Result<()> {
-        let secret = key::derived_secret(&seed, &record.id);
-        let minted = key::assemble(&record.prefix, record.id.clone(), &secret);
+        let secret = key_format::derived_secret(&seed, &record.id);
+        let minted = key_format::assemble(&record.prefix, record.id.clone(), &secret);
         if !minted.hash.matches(&record.hash) {
             // Only a bug could get here; never show a key that is not stored.
             return Err(Error::store(

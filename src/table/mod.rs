@@ -18,6 +18,9 @@
 //! memory flat (12.5 MiB for `list` of 100,000 keys): within the limits,
 //! measured side by side in BENCHMARKS.md ("Tables on comfy-table").
 
+pub mod event_rows;
+pub mod key_rows;
+
 use std::borrow::Cow;
 use std::io::Write;
 
