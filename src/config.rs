@@ -192,15 +192,9 @@ fn read(file: &Path) -> Result<Option<(Location, Vec<String>)>> {
     Ok(Some((location, warnings)))
 }
 
-#[cfg(unix)]
 fn readable_by_others(file: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata(file).is_ok_and(|m| m.mode() & 0o077 != 0)
-}
-
-#[cfg(not(unix))]
-fn readable_by_others(_file: &Path) -> bool {
-    false
 }
 
 #[cfg(test)]
@@ -268,7 +262,6 @@ mod tests {
         assert!(choose(None, &files).is_err());
     }
 
-    #[cfg(unix)]
     #[test]
     fn a_password_others_can_read_draws_a_warning() {
         use std::os::unix::fs::PermissionsExt;

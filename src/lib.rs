@@ -5,21 +5,37 @@
 //! ([`verify`]) in-process through the same code, from many threads: a
 //! store is `Send`, open one per thread. The library page of the docs
 //! (docs/src/library.md) has a worked example, compiled and run as a doc test.
+//!
+//! What the library promises, and to whom: the public modules are what
+//! applications use (the key format, the store, every change to keys, the
+//! verdict, the input rules, the nouns and times, finding keys in text and
+//! masking them, the errors and their kinds) and what the fuzzers reach (`input`, `redact`,
+//! `serve::request`). Everything else (the command line, the output, the
+//! configuration files, the tables) is the binary's and may change in any
+//! release. Whatever comes through the public API keeps the guarantees of
+//! docs/src/security.md: the full key never reaches the store, an error
+//! message or a panic message.
 
 #![forbid(unsafe_code)]
 
-pub mod cli;
+// keysmith runs where its guarantees hold: file modes that keep a store
+// private, device and inode numbers that tell a replaced store, a null
+// device to refuse delivering keys to (docs/src/getting-started.md, "Platforms").
+#[cfg(not(unix))]
+compile_error!("keysmith supports Unix-like systems only: Linux, macOS and the BSDs");
+
+mod cli;
 mod clipboard;
 mod commands;
 mod complete;
-pub mod config;
+mod config;
 pub mod error;
 mod harden;
 pub mod input;
 pub mod key_format;
 pub mod lifecycle;
 pub mod model;
-pub mod output;
+mod output;
 mod pager;
 mod prompt;
 pub mod redact;

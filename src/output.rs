@@ -19,13 +19,8 @@ pub struct Output {
     no_pager: bool,
     out: io::BufWriter<Sink>,
     /// Made when new keys are first delivered (see `deliver`).
-    #[cfg(unix)]
     raw: Option<std::fs::File>,
 }
-
-/// The device number of `/dev/null` on Linux (major 1, minor 3).
-#[cfg(unix)]
-const DEV_NULL_RDEV: u64 = (1 << 8) | 3;
 
 impl Output {
     pub fn new(json: bool, no_pager: bool) -> Self {
@@ -36,7 +31,6 @@ impl Output {
             no_pager,
             // Bulk commands print hundreds of megabytes: fewer, larger writes.
             out: io::BufWriter::with_capacity(1 << 16, Sink::Stdout(io::stdout())),
-            #[cfg(unix)]
             raw: None,
         }
     }
@@ -76,12 +70,6 @@ impl Output {
         let opening: &[u8] = if index == 0 { b"[\n" } else { b",\n" };
         self.out.write_all(opening).map_err(Error::output)?;
         key.write_to(&mut self.out).map_err(Error::output)
-    }
-
-    /// `json_line` for a key object, written by `KeyJson::write_to`.
-    pub fn key_line(&mut self, key: &KeyJson<'_>) -> Result<()> {
-        key.write_to(&mut self.out).map_err(Error::output)?;
-        self.out.write_all(b"\n").map_err(Error::output)
     }
 
     pub fn array_end(&mut self, count: u64) -> Result<()> {
@@ -155,22 +143,21 @@ impl Output {
     /// was closed at the start (Rust's runtime then opens `/dev/null` in its
     /// place, and the two cannot be told apart).
     pub fn stdout_reaches_nobody(&mut self) -> bool {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::{FileTypeExt, MetadataExt};
-            let Ok(out) = self.raw_stdout() else {
-                return true;
-            };
-            out.metadata()
-                .is_ok_and(|m| m.file_type().is_char_device() && m.rdev() == DEV_NULL_RDEV)
-        }
-        #[cfg(not(unix))]
-        false
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let Ok(out) = self.raw_stdout() else {
+            return true;
+        };
+        // The null device's number differs between systems: ask it.
+        let device = |m: &std::fs::Metadata| m.file_type().is_char_device().then(|| m.rdev());
+        let null = std::fs::metadata("/dev/null")
+            .ok()
+            .as_ref()
+            .and_then(device);
+        null.is_some() && out.metadata().ok().as_ref().and_then(device) == null
     }
 
     /// stdout without std's line buffer: a descriptor of its own for the
     /// same open file.
-    #[cfg(unix)]
     fn raw_stdout(&mut self) -> io::Result<&mut std::fs::File> {
         use std::os::fd::AsFd;
         if self.raw.is_none() {
@@ -178,11 +165,6 @@ impl Output {
             self.raw = Some(std::fs::File::from(fd));
         }
         Ok(self.raw.as_mut().expect("just set"))
-    }
-
-    #[cfg(not(unix))]
-    fn raw_stdout(&mut self) -> io::Result<&mut io::BufWriter<Sink>> {
-        Ok(&mut self.out)
     }
 
     /// A message on stderr after the data already written, so that on a

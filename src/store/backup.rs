@@ -6,7 +6,6 @@
 //! absent, the old file, or a complete backup.
 
 use std::fs::{self, OpenOptions};
-#[cfg(unix)]
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -50,7 +49,6 @@ pub fn write(store: &mut dyn Store, dest: &Path) -> Result<()> {
     {
         let mut builder = fs::DirBuilder::new();
         builder.recursive(true);
-        #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
         builder
             .create(folder)
@@ -151,14 +149,8 @@ impl FileId {
     }
 }
 
-#[cfg(unix)]
 fn inode(path: &Path) -> Option<(u64, u64)> {
     fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
-}
-
-#[cfg(not(unix))]
-fn inode(_path: &Path) -> Option<(u64, u64)> {
-    None
 }
 
 /// Where `path` leads, whether or not a file is there: its symlinks
@@ -208,7 +200,6 @@ fn temporary_beside(dest: &Path) -> PathBuf {
 fn create_private(path: &Path) -> std::io::Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
-    #[cfg(unix)]
     options.mode(0o600);
     options.open(path).map(drop)
 }

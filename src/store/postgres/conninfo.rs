@@ -253,7 +253,6 @@ fn password_from_file(
     warnings: &mut Vec<String>,
 ) -> Option<String> {
     let text = std::fs::read_to_string(file).ok()?;
-    #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         if std::fs::metadata(file).is_ok_and(|m| m.mode() & 0o077 != 0) {
@@ -417,7 +416,6 @@ mod tests {
             "# comment\nother:5432:*:bob:wrong\ndb:*:keys:bob:p\\:w\\\\d\n*:*:*:*:fallback\n",
         )
         .unwrap();
-        #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();

@@ -4,7 +4,6 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::ErrorKind;
-#[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -273,13 +272,11 @@ fn create_private_file(path: &Path, shown: &str) -> Result<()> {
     {
         let mut builder = fs::DirBuilder::new();
         builder.recursive(true);
-        #[cfg(unix)]
         builder.mode(0o700);
         builder.create(parent).map_err(cannot)?;
     }
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
-    #[cfg(unix)]
     options.mode(0o600);
     match options.open(path) {
         Ok(_) => Ok(()),
@@ -289,27 +286,15 @@ fn create_private_file(path: &Path, shown: &str) -> Result<()> {
     }
 }
 
-#[cfg(unix)]
 fn readable_by_others(meta: &fs::Metadata) -> bool {
     meta.mode() & 0o044 != 0
-}
-
-#[cfg(not(unix))]
-fn readable_by_others(_meta: &fs::Metadata) -> bool {
-    false
 }
 
 /// The file `meta` describes (device, inode). Read before the connection
 /// opens the path: a file put there in between is then found changed by
 /// the next `still_at_location`, never the reverse.
-#[cfg(unix)]
 fn file_id(meta: &fs::Metadata) -> Option<(u64, u64)> {
     Some((meta.dev(), meta.ino()))
-}
-
-#[cfg(not(unix))]
-fn file_id(_meta: &fs::Metadata) -> Option<(u64, u64)> {
-    None
 }
 
 impl SqliteStore {

@@ -11,7 +11,6 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind, Read};
-#[cfg(unix)]
 use std::os::unix::fs::{FileExt, FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -119,7 +118,6 @@ fn judge(page: &[u8], app_id: u32) -> Found {
 }
 
 /// What a file that is not a regular file is, for messages; None for a regular file.
-#[cfg(unix)]
 pub(crate) fn special(kind: &fs::FileType) -> Option<&'static str> {
     if kind.is_file() {
         None
@@ -138,47 +136,20 @@ pub(crate) fn special(kind: &fs::FileType) -> Option<&'static str> {
     }
 }
 
-#[cfg(not(unix))]
-pub(crate) fn special(kind: &fs::FileType) -> Option<&'static str> {
-    if kind.is_file() {
-        None
-    } else if kind.is_dir() {
-        Some("directory")
-    } else {
-        Some("special file")
-    }
-}
-
 /// Opens for reading only; never blocks (a FIFO put in place meanwhile) and
 /// never makes a terminal the controlling one.
 fn open_plain(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.read(true);
-    #[cfg(unix)]
     options.custom_flags((rustix::fs::OFlags::NONBLOCK | rustix::fs::OFlags::NOCTTY).bits() as i32);
     options.open(path)
 }
 
 /// Fills `buf` from the start of the file, as far as the file goes.
-#[cfg(unix)]
 fn read_head(file: &File, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match file.read_at(&mut buf[filled..], filled as u64) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
-
-#[cfg(not(unix))]
-fn read_head(mut file: &File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
