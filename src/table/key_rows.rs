@@ -104,6 +104,7 @@ struct KeyRows {
     columns: Vec<Column>,
     specs: Vec<table::Column>,
     now: Timestamp,
+    wide: bool,
 }
 
 impl table::Rows for KeyRows {
@@ -115,6 +116,10 @@ impl table::Rows for KeyRows {
 
     fn forms(&self) -> usize {
         KEY_ID + 1
+    }
+
+    fn records_when_cramped(&self) -> bool {
+        self.wide
     }
 
     fn cells(&self, key: &KeyRecord, form: usize, cells: &mut Vec<String>) {
@@ -196,6 +201,7 @@ impl KeyTable {
             columns,
             specs,
             now,
+            wide: layout.wide,
         };
         KeyTable {
             table: StreamTable::new(rows, layout.fit, layout.color),

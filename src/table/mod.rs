@@ -104,6 +104,15 @@ pub trait Rows {
     fn paint(&self, _item: &Self::Item) -> Option<(usize, &'static str)> {
         None
     }
+
+    /// Whether, on a terminal too narrow for the columns even once free
+    /// text has given way, each row is shown as a record instead (a line
+    /// a field, as psql's `\x auto` does), rather than every column cut
+    /// to a few characters: `list --wide`, whose thirteen columns cannot
+    /// share 80.
+    fn records_when_cramped(&self) -> bool {
+        false
+    }
 }
 
 /// A row ready to draw.
@@ -125,6 +134,9 @@ pub struct StreamTable<R: Rows> {
     /// Set once the sample is laid out.
     widths: Option<Vec<usize>>,
     form: usize,
+    /// Rows are drawn as records (see `Rows::records_when_cramped`); how
+    /// many so far.
+    records: Option<usize>,
 }
 
 impl<R: Rows> StreamTable<R> {
@@ -137,6 +149,7 @@ impl<R: Rows> StreamTable<R> {
             chunk: Vec::new(),
             widths: None,
             form: 0,
+            records: None,
         }
     }
 
@@ -152,6 +165,9 @@ impl<R: Rows> StreamTable<R> {
                 self.lay_out(out)?;
             }
             return Ok(());
+        }
+        if self.records.is_some() {
+            return self.record(item, out);
         }
         let row = self.row(item);
         self.chunk.push(row);
@@ -221,7 +237,18 @@ impl<R: Rows> StreamTable<R> {
                     break;
                 }
             }
-            shrink(columns, &mut widths, room);
+            let mut fitted = widths.clone();
+            shrink(columns, &mut fitted, room, false);
+            if row_width(&fitted) > room && self.rows.records_when_cramped() {
+                self.form = 0;
+                self.widths = Some(Vec::new());
+                self.records = Some(0);
+                for item in std::mem::take(&mut self.sample) {
+                    self.record(&item, out)?;
+                }
+                return Ok(());
+            }
+            shrink(columns, &mut widths, room, true);
         }
         self.widths = Some(widths);
         let header = Row {
@@ -234,6 +261,32 @@ impl<R: Rows> StreamTable<R> {
             self.chunk.push(row);
         }
         self.draw(out)
+    }
+
+    /// Draws `item` as a record: a line a field, its header then its whole
+    /// cell (cut only at the terminal's edge), a blank line between two.
+    fn record(&mut self, item: &R::Item, out: &mut dyn Write) -> std::io::Result<()> {
+        let drawn = self.records.get_or_insert(0);
+        if *drawn > 0 {
+            writeln!(out)?;
+        }
+        *drawn += 1;
+        let columns = self.rows.columns();
+        let label = columns.iter().map(|c| c.header.width()).max().unwrap_or(0);
+        let room = self.fit.unwrap_or(usize::MAX).saturating_sub(label + GAP);
+        let row = self.row(item);
+        for (i, (column, cell)) in columns.iter().zip(&row.cells).enumerate() {
+            let value = shorten(cell, room);
+            let header = column.header;
+            let pad = label - header.width();
+            match row.paint {
+                Some((painted, code)) if painted == i => {
+                    writeln!(out, "{header}{:pad$}  \x1b[{code}m{value}\x1b[0m", "")?
+                }
+                _ => writeln!(out, "{header}{:pad$}  {value}", "")?,
+            }
+        }
+        Ok(())
     }
 
     /// Draws the chunk as one comfy-table of the fixed widths.
@@ -310,10 +363,11 @@ fn painted(line: &str, start: usize, width: usize, code: &str) -> String {
 
 /// Takes columns down until the row fits `room`: the widest column that
 /// may shrink first (of two as wide, one that keeps room last), never below
-/// its floor; then, as a last resort, any column but a whole one, widest
+/// its floor; then, as a `last_resort`, any column but a whole one, widest
 /// first, one that keeps room last.
-fn shrink(columns: &[Column], widths: &mut [usize], room: usize) {
-    for pass in 0..3 {
+fn shrink(columns: &[Column], widths: &mut [usize], room: usize, last_resort: bool) {
+    let passes = if last_resort { 3 } else { 1 };
+    for pass in 0..passes {
         while row_width(widths) > room {
             let widest = columns
                 .iter()
@@ -432,6 +486,50 @@ mod tests {
             "ab  \x1b[32m日本…\x1b[0m  x"
         );
         assert_eq!(painted("ab  red", 4, 5, "32"), "ab  \x1b[32mred\x1b[0m");
+    }
+
+    /// `Words`, shown as records where its columns cannot share the width.
+    struct Records;
+
+    impl Rows for Records {
+        type Item = (&'static str, &'static str);
+
+        fn columns(&self) -> &[Column] {
+            Words.columns()
+        }
+
+        fn cells(&self, item: &Self::Item, form: usize, cells: &mut Vec<String>) {
+            Words.cells(item, form, cells)
+        }
+
+        fn paint(&self, item: &Self::Item) -> Option<(usize, &'static str)> {
+            Words.paint(item)
+        }
+
+        fn records_when_cramped(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn a_cramped_table_of_records_shows_a_line_a_field() {
+        let draw = |fit, items: &[(&'static str, &'static str)]| {
+            let mut table = StreamTable::new(Records, fit, true);
+            let mut out = Vec::new();
+            for item in items {
+                table.push(item, &mut out).unwrap();
+            }
+            table.finish(&mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let items = [("red", "and a second"), ("a long", "b")];
+        assert_eq!(
+            draw(Some(10), &items),
+            "A  \x1b[31mred\x1b[0m\nB  and a …\n\nA  a long\nB  b\n"
+        );
+        // Where the columns fit, and piped, a table as ever.
+        assert_eq!(draw(Some(40), &items).lines().next(), Some("A       B"));
+        assert_eq!(draw(None, &items).lines().next(), Some("A       B"));
     }
 
     #[test]
