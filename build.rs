@@ -9,10 +9,14 @@
 //! (tests/cli/gateway.rs) is compiled as ignored, with the reason; when
 //! both are, the test runs that nginx (`KEYSMITH_TEST_NGINX`) with that
 //! module (`KEYSMITH_TEST_NGINX_HEADERS_MORE`). Likewise `caddy`, for the
-//! test that puts Caddy there (`KEYSMITH_TEST_CADDY`). A change of PATH, or
-//! of the program found, is seen at the next build; one installed after a
-//! build without it is not (`touch build.rs`), which is why `.ci/run`
-//! installs them before building.
+//! test that puts Caddy there (`KEYSMITH_TEST_CADDY`). A program found is
+//! watched: removed or upgraded, it is looked for again at the next build.
+//! PATH itself is not: cargo would rebuild the whole package, library
+//! included, at every change of it (another shell, a virtual environment),
+//! though the library depends on none of this. So one installed after a
+//! build without it is seen only after `touch build.rs`, which is why
+//! `.ci/run` installs them before building, and fails when a test that
+//! needs one was left ignored.
 //! The same goes for Xvfb and xclip, for the system-clipboard test
 //! (tests/cli/clipboard.rs; `KEYSMITH_TEST_XVFB`, `KEYSMITH_TEST_XCLIP`).
 //! Likewise, without `man` the test that renders the manual pages with it
@@ -32,7 +36,6 @@ fn main() {
     println!("cargo::rerun-if-env-changed=KEYSMITH_TEST_POSTGRES_CA");
     println!("cargo::rustc-check-cfg=cfg(keysmith_no_test_postgres)");
     println!("cargo::rustc-check-cfg=cfg(keysmith_no_test_postgres_tls)");
-    println!("cargo::rerun-if-env-changed=PATH");
     println!("cargo::rustc-check-cfg=cfg(keysmith_no_nginx)");
     println!("cargo::rustc-check-cfg=cfg(keysmith_no_caddy)");
     println!("cargo::rustc-check-cfg=cfg(keysmith_no_xvfb)");
