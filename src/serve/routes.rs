@@ -389,7 +389,8 @@ fn asked_service(req: &Request<Incoming>) -> Result<Option<String>, Answer> {
         return Ok(None);
     };
     // The decoder replaces bytes that are not UTF-8 with U+FFFD, which no
-    // service holds (docs/src/input-rules.md): refused as before.
+    // service holds (docs/src/input-rules.md): answered as a header that is
+    // not UTF-8 is.
     if value.contains(char::REPLACEMENT_CHARACTER) {
         return Err(bad());
     }

@@ -22,7 +22,7 @@ use crate::model::{Credential, RateLimit, Timestamp};
 
 use super::{Code, Required, Verdict, judge};
 
-/// The bookkeeping of rate limits, in `serve` `serve::rate::RateLimiter`:
+/// The bookkeeping of rate limits (in `serve`, `serve::rate::RateLimiter`):
 /// the verdict decides when to admit, commit and cancel; the limiter keeps
 /// the windows.
 pub trait RateLimits {

@@ -1,6 +1,6 @@
 //! Freshness: the cache is never older than a request.
 //!
-//! Freshness. Every request takes a ticket when it arrives (`ticket`): the
+//! Every request takes a ticket when it arrives (`ticket`): the
 //! number of freshness checks started so far. Before it is answered from
 //! the cache, a check must have *started* after it arrived (`try_fresh`): a
 //! read of the store's change counter (`Store::change_counter`) on the home
@@ -49,6 +49,10 @@
 //! (Damage written into the open file in place is seen only when SQLite
 //! reads a damaged page it has not cached: serve is then 503 like any
 //! reader; pages it holds may go on answering until a change.)
+//!
+//! A backend with no change counter has no cache: each request reads
+//! through. A backend whose check is a network round trip (PostgreSQL) has
+//! it made on a store thread, never on the runtime's (`checks_inline`).
 
 use std::sync::MutexGuard;
 use std::sync::atomic::Ordering::SeqCst;

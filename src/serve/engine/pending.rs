@@ -5,10 +5,7 @@
 //! slot), never on the home connection: a write waits for the store's write
 //! lock and its `fsync`, and every request needing a check would wait with
 //! it. The flusher makes a check first, like a read, so that it writes to
-//! the store the checks see. A backend with no change counter has no cache:
-//! each request reads through. A backend whose check is a network round
-//! trip (PostgreSQL) has it made on a store thread, never on the runtime's
-//! (`checks_inline`).
+//! the store the checks see.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::SeqCst;
