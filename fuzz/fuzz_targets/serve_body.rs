@@ -28,7 +28,7 @@ fn plain(body: &[u8], key_field: &str) -> Option<serde_json::Map<String, Value>>
         .then_some(map)
 }
 
-fn check_question(
+fn check_required(
     map: &serde_json::Map<String, Value>,
     service: &Option<String>,
     scopes: &[String],
@@ -70,8 +70,8 @@ fuzz_target!(|data: &[u8]| {
                 let map = plain(body, "key")
                     .expect("accepted a body that is not an object of known fields");
                 assert_eq!(map.get("key").and_then(Value::as_str), Some(r.key.as_str()));
-                check_question(&map, &r.service, &r.scopes);
-                let again = json!({"key": r.key, "service": r.service, "scopes": r.scopes});
+                check_required(&map, &r.required.service, &r.required.scopes);
+                let again = json!({"key": r.key, "service": r.required.service, "scopes": r.required.scopes});
                 let back = request::verify(again.to_string().as_bytes()).expect("reads back");
                 assert_eq!(back, r);
             }
@@ -90,8 +90,8 @@ fuzz_target!(|data: &[u8]| {
                     .collect();
                 assert_eq!(keys, r.keys);
                 assert!(r.keys.len() <= BATCH_KEYS_LIMIT);
-                check_question(&map, &r.service, &r.scopes);
-                let again = json!({"keys": r.keys, "service": r.service, "scopes": r.scopes});
+                check_required(&map, &r.required.service, &r.required.scopes);
+                let again = json!({"keys": r.keys, "service": r.required.service, "scopes": r.required.scopes});
                 let back = request::batch(again.to_string().as_bytes()).expect("reads back");
                 assert_eq!(back, r);
             }

@@ -26,9 +26,9 @@ use tokio::sync::oneshot;
 use crate::error::{Error, Result, StoreFault};
 use crate::key_format::ParsedKey;
 use crate::time;
-use crate::verify::Verdict;
+use crate::verify::{Required, Verdict};
 
-use super::engine::{BUSY_TIMEOUT, Engine, Question, RETRY, busy};
+use super::engine::{BUSY_TIMEOUT, Engine, RETRY, busy};
 
 pub enum Job {
     /// A freshness check, for a store whose checks may wait (`checks_inline`).
@@ -38,8 +38,7 @@ pub enum Job {
     },
     Verify {
         keys: Vec<ParsedKey>,
-        service: Option<String>,
-        scopes: Vec<String>,
+        required: Required,
         reply: oneshot::Sender<Result<Vec<Verdict>>>,
     },
     Health {
@@ -76,24 +75,18 @@ impl Pool {
         &self,
         ticket: u64,
         keys: Vec<ParsedKey>,
-        service: Option<String>,
-        scopes: Vec<String>,
+        required: Required,
     ) -> Result<Vec<Verdict>> {
         self.fresh(ticket).await?;
         let refs: Vec<&ParsedKey> = keys.iter().collect();
-        let question = Question {
-            service: service.as_deref(),
-            scopes: &scopes,
-        };
-        if let Some(verdicts) = self.engine.verify_cached(&refs, &question, time::now()) {
+        if let Some(verdicts) = self.engine.verify_cached(&refs, &required, time::now()) {
             return Ok(verdicts);
         }
         drop(refs);
         let (reply, answer) = oneshot::channel();
         self.send(Job::Verify {
             keys,
-            service,
-            scopes,
+            required,
             reply,
         })?;
         answer.await.map_err(|_| stopped())?
@@ -159,16 +152,11 @@ fn work(engine: &Engine, i: usize, jobs: &Mutex<mpsc::Receiver<Job>>) {
             }
             Job::Verify {
                 keys,
-                service,
-                scopes,
+                required,
                 reply,
             } => {
                 let refs: Vec<&ParsedKey> = keys.iter().collect();
-                let question = Question {
-                    service: service.as_deref(),
-                    scopes: &scopes,
-                };
-                let answer = engine.verify_on_slot(i, &refs, &question, time::now());
+                let answer = engine.verify_on_slot(i, &refs, &required, time::now());
                 let _ = reply.send(answer);
             }
             Job::Health { reply } => {

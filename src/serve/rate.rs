@@ -23,6 +23,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::model::RateLimit;
+use crate::verify::RateLimits;
 
 /// Entries a key's log keeps at most: the window in this many slices.
 const ENTRIES: u32 = 1024;
@@ -157,6 +158,24 @@ impl RateLimiter {
                 .back()
                 .is_some_and(|e| e.last + log.window > now)
         });
+    }
+}
+
+/// The verdict (`verify::judge_rated`) decides when to admit, commit and
+/// cancel; this limiter keeps the windows.
+impl RateLimits for RateLimiter {
+    type Admission = Admission;
+
+    fn admit(&self, id: &str, rate: RateLimit, now: Instant) -> Result<Admission, Duration> {
+        RateLimiter::admit(self, id, rate, now)
+    }
+
+    fn commit(&self, admission: Admission) {
+        RateLimiter::commit(self, admission);
+    }
+
+    fn cancel(&self, admission: Admission) {
+        RateLimiter::cancel(self, admission);
     }
 }
 

@@ -9,6 +9,7 @@
 use serde::Deserialize;
 
 use crate::input;
+use crate::verify::Required;
 
 /// A batch names at most this many keys.
 pub const BATCH_KEYS_LIMIT: usize = 10_000;
@@ -19,16 +20,14 @@ pub const SCOPE_LIMIT: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verify {
     pub key: String,
-    pub service: Option<String>,
-    pub scopes: Vec<String>,
+    pub required: Required,
 }
 
 /// `{"keys": [...], "service": ..., "scopes": [...]}`, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Batch {
     pub keys: Vec<String>,
-    pub service: Option<String>,
-    pub scopes: Vec<String>,
+    pub required: Required,
 }
 
 /// Why a body was refused: answered 400 `{"error": message}`.
@@ -76,11 +75,9 @@ pub fn verify(body: &[u8]) -> Result<Verify, BadRequest> {
         service,
         scopes,
     } = object(body)?;
-    let (service, scopes) = question(service, scopes)?;
     Ok(Verify {
         key,
-        service,
-        scopes,
+        required: required(service, scopes)?,
     })
 }
 
@@ -96,11 +93,9 @@ pub fn batch(body: &[u8]) -> Result<Batch, BadRequest> {
             "keys: at most {BATCH_KEYS_LIMIT} in one batch"
         )));
     }
-    let (service, scopes) = question(service, scopes)?;
     Ok(Batch {
         keys,
-        service,
-        scopes,
+        required: required(service, scopes)?,
     })
 }
 
@@ -120,12 +115,13 @@ fn bad_json(e: &serde_json::Error) -> BadRequest {
     BadRequest::new(format!("bad request body: {e}"))
 }
 
-/// The service and scopes of a request, checked (headers of `/v1/auth`
-/// included).
-pub fn question(
+/// What a request requires of its keys, its service and scopes checked
+/// (the headers and query of `/v1/auth` included): parsed once, and passed
+/// as it is to the verdict.
+pub fn required(
     service: Option<String>,
     scopes: Option<Vec<String>>,
-) -> Result<(Option<String>, Vec<String>), BadRequest> {
+) -> Result<Required, BadRequest> {
     let service = service
         .map(|s| input::service(&s))
         .transpose()
@@ -140,7 +136,7 @@ pub fn question(
             crate::redact::Untrusted(bad)
         )));
     }
-    Ok((service, scopes))
+    Ok(Required { service, scopes })
 }
 
 /// The scope shape of docs/src/input-rules.md, as `input::scope` checks it everywhere (a

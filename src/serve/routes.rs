@@ -15,13 +15,13 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
 use crate::error::Error;
 use crate::key_format::{self, ParsedKey};
 use crate::redact;
-use crate::verify::{Code, Verdict, VerdictJson};
+use crate::verify::{Code, Required, Verdict, VerdictJson};
 
 use super::access_log::{self, AccessLog, Client, Outcome};
 use super::engine::Engine;
@@ -115,6 +115,10 @@ impl State {
 
 type Answer = Response<Full<Bytes>>;
 
+/// What a handler gives: its answer, or the refusal that takes its place
+/// (a 4xx, a 503), so that a refusal is passed on with `?`.
+type Answered = Result<Answer, Answer>;
+
 /// What the access log keeps of a request before it is consumed.
 struct Asked {
     time: std::time::SystemTime,
@@ -135,59 +139,62 @@ pub async fn handle(
         method: req.method().clone(),
         target: req.uri().to_string(),
     });
-    let answer = route(req, &state, ticket, started).await;
+    let answer = route(req, &state, ticket, started)
+        .await
+        .unwrap_or_else(|refused| refused);
     state.log(&answer, asked, client, started);
     Ok(answer)
 }
 
-async fn route(req: Request<Incoming>, state: &State, ticket: u64, started: Instant) -> Answer {
+async fn route(req: Request<Incoming>, state: &State, ticket: u64, started: Instant) -> Answered {
     let path = req.uri().path();
     match path {
-        "/healthz" => match only(&req, &[Method::GET, Method::HEAD], "GET, HEAD") {
-            Some(refused) => refused,
-            None => match state.pool.health(ticket).await {
-                Ok(()) => text(StatusCode::OK, "ok\n"),
-                Err(e) => {
-                    let _ = state.store_failed(&e);
-                    text(StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n")
-                }
-            },
-        },
-        "/metrics" => match only(&req, &[Method::GET, Method::HEAD], "GET, HEAD") {
-            Some(refused) => refused,
-            None => {
-                let mut r = Response::new(Full::new(Bytes::from(state.engine.metrics.render())));
-                r.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-                );
-                r
-            }
-        },
-        "/v1/verify" => match only(&req, &[Method::POST], "POST") {
-            Some(refused) => refused,
-            None => verify_one(req, state, ticket, started).await,
-        },
-        "/v1/verify/batch" => match only(&req, &[Method::POST], "POST") {
-            Some(refused) => refused,
-            None => verify_batch(req, state, ticket, started).await,
-        },
+        "/healthz" => {
+            only(&req, &[Method::GET, Method::HEAD], "GET, HEAD")?;
+            healthz(state, ticket).await
+        }
+        "/metrics" => {
+            only(&req, &[Method::GET, Method::HEAD], "GET, HEAD")?;
+            let mut r = Response::new(Full::new(Bytes::from(state.engine.metrics.render())));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            Ok(r)
+        }
+        "/v1/verify" => {
+            only(&req, &[Method::POST], "POST")?;
+            verify_one(req, state, ticket, started).await
+        }
+        "/v1/verify/batch" => {
+            only(&req, &[Method::POST], "POST")?;
+            verify_batch(req, state, ticket, started).await
+        }
         p if p == "/v1/auth" || p.starts_with("/v1/auth/") => {
             auth(req, state, ticket, started).await
         }
-        _ => error(StatusCode::NOT_FOUND, "no such endpoint"),
+        _ => Err(error(StatusCode::NOT_FOUND, "no such endpoint")),
     }
 }
 
-/// `None` when the method is one of `allowed`, else the 405 answer.
-fn only(req: &Request<Incoming>, allowed: &[Method], allow: &'static str) -> Option<Answer> {
+/// The 405 answer unless the method is one of `allowed`.
+fn only(req: &Request<Incoming>, allowed: &[Method], allow: &'static str) -> Result<(), Answer> {
     if allowed.contains(req.method()) {
-        return None;
+        return Ok(());
     }
     let mut r = error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
     r.headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(allow));
-    Some(r)
+    Err(r)
+}
+
+/// `/healthz`: the store answers, after a freshness check.
+async fn healthz(state: &State, ticket: u64) -> Answered {
+    state.pool.health(ticket).await.map_err(|e| {
+        let _ = state.store_failed(&e);
+        text(StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n")
+    })?;
+    Ok(text(StatusCode::OK, "ok\n"))
 }
 
 fn text(status: StatusCode, body: &'static str) -> Answer {
@@ -254,14 +261,6 @@ fn bad(refused: request::BadRequest) -> Answer {
     error(StatusCode::BAD_REQUEST, &refused.message)
 }
 
-/// The service and scopes of a request, checked, or the 400 answer.
-fn question(
-    service: Option<String>,
-    scopes: Option<Vec<String>>,
-) -> Result<(Option<String>, Vec<String>), Answer> {
-    request::question(service, scopes).map_err(bad)
-}
-
 /// Judges `presented`: malformed keys here, the others on the pool. Each
 /// key is taken without the whitespace around it, as `keysmith verify`
 /// takes one (a key read from a file with its newline).
@@ -269,8 +268,7 @@ async fn judge_all(
     state: &State,
     ticket: u64,
     presented: &[&str],
-    service: Option<String>,
-    scopes: Vec<String>,
+    required: Required,
 ) -> Result<Vec<Verdict>, Answer> {
     let parsed: Vec<Option<ParsedKey>> = presented
         .iter()
@@ -282,7 +280,7 @@ async fn judge_all(
     } else {
         state
             .pool
-            .verify(ticket, wellformed, service, scopes)
+            .verify(ticket, wellformed, required)
             .await
             .map_err(|e| state.store_failed(&e))?
     }
@@ -305,23 +303,10 @@ async fn verify_one(
     state: &State,
     ticket: u64,
     started: Instant,
-) -> Answer {
-    let bytes = match body(req, VERIFY_BODY_LIMIT).await {
-        Ok(b) => b,
-        Err(refused) => return refused,
-    };
-    let request::Verify {
-        key,
-        service,
-        scopes,
-    } = match request::verify(&bytes) {
-        Ok(r) => r,
-        Err(refused) => return bad(refused),
-    };
-    let verdicts = match judge_all(state, ticket, &[&key], service, scopes).await {
-        Ok(v) => v,
-        Err(refused) => return refused,
-    };
+) -> Answered {
+    let bytes = body(req, VERIFY_BODY_LIMIT).await?;
+    let request::Verify { key, required } = request::verify(&bytes).map_err(bad)?;
+    let verdicts = judge_all(state, ticket, &[&key], required).await?;
     state.engine.metrics.took(started.elapsed());
     let mut r = json(
         StatusCode::OK,
@@ -329,7 +314,7 @@ async fn verify_one(
     );
     retry_after(&mut r, &verdicts[0]);
     state.note(&mut r, &verdicts[0]);
-    r
+    Ok(r)
 }
 
 async fn verify_batch(
@@ -337,27 +322,17 @@ async fn verify_batch(
     state: &State,
     ticket: u64,
     started: Instant,
-) -> Answer {
-    let bytes = match body(req, BATCH_BODY_LIMIT).await {
-        Ok(b) => b,
-        Err(refused) => return refused,
-    };
-    let request = match request::batch(&bytes) {
-        Ok(r) => r,
-        Err(refused) => return bad(refused),
-    };
-    let (service, scopes) = (request.service, request.scopes);
-    let presented: Vec<&str> = request.keys.iter().map(String::as_str).collect();
-    let verdicts = match judge_all(state, ticket, &presented, service, scopes).await {
-        Ok(v) => v,
-        Err(refused) => return refused,
-    };
+) -> Answered {
+    let bytes = body(req, BATCH_BODY_LIMIT).await?;
+    let request::Batch { keys, required } = request::batch(&bytes).map_err(bad)?;
+    let presented: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let verdicts = judge_all(state, ticket, &presented, required).await?;
     state.engine.metrics.took(started.elapsed());
     #[derive(Serialize)]
     struct Results<'a> {
         results: Vec<VerdictJson<'a>>,
     }
-    json(
+    Ok(json(
         StatusCode::OK,
         &Results {
             results: verdicts
@@ -365,7 +340,7 @@ async fn verify_batch(
                 .map(|v| VerdictJson::new(v).with_key_details())
                 .collect(),
         },
-    )
+    ))
 }
 
 /// The key a request presents: `Authorization: Bearer <key>`, else the
@@ -407,16 +382,19 @@ fn asked_service(req: &Request<Incoming>) -> Result<Option<String>, Answer> {
         }
     }
     let query = req.uri().query().unwrap_or("");
-    for pair in query.split('&') {
-        if let Some(raw) = pair.strip_prefix("service=") {
-            let value = percent_decode_str(&raw.replace('+', " "))
-                .decode_utf8()
-                .map_err(|_| bad())?
-                .into_owned();
-            return Ok((!value.is_empty()).then_some(value));
-        }
+    // The first `service` of the query, form-decoded (`+` is a space).
+    let Some((_, value)) =
+        form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name == "service")
+    else {
+        return Ok(None);
+    };
+    // The decoder replaces bytes that are not UTF-8 with U+FFFD, which no
+    // service holds (docs/src/input-rules.md): answered as a header that is
+    // not UTF-8 is.
+    if value.contains(char::REPLACEMENT_CHARACTER) {
+        return Err(bad());
     }
-    Ok(None)
+    Ok((!value.is_empty()).then(|| value.into_owned()))
 }
 
 /// The required scopes: `X-Keysmith-Scopes`, comma-separated.
@@ -437,28 +415,24 @@ fn asked_scopes(req: &Request<Incoming>) -> Result<Option<Vec<String>>, Answer> 
     ))
 }
 
+/// What `/v1/auth` requires of its key: the service of `asked_service`,
+/// the scopes of `asked_scopes`, checked as a body's are.
+fn asked_required(req: &Request<Incoming>) -> Result<Required, Answer> {
+    let service = asked_service(req)?;
+    let scopes = asked_scopes(req)?;
+    request::required(service, scopes).map_err(bad)
+}
+
 /// `/v1/auth`: the contract of nginx `auth_request`, Traefik ForwardAuth,
 /// Caddy `forward_auth` and Envoy `ext_authz`: exactly 200 allows.
-async fn auth(req: Request<Incoming>, state: &State, ticket: u64, started: Instant) -> Answer {
-    let service = match asked_service(&req) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
-    let scopes = match asked_scopes(&req) {
-        Ok(s) => s,
-        Err(refused) => return refused,
-    };
-    let (service, scopes) = match question(service, scopes) {
-        Ok(q) => q,
-        Err(refused) => return refused,
-    };
+async fn auth(req: Request<Incoming>, state: &State, ticket: u64, started: Instant) -> Answered {
+    let required = asked_required(&req)?;
     // No key at all answers as an empty one: MALFORMED, 401.
     let presented = presented_key(&req, &state.key_headers).unwrap_or_default();
     drop(req);
-    let verdict = match judge_all(state, ticket, &[&presented], service, scopes).await {
-        Ok(mut v) => v.remove(0),
-        Err(refused) => return refused,
-    };
+    let verdict = judge_all(state, ticket, &[&presented], required)
+        .await?
+        .remove(0);
     state.engine.metrics.took(started.elapsed());
     let code = verdict.code.as_str();
     if let (true, Some(key)) = (verdict.is_valid(), verdict.key.as_ref()) {
@@ -476,7 +450,7 @@ async fn auth(req: Request<Incoming>, state: &State, ticket: u64, started: Insta
             h.insert("x-keysmith-service", service);
         }
         state.note(&mut r, &verdict);
-        return r;
+        return Ok(r);
     }
     #[derive(Serialize)]
     struct Denied {
@@ -499,7 +473,7 @@ async fn auth(req: Request<Incoming>, state: &State, ticket: u64, started: Insta
             HeaderValue::from_static("Bearer realm=\"keysmith\""),
         );
     }
-    r
+    Ok(r)
 }
 
 /// `Retry-After` on a RATE_LIMITED answer: whole seconds, rounded up, at

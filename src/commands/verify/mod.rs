@@ -24,12 +24,9 @@ pub const MAX_INPUT: u64 = super::MAX_KEY_INPUT;
 pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
     let service = args.service.as_deref().map(input::service).transpose()?;
     let scopes = input::scopes(&args.scope)?;
-    let required = Required {
-        service: service.as_deref(),
-        scopes: &scopes,
-    };
+    let required = Required { service, scopes };
     if args.stdin_all {
-        return stdin_all::run(ctx, required);
+        return stdin_all::run(ctx, &required);
     }
     let presented = read_key(args.key)?;
     let now = time::now();
@@ -40,7 +37,7 @@ pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
         ),
         Some(parsed) => {
             let mut store = ctx.open(OpenMode::NoCreate)?;
-            (check(store.as_mut(), &parsed, required, now)?, None)
+            (check(store.as_mut(), &parsed, &required, now)?, None)
         }
     };
     drop(presented);
@@ -59,7 +56,7 @@ pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
     }
     // For a person at a terminal: why, on stderr; stdout stays the data.
     if !verdict.is_valid() && io::stderr().is_terminal() {
-        let why = malformed.map_or_else(|| reason(&verdict, required), str::to_owned);
+        let why = malformed.map_or_else(|| reason(&verdict, &required), str::to_owned);
         ctx.out.notice(&format!("why: {why}"))?;
     }
     Ok(if verdict.is_valid() { 0 } else { 1 })
@@ -67,7 +64,7 @@ pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
 
 /// Why a well-formed key was rejected, in words; names the key by id and
 /// name, never by anything presented.
-fn reason(verdict: &Verdict, required: Required<'_>) -> String {
+fn reason(verdict: &Verdict, required: &Required) -> String {
     let Some(key) = verdict.key.as_ref() else {
         return "no key in this store has this id and secret: it was deleted, belongs to \
                 another store (check --db), or is not one of ours"
@@ -87,7 +84,7 @@ fn reason(verdict: &Verdict, required: Required<'_>) -> String {
             Some(service) => format!(
                 "{who} belongs to the service '{}', not '{}'",
                 Untrusted(service),
-                Untrusted(required.service.unwrap_or(""))
+                Untrusted(required.service.as_deref().unwrap_or(""))
             ),
             None => format!("{who} belongs to no service"),
         },

@@ -22,7 +22,7 @@ use crate::verify::{Code, Required, Verdict, judge, record};
 /// Lines per chunk: one read and one write transaction each.
 const CHUNK: usize = 10_000;
 
-pub fn run(ctx: &mut Context, required: Required<'_>) -> Result<u8> {
+pub fn run(ctx: &mut Context, required: &Required) -> Result<u8> {
     let mut store: Option<Box<dyn Store>> = None;
     let now = time::now();
     let mut all_valid = true;

@@ -1,0 +1,70 @@
+//! The one JSON shape of a verdict, for `verify --json`, `verify --stdin-all
+//! --json` and `serve`'s answers (docs/src/serve.md).
+
+use super::Verdict;
+
+/// A verdict as JSON, the one shape of every answer: `verify --json`
+/// prints `{valid, code, id, name}`; `verify --stdin-all --json` adds
+/// `line`; `serve`'s `/v1/verify` and `/v1/verify/batch` add the found
+/// key's `service`, `scopes`, `expires_at` and `remaining_uses` (each null
+/// when no key was found).
+pub struct VerdictJson<'a> {
+    verdict: &'a Verdict,
+    line: Option<u64>,
+    key_details: bool,
+}
+
+impl<'a> VerdictJson<'a> {
+    pub fn new(verdict: &'a Verdict) -> Self {
+        VerdictJson {
+            verdict,
+            line: None,
+            key_details: false,
+        }
+    }
+
+    /// With the input line the key was read from.
+    pub fn at_line(mut self, line: u64) -> Self {
+        self.line = Some(line);
+        self
+    }
+
+    /// With the found key's service, scopes, expiry and uses left.
+    pub fn with_key_details(mut self) -> Self {
+        self.key_details = true;
+        self
+    }
+}
+
+/// Written by hand, field by field in a fixed order, rather than with a
+/// derive and `#[serde(flatten)]`: flattening goes through a map, and this
+/// is every answer `serve` gives.
+impl serde::Serialize for VerdictJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let key = self.verdict.key.as_ref();
+        let fields = 4 + usize::from(self.line.is_some()) + 4 * usize::from(self.key_details);
+        let mut out = serializer.serialize_struct("Verdict", fields)?;
+        out.serialize_field("valid", &self.verdict.is_valid())?;
+        out.serialize_field("code", self.verdict.code.as_str())?;
+        out.serialize_field("id", &key.map(|k| k.id.as_str()))?;
+        out.serialize_field("name", &key.map(|k| k.name.as_str()))?;
+        if self.key_details {
+            out.serialize_field("service", &key.and_then(|k| k.service.as_deref()))?;
+            out.serialize_field("scopes", &key.map(|k| k.limits.scopes.as_slice()))?;
+            out.serialize_field(
+                "expires_at",
+                &key.and_then(|k| k.expires_at).map(crate::time::Rfc3339),
+            )?;
+            // Null: unlimited, or no key found.
+            out.serialize_field(
+                "remaining_uses",
+                &key.and_then(|k| k.limits.remaining_uses).map(|n| n.max(0)),
+            )?;
+        }
+        if let Some(line) = self.line {
+            out.serialize_field("line", &line)?;
+        }
+        out.end()
+    }
+}

@@ -1,0 +1,191 @@
+//! Verification of a presented key (docs/src/commands/verify.md), shared by the CLI,
+//! `serve` and applications that check keys in-process: the whole verdict
+//! lives here, whoever asks.
+//!
+//! - this file: what is required of a key (`Required`, one type from a
+//!   request or the command line to the verdict), the checks and their
+//!   precedence (`judge`), and `verify`/`check`, which judge and record;
+//! - `spend.rs`: the uses of VALID verdicts, spent (a key with a limit of
+//!   uses) or recorded;
+//! - `rated.rs`: `serve`'s verdicts, which add the rate limit (reserve,
+//!   then commit or cancel by the final answer) and uses counted in memory;
+//! - `json.rs`: the one JSON shape of a verdict.
+
+use crate::error::Result;
+use crate::key_format::{self, ParsedKey};
+use crate::model::{Credential, Status, Timestamp};
+use crate::store::Store;
+
+mod json;
+mod rated;
+mod spend;
+
+pub use json::VerdictJson;
+pub use rated::{Judged, RateLimits, judge_rated};
+pub use spend::{record, spend};
+
+/// The outcome codes, in order of precedence after `Valid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    Valid,
+    Malformed,
+    NotFound,
+    Disabled,
+    Expired,
+    WrongService,
+    /// The key lacks a scope the request requires (docs/src/limits.md).
+    InsufficientScope,
+    /// The key has no uses left (docs/src/limits.md).
+    UsageExceeded,
+    /// Past the key's rate limit in this `serve` process (docs/src/limits.md); not
+    /// in the precedence: only a key otherwise VALID is counted.
+    RateLimited,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Valid => "VALID",
+            Code::Malformed => "MALFORMED",
+            Code::NotFound => "NOT_FOUND",
+            Code::Disabled => "DISABLED",
+            Code::Expired => "EXPIRED",
+            Code::WrongService => "WRONG_SERVICE",
+            Code::InsufficientScope => "INSUFFICIENT_SCOPE",
+            Code::UsageExceeded => "USAGE_EXCEEDED",
+            Code::RateLimited => "RATE_LIMITED",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub code: Code,
+    /// What the store holds for the presented key, when it matched one;
+    /// after a use was spent, its remaining uses are those left after it.
+    pub key: Option<Credential>,
+    /// RATE_LIMITED: how long until the key's window admits another answer.
+    pub retry_after: Option<std::time::Duration>,
+}
+
+impl Verdict {
+    pub fn is_valid(&self) -> bool {
+        self.code == Code::Valid
+    }
+
+    pub fn new(code: Code, key: Option<Credential>) -> Self {
+        Verdict {
+            code,
+            key,
+            retry_after: None,
+        }
+    }
+
+    /// Whether this VALID verdict still has to spend one of a limited
+    /// number of uses (`spend`).
+    pub fn spends_a_use(&self) -> bool {
+        self.is_valid()
+            && self
+                .key
+                .as_ref()
+                .is_some_and(|k| k.limits.remaining_uses.is_some())
+    }
+
+    /// Whether this VALID verdict counts a use without spending one (a key
+    /// with no limit of uses): recorded in one write (`record`), or, in
+    /// `serve`, counted in memory and written later.
+    pub fn counts_a_use(&self) -> bool {
+        self.is_valid() && !self.spends_a_use()
+    }
+}
+
+/// What a verification requires of a key besides being valid: belonging
+/// to `service`, holding every scope of `scopes`. One type from where it is
+/// read (`keysmith verify`'s flags, `serve`'s request) to the verdict.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Required {
+    pub service: Option<String>,
+    pub scopes: Vec<String>,
+}
+
+/// A service alone: `verify(store, key, Some("sms"), now)`.
+impl From<Option<&str>> for Required {
+    fn from(service: Option<&str>) -> Self {
+        Required {
+            service: service.map(str::to_owned),
+            scopes: Vec::new(),
+        }
+    }
+}
+
+/// Parses `presented` and checks it against `required` (a service, or a
+/// `Required` with scopes); a malformed key never touches the store. A
+/// valid key's use is recorded (spent, when it has a limit).
+pub fn verify(
+    store: &mut dyn Store,
+    presented: &str,
+    required: impl Into<Required>,
+    now: Timestamp,
+) -> Result<Verdict> {
+    match key_format::parse(presented) {
+        None => Ok(Verdict::new(Code::Malformed, None)),
+        Some(parsed) => check(store, &parsed, &required.into(), now),
+    }
+}
+
+/// Checks a well-formed key and, when it is valid, records the use (see
+/// `record`). A rejected key changes nothing.
+pub fn check(
+    store: &mut dyn Store,
+    parsed: &ParsedKey,
+    required: &Required,
+    now: Timestamp,
+) -> Result<Verdict> {
+    let mut stored = None;
+    store.credentials(&[parsed.id.as_str()], &mut |_, found| {
+        stored = found;
+        Ok(())
+    })?;
+    let mut verdicts = [judge(parsed, stored, required, now)];
+    record(store, &mut verdicts, now)?;
+    let [verdict] = verdicts;
+    Ok(verdict)
+}
+
+/// Judges a well-formed key against what the store holds under its id, if
+/// anything, in the precedence of docs/src/commands/verify.md; records nothing, spends nothing
+/// (see `record`). A VALID key with a limit of uses may still turn out to
+/// have none left.
+pub fn judge(
+    parsed: &ParsedKey,
+    stored: Option<Credential>,
+    required: &Required,
+    now: Timestamp,
+) -> Verdict {
+    let Some(record) = stored else {
+        return Verdict::new(Code::NotFound, None);
+    };
+    // Right id, wrong secret: the presented key is not one we issued.
+    if !record.hash.matches(&parsed.hash) {
+        return Verdict::new(Code::NotFound, None);
+    }
+    let code = match record.status(now) {
+        Status::Disabled => Code::Disabled,
+        Status::Expired => Code::Expired,
+        Status::Enabled
+            if required
+                .service
+                .as_deref()
+                .is_some_and(|s| record.service.as_deref() != Some(s)) =>
+        {
+            Code::WrongService
+        }
+        Status::Enabled if !record.limits.grants_all(&required.scopes) => Code::InsufficientScope,
+        // Judged without spending: `spend` finds whether a use is left.
+        Status::Enabled if record.limits.remaining_uses.is_some_and(|n| n <= 0) => {
+            Code::UsageExceeded
+        }
+        Status::Enabled => Code::Valid,
+    };
+    Verdict::new(code, Some(record))
+}
