@@ -38,6 +38,12 @@ use pending::Pending;
 /// store (SQLite's busy timeout) before it is answered 503 (the CLI waits
 /// 30 s).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a spend of uses waits for the write lock. Longer: it cannot be
+/// answered without the lock, and writers of several processes spending
+/// one key's uses take it in turn (docs/src/serve.md, "Faults"); on a
+/// loaded machine a turn can come later than a second, and a 503 then
+/// costs the client more than the wait.
+pub const SPEND_TIMEOUT: Duration = Duration::from_secs(5);
 /// How soon a check is tried again after one found the store busy.
 pub const RETRY: Duration = Duration::from_millis(2);
 
@@ -155,8 +161,16 @@ impl Engine {
         };
         let judged = verify::judge_rated(keys, stored, required, now, &self.rate);
         self.count_uses(judged.counted_uses(), now);
-        let spend =
-            |verdicts: &mut [Verdict]| self.on_slot(i, |store| verify::spend(store, verdicts, now));
+        let spend = |verdicts: &mut [Verdict]| {
+            self.on_slot(i, |store| {
+                store.set_busy_timeout(SPEND_TIMEOUT)?;
+                let spent = verify::spend(store, verdicts, now);
+                // Only how long the next read may wait: a failure here must
+                // not turn a spend made into a 503.
+                let _ = store.set_busy_timeout(BUSY_TIMEOUT);
+                spent
+            })
+        };
         let (verdicts, spent) = judged.spend_and_settle(spend, &self.rate)?;
         self.metrics.flushed_uses.fetch_add(spent, SeqCst);
         Ok(verdicts)
