@@ -20,6 +20,20 @@ mod show;
 mod switch;
 mod verify;
 
+pub use backup::BackupArgs;
+pub use completions::CompletionsArgs;
+pub use create::CreateArgs;
+pub use delete::DeleteArgs;
+pub use edit::EditArgs;
+pub use history::HistoryArgs;
+pub use list::ListArgs;
+pub use man::ManArgs;
+pub use migrate::MigrateArgs;
+pub use rotate::RotateArgs;
+pub use scan::ScanArgs;
+pub use serve::ServeArgs;
+pub use verify::VerifyArgs;
+
 use crate::cli::{Cli, Command, Deferred};
 use crate::config::{self, ConfigFiles, Source, StoreChoice};
 use crate::error::StoreFault;
@@ -31,6 +45,7 @@ use crate::output::Output;
 use crate::prompt;
 use crate::redact::Untrusted;
 use crate::store::{self, OpenMode, Presence, Store};
+use clap::Args;
 use zeroize::Zeroizing;
 
 /// What every command gets: where the store is and how to print.
@@ -103,6 +118,14 @@ fn refusal(e: Error, choice: &StoreChoice) -> Error {
         ),
         e => e,
     }
+}
+
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// The key: its id, its full key, a name that matches exactly one key,
+    /// or - to read the full key from stdin
+    #[arg(value_name = "KEY")]
+    pub key: String,
 }
 
 /// Runs the parsed command; `Ok` carries the exit code of an answer (0 or 1).

@@ -2,8 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Context, resolve};
-use crate::cli::SelectArgs;
+use super::{Context, SelectArgs, resolve};
 use crate::error::{Error, Result};
 use crate::output::{EventJson, KeyJson};
 use crate::store::{EventFilter, OpenMode};

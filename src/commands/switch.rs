@@ -1,7 +1,6 @@
 //! `keysmith enable` / `keysmith disable`: switch a key on or off.
 
-use super::{Context, change, describe, resolve};
-use crate::cli::SelectArgs;
+use super::{Context, SelectArgs, change, describe, resolve};
 use crate::error::{Error, Result};
 use crate::lifecycle::{self, Changed};
 use crate::output::KeyJson;
