@@ -6,8 +6,9 @@
 use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
 use crate::commands::{
-    BackupArgs, CompletionsArgs, CreateArgs, DeleteArgs, EditArgs, HistoryArgs, ListArgs, ManArgs,
-    MigrateArgs, RotateArgs, ScanArgs, SelectArgs, ServeArgs, VerifyArgs,
+    AnyKey, BackupArgs, CompletionsArgs, CreateArgs, DeleteArgs, DisabledKeys, EditArgs,
+    EnabledKeys, HistoryArgs, ListArgs, ManArgs, MigrateArgs, RotateArgs, ScanArgs, SelectArgs,
+    ServeArgs, VerifyArgs,
 };
 
 /// Mint, list, switch off and verify API keys. The full key is shown once;
@@ -94,14 +95,14 @@ pub enum Command {
         "keysmith enable 'ks_OKnjlCW3ValJ_********'",
         "keysmith --json enable OKnjlCW3ValJ",
     ))]
-    Enable(Deferred<SelectArgs>),
+    Enable(Deferred<SelectArgs<DisabledKeys>>),
     /// Switch a key off: verification fails until it is enabled again
     #[command(after_help = examples!(
         r#"keysmith disable "billing webhook""#,
         "keysmith disable - < leaked-key.txt",
         "keysmith list --search zapier -q | xargs -n1 keysmith disable",
     ))]
-    Disable(Deferred<SelectArgs>),
+    Disable(Deferred<SelectArgs<EnabledKeys>>),
     /// Check a key: exit 0 when valid, 1 when not (prefer passing it on stdin)
     Verify(Deferred<VerifyArgs>),
     /// Show every field of a key and its history
@@ -109,7 +110,7 @@ pub enum Command {
         r#"keysmith show "billing webhook""#,
         "keysmith --json show OKnjlCW3ValJ",
     ))]
-    Show(Deferred<SelectArgs>),
+    Show(Deferred<SelectArgs<AnyKey>>),
     /// Change a key's name, description, service, expiry, scopes, uses or rate limit
     Edit(Deferred<EditArgs>),
     /// Replace a key with a new one: same name, service and prefix, new secret

@@ -18,7 +18,7 @@ use clap::Args;
 pub struct DeleteArgs {
     /// The key: its id, its full key, a name that matches exactly one key,
     /// or - to read the full key from stdin
-    #[arg(value_name = "KEY")]
+    #[arg(value_name = "KEY", add = crate::complete::keys(None))]
     pub key: String,
 
     /// Skip the confirmation prompt (required without a terminal)

@@ -21,7 +21,7 @@ use clap::Args;
 pub struct EditArgs {
     /// The key: its id, its full key, a name that matches exactly one key,
     /// or - to read the full key from stdin
-    #[arg(value_name = "KEY")]
+    #[arg(value_name = "KEY", add = crate::complete::keys(None))]
     pub key: String,
 
     /// A new name
@@ -33,7 +33,7 @@ pub struct EditArgs {
     pub description: Option<Description>,
 
     /// A new service
-    #[arg(long, value_name = "SERVICE", allow_hyphen_values = true)]
+    #[arg(long, value_name = "SERVICE", allow_hyphen_values = true, add = crate::complete::services())]
     pub service: Option<Service>,
 
     /// Take the key out of its service: it then verifies only without --service

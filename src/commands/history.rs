@@ -21,7 +21,7 @@ use crate::time;
 ))]
 pub struct HistoryArgs {
     /// Only this key's events (an id also works for a deleted key)
-    #[arg(value_name = "KEY")]
+    #[arg(value_name = "KEY", add = crate::complete::keys(None))]
     pub key: Option<String>,
 
     /// At most this many events

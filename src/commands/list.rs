@@ -20,7 +20,7 @@ use crate::time;
 ))]
 pub struct ListArgs {
     /// Only keys of this service
-    #[arg(long, value_name = "SERVICE")]
+    #[arg(long, value_name = "SERVICE", add = crate::complete::services())]
     pub service: Option<Service>,
 
     /// Only keys with this status

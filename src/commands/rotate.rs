@@ -30,7 +30,7 @@ fn already_replaced(id: &str, replacement: &str) -> Error {
 pub struct RotateArgs {
     /// The key: its id, its full key, a name that matches exactly one key,
     /// or - to read the full key from stdin
-    #[arg(value_name = "KEY")]
+    #[arg(value_name = "KEY", add = crate::complete::keys(None))]
     pub key: String,
 
     /// Keep the old key valid this long (e.g. 24h) instead of disabling it now

@@ -39,7 +39,7 @@ pub struct CreateArgs {
     pub description: Option<Description>,
 
     /// The service the key belongs to, e.g. sms
-    #[arg(long, value_name = "SERVICE", allow_hyphen_values = true)]
+    #[arg(long, value_name = "SERVICE", allow_hyphen_values = true, add = crate::complete::services())]
     pub service: Option<Service>,
 
     /// The key's prefix

@@ -13,7 +13,7 @@ use crate::input::{Scope, Service};
 ))]
 pub struct VerifyArgs {
     /// Also require the key to belong to this service
-    #[arg(long, value_name = "SERVICE")]
+    #[arg(long, value_name = "SERVICE", add = crate::complete::services())]
     pub service: Option<Service>,
 
     /// The key to check; read from stdin (first line) when omitted
