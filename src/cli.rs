@@ -199,5 +199,7 @@ pub struct KeeperArgs {
     pub seconds: u64,
 }
 
+mod rules;
+
 #[cfg(test)]
 mod tests;

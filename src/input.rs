@@ -1,13 +1,11 @@
 //! The input rules of docs/src/input-rules.md, one type each: a value of
 //! the type has passed its rule. Every type reads itself with `FromStr`,
-//! and the same reading serves flags (as clap value parsers, see
-//! `RuleParser`), `create --from` lines (`key_line`) and prompt answers. A
-//! refusal (`Invalid`) names the field and the rule.
+//! and the same reading serves flags (as clap value parsers, made in
+//! `cli/rules.rs`), `create --from` lines (`key_line`) and prompt answers.
+//! A refusal (`Invalid`) names the field and the rule.
 
 use std::borrow::Cow;
-use std::ffi::OsStr;
 use std::fmt;
-use std::marker::PhantomData;
 use std::str::FromStr;
 
 use crate::error::Error;
@@ -59,6 +57,11 @@ impl Invalid {
         }
     }
 
+    /// A value that is not text at all (a flag given bytes that are not UTF-8).
+    pub fn not_utf8() -> Self {
+        Invalid::unnamed("value", "is not UTF-8")
+    }
+
     /// Names the value by `field` unless its rule names it already.
     pub fn or_field(mut self, field: impl Into<Cow<'static, str>>) -> Self {
         self.field.get_or_insert_with(|| field.into());
@@ -80,72 +83,6 @@ impl From<Invalid> for Error {
         Error::Usage(e.to_string())
     }
 }
-
-/// clap's value parser of an input rule: the refusal is clap's error line
-/// as the rule words it (exit 2, docs/src/exit-codes.md), naming the flag
-/// where the rule is named by its source, and never quoting the value
-/// (it could be a key).
-pub struct RuleParser<T>(PhantomData<fn() -> T>);
-
-impl<T> Clone for RuleParser<T> {
-    fn clone(&self) -> Self {
-        RuleParser(PhantomData)
-    }
-}
-
-impl<T> clap::builder::TypedValueParser for RuleParser<T>
-where
-    T: FromStr<Err = Invalid> + Clone + Send + Sync + 'static,
-{
-    type Value = T;
-
-    fn parse_ref(
-        &self,
-        _cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<T, clap::Error> {
-        let flag = arg
-            .and_then(clap::Arg::get_long)
-            .map(|long| format!("--{long}"));
-        let refuse = |e: Invalid| {
-            let e = match &flag {
-                Some(flag) => e.or_field(flag.clone()),
-                None => e,
-            };
-            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{e}\n"))
-        };
-        match value.to_str() {
-            Some(text) => text.parse().map_err(refuse),
-            None => Err(refuse(Invalid::unnamed("value", "is not UTF-8"))),
-        }
-    }
-}
-
-/// Makes each rule's type a clap value parser by its type alone.
-macro_rules! value_parser_of {
-    ($($rule:ty),+ $(,)?) => {$(
-        impl clap::builder::ValueParserFactory for $rule {
-            type Parser = RuleParser<$rule>;
-            fn value_parser() -> Self::Parser {
-                RuleParser(PhantomData)
-            }
-        }
-    )+};
-}
-
-value_parser_of!(
-    Name,
-    Description,
-    Service,
-    Prefix,
-    Scope,
-    Duration,
-    SubsecondDuration,
-    Uses,
-    Rate,
-    Action
-);
 
 fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
