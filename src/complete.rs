@@ -6,9 +6,10 @@
 //! status where the shell shows descriptions (zsh, fish), as names in bash,
 //! and a typed prefix of a name completes to the name, quoted for the
 //! shell; and the stored services for every `--service`. clap_complete's
-//! engine parses the words; this module says which arguments complete
-//! what, and reads the store without ever creating it, printing an error,
-//! waiting long or showing a secret.
+//! engine parses the words; each argument says what completes it where it
+//! is declared (`#[arg(add = complete::keys(..))]`, `complete::services()`),
+//! with the completers this module makes, which read the store without
+//! ever creating it, printing an error, waiting long or showing a secret.
 //!
 //! It relies on clap_complete's `unstable-dynamic` feature, which may
 //! change in any release: `CompleteEnv` and its `Shells`/`EnvCompleter`,
@@ -32,15 +33,6 @@ use crate::store::{self, KeyFilter, OpenMode, Store};
 
 /// The variable that asks for completion, as clap_complete's scripts set it.
 const VAR: &str = "COMPLETE";
-
-/// The subcommands whose `key` argument selects a stored key. (verify's
-/// takes a full key, which no store holds.)
-const KEY_SELECTORS: [&str; 7] = [
-    "enable", "disable", "show", "edit", "rotate", "delete", "history",
-];
-
-/// The subcommands with a `--service SERVICE`.
-const SERVICE_FLAGS: [&str; 4] = ["create", "list", "verify", "edit"];
 
 /// The most candidates one Tab offers: more than a person reads, few enough
 /// for a shell to take at once.
@@ -211,36 +203,45 @@ fn words(args: &[OsString]) -> &[OsString] {
 }
 
 /// The CLI, fully defined (the `Deferred` subcommand arguments too: the
-/// engine reads every subcommand's), with the completers attached. Built
-/// only for completion, so that an ordinary run pays for none of it.
+/// engine reads every subcommand's), for completing a line that reads the
+/// store at `db`, for a shell that quotes as `quoting` says.
 fn command(db: Option<String>, quoting: Quoting) -> clap::Command {
+    *LINE.lock().unwrap_or_else(|e| e.into_inner()) = Some(Line { db, quoting });
     let mut cmd = crate::cli::Cli::command();
     cmd.build();
-    cmd.mut_subcommands(|sub| {
-        let name = sub.get_name().to_owned();
-        let keys = KEY_SELECTORS.contains(&name.as_str());
-        let services = SERVICE_FLAGS.contains(&name.as_str());
-        // The keys a subcommand can act on.
-        let status = match name.as_str() {
-            "disable" => Some(Status::Enabled),
-            "enable" => Some(Status::Disabled),
-            _ => None,
-        };
-        sub.mut_args(|arg| match arg.get_id().as_str() {
-            "key" if keys => {
-                let db = db.clone();
-                arg.add(ArgValueCompleter::new(move |word: &OsStr| {
-                    key_candidates(db.clone(), status, word, quoting)
-                }))
-            }
-            "service" if services => {
-                let db = db.clone();
-                arg.add(ArgValueCandidates::new(move || {
-                    service_candidates(db.clone())
-                }))
-            }
-            _ => arg,
-        })
+    cmd
+}
+
+/// What the completers need of the line being completed: set by `command`
+/// when the shell asks (the completers are made where the arguments are
+/// declared, before the line is known).
+struct Line {
+    db: Option<String>,
+    quoting: Quoting,
+}
+
+static LINE: std::sync::Mutex<Option<Line>> = std::sync::Mutex::new(None);
+
+/// The line's store and quoting; nothing outside a completion request.
+fn line() -> Option<(Option<String>, Quoting)> {
+    let line = LINE.lock().unwrap_or_else(|e| e.into_inner());
+    line.as_ref().map(|l| (l.db.clone(), l.quoting))
+}
+
+/// The completer of a `<KEY>` that selects a stored key: the keys of
+/// `status` (any status when `None`), see `key_candidates`.
+pub fn keys(status: Option<Status>) -> ArgValueCompleter {
+    ArgValueCompleter::new(move |word: &OsStr| match line() {
+        Some((db, quoting)) => key_candidates(db, status, word, quoting),
+        None => Vec::new(),
+    })
+}
+
+/// The completer of a `--service`: the stored services.
+pub fn services() -> ArgValueCandidates {
+    ArgValueCandidates::new(|| match line() {
+        Some((db, _)) => service_candidates(db),
+        None => Vec::new(),
     })
 }
 

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result, StoreFault};
-use crate::input::NewKey;
 use crate::key_format::{self, MintedKey};
+use crate::model::NewKey;
 use crate::model::{Event, KeyEdit, KeyRecord, Retire, Timestamp};
 use crate::store::{self, KeyInserter, Store, Transaction};
 

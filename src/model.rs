@@ -1,6 +1,6 @@
 //! keysmith's nouns: a stored key, what verification reads of one, an event
 //! of the history, and the changes a key can undergo. Plain data, no I/O;
-//! the store keeps them, the operations in `keys` change them.
+//! the store keeps them, the operations in `lifecycle` change them.
 
 use crate::key_format::KeyHash;
 
@@ -101,6 +101,18 @@ pub fn scope_grants(have: &str, want: &str) -> bool {
         Some(base) if base.ends_with(':') => want.starts_with(base),
         _ => have == want,
     }
+}
+
+/// A key to create: its fields, checked against the input rules
+/// (`crate::input`), before it is minted.
+pub struct NewKey {
+    pub name: String,
+    pub description: Option<String>,
+    pub service: Option<String>,
+    pub prefix: String,
+    pub expires_in: Option<i64>,
+    /// Its scopes, granted uses and rate limit.
+    pub limits: Limits,
 }
 
 /// A sliding-window rate limit: `limit` VALID answers in any `per_seconds`.

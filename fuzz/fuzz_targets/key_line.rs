@@ -13,13 +13,18 @@
 #![no_main]
 
 use keysmith::Error;
-use keysmith::input::{self, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, NewKey, key_line};
+use keysmith::input::{self, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, Prefix, key_line};
+use keysmith::model::NewKey;
 use keysmith::key_format::{self, ID_LEN, SECRET_LEN};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};
 
 const DEFAULT_PREFIX: &str = "ks";
 const LIMIT: i64 = 1_000 * 366 * 86_400;
+
+fn prefix(raw: &str) -> Prefix {
+    raw.parse().expect("a valid prefix")
+}
 
 fn fields(k: &NewKey) -> (&str, Option<&str>, Option<&str>, &str, Option<i64>) {
     (
@@ -51,7 +56,7 @@ fn check_spec(raw: &[u8], spec: &NewKey) {
     if let Some(s) = &spec.service {
         assert_eq!(&input::service(s).unwrap(), s);
     }
-    assert_eq!(input::prefix(&spec.prefix).unwrap(), spec.prefix);
+    assert_eq!(spec.prefix.parse::<Prefix>().unwrap().as_str(), spec.prefix);
     if let Some(e) = spec.expires_in {
         assert!(0 < e && e <= LIMIT, "expires_in {e}");
     }
@@ -87,7 +92,7 @@ fn check_spec(raw: &[u8], spec: &NewKey) {
         again.insert("expires_in".into(), json!(format!("{e}s")));
     }
     let written = serde_json::to_vec(&Value::Object(again)).unwrap();
-    let reread = key_line(&written, "other")
+    let reread = key_line(&written, &prefix("other"))
         .expect("a written-back spec is accepted")
         .expect("a written-back spec is not blank");
     assert_eq!(fields(&reread), fields(spec));
@@ -95,7 +100,7 @@ fn check_spec(raw: &[u8], spec: &NewKey) {
 
 fuzz_target!(|data: &[u8]| {
     let blank = std::str::from_utf8(data).is_ok_and(|t| t.trim().is_empty());
-    match key_line(data, DEFAULT_PREFIX) {
+    match key_line(data, &prefix(DEFAULT_PREFIX)) {
         Ok(None) => assert!(blank, "a non-blank line gave no spec"),
         Ok(Some(spec)) => {
             assert!(!blank);

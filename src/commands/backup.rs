@@ -2,9 +2,25 @@
 //! (`store::backup` does the work).
 
 use super::Context;
-use crate::cli::BackupArgs;
+use crate::cli::examples;
 use crate::error::Result;
 use crate::store::{self, OpenMode};
+use clap::Args;
+
+#[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith backup ~/backups/keys-$(date +%F).db",
+    "keysmith --db postgres://keysmith@db.internal/keysmith backup keys.db",
+))]
+pub struct BackupArgs {
+    /// Where to write the copy
+    #[arg(value_name = "FILE")]
+    pub file: std::path::PathBuf,
+
+    /// Replace FILE if it exists
+    #[arg(long)]
+    pub force: bool,
+}
 
 pub fn run(ctx: &mut Context, args: BackupArgs) -> Result<u8> {
     let dest = &args.file;

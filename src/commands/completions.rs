@@ -1,10 +1,23 @@
 //! `keysmith completions <shell>`: the script clap_complete derives from the CLI.
 
+use clap::Args;
 use clap::CommandFactory;
 
 use super::Context;
-use crate::cli::{Cli, CompletionsArgs};
+use crate::cli::Cli;
+use crate::cli::examples;
 use crate::error::{Error, Result};
+
+#[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "source <(COMPLETE=bash keysmith)",
+    r#"keysmith completions zsh > "${fpath[1]}/_keysmith""#,
+    "keysmith completions fish > ~/.config/fish/completions/keysmith.fish",
+))]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
 
 pub fn run(_ctx: &mut Context, args: CompletionsArgs) -> Result<u8> {
     let mut script = Vec::new();

@@ -1,13 +1,30 @@
 //! `keysmith delete`: remove a key for good; its history stays.
 
 use super::{Context, change, confirm, describe, resolve};
-use crate::cli::DeleteArgs;
+use crate::cli::examples;
 use crate::error::{Error, Result};
 use crate::lifecycle;
 use crate::output::KeyJson;
 use crate::redact::Untrusted;
 use crate::store::OpenMode;
 use crate::time;
+use clap::Args;
+
+#[derive(Debug, Args)]
+#[command(after_help = examples!(
+    r#"keysmith delete "billing webhook""#,
+    "keysmith delete OKnjlCW3ValJ --yes",
+))]
+pub struct DeleteArgs {
+    /// The key: its id, its full key, a name that matches exactly one key,
+    /// or - to read the full key from stdin
+    #[arg(value_name = "KEY", add = crate::complete::keys(None))]
+    pub key: String,
+
+    /// Skip the confirmation prompt (required without a terminal)
+    #[arg(long, short)]
+    pub yes: bool,
+}
 
 pub fn run(ctx: &mut Context, args: DeleteArgs) -> Result<u8> {
     let mut store = ctx.open(OpenMode::NoCreate)?;

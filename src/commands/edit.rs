@@ -1,47 +1,105 @@
 //! `keysmith edit`: change a key's name, description, service, expiry or limits.
 
 use super::{Context, change, describe, resolve};
-use crate::cli::EditArgs;
+use crate::cli::examples;
 use crate::error::{Error, Result};
-use crate::input;
+use crate::input::{self, Description, Duration, Name, Rate, Scope, Service, Uses};
 use crate::lifecycle::{self, Changed};
 use crate::model::KeyEdit;
 use crate::output::KeyJson;
 use crate::redact::Untrusted;
 use crate::store::OpenMode;
 use crate::time;
+use clap::Args;
+
+#[derive(Debug, Args)]
+#[command(after_help = examples!(
+    r#"keysmith edit "billing webhook" --service billing-eu --expires-in 30d"#,
+    r#"keysmith edit OKnjlCW3ValJ --no-expiry --description """#,
+    "keysmith edit OKnjlCW3ValJ --scope sms:send --uses 5000 --rate 10/1s",
+))]
+pub struct EditArgs {
+    /// The key: its id, its full key, a name that matches exactly one key,
+    /// or - to read the full key from stdin
+    #[arg(value_name = "KEY", add = crate::complete::keys(None))]
+    pub key: String,
+
+    /// A new name
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub name: Option<Name>,
+
+    /// A new description ("" removes it)
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+    pub description: Option<Description>,
+
+    /// A new service
+    #[arg(long, value_name = "SERVICE", allow_hyphen_values = true, add = crate::complete::services())]
+    pub service: Option<Service>,
+
+    /// Take the key out of its service: it then verifies only without --service
+    #[arg(long, conflicts_with = "service")]
+    pub no_service: bool,
+
+    /// Expire this long from now, e.g. 30d, 12h, 1d12h
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub expires_in: Option<Duration>,
+
+    /// Remove the expiry
+    #[arg(long, conflicts_with = "expires_in")]
+    pub no_expiry: bool,
+
+    /// Grant exactly these scopes (repeatable), replacing the key's
+    #[arg(long = "scope", value_name = "SCOPE", allow_hyphen_values = true)]
+    pub scope: Vec<Scope>,
+
+    /// Remove every scope
+    #[arg(long, conflicts_with = "scope")]
+    pub no_scopes: bool,
+
+    /// Allow this many more VALID verifications from now on
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub uses: Option<Uses>,
+
+    /// Remove the limit of uses
+    #[arg(long, conflicts_with = "uses")]
+    pub unlimited_uses: bool,
+
+    /// A new rate limit, e.g. 100/1m
+    #[arg(long, value_name = "N/DURATION")]
+    pub rate: Option<Rate>,
+
+    /// Remove the rate limit
+    #[arg(long, conflicts_with = "rate")]
+    pub no_rate: bool,
+}
 
 pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
     let now = time::now();
     let edit = KeyEdit {
-        name: args.name.as_deref().map(input::name).transpose()?,
-        description: args
-            .description
-            .as_deref()
-            .map(input::description)
-            .transpose()?,
-        service: match (args.service.as_deref(), args.no_service) {
-            (Some(s), _) => Some(Some(input::service(s)?)),
+        name: args.name.map(String::from),
+        description: args.description.map(Description::into_text),
+        service: match (args.service, args.no_service) {
+            (Some(s), _) => Some(Some(s.into())),
             (None, true) => Some(None),
             (None, false) => None,
         },
-        expires_at: match (args.expires_in.as_deref(), args.no_expiry) {
-            (Some(d), _) => Some(Some(now + input::duration("--expires-in", d)?)),
+        expires_at: match (args.expires_in, args.no_expiry) {
+            (Some(d), _) => Some(Some(now + d.seconds())),
             (None, true) => Some(None),
             (None, false) => None,
         },
         scopes: match (args.scope.is_empty(), args.no_scopes) {
-            (false, _) => Some(input::scopes(&args.scope)?),
+            (false, _) => Some(input::scopes(args.scope)?),
             (true, true) => Some(Vec::new()),
             (true, false) => None,
         },
-        remaining_uses: match (args.uses.as_deref(), args.unlimited_uses) {
-            (Some(n), _) => Some(Some(input::uses("--uses", n)?)),
+        remaining_uses: match (args.uses, args.unlimited_uses) {
+            (Some(n), _) => Some(Some(n.0)),
             (None, true) => Some(None),
             (None, false) => None,
         },
-        rate: match (args.rate.as_deref(), args.no_rate) {
-            (Some(r), _) => Some(Some(input::rate("--rate", r)?)),
+        rate: match (args.rate, args.no_rate) {
+            (Some(r), _) => Some(Some(r.0)),
             (None, true) => Some(None),
             (None, false) => None,
         },

@@ -1,29 +1,46 @@
 //! `keysmith history`: the event log, newest first, for the store or one key.
 
+use clap::Args;
 use std::collections::HashMap;
 
 use super::{Context, resolve};
-use crate::cli::HistoryArgs;
+use crate::cli::examples;
 use crate::error::{Error, Result};
-use crate::input;
+use crate::input::{Action, Duration};
 use crate::key_format;
 use crate::output::{EventJson, notice};
 use crate::store::{self, EventFilter, KeyFilter, OpenMode, Store};
 use crate::table::event_rows::event_table;
 use crate::time;
 
+#[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith history --limit 20",
+    r#"keysmith history "billing webhook""#,
+    "keysmith history --action rotate --action delete --since 7d",
+))]
+pub struct HistoryArgs {
+    /// Only this key's events (an id also works for a deleted key)
+    #[arg(value_name = "KEY", add = crate::complete::keys(None))]
+    pub key: Option<String>,
+
+    /// At most this many events
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+
+    /// Only events of this action (repeatable): create, enable, disable,
+    /// edit, rotate, delete
+    #[arg(long, value_name = "ACTION")]
+    pub action: Vec<Action>,
+
+    /// Only events of the last DURATION, e.g. 1h, 7d
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub since: Option<Duration>,
+}
+
 pub fn run(ctx: &mut Context, args: HistoryArgs) -> Result<u8> {
-    let actions = args
-        .action
-        .iter()
-        .map(|a| input::action(a))
-        .collect::<Result<Vec<_>>>()?;
-    let since = args
-        .since
-        .as_deref()
-        .map(|d| input::duration("--since", d))
-        .transpose()?
-        .map(|d| time::now() - d);
+    let actions: Vec<String> = args.action.into_iter().map(String::from).collect();
+    let since = args.since.map(|d| time::now() - d.seconds());
     let mut store = ctx.open(OpenMode::NoCreate)?;
     let key_id = match args.key.as_deref() {
         None => None,

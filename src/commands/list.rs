@@ -1,15 +1,81 @@
 //! `keysmith list`: keys newest first, as a table or a streamed JSON array.
 
+use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
 
 use super::Context;
-use crate::cli::{ListArgs, SortArg, StatusArg};
+use crate::cli::examples;
 use crate::error::{Error, Result};
-use crate::input;
+use crate::input::{Duration, Service};
 use crate::output::{KeyJson, notice};
 use crate::store::{KeyFilter, KeyOrder, KeyRecord, OpenMode, Status};
 use crate::table::key_rows::KeyTable;
 use crate::time;
+
+#[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith list --service billing --status enabled --sort last-used",
+    r#"keysmith list --expiring-within 7d --exit-code || echo "keys expire soon""#,
+    "keysmith list --search zapier -q | xargs -n1 keysmith disable",
+))]
+pub struct ListArgs {
+    /// Only keys of this service
+    #[arg(long, value_name = "SERVICE", add = crate::complete::services())]
+    pub service: Option<Service>,
+
+    /// Only keys with this status
+    #[arg(long, value_enum)]
+    pub status: Option<StatusArg>,
+
+    /// At most this many keys
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: Option<u64>,
+
+    /// Only keys that expire within this time from now, e.g. 7d
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub expiring_within: Option<Duration>,
+
+    /// Only keys not used for this long (a key never used counts from its creation)
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub unused_for: Option<Duration>,
+
+    /// Exit 1 when any key is listed (for cron jobs and alerts)
+    #[arg(long)]
+    pub exit_code: bool,
+
+    /// Add the other fields: description, use count, expiry, replacement, scopes, uses left, rate limit
+    #[arg(long)]
+    pub wide: bool,
+
+    /// Only keys whose name or description contains TEXT (any case)
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+
+    /// Print only the ids, one per line (for xargs)
+    #[arg(short, long, conflicts_with = "wide")]
+    pub quiet: bool,
+
+    /// The order: created (newest first), name (A to Z), last-used (most
+    /// recent first) or expires (soonest first); --expiring-within sorts by
+    /// expires
+    #[arg(long, value_enum, value_name = "ORDER")]
+    pub sort: Option<SortArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SortArg {
+    Created,
+    Name,
+    LastUsed,
+    Expires,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StatusArg {
+    Enabled,
+    Disabled,
+    Expired,
+}
 
 pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
     let filtered = args.search.is_some()
@@ -18,18 +84,16 @@ pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
         || args.expiring_within.is_some()
         || args.unused_for.is_some();
     let now = time::now();
-    let within =
-        |flag: &str, d: &Option<String>| d.as_deref().map(|d| input::duration(flag, d)).transpose();
     let filter = KeyFilter {
-        service: args.service.as_deref().map(input::service).transpose()?,
+        service: args.service.map(String::from),
         status: args.status.map(|s| match s {
             StatusArg::Enabled => Status::Enabled,
             StatusArg::Disabled => Status::Disabled,
             StatusArg::Expired => Status::Expired,
         }),
         limit: args.limit,
-        expiring_by: within("--expiring-within", &args.expiring_within)?.map(|d| now + d),
-        unused_since: within("--unused-for", &args.unused_for)?.map(|d| now - d),
+        expiring_by: args.expiring_within.map(|d| now + d.seconds()),
+        unused_since: args.unused_for.map(|d| now - d.seconds()),
         now,
         // Keys about to expire are wanted soonest first.
         order: match args.sort {

@@ -3,6 +3,7 @@
 //! man SUBCOMMAND` that subcommand's page, and `--dir DIR` writes them all
 //! (keysmith.1, keysmith-create.1, ...) for `man` to find.
 
+use clap::Args;
 use std::io::Write;
 use std::path::Path;
 
@@ -10,9 +11,26 @@ use clap::CommandFactory;
 use clap_mangen::roff::{Roff, bold, italic, roman};
 
 use super::Context;
-use crate::cli::{Cli, ManArgs};
+use crate::cli::Cli;
+use crate::cli::examples;
 use crate::error::{Error, Result};
 use crate::redact::Untrusted;
+
+#[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith man --dir ~/.local/share/man/man1",
+    "keysmith man create | man -l -",
+))]
+pub struct ManArgs {
+    /// Print this subcommand's page (keysmith-SUBCOMMAND.1) instead
+    #[arg(value_name = "SUBCOMMAND")]
+    pub command: Option<String>,
+
+    /// Write keysmith.1 and a page per subcommand (keysmith-create.1, ...)
+    /// into DIR, made if missing, instead of printing one
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<std::path::PathBuf>,
+}
 
 pub fn run(ctx: &mut Context, args: ManArgs) -> Result<u8> {
     let top = command();

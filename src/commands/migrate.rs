@@ -2,9 +2,21 @@
 //! empty one, of either kind, in one transaction on the target.
 
 use super::Context;
-use crate::cli::MigrateArgs;
+use crate::cli::examples;
 use crate::error::{Error, Result};
 use crate::store::{self, Location, OpenMode};
+use clap::Args;
+
+#[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith migrate --to postgres://keysmith@db.internal/keysmith",
+    "keysmith --db postgres://keysmith@db.internal/keysmith migrate --to keys.db",
+))]
+pub struct MigrateArgs {
+    /// The empty store to copy into: a SQLite path or a postgres:// URL
+    #[arg(long, value_name = "URL|PATH")]
+    pub to: String,
+}
 
 pub fn run(ctx: &mut Context, args: MigrateArgs) -> Result<u8> {
     let choice = ctx.choose()?;

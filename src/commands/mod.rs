@@ -20,17 +20,32 @@ mod show;
 mod switch;
 mod verify;
 
+pub use backup::BackupArgs;
+pub use completions::CompletionsArgs;
+pub use create::CreateArgs;
+pub use delete::DeleteArgs;
+pub use edit::EditArgs;
+pub use history::HistoryArgs;
+pub use list::ListArgs;
+pub use man::ManArgs;
+pub use migrate::MigrateArgs;
+pub use rotate::RotateArgs;
+pub use scan::ScanArgs;
+pub use serve::ServeArgs;
+pub use verify::VerifyArgs;
+
 use crate::cli::{Cli, Command, Deferred};
 use crate::config::{self, ConfigFiles, Source, StoreChoice};
 use crate::error::StoreFault;
 use crate::error::{Error, Result};
 use crate::key_format;
 use crate::lifecycle::Change;
-use crate::model::{KeyRecord, Timestamp};
+use crate::model::{KeyRecord, Status, Timestamp};
 use crate::output::Output;
 use crate::prompt;
 use crate::redact::Untrusted;
 use crate::store::{self, OpenMode, Presence, Store};
+use clap::Args;
 use zeroize::Zeroizing;
 
 /// What every command gets: where the store is and how to print.
@@ -103,6 +118,51 @@ fn refusal(e: Error, choice: &StoreChoice) -> Error {
         ),
         e => e,
     }
+}
+
+// The arguments of `enable`, `disable` and `show`: a key; `O` says which
+// keys its completion offers. (Not a doc comment: clap would take it for
+// the subcommands' help.)
+#[derive(Debug, Args)]
+pub struct SelectArgs<O: Offered + 'static> {
+    /// The key: its id, its full key, a name that matches exactly one key,
+    /// or - to read the full key from stdin
+    #[arg(value_name = "KEY", add = crate::complete::keys(O::STATUS))]
+    pub key: String,
+
+    #[arg(skip)]
+    offered: std::marker::PhantomData<O>,
+}
+
+/// Which keys the completion of a `SelectArgs` offers: the keys a
+/// subcommand can act on.
+pub trait Offered: std::fmt::Debug {
+    /// Keys of this status only; `None`: every key.
+    const STATUS: Option<Status>;
+}
+
+/// Every key (`show`).
+#[derive(Debug)]
+pub struct AnyKey;
+
+/// The disabled keys (`enable`).
+#[derive(Debug)]
+pub struct DisabledKeys;
+
+/// The enabled keys (`disable`).
+#[derive(Debug)]
+pub struct EnabledKeys;
+
+impl Offered for AnyKey {
+    const STATUS: Option<Status> = None;
+}
+
+impl Offered for DisabledKeys {
+    const STATUS: Option<Status> = Some(Status::Disabled);
+}
+
+impl Offered for EnabledKeys {
+    const STATUS: Option<Status> = Some(Status::Enabled);
 }
 
 /// Runs the parsed command; `Ok` carries the exit code of an answer (0 or 1).

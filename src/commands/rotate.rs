@@ -3,15 +3,16 @@
 
 use super::create::{NewKeyShown, show_new_key};
 use super::{Context, change, confirm, describe, resolve};
-use crate::cli::RotateArgs;
+use crate::cli::examples;
 use crate::clipboard::ClipboardCopy;
 use crate::error::{Error, Result};
-use crate::input;
+use crate::input::Duration;
 use crate::lifecycle::{self, Rotated, Rotation};
 use crate::model::Retire;
 use crate::redact::Untrusted;
 use crate::store::OpenMode;
 use crate::time;
+use clap::Args;
 
 fn already_replaced(id: &str, replacement: &str) -> Error {
     let (id, replacement) = (Untrusted(id), Untrusted(replacement));
@@ -20,13 +21,35 @@ fn already_replaced(id: &str, replacement: &str) -> Error {
     ))
 }
 
+#[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith rotate OKnjlCW3ValJ --grace 24h --yes",
+    "KEY=$(keysmith rotate OKnjlCW3ValJ --yes)",
+    "keysmith rotate OKnjlCW3ValJ --copy",
+))]
+pub struct RotateArgs {
+    /// The key: its id, its full key, a name that matches exactly one key,
+    /// or - to read the full key from stdin
+    #[arg(value_name = "KEY", add = crate::complete::keys(None))]
+    pub key: String,
+
+    /// Keep the old key valid this long (e.g. 24h) instead of disabling it now
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub grace: Option<Duration>,
+
+    /// Skip the confirmation prompt (required without a terminal)
+    #[arg(long, short)]
+    pub yes: bool,
+
+    /// Put the new key on the clipboard instead of printing it (cleared
+    /// after $KEYSMITH_CLIP_TIME seconds, 45 by default)
+    #[arg(long, short = 'c')]
+    pub copy: bool,
+}
+
 pub fn run(ctx: &mut Context, args: RotateArgs) -> Result<u8> {
     crate::harden::no_core_dumps();
-    let grace = args
-        .grace
-        .as_deref()
-        .map(|g| input::duration("--grace", g))
-        .transpose()?;
+    let grace = args.grace.map(Duration::seconds);
     let copy = args
         .copy
         .then(|| ClipboardCopy::prepare(ctx.out.json))

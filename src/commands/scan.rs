@@ -6,6 +6,7 @@
 //! and prints. A found key is shown masked only, and so is any key that
 //! happens to be part of a path.
 
+use clap::{Args, ValueEnum};
 use std::collections::HashMap;
 use std::fs::{self, File, Metadata};
 use std::io::{self, IsTerminal, Read};
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::Context;
-use crate::cli::{ScanArgs, ScannerArg};
+use crate::cli::examples;
 use crate::error::{Error, Result, StoreFault};
 use crate::key_format::{self, ParsedKey};
 use crate::output::Output;
@@ -32,6 +33,29 @@ const BINARY_PROBE: u64 = 8 * 1024;
 /// Folders with this name are never entered: their contents are compressed
 /// history, and scanning them finds nothing but costs time.
 const GIT_DIR: &str = ".git";
+
+#[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith scan .",
+    "git diff --cached | keysmith scan",
+    "keysmith scan --rules gitleaks > keysmith.gitleaks.toml",
+))]
+pub struct ScanArgs {
+    /// Files or folders to scan (folders recursively, skipping .git); `-` or
+    /// nothing reads stdin
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// Print a rule for this scanner that finds keysmith keys, instead of scanning
+    #[arg(long, value_enum, value_name = "SCANNER", conflicts_with = "paths")]
+    pub rules: Option<ScannerArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScannerArg {
+    Gitleaks,
+    Trufflehog,
+}
 
 pub fn run(ctx: &mut Context, args: ScanArgs) -> Result<u8> {
     if let Some(scanner) = args.rules {

@@ -1,19 +1,80 @@
 //! `keysmith serve`: verifications over HTTP (docs/src/serve.md); the work is in
 //! `crate::serve`.
 
-use std::time::Duration;
-
 use super::Context;
-use crate::cli::{AccessLogFormatArg, ServeArgs};
+use crate::cli::examples;
 use crate::error::{Error, Result};
-use crate::input;
+use crate::input::SubsecondDuration;
 use crate::serve::access_log::{self, Destination, Format};
 use crate::serve::{self, Config};
 use crate::store::OpenMode;
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Args)]
+#[command(after_help = examples!(
+    "keysmith serve --listen 127.0.0.1:7207",
+    "keysmith serve --listen unix:/run/keysmith/serve.sock --key-header X-Token",
+    "keysmith serve --listen 0.0.0.0:7443 --tls-cert cert.pem --tls-key key.pem",
+    "keysmith serve --access-log access.log --access-log-format json",
+))]
+pub struct ServeArgs {
+    /// Where to listen: HOST:PORT, [::1]:PORT or unix:/path (repeatable;
+    /// default 127.0.0.1:7207)
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Vec<String>,
+
+    /// The headers a key is read from, in order (repeatable; default
+    /// Authorization (Bearer), then X-API-Key)
+    #[arg(long, value_name = "NAME")]
+    pub key_header: Vec<String>,
+
+    /// How often counted uses are written to the store, e.g. 1s, 500ms
+    #[arg(long, value_name = "DURATION", default_value = "1s")]
+    pub flush_interval: SubsecondDuration,
+
+    /// The most connections open at once; more are closed at once
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Speak HTTPS on every listener, with this certificate chain (PEM)
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1)
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+
+    /// The permissions of --listen unix: sockets, in octal (default 0660:
+    /// the owner and the socket's group may connect; 0600: the owner only)
+    #[arg(long, value_name = "MODE")]
+    pub socket_mode: Option<String>,
+
+    /// Log one line per request to this file (appended), or to stdout with `-`
+    #[arg(long, value_name = "FILE|-")]
+    pub access_log: Option<std::path::PathBuf>,
+
+    /// How --access-log writes a line: text, or one JSON object
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        default_value = "text",
+        requires = "access_log"
+    )]
+    pub access_log_format: AccessLogFormatArg,
+
+    /// How long a client may take to send a request's headers
+    #[arg(long, value_name = "DURATION", default_value = "10s", hide = true)]
+    pub header_timeout: SubsecondDuration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AccessLogFormatArg {
+    Text,
+    Json,
+}
 
 pub fn run(ctx: &mut Context, args: ServeArgs) -> Result<u8> {
-    let flush_interval = duration("--flush-interval", &args.flush_interval)?;
-    let header_timeout = duration("--header-timeout", &args.header_timeout)?;
     if args.max_connections == 0 {
         return Err(Error::Usage("--max-connections must be at least 1".into()));
     }
@@ -65,8 +126,8 @@ pub fn run(ctx: &mut Context, args: ServeArgs) -> Result<u8> {
             location,
             listen,
             key_headers,
-            flush_interval,
-            header_timeout,
+            flush_interval: args.flush_interval.get(),
+            header_timeout: args.header_timeout.get(),
             max_connections: args.max_connections,
             tls: args.tls_cert.zip(args.tls_key),
             socket_mode,
@@ -74,21 +135,4 @@ pub fn run(ctx: &mut Context, args: ServeArgs) -> Result<u8> {
         },
         home,
     )
-}
-
-/// A duration: `250ms`, or what `input::duration` reads (`1s`, `2m`...).
-fn duration(flag: &str, raw: &str) -> Result<Duration> {
-    let parsed = match raw.strip_suffix("ms") {
-        Some(ms) => ms
-            .parse::<u64>()
-            .map(Duration::from_millis)
-            .map_err(|_| input::duration(flag, "x").unwrap_err()),
-        None => input::duration(flag, raw).map(|s| Duration::from_secs(s.max(0) as u64)),
-    }?;
-    if parsed.is_zero() {
-        return Err(input::duration(flag, "0")
-            .err()
-            .unwrap_or_else(|| Error::Usage(format!("{flag} must be more than zero"))));
-    }
-    Ok(parsed)
 }

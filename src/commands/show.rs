@@ -2,8 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Context, resolve};
-use crate::cli::SelectArgs;
+use super::{AnyKey, Context, SelectArgs, resolve};
 use crate::error::{Error, Result};
 use crate::output::{EventJson, KeyJson};
 use crate::store::{EventFilter, OpenMode};
@@ -17,7 +16,7 @@ struct ShowJson<'a> {
     events: Vec<EventJson<'a>>,
 }
 
-pub fn run(ctx: &mut Context, args: SelectArgs) -> Result<u8> {
+pub fn run(ctx: &mut Context, args: SelectArgs<AnyKey>) -> Result<u8> {
     let mut store = ctx.open(OpenMode::NoCreate)?;
     let key = resolve(store.as_mut(), &args.key)?;
     let events = EventFilter::of_key(&key.id);

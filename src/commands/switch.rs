@@ -1,7 +1,6 @@
 //! `keysmith enable` / `keysmith disable`: switch a key on or off.
 
-use super::{Context, change, describe, resolve};
-use crate::cli::SelectArgs;
+use super::{Context, Offered, SelectArgs, change, describe, resolve};
 use crate::error::{Error, Result};
 use crate::lifecycle::{self, Changed};
 use crate::output::KeyJson;
@@ -9,7 +8,7 @@ use crate::redact::Untrusted;
 use crate::store::{OpenMode, Status};
 use crate::time;
 
-pub fn run(ctx: &mut Context, args: SelectArgs, disable: bool) -> Result<u8> {
+pub fn run<O: Offered>(ctx: &mut Context, args: SelectArgs<O>, disable: bool) -> Result<u8> {
     let mut store = ctx.open(OpenMode::NoCreate)?;
     let key = resolve(store.as_mut(), &args.key)?;
     let now = time::now();

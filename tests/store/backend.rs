@@ -4,9 +4,9 @@ use std::hash::{BuildHasher, RandomState};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use keysmith::input::NewKey;
 use keysmith::key_format::MintedKey;
 use keysmith::lifecycle::{self, Change};
+use keysmith::model::NewKey;
 use keysmith::model::Timestamp;
 use keysmith::store::{
     self, Event, EventFilter, Item, KeyFilter, KeyRecord, Location, OpenMode, Store,

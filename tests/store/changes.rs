@@ -2,9 +2,9 @@
 //! set_disabled, edit, rotate, delete and take_back.
 
 use keysmith::Code;
-use keysmith::input::NewKey;
 use keysmith::key_format::KeyHash;
 use keysmith::lifecycle::{self, Rotation};
+use keysmith::model::NewKey;
 use keysmith::model::{KeyEdit, Retire};
 use keysmith::store::KeyRecord;
 

@@ -3,8 +3,8 @@
 
 use keysmith::Error;
 use keysmith::error::StoreFault;
-use keysmith::input::NewKey;
 use keysmith::lifecycle;
+use keysmith::model::NewKey;
 use keysmith::model::{KeyEdit, Retire};
 use keysmith::store::{self, Copied, Item, Location, OpenMode, Store};
 

@@ -2,8 +2,8 @@
 //! prefixes and list_keys with each filter.
 
 use keysmith::Error;
-use keysmith::input::NewKey;
 use keysmith::lifecycle;
+use keysmith::model::NewKey;
 use keysmith::model::{KeyEdit, Retire, Status};
 use keysmith::store::{Credential, KeyFilter};
 

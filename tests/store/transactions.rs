@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use keysmith::Error;
-use keysmith::input::NewKey;
 use keysmith::key_format::{self, KeyHash};
 use keysmith::lifecycle;
+use keysmith::model::NewKey;
 use keysmith::model::{Event, Retire};
 use keysmith::store::{self, KeyInserter, KeyRecord, Store};
 

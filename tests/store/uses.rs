@@ -203,7 +203,7 @@ fn an_earlier_use_recorded_later_keeps_the_last_use(backend: &Backend) {
 
 fn verify_records_one_use_for_a_valid_key_and_none_otherwise(backend: &Backend) {
     let mut store = backend.open();
-    let sms = |expires_in| keysmith::input::NewKey {
+    let sms = |expires_in| keysmith::model::NewKey {
         service: Some("sms".into()),
         expires_in,
         ..spec("k")

@@ -19,10 +19,10 @@ use zeroize::Zeroizing;
 
 use crate::commands::{Context, change};
 use crate::error::{Error, Result, StoreFault};
-use crate::input::{self, MAX_LINE, NewKey};
+use crate::input::{self, MAX_LINE, Prefix};
 use crate::key_format::{ID_LEN, MintedKey};
 use crate::lifecycle;
-use crate::model::{KeyRecord, Limits, RateLimit};
+use crate::model::{KeyRecord, Limits, NewKey, RateLimit};
 use crate::output::{KeyJson, Output, notice};
 use crate::redact::Untrusted;
 use crate::store::{KeyFilter, OpenMode, Store};
@@ -33,13 +33,12 @@ const SPOOL_IN_MEMORY: usize = 8 << 20;
 /// New keys are written out in chunks of about this size.
 const OUTPUT_CHUNK: usize = 1 << 16;
 
-pub fn run(ctx: &mut Context, source: &Path, default_prefix: &str) -> Result<u8> {
-    let default_prefix = input::prefix(default_prefix)?;
+pub fn run(ctx: &mut Context, source: &Path, default_prefix: &Prefix) -> Result<u8> {
     ctx.out.refuse_unread_stdout()?;
     let (reader, size) = open_source(source)?;
     let progress = progress_bar(size);
     let mut names = Namesakes::default();
-    let (mut spool, total) = spool_checked(reader, &default_prefix, &progress, &mut names)?;
+    let (mut spool, total) = spool_checked(reader, default_prefix, &progress, &mut names)?;
     progress.finish_and_clear();
 
     let mut store = ctx.open(OpenMode::Create)?;
@@ -253,7 +252,7 @@ fn id_bytes(id: &str) -> Result<[u8; ID_LEN]> {
 /// is opened; returns the spool, rewound, and how many keys it holds.
 fn spool_checked(
     mut reader: Box<dyn BufRead>,
-    default_prefix: &str,
+    default_prefix: &Prefix,
     progress: &ProgressBar,
     names: &mut Namesakes,
 ) -> Result<(Spool, u64)> {
@@ -455,7 +454,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::{decode, encode};
-    use crate::input::NewKey;
+    use crate::model::NewKey;
     use crate::model::{Limits, RateLimit};
 
     proptest! {

@@ -1,22 +1,85 @@
 //! `keysmith create`: mint one key, store its hash durably, then show it once.
 
+use clap::Args;
+use std::str::FromStr;
+
 use zeroize::Zeroizing;
 
 mod from;
 
 use super::{Context, change, describe};
-use crate::cli::CreateArgs;
+use crate::cli::examples;
 use crate::clipboard::ClipboardCopy;
 use crate::error::{Error, Result, StoreFault};
-use crate::input::{self, NewKey};
+use crate::input::{
+    self, Description, Duration, Invalid, Name, Prefix, Rate, Scope, Service, Uses,
+};
 use crate::key_format::MintedKey;
 use crate::lifecycle;
-use crate::model::{KeyRecord, Limits, Timestamp};
+use crate::model::{KeyRecord, Limits, NewKey, Timestamp};
 use crate::output::{KeyJson, Output};
 use crate::prompt;
 use crate::redact::Untrusted;
 use crate::store::{OpenMode, Store};
 use crate::time;
+
+#[derive(Debug, Args)]
+#[command(after_help = examples!(
+    r#"keysmith create --name "billing webhook" --service billing --expires-in 90d"#,
+    "KEY=$(keysmith create --name ci --expires-in 30d)",
+    "keysmith create --from keys.jsonl > created.jsonl",
+))]
+pub struct CreateArgs {
+    /// What the key is for (required unless prompted on a terminal)
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub name: Option<Name>,
+
+    /// A longer note about the key
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+    pub description: Option<Description>,
+
+    /// The service the key belongs to, e.g. sms
+    #[arg(long, value_name = "SERVICE", allow_hyphen_values = true, add = crate::complete::services())]
+    pub service: Option<Service>,
+
+    /// The key's prefix
+    #[arg(long, env = "KEYSMITH_PREFIX", hide_env_values = true, default_value = crate::key_format::DEFAULT_PREFIX, value_name = "PREFIX")]
+    pub prefix: Prefix,
+
+    /// Make the key expire after this long, e.g. 30d, 12h, 1d12h
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub expires_in: Option<Duration>,
+
+    /// Grant this scope (repeatable), e.g. sms:send, or sms:* for every sms: scope
+    #[arg(long = "scope", value_name = "SCOPE", allow_hyphen_values = true)]
+    pub scope: Vec<Scope>,
+
+    /// Allow this many VALID verifications, then USAGE_EXCEEDED
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub uses: Option<Uses>,
+
+    /// At most N VALID answers in any DURATION, in each `serve`, e.g. 100/1m
+    #[arg(long, value_name = "N/DURATION")]
+    pub rate: Option<Rate>,
+
+    /// Skip the confirmation prompt (asked only when prompting, without --name)
+    #[arg(long, short)]
+    pub yes: bool,
+
+    /// Put the key on the clipboard instead of printing it (cleared after
+    /// $KEYSMITH_CLIP_TIME seconds, 45 by default)
+    #[arg(long, short = 'c')]
+    pub copy: bool,
+
+    /// Create one key per line of this JSON Lines file (`-`: stdin), all or
+    /// nothing; prints one JSON line per key, with the full key
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["name", "description", "service", "expires_in", "scope", "uses", "rate", "copy"]
+    )]
+    pub from: Option<std::path::PathBuf>,
+}
 
 pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
     crate::harden::no_core_dumps();
@@ -28,36 +91,19 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
         .copy
         .then(|| ClipboardCopy::prepare(ctx.out.json))
         .transpose()?;
-    let description = args
-        .description
-        .as_deref()
-        .map(input::description)
-        .transpose()?
-        .flatten();
-    let service = args.service.as_deref().map(input::service).transpose()?;
-    let prefix = input::prefix(&args.prefix)?;
-    let expires_in = args
-        .expires_in
-        .as_deref()
-        .map(|d| input::duration("--expires-in", d))
-        .transpose()?;
+    let description = args.description.and_then(Description::into_text);
+    let service = args.service.map(String::from);
+    let prefix = String::from(args.prefix);
+    let expires_in = args.expires_in.map(Duration::seconds);
     let limits = Limits {
-        scopes: input::scopes(&args.scope)?,
-        remaining_uses: args
-            .uses
-            .as_deref()
-            .map(|n| input::uses("--uses", n))
-            .transpose()?,
-        rate: args
-            .rate
-            .as_deref()
-            .map(|r| input::rate("--rate", r))
-            .transpose()?,
+        scopes: input::scopes(args.scope)?,
+        remaining_uses: args.uses.map(|n| n.0),
+        rate: args.rate.map(|r| r.0),
     };
     let named_by_flag = args.name.is_some();
-    let spec = match args.name.as_deref() {
+    let spec = match args.name {
         Some(name) => NewKey {
-            name: input::name(name)?,
+            name: name.into(),
             description,
             service,
             prefix,
@@ -137,7 +183,7 @@ pub(super) fn namesakes_note<'a>(
 /// optional ones), warns when the name is already used, shows a summary
 /// and, unless `--yes`, asks to confirm it.
 fn ask(ctx: &mut Context, mut key: NewKey, yes: bool) -> Result<NewKey> {
-    key.name = prompt::text("Name", false, input::name)?;
+    key.name = prompt::text("Name", false, answer::<Name>("name"))?.into();
     // A store still to be made has no namesakes.
     match ctx.open(OpenMode::NoCreate) {
         Ok(mut store) => warn_of_namesakes(&mut ctx.out, store.as_mut(), &key.name)?,
@@ -145,21 +191,28 @@ fn ask(ctx: &mut Context, mut key: NewKey, yes: bool) -> Result<NewKey> {
         Err(e) => return Err(e),
     }
     if key.description.is_none() {
-        key.description = prompt::text("Description (optional)", true, input::description)?;
+        key.description = prompt::text(
+            "Description (optional)",
+            true,
+            answer::<Description>("description"),
+        )?
+        .into_text();
     }
     if key.service.is_none() {
         key.service = prompt::text(
             "Service (optional, e.g. sms)",
             true,
-            skippable(input::service),
-        )?;
+            skippable(answer::<Service>("service")),
+        )?
+        .map(String::from);
     }
     if key.expires_in.is_none() {
         key.expires_in = prompt::text(
             "Expires in (optional, e.g. 30d; Enter: never)",
             true,
-            skippable(|d| input::duration("expiry", d)),
-        )?;
+            skippable(answer::<Duration>("expiry")),
+        )?
+        .map(Duration::seconds);
     }
     let now = time::now();
     let optional_text = |v: &Option<String>| Untrusted::or(v.as_deref(), "-").to_string();
@@ -192,6 +245,12 @@ fn ask(ctx: &mut Context, mut key: NewKey, yes: bool) -> Result<NewKey> {
         return Err(Error::Declined);
     }
     Ok(key)
+}
+
+/// An answer read by rule `T`, named `field` where the rule is named by
+/// its source (docs/src/input-rules.md: prompts take what flags take).
+fn answer<T: FromStr<Err = Invalid>>(field: &'static str) -> impl Fn(&str) -> Result<T> {
+    move |raw| raw.parse().map_err(|e: Invalid| e.or_field(field).into())
 }
 
 /// An optional answer: empty is `None`, anything else must pass `check`.

@@ -4,10 +4,12 @@ use std::io::{self, IsTerminal};
 
 use zeroize::Zeroizing;
 
+mod args;
 mod stdin_all;
 
+pub use args::VerifyArgs;
+
 use super::Context;
-use crate::cli::VerifyArgs;
 use crate::error::{Error, Result};
 use crate::input;
 use crate::key_format;
@@ -22,8 +24,8 @@ use crate::verify::{Code, Required, Verdict, VerdictJson, check};
 pub const MAX_INPUT: u64 = super::MAX_KEY_INPUT;
 
 pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
-    let service = args.service.as_deref().map(input::service).transpose()?;
-    let scopes = input::scopes(&args.scope)?;
+    let service = args.service.map(String::from);
+    let scopes = input::scopes(args.scope)?;
     let required = Required { service, scopes };
     if args.stdin_all {
         return stdin_all::run(ctx, &required);
