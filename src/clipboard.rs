@@ -26,7 +26,7 @@ use base64::Engine;
 use zeroize::Zeroizing;
 
 use crate::cli::KeeperArgs;
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, Result};
 
 /// How long a copied key stays on the clipboard unless the environment says.
 const DEFAULT_CLEAR_SECS: u64 = 45;
@@ -69,10 +69,10 @@ impl ClipboardCopy {
             tmux_takes_osc52()?;
             Clipboard::Terminal
         } else {
-            return Err(Error::Usage(
+            return Err(Error::failed(
+                Failure::Delivery,
                 "--copy needs a clipboard: there is no display (DISPLAY) and no terminal; \
-                 nothing was created. Leave out --copy to print the key"
-                    .into(),
+                 nothing was created. Leave out --copy to print the key",
             ));
         };
         Ok(ClipboardCopy {
@@ -269,12 +269,15 @@ fn tmux_takes_osc52() -> Result<()> {
     if setting == "on" {
         return Ok(());
     }
-    Err(Error::Usage(format!(
-        "--copy inside tmux needs `set -s set-clipboard on` in tmux (it is {}): tmux drops \
+    Err(Error::failed(
+        Failure::Delivery,
+        format!(
+            "--copy inside tmux needs `set -s set-clipboard on` in tmux (it is {}): tmux drops \
          the terminal's clipboard sequence otherwise; nothing was created. Leave out \
          --copy to print the key",
-        crate::redact::Untrusted(&setting)
-    )))
+            crate::redact::Untrusted(&setting)
+        ),
+    ))
 }
 
 /// What `tmux ARGS` prints, when it succeeds; the server is the one

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, Result};
 use crate::redact::Untrusted;
 use crate::store::Location;
 
@@ -150,10 +150,10 @@ fn read(file: &Path) -> Result<Option<(Location, Vec<String>)>> {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(Error::Usage(format!(
-                "cannot read the configuration file {}: {e}",
-                shown()
-            )));
+            return Err(Error::failed(
+                Failure::File,
+                format!("cannot read the configuration file {}: {e}", shown()),
+            ));
         }
     };
     let parsed: ConfigFile = toml::from_str(&text).map_err(|e| {
@@ -161,21 +161,27 @@ fn read(file: &Path) -> Result<Option<(Location, Vec<String>)>> {
         let line = e
             .span()
             .map_or(1, |span| text[..span.start].matches('\n').count() + 1);
-        Error::Usage(format!(
-            "the configuration file {} is not valid at line {line}: {}",
-            shown(),
-            e.message().trim_end_matches('\n')
-        ))
+        Error::failed(
+            Failure::Config,
+            format!(
+                "the configuration file {} is not valid at line {line}: {}",
+                shown(),
+                e.message().trim_end_matches('\n')
+            ),
+        )
     })?;
     let Some(db) = parsed.db else {
         return Ok(None);
     };
     if db.is_empty() {
-        return Err(Error::Usage(format!(
-            "db is empty in the configuration file {}; set it to a path or a postgres:// URL, \
+        return Err(Error::failed(
+            Failure::Config,
+            format!(
+                "db is empty in the configuration file {}; set it to a path or a postgres:// URL, \
              or remove it",
-            shown()
-        )));
+                shown()
+            ),
+        ));
     }
     let location = Location::parse(&db)?.beside(file.parent().unwrap_or(Path::new("/")));
     let mut warnings = Vec::new();

@@ -5,7 +5,7 @@ use std::io::{self, IsTerminal, Write};
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, Result};
 use crate::key_format::SecretKey;
 use crate::pager::Sink;
 use crate::redact::Untrusted;
@@ -129,10 +129,10 @@ impl Output {
     /// nobody: refused before anything is written.
     pub fn refuse_unread_stdout(&mut self) -> Result<()> {
         if self.stdout_reaches_nobody() {
-            return Err(Error::Usage(
+            return Err(Error::failed(
+                Failure::Delivery,
                 "stdout is closed or /dev/null, so a new key would reach nobody; nothing was \
-                 created. Send stdout to a file or a pipe"
-                    .into(),
+                 created. Send stdout to a file or a pipe",
             ));
         }
         Ok(())

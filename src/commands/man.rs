@@ -13,7 +13,7 @@ use clap_mangen::roff::{Roff, bold, italic, roman};
 use super::Context;
 use crate::cli::Cli;
 use crate::cli::examples;
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, Result};
 use crate::redact::Untrusted;
 
 #[derive(Debug, Args)]
@@ -91,10 +91,13 @@ fn subcommand<'a>(top: &'a clap::Command, name: &str) -> Result<&'a clap::Comman
 /// missing); the names of the files written.
 fn write_all(top: &clap::Command, dir: &Path) -> Result<Vec<String>> {
     let fail = |why: &dyn std::fmt::Display| {
-        Error::Usage(format!(
-            "cannot write the manual pages into {}: {why}",
-            Untrusted(&dir.display().to_string())
-        ))
+        Error::failed(
+            Failure::File,
+            format!(
+                "cannot write the manual pages into {}: {why}",
+                Untrusted(&dir.display().to_string())
+            ),
+        )
     };
     if dir.exists() && !dir.is_dir() {
         return Err(fail(

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::Context;
 use crate::cli::examples;
-use crate::error::{Error, Result, StoreFault};
+use crate::error::{Error, Failure, Result, StoreFault};
 use crate::key_format::{self, ParsedKey};
 use crate::output::Output;
 use crate::redact::Untrusted;
@@ -110,11 +110,14 @@ fn sources(paths: Vec<PathBuf>) -> Result<Vec<Source>> {
             }
             match fs::metadata(&path) {
                 Ok(_) => Ok(Source::Path(path)),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::Usage(format!(
-                    "{}: no such file or folder",
-                    shown(&path)
-                ))),
-                Err(e) => Err(Error::Usage(format!("cannot read {}: {e}", shown(&path)))),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::failed(
+                    Failure::File,
+                    format!("{}: no such file or folder", shown(&path)),
+                )),
+                Err(e) => Err(Error::failed(
+                    Failure::File,
+                    format!("cannot read {}: {e}", shown(&path)),
+                )),
             }
         })
         .collect()

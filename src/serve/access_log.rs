@@ -28,7 +28,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, Result};
 use crate::redact::{Untrusted, redact};
 
 /// Lines waiting for the writer, at most.
@@ -110,10 +110,13 @@ impl AccessLog {
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o640);
                 let file = options.open(path).map_err(|e| {
-                    Error::Usage(format!(
-                        "--access-log {}: cannot open it: {e}",
-                        Untrusted(&path.display().to_string())
-                    ))
+                    Error::failed(
+                        Failure::File,
+                        format!(
+                            "--access-log {}: cannot open it: {e}",
+                            Untrusted(&path.display().to_string())
+                        ),
+                    )
                 })?;
                 Box::new(file)
             }
@@ -123,7 +126,12 @@ impl AccessLog {
         let writer = std::thread::Builder::new()
             .name("keysmith-log".into())
             .spawn(move || write_all(&rx, out, format))
-            .map_err(|e| Error::Usage(format!("cannot start the access log: {e}")))?;
+            .map_err(|e| {
+                Error::failed(
+                    Failure::Runtime,
+                    format!("cannot start the access log: {e}"),
+                )
+            })?;
         Ok((AccessLog { tx }, writer))
     }
 

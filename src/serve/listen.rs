@@ -3,7 +3,7 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, Result};
 use crate::redact::Untrusted;
 
 pub const DEFAULT: &str = "127.0.0.1:7207";
@@ -72,14 +72,17 @@ impl Listener {
             Addr::Tcp(a) => tokio::net::TcpListener::bind(a)
                 .await
                 .map(Listener::Tcp)
-                .map_err(|e| Error::Usage(format!("cannot listen on {a}: {e}"))),
+                .map_err(|e| Error::failed(Failure::Listen, format!("cannot listen on {a}: {e}"))),
             Addr::Unix(path) => {
                 let shown = path.display().to_string();
                 if std::os::unix::net::UnixStream::connect(path).is_ok() {
-                    return Err(Error::Usage(format!(
-                        "cannot listen on unix:{}: another process is listening there",
-                        Untrusted(&shown)
-                    )));
+                    return Err(Error::failed(
+                        Failure::Listen,
+                        format!(
+                            "cannot listen on unix:{}: another process is listening there",
+                            Untrusted(&shown)
+                        ),
+                    ));
                 }
                 if let Ok(meta) = std::fs::symlink_metadata(path) {
                     use std::os::unix::fs::FileTypeExt;
@@ -88,7 +91,10 @@ impl Listener {
                     }
                 }
                 let cannot = |e: std::io::Error| {
-                    Error::Usage(format!("cannot listen on unix:{}: {e}", Untrusted(&shown)))
+                    Error::failed(
+                        Failure::Listen,
+                        format!("cannot listen on unix:{}: {e}", Untrusted(&shown)),
+                    )
                 };
                 let socket = tokio::net::UnixSocket::new_stream().map_err(cannot)?;
                 socket.bind(path).map_err(cannot)?;

@@ -32,7 +32,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Semaphore, watch};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, Result};
 use crate::store::{Location, Store};
 
 pub use listen::DEFAULT as DEFAULT_LISTEN;
@@ -112,7 +112,12 @@ pub fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
         .thread_name("keysmith-http")
         .enable_all()
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start the HTTP runtime: {e}")))?;
+        .map_err(|e| {
+            Error::failed(
+                Failure::Runtime,
+                format!("cannot start the HTTP runtime: {e}"),
+            )
+        })?;
     let served = runtime.block_on(serve(
         state.clone(),
         addrs,
@@ -137,11 +142,14 @@ pub fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
             eprintln!("keysmith serve: stopped; {n} pending uses written");
             Ok(0)
         }
-        Err(e) => Err(Error::Usage(format!(
-            "stopped, but {} uses could not be written: {}",
-            engine.pending(),
-            crate::redact::mask_passwords_in(&e.to_string())
-        ))),
+        Err(e) => Err(Error::failed(
+            Failure::UsesNotWritten,
+            format!(
+                "stopped, but {} uses could not be written: {}",
+                engine.pending(),
+                crate::redact::mask_passwords_in(&e.to_string())
+            ),
+        )),
     }
 }
 
@@ -284,7 +292,12 @@ impl Signals {
     fn new() -> Result<Signals> {
         use tokio::signal::unix::{SignalKind, signal};
         let catch = |kind| {
-            signal(kind).map_err(|e| Error::Usage(format!("cannot catch SIGTERM or SIGINT: {e}")))
+            signal(kind).map_err(|e| {
+                Error::failed(
+                    Failure::Runtime,
+                    format!("cannot catch SIGTERM or SIGINT: {e}"),
+                )
+            })
         };
         Ok(Signals {
             term: catch(SignalKind::terminate())?,

@@ -9,7 +9,7 @@ use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, Result};
 use crate::redact::Untrusted;
 
 /// Reads the certificate chain and its key; refuses files that are not
@@ -19,35 +19,47 @@ pub fn config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>> {
     let certs = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<std::result::Result<Vec<_>, _>>())
         .map_err(|e| {
-            Error::Usage(format!(
-                "--tls-cert {}: cannot read a PEM certificate: {e}",
-                shown(cert)
-            ))
+            Error::failed(
+                Failure::Tls,
+                format!(
+                    "--tls-cert {}: cannot read a PEM certificate: {e}",
+                    shown(cert)
+                ),
+            )
         })?;
     if certs.is_empty() {
-        return Err(Error::Usage(format!(
-            "--tls-cert {}: no certificate in it (want PEM: -----BEGIN CERTIFICATE-----)",
-            shown(cert)
-        )));
+        return Err(Error::failed(
+            Failure::Tls,
+            format!(
+                "--tls-cert {}: no certificate in it (want PEM: -----BEGIN CERTIFICATE-----)",
+                shown(cert)
+            ),
+        ));
     }
     let private = PrivateKeyDer::from_pem_file(key).map_err(|e| {
-        Error::Usage(format!(
-            "--tls-key {}: cannot read a PEM private key: {e}",
-            shown(key)
-        ))
+        Error::failed(
+            Failure::Tls,
+            format!(
+                "--tls-key {}: cannot read a PEM private key: {e}",
+                shown(key)
+            ),
+        )
     })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Usage(format!("TLS: {e}")))?
+        .map_err(|e| Error::failed(Failure::Tls, format!("TLS: {e}")))?
         .with_no_client_auth()
         .with_single_cert(certs, private)
         .map_err(|e| {
-            Error::Usage(format!(
-                "--tls-cert {} and --tls-key {} cannot be used together: {e}",
-                shown(cert),
-                shown(key)
-            ))
+            Error::failed(
+                Failure::Tls,
+                format!(
+                    "--tls-cert {} and --tls-key {} cannot be used together: {e}",
+                    shown(cert),
+                    shown(key)
+                ),
+            )
         })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))

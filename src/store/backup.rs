@@ -10,7 +10,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::{Location, OpenMode, SqliteStore, Store, copy, special_file_kind};
-use crate::error::{Error, Result};
+use crate::error::{Error, Failure, Result};
 
 /// The files of a SQLite database: the main file, then those beside it.
 pub const SUFFIXES: [&str; 4] = ["", "-wal", "-shm", "-journal"];
@@ -50,11 +50,15 @@ pub fn write(store: &mut dyn Store, dest: &Path) -> Result<()> {
         let mut builder = fs::DirBuilder::new();
         builder.recursive(true);
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder
-            .create(folder)
-            .map_err(|e| Error::Usage(format!("cannot make the folder for {shown}: {e}")))?;
+        builder.create(folder).map_err(|e| {
+            Error::failed(
+                Failure::File,
+                format!("cannot make the folder for {shown}: {e}"),
+            )
+        })?;
     }
-    create_private(&temp).map_err(|e| Error::Usage(format!("cannot write {shown}: {e}")))?;
+    create_private(&temp)
+        .map_err(|e| Error::failed(Failure::File, format!("cannot write {shown}: {e}")))?;
     let copied = match store.online_backup(&temp) {
         Some(done) => done,
         None => SqliteStore::open(&temp, OpenMode::Create)
@@ -64,7 +68,8 @@ pub fn write(store: &mut dyn Store, dest: &Path) -> Result<()> {
         // A WAL or shared-memory file left by an older FILE would be replayed
         // into the new one: remove them before the rename.
         remove_side_files(dest);
-        fs::rename(&temp, dest).map_err(|e| Error::Usage(format!("cannot write {shown}: {e}")))
+        fs::rename(&temp, dest)
+            .map_err(|e| Error::failed(Failure::File, format!("cannot write {shown}: {e}")))
     });
     if result.is_err() {
         remove_sqlite_files(&temp);

@@ -18,7 +18,7 @@ use tempfile::SpooledTempFile;
 use zeroize::Zeroizing;
 
 use crate::commands::{Context, change};
-use crate::error::{Error, Result, StoreFault};
+use crate::error::{Error, Failure, Result, StoreFault};
 use crate::input::{self, MAX_LINE, Prefix};
 use crate::key_format::{ID_LEN, MintedKey};
 use crate::lifecycle;
@@ -425,8 +425,12 @@ fn open_source(source: &Path) -> Result<(Box<dyn BufRead>, Option<u64>)> {
         }
         return Ok((Box::new(BufReader::new(stdin)), None));
     }
-    let file = File::open(source)
-        .map_err(|e| Error::Usage(format!("cannot read {}: {e}", source.display())))?;
+    let file = File::open(source).map_err(|e| {
+        Error::failed(
+            Failure::File,
+            format!("cannot read {}: {e}", source.display()),
+        )
+    })?;
     let size = file.metadata().ok().map(|m| m.len());
     Ok((Box::new(BufReader::with_capacity(1 << 16, file)), size))
 }
