@@ -220,16 +220,11 @@ fn actor() -> &'static str {
         if let Ok(name) = whoami::username() {
             return name;
         }
-        #[cfg(unix)]
-        {
-            let uid = rustix::process::getuid().as_raw();
-            match std::env::var("USER") {
-                Ok(user) if !user.is_empty() => format!("uid:{uid} (USER={user})"),
-                _ => format!("uid:{uid}"),
-            }
+        let uid = rustix::process::getuid().as_raw();
+        match std::env::var("USER") {
+            Ok(user) if !user.is_empty() => format!("uid:{uid} (USER={user})"),
+            _ => format!("uid:{uid}"),
         }
-        #[cfg(not(unix))]
-        std::env::var("USERNAME").unwrap_or_else(|_| "unknown".into())
     })
 }
 

@@ -107,7 +107,6 @@ impl AccessLog {
             Destination::File(path) => {
                 let mut options = std::fs::OpenOptions::new();
                 options.append(true).create(true);
-                #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o640);
                 let file = options.open(path).map_err(|e| {
                     Error::failed(

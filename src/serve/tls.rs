@@ -79,13 +79,7 @@ pub fn key_warning(key: &Path) -> Option<String> {
     })
 }
 
-#[cfg(unix)]
 fn readable_by_everyone(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o004 != 0)
-}
-
-#[cfg(not(unix))]
-fn readable_by_everyone(_path: &Path) -> bool {
-    false
 }

@@ -3,7 +3,7 @@
 //! ~/.pgpass, PGSSLMODE, PGSSLROOTCERT, PGCONNECT_TIMEOUT), and the URL as
 //! it may be shown, with any password masked.
 
-use crate::redact::mask_password;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use percent_encoding::percent_decode_str;
 use tokio_postgres::config::Host;
 
 use crate::error::{Error, Result};
+use crate::redact::mask_password;
 
 /// Long enough for a server across a continent, short enough not to look hung.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -253,16 +254,13 @@ fn password_from_file(
     warnings: &mut Vec<String>,
 ) -> Option<String> {
     let text = std::fs::read_to_string(file).ok()?;
-    {
-        use std::os::unix::fs::MetadataExt;
-        if std::fs::metadata(file).is_ok_and(|m| m.mode() & 0o077 != 0) {
-            warnings.push(format!(
-                "ignoring the password file {}: others can read it; fix it with: chmod 600 {}",
-                file.display(),
-                crate::shell::shell_word(&file.display().to_string())
-            ));
-            return None;
-        }
+    if std::fs::metadata(file).is_ok_and(|m| m.mode() & 0o077 != 0) {
+        warnings.push(format!(
+            "ignoring the password file {}: others can read it; fix it with: chmod 600 {}",
+            file.display(),
+            crate::shell::shell_word(&file.display().to_string())
+        ));
+        return None;
     }
     let host = match config.get_hosts().first()? {
         Host::Tcp(name) => name.clone(),
@@ -416,10 +414,8 @@ mod tests {
             "# comment\nother:5432:*:bob:wrong\ndb:*:keys:bob:p\\:w\\\\d\n*:*:*:*:fallback\n",
         )
         .unwrap();
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-        }
+        std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
         let passfile = file.display().to_string();
         let with = |url: &str| {
             Target::parse_in(url, &env(&[("PGPASSFILE", &passfile)]))
