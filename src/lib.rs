@@ -9,8 +9,8 @@
 //! What the library promises, and to whom: the public modules are what
 //! applications use (the key format, the store, every change to keys, the
 //! verdict, the input rules, the nouns and times, finding keys in text and
-//! masking them, the errors and their kinds) and what the fuzzers reach (`input`, `redact`,
-//! `serve::request`). Everything else (the command line, the output, the
+//! masking them, the errors and their kinds) and what the fuzzers reach
+//! (`input`, `redact`, `serve::request`). Everything else (the command line, the output, the
 //! configuration files, the tables) is the binary's and may change in any
 //! release. Whatever comes through the public API keeps the guarantees of
 //! docs/src/security.md: the full key never reaches the store, an error

@@ -49,13 +49,9 @@ fn hundred_keys(env: &Env) -> Vec<serde_json::Value> {
     made
 }
 
-/// What `keysmith ARGS` shows on a terminal `cols` wide, lines without `\r`.
-fn at_width(env: &Env, cols: u16, args: &str) -> Vec<String> {
-    let mut cmd = env.shell(&format!("stty cols {cols} rows 50; exec \"$0\" {args}"));
-    // The lines as printed, not a pager's screen (`cat` is no pager).
-    cmd.env("TERM", "dumb")
-        .env("NO_COLOR", "1")
-        .env("KEYSMITH_PAGER", "cat");
+/// All that `cmd` prints on a pseudo-terminal, uncoloured, until it ends.
+fn terminal_text(mut cmd: std::process::Command) -> String {
+    cmd.env("TERM", "dumb").env("NO_COLOR", "1");
     let mut p = spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
     // rexpect hands back each byte as a char: the UTF-8 is rebuilt.
     let bytes: Vec<u8> = p
@@ -64,8 +60,16 @@ fn at_width(env: &Env, cols: u16, args: &str) -> Vec<String> {
         .chars()
         .map(|c| c as u8)
         .collect();
-    let all = String::from_utf8(bytes).expect("UTF-8 on the terminal");
-    all.lines()
+    String::from_utf8(bytes).expect("UTF-8 on the terminal")
+}
+
+/// What `keysmith ARGS` shows on a terminal `cols` wide, lines without `\r`.
+fn at_width(env: &Env, cols: u16, args: &str) -> Vec<String> {
+    let mut cmd = env.shell(&format!("stty cols {cols} rows 50; exec \"$0\" {args}"));
+    // The lines as printed, not a pager's screen (`cat` is no pager).
+    cmd.env("KEYSMITH_PAGER", "cat");
+    terminal_text(cmd)
+        .lines()
         .map(|l| l.trim_end_matches('\r').to_owned())
         .collect()
 }
@@ -239,17 +243,8 @@ fn paged(env: &Env, rows: u16, args: &str, pager: &str) -> (String, String) {
     let mut cmd = env.shell(&format!(
         "stty cols 80 rows {rows}; \"$0\" {args}; echo \"EXIT $?\""
     ));
-    cmd.env("TERM", "dumb")
-        .env("NO_COLOR", "1")
-        .env("KEYSMITH_PAGER", &pager);
-    let mut p = spawn_command(cmd, Some(20_000)).expect("spawn in a pty");
-    let bytes: Vec<u8> = p
-        .exp_eof()
-        .expect("the command ends")
-        .chars()
-        .map(|c| c as u8)
-        .collect();
-    let all = String::from_utf8(bytes).expect("UTF-8 on the terminal");
+    cmd.env("KEYSMITH_PAGER", &pager);
+    let all = terminal_text(cmd);
     let code = all
         .lines()
         .find_map(|l| l.trim_end().strip_prefix("EXIT "))
