@@ -12,7 +12,7 @@
 //! bounds the request head (64 KiB, exactly), times out a client slow to send its headers,
 //! and shuts connections down gracefully.
 
-pub mod access_log;
+pub(crate) mod access_log;
 mod engine;
 mod listen;
 mod metrics;
@@ -35,11 +35,11 @@ use tokio::sync::{Semaphore, watch};
 use crate::error::{Error, Failure, Result};
 use crate::store::{Location, Store};
 
-pub use listen::DEFAULT as DEFAULT_LISTEN;
-pub use listen::{DEFAULT_SOCKET_MODE, parse_mode as parse_socket_mode};
-pub use tls::{config as tls_config, key_warning as tls_key_warning};
+pub(crate) use listen::DEFAULT as DEFAULT_LISTEN;
+pub(crate) use listen::{DEFAULT_SOCKET_MODE, parse_mode as parse_socket_mode};
+pub(crate) use tls::{config as tls_config, key_warning as tls_key_warning};
 
-pub struct Config {
+pub(crate) struct Config {
     pub location: Location,
     pub listen: Vec<String>,
     pub key_headers: Vec<String>,
@@ -66,7 +66,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves until SIGTERM or SIGINT, then drains, writes the pending uses
 /// and returns 0. `home` is a store already open at `config.location`.
-pub fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
+pub(crate) fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
     let tls = match &config.tls {
         Some((cert, key)) => Some(tokio_rustls::TlsAcceptor::from(tls::config(cert, key)?)),
         None => None,
