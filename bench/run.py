@@ -69,6 +69,34 @@ def run(argv, stdin=None, stdout=None, memory=False):
     return elapsed, rss, proc.returncode
 
 
+def run_tty(argv, cols=80, rows=24):
+    """Runs argv on a pseudo-terminal of `cols` x `rows`, reading all it prints;
+    returns (seconds, peak RSS in KiB, exit code). No pager (KEYSMITH_PAGER=cat):
+    what is measured is keysmith writing its table to a terminal."""
+    import fcntl, pty, struct, termios
+    rss_file = tempfile.NamedTemporaryFile(delete=False)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    env = dict(os.environ, KEYSMITH_PAGER="cat", TERM="xterm")
+    start = time.perf_counter()
+    proc = subprocess.Popen([GNU_TIME, "-o", rss_file.name, "-f", "%M"] + argv, stdin=subprocess.DEVNULL,
+                            stdout=slave, stderr=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    while True:
+        try:
+            if not os.read(master, 1 << 16):
+                break
+        except OSError:  # EIO: the last writer closed the terminal
+            break
+    code = proc.wait()
+    elapsed = time.perf_counter() - start
+    os.close(master)
+    with open(rss_file.name) as f:
+        rss = int(f.read().strip().splitlines()[-1])
+    os.unlink(rss_file.name)
+    return elapsed, rss, code
+
+
 SINK = os.path.join(tempfile.gettempdir(), f"keysmith-bench-out-{os.getpid()}")
 
 
@@ -550,7 +578,7 @@ def rate_limit_under_load(ks, db, p, url, script, threads, connections, seconds)
     return total - refused, bound, total
 
 
-def baseline_cases(ks, base, p, jsonl, big, quick, rows):
+def baseline_cases(ks, base, p, jsonl, big, quick, bulk_runs, rows):
     """The same cases on `base` (an older keysmith) and on this one, alternating, on
     two copies of one store of keys without limits: what limits cost keys that have
     none. The copy this build opens is migrated forward first (and timed)."""
@@ -575,6 +603,30 @@ def baseline_cases(ks, base, p, jsonl, big, quick, rows):
     ], runs)
     rows.append((f"A/B verify one key, whole process, {big:,} keys", f"{m['new']*1000:.2f} ms",
                  f"baseline {m['base']*1000:.2f} ms", f"{m['new']/m['base']:.2f}x", "within noise"))
+    # The tables (issue 25 moved them onto comfy-table): 100,000 keys, piped
+    # and on an 80-column terminal, and their 100,000 "created" events.
+    base_t100, new_t100 = p("base_t100k.db"), p("new_t100k.db")
+    run([base, "--db", base_t100, "create", "--from", p("100k.jsonl")])
+    shutil.copyfile(base_t100, new_t100)
+    run([ks, "--db", new_t100, "list", "--json"])  # the migration, outside the timed runs
+    for what, argv in (("list table, 100,000 keys, piped", ["list"]),
+                       ("list table, 100,000 keys, 80-column terminal", ["list"]),
+                       ("history, 100,000 events, piped", ["history"]),
+                       ("history, 100,000 events, 80-column terminal", ["history"])):
+        on_tty = "terminal" in what
+        measured = {"base": [], "new": []}
+        for _ in range(bulk_runs):
+            for name, bin_, db in (("base", base, base_t100), ("new", ks, new_t100)):
+                r = run_tty([bin_, "--db", db] + argv) if on_tty else run([bin_, "--db", db] + argv, memory=True)
+                if r[2] != 0:
+                    sys.exit(f"A/B {what}: {name} exited {r[2]}")
+                measured[name].append(r)
+        t = {n: statistics.median(r[0] for r in m) for n, m in measured.items()}
+        mem = {n: max(r[1] for r in m) / 1024 for n, m in measured.items()}
+        rows.append((f"A/B {what}", f"{t['new']:.2f} s, {mem['new']:.0f} MiB",
+                     f"baseline {t['base']:.2f} s, {mem['base']:.0f} MiB", f"{t['new']/t['base']:.2f}x",
+                     "< 2 s, < 64 MiB"))
+
     with open(p("ab_all.txt"), "w") as f:
         f.write("\n".join(keys) + "\n")
     times = {"base": [], "new": []}
@@ -758,7 +810,7 @@ def main():
                          "and dropped; adds the PostgreSQL cases (default: $KEYSMITH_BENCH_POSTGRES)")
     ap.add_argument("--psql", metavar="PATH", help="the psql binary for the PostgreSQL reference runs")
     ap.add_argument("--baseline", metavar="PATH",
-                    help="an older keysmith binary: the verify and serve cases run on both, alternating")
+                    help="an older keysmith binary: the verify, table and serve cases run on both, alternating")
     args = ap.parse_args()
     ks = args.keysmith
     sqlite3 = shutil.which("sqlite3")
@@ -879,7 +931,7 @@ def main():
         serve_note = serve_cases(ks, p, p("big.db"), big_keys, big, args.quick, rows)
 
         if args.baseline:
-            baseline_cases(ks, args.baseline, p, p("big.jsonl"), big, args.quick, rows)
+            baseline_cases(ks, args.baseline, p, p("big.jsonl"), big, args.quick, bulk_runs, rows)
 
         if args.postgres and not args.serve_only:
             pg_settings = postgres_cases(ks, psql, args.postgres, p, runs, bulk_runs, big, rows, args.quick)
