@@ -191,7 +191,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__create)
-            opts="-y -c -h -V --db --json --no-pager --name --description --service --prefix --expires-in --scope --uses --rate --yes --copy --from --help --version"
+            opts="-y -c -h -V --db --json --no-pager --name --description --service --prefix --expires-in --scope --uses --rate --owner --meta --meta-file --yes --copy --from --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -230,6 +230,18 @@ _keysmith() {
                     return 0
                     ;;
                 --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --meta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --meta-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -281,7 +293,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__edit)
-            opts="-h -V --db --json --no-pager --name --description --service --no-service --expires-in --no-expiry --scope --no-scopes --uses --unlimited-uses --rate --no-rate --help --version"
+            opts="-h -V --db --json --no-pager --name --description --service --no-service --expires-in --no-expiry --scope --no-scopes --uses --unlimited-uses --rate --no-rate --owner --meta --meta-file --no-owner --no-meta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -316,6 +328,18 @@ _keysmith() {
                     return 0
                     ;;
                 --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --owner)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --meta)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --meta-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -625,7 +649,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__history)
-            opts="-h -V --db --json --no-pager --limit --action --since --help --version"
+            opts="-h -V --db --json --no-pager --limit --action --since --owner --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -644,6 +668,10 @@ _keysmith() {
                     return 0
                     ;;
                 --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --owner)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -691,7 +719,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__list)
-            opts="-q -h -V --db --json --no-pager --service --status --limit --expiring-within --unused-for --exit-code --wide --search --quiet --sort --help --version"
+            opts="-q -h -V --db --json --no-pager --service --owner --status --limit --expiring-within --unused-for --exit-code --wide --search --quiet --sort --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -702,6 +730,10 @@ _keysmith() {
                     return 0
                     ;;
                 --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --owner)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -825,7 +857,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__serve)
-            opts="-h -V --db --json --no-pager --listen --key-header --flush-interval --max-connections --tls-cert --tls-key --socket-mode --access-log --access-log-format --header-timeout --help --version"
+            opts="-h -V --db --json --no-pager --listen --key-header --flush-interval --max-connections --tls-cert --tls-key --socket-mode --access-log --access-log-format --meta-header --header-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -57,6 +57,9 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l expires-in 
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l scope -d 'Grant this scope (repeatable), e.g. sms:send, or sms:* for every sms: scope' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l uses -d 'Allow this many VALID verifications, then USAGE_EXCEEDED' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l rate -d 'At most N VALID answers in any DURATION, in each `serve`, e.g. 100/1m' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l owner -d 'The application\'s id of the customer the key belongs to, e.g. acme' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l meta -d 'A JSON object kept with the key and returned with VALID, at most 4 KiB, e.g. \'{"plan":"pro"}\'' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l meta-file -d 'The metadata from this file (`-`: stdin)' -r -F
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l from -d 'Create one key per line of this JSON Lines file (`-`: stdin), all or nothing; prints one JSON line per key, with the full key' -r -F
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
@@ -76,6 +79,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand info" -s h -l help -d 
 complete -c keysmith -n "__fish_keysmith_using_subcommand info" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l service -d 'Only keys of this service' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l owner -d 'Only keys of this owner' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand list" -l status -d 'Only keys with this status' -r -f -a "enabled\t''
 disabled\t''
 expired\t''"
@@ -125,6 +129,9 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l expires-in -d
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l scope -d 'Grant exactly these scopes (repeatable), replacing the key\'s' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l uses -d 'Allow this many more VALID verifications from now on' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l rate -d 'A new rate limit, e.g. 100/1m' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l owner -d 'The application\'s id of the customer the key belongs to, e.g. acme' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l meta -d 'A JSON object kept with the key and returned with VALID, at most 4 KiB, e.g. \'{"plan":"pro"}\'' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l meta-file -d 'The metadata from this file (`-`: stdin)' -r -F
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-service -d 'Take the key out of its service: it then verifies only without --service'
@@ -132,6 +139,8 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-expiry -d 
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-scopes -d 'Remove every scope'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l unlimited-uses -d 'Remove the limit of uses'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-rate -d 'Remove the rate limit'
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-owner -d 'Take the key from its owner'
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-meta -d 'Remove the metadata'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand rotate" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
@@ -152,6 +161,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l db -d 'The
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l limit -d 'At most this many events' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l action -d 'Only events of this action (repeatable): create, enable, disable, edit, rotate, delete' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l since -d 'Only events of the last DURATION, e.g. 1h, 7d' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l owner -d 'Only this owner\'s events: its keys\' while they were its' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand history" -s h -l help -d 'Print help'
@@ -194,6 +204,7 @@ json\t''"
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l header-timeout -d 'How long a client may take to send a request\'s headers' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
+complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l meta-header -d 'Add the key\'s metadata to /v1/auth\'s 200 answers, as JSON in X-Keysmith-Meta (at most 12 KiB: see docs/src/gateways.md for the gateway\'s buffer)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand man" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r

@@ -26,6 +26,9 @@ pub const MAX_USES: i64 = 1_000_000_000_000;
 pub const MAX_RATE: u32 = 1_000_000;
 /// The longest rate-limit window: a day. Longer budgets are uses.
 const MAX_RATE_WINDOW: i64 = 86_400;
+const MAX_OWNER_LEN: usize = 128;
+/// The largest metadata of a key, as stored (compact JSON), in bytes.
+pub const MAX_META_BYTES: usize = 4096;
 
 /// A value refused by its rule: "invalid FIELD: RULE". The rules of
 /// names, descriptions, services, prefixes and scopes are named by their
@@ -111,7 +114,7 @@ macro_rules! text_rule {
     )+};
 }
 
-text_rule!(Name, Service, Prefix, Scope, Action);
+text_rule!(Name, Service, Prefix, Scope, Action, Owner, Meta);
 
 /// Name: required, trimmed, 1–128 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,6 +239,75 @@ impl FromStr for Scope {
     }
 }
 
+/// Owner: the application's id of a customer, `[A-Za-z0-9][A-Za-z0-9_.:@|+-]{0,127}`:
+/// what account ids, e-mail addresses and identity-provider subjects
+/// (`auth0|5f1c...`) are made of, and nothing a header, a shell word or a
+/// table would have to escape (docs/src/owners.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner(String);
+
+impl FromStr for Owner {
+    type Err = Invalid;
+
+    fn from_str(raw: &str) -> Result<Self, Invalid> {
+        let bytes = raw.as_bytes();
+        let ok = !bytes.is_empty()
+            && bytes.len() <= MAX_OWNER_LEN
+            && bytes[0].is_ascii_alphanumeric()
+            && bytes.iter().all(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(b, b'_' | b'.' | b':' | b'@' | b'|' | b'+' | b'-')
+            });
+        if !ok {
+            return Err(Invalid::named(
+                "owner",
+                "must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '.', ':', '@', '|', '+' and \
+                 '-', starting with a letter or digit",
+            ));
+        }
+        Ok(Owner(raw.to_owned()))
+    }
+}
+
+/// Metadata: a JSON object of at most 4 KiB, kept compact (whitespace
+/// dropped, members sorted by name: serde_json's map).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta(String);
+
+impl FromStr for Meta {
+    type Err = Invalid;
+
+    fn from_str(raw: &str) -> Result<Self, Invalid> {
+        let value: serde_json::Value = serde_json::from_str(raw).map_err(|_| {
+            Invalid::named("meta", "must be a JSON object, such as {\"plan\":\"pro\"}")
+        })?;
+        Meta::from_value(value)
+    }
+}
+
+impl Meta {
+    /// Metadata from a parsed JSON value (a `create --from` field).
+    pub fn from_value(value: serde_json::Value) -> Result<Self, Invalid> {
+        if !value.is_object() {
+            return Err(Invalid::named(
+                "meta",
+                "must be a JSON object, such as {\"plan\":\"pro\"}",
+            ));
+        }
+        let compact = value.to_string();
+        if compact.len() > MAX_META_BYTES {
+            return Err(Invalid::named(
+                "meta",
+                format!(
+                    "is {} bytes as compact JSON; at most 4096 (4 KiB) are kept",
+                    compact.len()
+                ),
+            ));
+        }
+        Ok(Meta(compact))
+    }
+}
+
 /// A key's scopes: duplicates dropped (first kept), at most 64.
 pub fn scopes(given: impl IntoIterator<Item = Scope>) -> Result<Vec<String>, Invalid> {
     let mut scopes: Vec<String> = Vec::new();
@@ -349,6 +421,11 @@ pub fn description(raw: &str) -> Result<Option<String>, Error> {
 /// Service, checked (see `Service`).
 pub fn service(raw: &str) -> Result<String, Error> {
     checked::<Service>(raw).map(String::from)
+}
+
+/// Owner id, checked (see `Owner`).
+pub fn owner(raw: &str) -> Result<String, Error> {
+    checked::<Owner>(raw).map(String::from)
 }
 
 /// Scope, checked (see `Scope`).

@@ -36,6 +36,7 @@ pub struct Change<'a> {
 }
 
 impl Change<'_> {
+    /// An event of the key with this id, naming no owner.
     pub fn event(&self, action: &str, key_id: &str, detail: Option<String>) -> Event {
         Event {
             at: self.at,
@@ -43,6 +44,15 @@ impl Change<'_> {
             key_id: key_id.into(),
             actor: self.actor.into(),
             detail,
+            owner: None,
+        }
+    }
+
+    /// An event of `key`, naming its owner (`history --owner`).
+    pub fn event_of(&self, action: &str, key: &KeyRecord, detail: Option<String>) -> Event {
+        Event {
+            owner: key.owner.clone(),
+            ..self.event(action, &key.id, detail)
         }
     }
 }
@@ -64,6 +74,8 @@ pub fn record_for(spec: &NewKey, minted: &MintedKey, now: Timestamp) -> KeyRecor
         rotated_from: None,
         replaced_by: None,
         limits: spec.limits.clone(),
+        owner: spec.owner.clone(),
+        meta: spec.meta.clone(),
     }
 }
 
@@ -96,7 +108,7 @@ pub fn create(
 ) -> Result<(MintedKey, KeyRecord)> {
     store::transaction(store, |tx| {
         let (minted, record) = insert_new(tx, spec, change.at, None)?;
-        tx.append_event(&change.event("create", &record.id, None))?;
+        tx.append_event(&change.event_of("create", &record, None))?;
         Ok((minted, record))
     })
 }
@@ -136,8 +148,9 @@ pub fn create_many(
             while records.len() < BATCH {
                 let Some(spec) = next()? else { break };
                 let minted = mint(&spec.prefix, &mut ids);
-                events.push(change.event("create", &minted.id, None));
-                records.push(record_for(&spec, &minted, change.at));
+                let record = record_for(&spec, &minted, change.at);
+                events.push(change.event_of("create", &record, None));
+                records.push(record);
             }
             if records.is_empty() {
                 return Ok(());
@@ -155,7 +168,7 @@ pub fn create_many(
                     let mut record = records[i].clone();
                     record.id = minted.id.clone();
                     record.hash = minted.hash;
-                    again_events.push(change.event("create", &record.id, None));
+                    again_events.push(change.event_of("create", &record, None));
                     again.push(record);
                 }
                 let still = inserter.insert(&again, &again_events)?;
@@ -207,7 +220,7 @@ pub fn set_disabled(
             key.disabled = disabled;
             tx.save_key(&key)?;
             let action = if disabled { "disable" } else { "enable" };
-            tx.append_event(&change.event(action, id, None))?;
+            tx.append_event(&change.event_of(action, &key, None))?;
         }
         Ok(Some(Changed { key, changed }))
     })
@@ -229,7 +242,11 @@ pub fn edit(
         let key = edit.applied_to(&before);
         if !fields.is_empty() {
             tx.save_key(&key)?;
-            tx.append_event(&change.event("edit", id, Some(fields.join(", "))))?;
+            // A key given to another owner, or to none, is in the history
+            // of the owner it went to, else of the one it left.
+            let mut event = change.event_of("edit", &key, Some(fields.join(", ")));
+            event.owner = key.owner.clone().or_else(|| before.owner.clone());
+            tx.append_event(&event)?;
         }
         let changed = !fields.is_empty();
         Ok(Some((Changed { key, changed }, fields)))
@@ -281,6 +298,8 @@ pub fn rotate(
             prefix: before.prefix.clone(),
             expires_in: None,
             limits: before.limits.clone(),
+            owner: before.owner.clone(),
+            meta: before.meta.clone(),
         };
         let (minted, new) = insert_new(tx, &spec, change.at, Some(old_id))?;
         let mut retired = before.clone();
@@ -289,8 +308,8 @@ pub fn rotate(
             retired.limits.remaining_uses = Some(0);
         }
         tx.save_key(&retired)?;
-        tx.append_event(&change.event("rotate", old_id, Some(new.id.clone())))?;
-        tx.append_event(&change.event("rotate", &new.id, Some(old_id.to_owned())))?;
+        tx.append_event(&change.event_of("rotate", &retired, Some(new.id.clone())))?;
+        tx.append_event(&change.event_of("rotate", &new, Some(old_id.to_owned())))?;
         Ok(Rotation::Rotated(Box::new(Rotated {
             minted,
             new,
@@ -307,7 +326,7 @@ pub fn delete(store: &mut dyn Store, id: &str, change: Change<'_>) -> Result<Opt
         let Some(key) = tx.lock_key(id)? else {
             return Ok(None);
         };
-        tx.append_event(&change.event("delete", id, None))?;
+        tx.append_event(&change.event_of("delete", &key, None))?;
         tx.delete_key(id)?;
         Ok(Some(key))
     })
@@ -327,11 +346,11 @@ pub fn take_back(
     store::transaction(store, |tx| {
         let mut removed = 0;
         for id in ids {
-            if tx.lock_key(id)?.is_none() {
+            let Some(key) = tx.lock_key(id)? else {
                 continue;
-            }
+            };
             let detail = "not delivered: writing it out failed".to_owned();
-            tx.append_event(&change.event("undo", id, Some(detail)))?;
+            tx.append_event(&change.event_of("undo", &key, Some(detail)))?;
             tx.delete_key(id)?;
             removed += 1;
         }
@@ -347,7 +366,7 @@ pub fn take_back(
                 [new] => format!("rotation to {new} undone: the new key was not delivered"),
                 _ => "rotation undone: the new key was not delivered".to_owned(),
             };
-            tx.append_event(&change.event("undo", &old.id, Some(detail)))?;
+            tx.append_event(&change.event_of("undo", &current, Some(detail)))?;
         }
         Ok(removed)
     })

@@ -53,6 +53,12 @@ pub struct KeyRecord {
     pub rotated_from: Option<String>,
     pub replaced_by: Option<String>,
     pub limits: Limits,
+    /// The application's id of the customer the key belongs to
+    /// (`input::Owner`; docs/src/owners.md).
+    pub owner: Option<String>,
+    /// A JSON object the application keeps with the key, compact
+    /// (`input::Meta`), returned with VALID.
+    pub meta: Option<String>,
 }
 
 /// What a key may do (docs/src/limits.md): its scopes, the VALID verifications it has
@@ -113,6 +119,8 @@ pub struct NewKey {
     pub expires_in: Option<i64>,
     /// Its scopes, granted uses and rate limit.
     pub limits: Limits,
+    pub owner: Option<String>,
+    pub meta: Option<String>,
 }
 
 /// A sliding-window rate limit: `limit` VALID answers in any `per_seconds`.
@@ -166,6 +174,9 @@ pub struct Credential {
     pub disabled: bool,
     pub expires_at: Option<Timestamp>,
     pub limits: Limits,
+    /// Returned with VALID only (docs/src/owners.md).
+    pub owner: Option<String>,
+    pub meta: Option<String>,
 }
 
 impl Credential {
@@ -188,6 +199,8 @@ pub struct Event {
     pub key_id: String,
     pub actor: String,
     pub detail: Option<String>,
+    /// The owner of the key when it happened (`history --owner`).
+    pub owner: Option<String>,
 }
 
 /// The fields `edit` may change; `None` leaves a field as it is.
@@ -201,6 +214,10 @@ pub struct KeyEdit {
     pub scopes: Option<Vec<String>>,
     pub remaining_uses: Option<Option<i64>>,
     pub rate: Option<Option<RateLimit>>,
+    /// `Some(None)`: `--no-owner`.
+    pub owner: Option<Option<String>>,
+    /// `Some(None)`: `--no-meta`.
+    pub meta: Option<Option<String>>,
 }
 
 impl KeyEdit {
@@ -228,6 +245,12 @@ impl KeyEdit {
         if let Some(rate) = self.rate {
             after.limits.rate = rate;
         }
+        if let Some(owner) = &self.owner {
+            after.owner = owner.clone();
+        }
+        if let Some(meta) = &self.meta {
+            after.meta = meta.clone();
+        }
         after
     }
 
@@ -246,6 +269,8 @@ impl KeyEdit {
                 after.limits.remaining_uses != before.limits.remaining_uses,
             ),
             ("rate limit", after.limits.rate != before.limits.rate),
+            ("owner", after.owner != before.owner),
+            ("metadata", after.meta != before.meta),
         ]
         .into_iter()
         .filter_map(|(field, changed)| changed.then_some(field))

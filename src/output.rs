@@ -11,6 +11,7 @@ use crate::pager::Sink;
 use crate::redact::Untrusted;
 use crate::store::{Event, KeyRecord, Limits, RateLimit, Timestamp};
 use crate::time::{self, Rfc3339};
+use crate::verify::MetaJson;
 
 pub struct Output {
     pub json: bool,
@@ -218,11 +219,27 @@ impl Output {
             ("Scopes", Untrusted(&scopes).to_string()),
             ("Uses left", uses),
             ("Rate limit", rate),
+            ("Owner", optional(&key.owner)),
+            ("Metadata", meta_line(key.meta.as_deref())),
         ]);
         for (label, value) in rows {
             writeln!(self.out, "{label:<13} {value}").map_err(Error::output)?;
         }
         Ok(())
+    }
+}
+
+/// Metadata on one line of `show`: the compact JSON, cut at 100
+/// characters (`show --json` has it whole).
+fn meta_line(meta: Option<&str>) -> String {
+    const SHOWN: usize = 100;
+    match meta {
+        None => "-".to_owned(),
+        Some(text) if text.chars().count() <= SHOWN => Untrusted(text).to_string(),
+        Some(text) => {
+            let cut: String = text.chars().take(SHOWN - 1).collect();
+            format!("{}…", Untrusted(&cut))
+        }
     }
 }
 
@@ -250,6 +267,7 @@ pub struct EventJson<'a> {
     key_id: &'a str,
     actor: &'a str,
     detail: Option<&'a str>,
+    owner: Option<&'a str>,
 }
 
 impl<'a> EventJson<'a> {
@@ -260,6 +278,7 @@ impl<'a> EventJson<'a> {
             key_id: &event.key_id,
             actor: &event.actor,
             detail: event.detail.as_deref(),
+            owner: event.owner.as_deref(),
         }
     }
 }
@@ -302,6 +321,8 @@ pub struct KeyJson<'a> {
     scopes: &'a [String],
     remaining_uses: Option<i64>,
     rate_limit: Option<RateJson>,
+    owner: Option<&'a str>,
+    meta: MetaJson<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     key: Option<&'a str>,
 }
@@ -341,6 +362,8 @@ impl<'a> KeyJson<'a> {
             scopes: &record.limits.scopes,
             remaining_uses: record.limits.remaining_uses,
             rate_limit: record.limits.rate.map(RateJson::from),
+            owner: record.owner.as_deref(),
+            meta: MetaJson(record.meta.as_deref()),
             key: None,
         }
     }
@@ -405,6 +428,13 @@ impl<'a> KeyJson<'a> {
                 w.write_all(itoa::Buffer::new().format(rate.per_seconds).as_bytes())?;
                 w.write_all(b"}")?;
             }
+            None => w.write_all(b"null")?,
+        }
+        w.write_all(b",\"owner\":")?;
+        json_optional(w, self.owner)?;
+        w.write_all(b",\"meta\":")?;
+        match self.meta.raw() {
+            Some(raw) => w.write_all(raw.get().as_bytes())?,
             None => w.write_all(b"null")?,
         }
         if let Some(key) = self.key {
@@ -488,6 +518,13 @@ mod tests {
             scopes in proptest::collection::vec(text(), 0..3),
             remaining_uses in proptest::option::of(any::<i64>()),
             rate in proptest::option::of((any::<u32>(), any::<u32>())),
+            owner in proptest::option::of(text()),
+            // Metadata as stored (a JSON object), and text no keysmith wrote.
+            meta in prop_oneof![
+                Just(None),
+                text().prop_map(|t| Some(serde_json::json!({"k": t, "n": [1, 2.5]}).to_string())),
+                text().prop_map(Some),
+            ],
         ) {
             let limits = Limits {
                 scopes,
@@ -497,6 +534,7 @@ mod tests {
             let record = KeyRecord {
                 id, hash: KeyHash([0; 32]), prefix, name, description, service, disabled,
                 created_at, expires_at, last_used_at, use_count, rotated_from, replaced_by, limits,
+                owner, meta,
             };
             let mut json = KeyJson::new(&record, now);
             json.key = key.as_deref();

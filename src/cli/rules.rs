@@ -7,8 +7,8 @@ use std::marker::PhantomData;
 use std::str::FromStr;
 
 use crate::input::{
-    Action, Description, Duration, Invalid, Name, Prefix, Rate, Scope, Service, SubsecondDuration,
-    Uses,
+    Action, Description, Duration, Invalid, Meta, Name, Owner, Prefix, Rate, Scope, Service,
+    SubsecondDuration, Uses,
 };
 
 /// clap's value parser of an input rule: the refusal is clap's error line
@@ -74,5 +74,7 @@ value_parser_of!(
     SubsecondDuration,
     Uses,
     Rate,
-    Action
+    Action,
+    Owner,
+    Meta
 );

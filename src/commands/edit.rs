@@ -1,6 +1,7 @@
-//! `keysmith edit`: change a key's name, description, service, expiry or limits.
+//! `keysmith edit`: change a key's name, description, service, expiry,
+//! limits, owner or metadata.
 
-use super::{Context, change, describe, resolve};
+use super::{Context, OwnedArgs, change, describe, meta_given, resolve};
 use crate::cli::examples;
 use crate::error::{Error, Result};
 use crate::input::{self, Description, Duration, Name, Rate, Scope, Service, Uses};
@@ -71,6 +72,17 @@ pub struct EditArgs {
     /// Remove the rate limit
     #[arg(long, conflicts_with = "rate")]
     pub no_rate: bool,
+
+    #[command(flatten)]
+    pub owned: OwnedArgs,
+
+    /// Take the key from its owner
+    #[arg(long, conflicts_with = "owner")]
+    pub no_owner: bool,
+
+    /// Remove the metadata
+    #[arg(long, conflicts_with_all = ["meta", "meta_file"])]
+    pub no_meta: bool,
 }
 
 pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
@@ -103,11 +115,25 @@ pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
             (None, true) => Some(None),
             (None, false) => None,
         },
+        owner: match (args.owned.owner, args.no_owner) {
+            (Some(o), _) => Some(Some(o.into())),
+            (None, true) => Some(None),
+            (None, false) => None,
+        },
+        meta: match (
+            meta_given(args.owned.meta, args.owned.meta_file.as_deref())?,
+            args.no_meta,
+        ) {
+            (Some(m), _) => Some(Some(m)),
+            (None, true) => Some(None),
+            (None, false) => None,
+        },
     };
     if edit == KeyEdit::default() {
         return Err(Error::Usage(
             "nothing to change: pass --name, --description, --service, --no-service, --expires-in, \
-             --no-expiry, --scope, --no-scopes, --uses, --unlimited-uses, --rate or --no-rate"
+             --no-expiry, --scope, --no-scopes, --uses, --unlimited-uses, --rate, --no-rate, \
+             --owner, --no-owner, --meta, --meta-file or --no-meta"
                 .into(),
         ));
     }

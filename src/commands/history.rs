@@ -36,6 +36,10 @@ pub struct HistoryArgs {
     /// Only events of the last DURATION, e.g. 1h, 7d
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub since: Option<Duration>,
+
+    /// Only this owner's events: its keys' while they were its
+    #[arg(long, value_name = "ID", conflicts_with = "key")]
+    pub owner: Option<crate::input::Owner>,
 }
 
 pub fn run(ctx: &mut Context, args: HistoryArgs) -> Result<u8> {
@@ -46,13 +50,15 @@ pub fn run(ctx: &mut Context, args: HistoryArgs) -> Result<u8> {
         None => None,
         Some(selector) => Some(key_id(store.as_mut(), selector)?),
     };
+    let owner = args.owner.map(String::from);
     let filter = EventFilter {
         key_id: key_id.as_deref(),
+        owner: owner.as_deref(),
         limit: args.limit,
         actions: &actions,
         since,
     };
-    let filtered = !actions.is_empty() || since.is_some();
+    let filtered = !actions.is_empty() || since.is_some() || owner.is_some();
     let mut count = 0u64;
     if ctx.out.json {
         let out = &mut ctx.out;

@@ -23,6 +23,10 @@ pub struct ListArgs {
     #[arg(long, value_name = "SERVICE", add = crate::complete::services())]
     pub service: Option<Service>,
 
+    /// Only keys of this owner
+    #[arg(long, value_name = "ID")]
+    pub owner: Option<crate::input::Owner>,
+
     /// Only keys with this status
     #[arg(long, value_enum)]
     pub status: Option<StatusArg>,
@@ -80,6 +84,7 @@ pub enum StatusArg {
 pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
     let filtered = args.search.is_some()
         || args.service.is_some()
+        || args.owner.is_some()
         || args.status.is_some()
         || args.expiring_within.is_some()
         || args.unused_for.is_some();
@@ -104,6 +109,7 @@ pub fn run(ctx: &mut Context, args: ListArgs) -> Result<u8> {
             None if args.expiring_within.is_some() => KeyOrder::SoonestExpiry,
             None => KeyOrder::Newest,
         },
+        owner: args.owner.map(String::from),
     };
     // --search is matched here, on what the store lists: the limit then
     // counts the keys that match.

@@ -63,6 +63,12 @@ pub struct ServeArgs {
     )]
     pub access_log_format: AccessLogFormatArg,
 
+    /// Add the key's metadata to /v1/auth's 200 answers, as JSON in
+    /// X-Keysmith-Meta (at most 12 KiB: see docs/src/gateways.md for the
+    /// gateway's buffer)
+    #[arg(long)]
+    pub meta_header: bool,
+
     /// How long a client may take to send a request's headers
     #[arg(long, value_name = "DURATION", default_value = "10s", hide = true)]
     pub header_timeout: SubsecondDuration,
@@ -132,6 +138,7 @@ pub fn run(ctx: &mut Context, args: ServeArgs) -> Result<u8> {
             tls: args.tls_cert.zip(args.tls_key),
             socket_mode,
             access_log,
+            meta_header: args.meta_header,
         },
         home,
     )

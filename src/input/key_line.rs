@@ -5,7 +5,9 @@ use std::str::FromStr;
 
 use serde::Deserialize;
 
-use super::{Description, Duration, Invalid, MAX_LINE, Name, Prefix, Rate, Scope, Service, Uses};
+use super::{
+    Description, Duration, Invalid, MAX_LINE, Meta, Name, Owner, Prefix, Rate, Scope, Service, Uses,
+};
 use crate::error::Error;
 use crate::model::{Limits, NewKey};
 
@@ -21,6 +23,9 @@ struct Line {
     scopes: Option<Vec<String>>,
     uses: Option<serde_json::Value>,
     rate: Option<String>,
+    owner: Option<String>,
+    /// Any JSON: `Meta` says what it must be.
+    meta: Option<serde_json::Value>,
 }
 
 /// `raw` read by rule `T`, named by the line's `field` where the rule is
@@ -40,7 +45,7 @@ pub fn key_line(raw: &[u8], default_prefix: &Prefix) -> Result<Option<NewKey>, E
     }
     let not_object = |why: &dyn std::fmt::Display| {
         Error::Usage(format!(
-            "not a key object ({why}); expected {{\"name\": ..., \"description\": ..., \"service\": ..., \"prefix\": ..., \"expires_in\": ..., \"scopes\": [...], \"uses\": N, \"rate\": \"N/DURATION\"}}"
+            "not a key object ({why}); expected {{\"name\": ..., \"description\": ..., \"service\": ..., \"prefix\": ..., \"expires_in\": ..., \"scopes\": [...], \"uses\": N, \"rate\": \"N/DURATION\", \"owner\": ..., \"meta\": {{...}}}}"
         ))
     };
     let line: Line = serde_json::from_str(text).map_err(|e| {
@@ -91,6 +96,15 @@ pub fn key_line(raw: &[u8], default_prefix: &Prefix) -> Result<Option<NewKey>, E
                 .rate
                 .map(|r| field::<Rate>("rate", &r).map(|r| r.0))
                 .transpose()?,
+        },
+        owner: line
+            .owner
+            .map(|o| field::<Owner>("owner", &o).map(String::from))
+            .transpose()?,
+        // JSON null is no metadata, as for every other field.
+        meta: match line.meta {
+            None | Some(serde_json::Value::Null) => None,
+            Some(value) => Some(Meta::from_value(value)?.into()),
         },
     }))
 }

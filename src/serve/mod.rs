@@ -52,6 +52,8 @@ pub(crate) struct Config {
     pub socket_mode: u32,
     /// `--access-log` and its format.
     pub access_log: Option<access_log::Config>,
+    /// `--meta-header`: the key's metadata in `/v1/auth`'s 200 answers.
+    pub meta_header: bool,
 }
 
 /// The largest request head (request line, headers and the blank line
@@ -103,6 +105,7 @@ pub(crate) fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
         pool,
         key_headers,
         access_log,
+        config.meta_header,
     ));
 
     let (stop_flusher, flusher) = start_flusher(engine.clone(), config.flush_interval);

@@ -49,6 +49,8 @@ pub struct State {
     pub key_headers: Vec<HeaderName>,
     /// `--access-log`, when asked for.
     pub access_log: Option<AccessLog>,
+    /// `--meta-header`.
+    pub meta_header: bool,
     last_logged: AtomicU64,
 }
 
@@ -58,12 +60,14 @@ impl State {
         pool: Pool,
         key_headers: Vec<HeaderName>,
         access_log: Option<AccessLog>,
+        meta_header: bool,
     ) -> State {
         State {
             engine,
             pool,
             key_headers,
             access_log,
+            meta_header,
             last_logged: AtomicU64::new(0),
         }
     }
@@ -449,6 +453,28 @@ async fn auth(req: Request<Incoming>, state: &State, ticket: u64, started: Insta
         if let Some(Ok(service)) = key.service.as_deref().map(HeaderValue::from_str) {
             h.insert("x-keysmith-service", service);
         }
+        // Sent empty when the key has none (docs/src/gateways.md): Caddy's
+        // copy_headers passes a header missing from this answer on as its
+        // placeholder's text. An owner id is header-safe by its rule
+        // (`input::Owner`), metadata by `ascii_json`.
+        let owner = key.owner.as_deref().map(HeaderValue::from_str);
+        h.insert(
+            "x-keysmith-owner",
+            owner
+                .and_then(Result::ok)
+                .unwrap_or(HeaderValue::from_static("")),
+        );
+        if state.meta_header {
+            let meta = key
+                .meta
+                .as_deref()
+                .map(|m| HeaderValue::from_str(&ascii_json(m)));
+            h.insert(
+                "x-keysmith-meta",
+                meta.and_then(Result::ok)
+                    .unwrap_or(HeaderValue::from_static("")),
+            );
+        }
         state.note(&mut r, &verdict);
         return Ok(r);
     }
@@ -474,6 +500,25 @@ async fn auth(req: Request<Incoming>, state: &State, ticket: u64, started: Insta
         );
     }
     Ok(r)
+}
+
+/// Compact JSON as one header value: every character past ASCII written as
+/// its `\\u` escape (a header value is visible ASCII), which only strings
+/// hold, so the value is the same JSON. At most three times the 4 KiB of
+/// stored metadata: an emoji (4 bytes) is 12 (`\\ud83d\\ude00`).
+fn ascii_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
 }
 
 /// `Retry-After` on a RATE_LIMITED answer: whole seconds, rounded up, at

@@ -33,6 +33,8 @@ pub struct KeyFilter {
     /// The instant `status` is judged at.
     pub now: Timestamp,
     pub order: KeyOrder,
+    /// Only this owner's keys.
+    pub owner: Option<String>,
 }
 
 /// The order `list_keys` yields keys in; ties go newest first.
@@ -76,6 +78,7 @@ impl KeyFilter {
             && self.status.is_none()
             && self.expiring_by.is_none()
             && self.unused_since.is_none()
+            && self.owner.is_none()
     }
 }
 
@@ -84,6 +87,9 @@ impl KeyFilter {
 pub struct EventFilter<'a> {
     /// One key's events (also of a deleted key), or everyone's.
     pub key_id: Option<&'a str>,
+    /// Without `key_id`: an owner's events, its own and its keys' while
+    /// they were its.
+    pub owner: Option<&'a str>,
     /// At most this many, counted after the other filters.
     pub limit: Option<u64>,
     /// Only these actions; empty: every action.

@@ -42,6 +42,8 @@ enum Column {
     Scopes,
     UsesLeft,
     Rate,
+    Owner,
+    Meta,
 }
 
 impl Column {
@@ -60,6 +62,8 @@ impl Column {
             Column::Scopes => "SCOPES",
             Column::UsesLeft => "USES LEFT",
             Column::Rate => "RATE",
+            Column::Owner => "OWNER",
+            Column::Meta => "META",
         }
     }
 
@@ -67,7 +71,8 @@ impl Column {
     /// free-text ones give way first, the name last.
     fn shrinks_to(self) -> Option<usize> {
         match self {
-            Column::Description | Column::Scopes => Some(6),
+            Column::Description | Column::Scopes | Column::Meta => Some(6),
+            Column::Owner => Some(8),
             Column::Service => Some(7),
             Column::Name => Some(8),
             _ => None,
@@ -83,7 +88,7 @@ const NARROW: [Column; 6] = [
     Column::Created,
     Column::LastUsed,
 ];
-const WIDE_EXTRA: [Column; 7] = [
+const WIDE_EXTRA: [Column; 9] = [
     Column::Description,
     Column::Uses,
     Column::Expires,
@@ -91,6 +96,8 @@ const WIDE_EXTRA: [Column; 7] = [
     Column::Scopes,
     Column::UsesLeft,
     Column::Rate,
+    Column::Owner,
+    Column::Meta,
 ];
 
 /// The shorter forms of a row after the whole one (form 0), narrowest
@@ -159,6 +166,11 @@ impl table::Rows for KeyRows {
                     .remaining_uses
                     .map_or("unlimited".to_owned(), |n| n.to_string()),
                 Column::Rate => key.limits.rate.map_or("-".to_owned(), RateLimit::display),
+                Column::Owner => optional(key.owner.as_deref()),
+                Column::Meta => key
+                    .meta
+                    .as_deref()
+                    .map_or("-".to_owned(), |m| text(&meta_fields(m))),
             }
         }));
     }
@@ -222,5 +234,17 @@ impl KeyTable {
     /// Draws what is still held; nothing when there were no rows.
     pub fn finish(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
         self.table.finish(out)
+    }
+}
+
+/// Metadata's short form in a table: its member names (`{plan,region}`),
+/// not their values (docs/src/owners.md: `--json` and `show` give the rest).
+fn meta_fields(meta: &str) -> String {
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(meta) {
+        Ok(members) => {
+            let names: Vec<&str> = members.keys().map(String::as_str).collect();
+            format!("{{{}}}", names.join(","))
+        }
+        Err(_) => "?".to_owned(),
     }
 }

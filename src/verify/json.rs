@@ -1,10 +1,32 @@
 //! The one JSON shape of a verdict, for `verify --json`, `verify --stdin-all
 //! --json` and `serve`'s answers (docs/src/serve.md).
 
+use serde::Serialize;
+
 use super::Verdict;
 
+/// A key's metadata as the JSON object it is (stored as compact JSON
+/// text), or null. Text that is not JSON (only a damaged store could hold
+/// it) is null: nothing unchecked is spliced into the output.
+#[derive(Clone, Copy)]
+pub struct MetaJson<'a>(pub Option<&'a str>);
+
+impl<'a> MetaJson<'a> {
+    pub fn raw(self) -> Option<&'a serde_json::value::RawValue> {
+        self.0.and_then(|text| serde_json::from_str(text).ok())
+    }
+}
+
+impl Serialize for MetaJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.raw().serialize(s)
+    }
+}
+
 /// A verdict as JSON, the one shape of every answer: `verify --json`
-/// prints `{valid, code, id, name}`; `verify --stdin-all --json` adds
+/// prints `{valid, code, id, name, owner, meta}` (the owner and metadata
+/// with VALID only: a refused key must not reveal whose it is,
+/// docs/src/owners.md); `verify --stdin-all --json` adds
 /// `line`; `serve`'s `/v1/verify` and `/v1/verify/batch` add the found
 /// key's `service`, `scopes`, `expires_at` and `remaining_uses` (each null
 /// when no key was found).
@@ -43,12 +65,15 @@ impl serde::Serialize for VerdictJson<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let key = self.verdict.key.as_ref();
-        let fields = 4 + usize::from(self.line.is_some()) + 4 * usize::from(self.key_details);
+        let fields = 6 + usize::from(self.line.is_some()) + 4 * usize::from(self.key_details);
         let mut out = serializer.serialize_struct("Verdict", fields)?;
         out.serialize_field("valid", &self.verdict.is_valid())?;
         out.serialize_field("code", self.verdict.code.as_str())?;
         out.serialize_field("id", &key.map(|k| k.id.as_str()))?;
         out.serialize_field("name", &key.map(|k| k.name.as_str()))?;
+        let valid = key.filter(|_| self.verdict.is_valid());
+        out.serialize_field("owner", &valid.and_then(|k| k.owner.as_deref()))?;
+        out.serialize_field("meta", &MetaJson(valid.and_then(|k| k.meta.as_deref())))?;
         if self.key_details {
             out.serialize_field("service", &key.and_then(|k| k.service.as_deref()))?;
             out.serialize_field("scopes", &key.map(|k| k.limits.scopes.as_slice()))?;

@@ -20,7 +20,7 @@ mod json;
 mod rated;
 mod spend;
 
-pub use json::VerdictJson;
+pub use json::{MetaJson, VerdictJson};
 pub use rated::{Judged, RateLimits, judge_rated};
 pub use spend::{record, spend};
 

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 pub const BIN: &str = env!("CARGO_BIN_EXE_keysmith");
 
 /// The fields of the key object (docs/src/commands/list.md, with the limits of docs/src/limits.md).
-pub const KEY_FIELDS: [&str; 16] = [
+pub const KEY_FIELDS: [&str; 18] = [
     "id",
     "name",
     "description",
@@ -29,6 +29,8 @@ pub const KEY_FIELDS: [&str; 16] = [
     "scopes",
     "remaining_uses",
     "rate_limit",
+    "owner",
+    "meta",
 ];
 
 /// All a command the harness starts takes from the test process's own

@@ -371,7 +371,10 @@ fn reached(r: &Reply) -> Option<Vec<(String, String)>> {
         .skip(1)
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .filter(|(k, _)| k.starts_with("x-keysmith-"))
+        // An empty one is none (docs/src/gateways.md: serve sends the
+        // owner empty for a key without one, which nginx drops and Caddy
+        // passes on).
+        .filter(|(k, v)| k.starts_with("x-keysmith-") && !v.is_empty())
         .collect();
     found.sort();
     Some(found)
@@ -406,7 +409,23 @@ fn through_a_gateway(kind: Kind) {
     env.run(&["disable", &off]).code(0);
     let three = env.create("Three", &["--service", "sms", "--uses", "3"]);
     let limited = env.create("Limited", &["--service", "sms", "--rate", "2/10s"]);
-    let serve = Server::start(&env, &[]);
+    // The largest metadata (4096 bytes of compact JSON) made of 4-byte
+    // characters: the largest X-Keysmith-Meta there can be, 12 KiB of `\u`
+    // escapes, which the nginx recipe's buffer must take.
+    let largest_meta = format!(r#"{{"e":"{}"}}"#, "🏔".repeat(1022));
+    assert_eq!(largest_meta.len(), 4096);
+    let owned = env.create(
+        "Acme",
+        &[
+            "--service",
+            "sms",
+            "--owner",
+            "acme",
+            "--meta",
+            &largest_meta,
+        ],
+    );
+    let serve = Server::start(&env, &["--meta-header"]);
     let api = Api::start();
     let gateway = Gateway::start(kind, env.dir.path(), &serve.addr, api.port);
 
@@ -421,6 +440,8 @@ fn through_a_gateway(kind: Kind) {
         ("X-Keysmith-Code", "VALID"),
         ("X-Keysmith-Scopes", "forged"),
         ("X-Keysmith-Admin", "yes"),
+        ("X-Keysmith-Owner", "forged-owner"),
+        ("X-Keysmith-Meta", r#"{"plan":"forged"}"#),
         ("x-keysmith-lowercase", "forged"),
     ];
     let expected = keysmith_headers(&id, "Data%20Sync", "sms");
@@ -439,6 +460,27 @@ fn through_a_gateway(kind: Kind) {
             r.body
                 .starts_with(&format!("{API_SAW}GET /orders/42?page=1 "))
         );
+    }
+
+    // A key with an owner and the largest metadata: the API gets the owner,
+    // and, where the recipe passes it (nginx), the metadata as sent.
+    let owned_id = Env::id_of(&owned);
+    let r = gateway.get("/", &[("X-API-Key", owned.as_str()), forged[6], forged[7]]);
+    assert_eq!(r.status, 200, "{r:#?}\n{}", gateway.error_log());
+    let got = reached(&r).unwrap();
+    let header = |name: &str| got.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    assert_eq!(header("x-keysmith-key-id"), Some(owned_id.as_str()));
+    assert_eq!(header("x-keysmith-owner"), Some("acme"));
+    if kind == Kind::Nginx {
+        let meta = header("x-keysmith-meta").expect("the metadata reaches the API");
+        assert!(meta.len() > 12_000, "{}", meta.len());
+        let parsed: serde_json::Value = serde_json::from_str(meta).unwrap();
+        assert_eq!(
+            parsed,
+            serde_json::from_str::<serde_json::Value>(&largest_meta).unwrap()
+        );
+    } else {
+        assert_eq!(header("x-keysmith-meta"), None, "{got:?}");
     }
 
     // Missing (forged headers or not), malformed, unknown: 401, with
@@ -555,7 +597,7 @@ fn through_a_gateway(kind: Kind) {
         assert!(errors.contains(r#""X-Api-Key":"REDACTED""#), "{errors}");
     }
     gateway.stop();
-    for secret in [&key, &mail, &off, &three, &limited, &expiring] {
+    for secret in [&key, &mail, &off, &three, &limited, &expiring, &owned] {
         assert!(!log.contains(secret.as_str()), "{log}");
         assert!(!errors.contains(secret.as_str()), "{errors}");
     }

@@ -281,7 +281,8 @@ fn verify_answers_every_code_with_the_key_s_fields() {
     assert_eq!(
         v,
         serde_json::json!({"valid": true, "code": "VALID", "id": id, "name": "Data Sync",
-            "service": "sms", "scopes": [], "expires_at": null, "remaining_uses": null})
+            "owner": null, "meta": null, "service": "sms", "scopes": [], "expires_at": null,
+            "remaining_uses": null})
     );
     assert_eq!(
         server.verify(&key, ", \"service\": \"mail\"")["code"],
@@ -791,5 +792,6 @@ mod faults;
 mod head;
 mod key_limits;
 mod limits;
+mod owners;
 mod postgres;
 mod tls;

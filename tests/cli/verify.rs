@@ -39,7 +39,8 @@ fn valid_key_records_its_use() {
     let v = env.run_stdin(&["--json", "verify"], &key).code(0).json();
     assert_eq!(
         v,
-        serde_json::json!({"valid": true, "code": "VALID", "id": id, "name": "Data Sync"})
+        serde_json::json!({"valid": true, "code": "VALID", "id": id, "name": "Data Sync",
+            "owner": null, "meta": null})
     );
     assert_eq!(usage(&env, &id).1, 2);
     assert_eq!(
@@ -101,7 +102,8 @@ fn malformed_json_has_null_id_and_name() {
         .json();
     assert_eq!(
         v,
-        serde_json::json!({"valid": false, "code": "MALFORMED", "id": null, "name": null})
+        serde_json::json!({"valid": false, "code": "MALFORMED", "id": null, "name": null,
+            "owner": null, "meta": null})
     );
 }
 
@@ -184,7 +186,7 @@ fn input_that_is_not_utf8_is_malformed() {
         (&["verify"][..], "invalid: MALFORMED\n".to_owned()),
         (
             &["--json", "verify"][..],
-            "{\"valid\":false,\"code\":\"MALFORMED\",\"id\":null,\"name\":null}\n".to_owned(),
+            "{\"valid\":false,\"code\":\"MALFORMED\",\"id\":null,\"name\":null,\"owner\":null,\"meta\":null}\n".to_owned(),
         ),
     ] {
         for input in [&b"\xff\n"[..], b"\xc3", b"ks_\x80\x80\n"] {

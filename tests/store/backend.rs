@@ -315,6 +315,8 @@ pub fn spec(name: &str) -> NewKey {
         prefix: "ks".into(),
         expires_in: None,
         limits: Default::default(),
+        owner: None,
+        meta: None,
     }
 }
 

@@ -26,6 +26,8 @@ fn create_stores_the_spec_and_records_an_event(backend: &Backend) {
         prefix: "acme".into(),
         expires_in: Some(86_400),
         limits: Default::default(),
+        owner: None,
+        meta: None,
     };
     let (minted, record) = create(store.as_mut(), &spec, T0);
     let full = minted.secret.expose();
@@ -51,6 +53,8 @@ fn create_stores_the_spec_and_records_an_event(backend: &Backend) {
             rotated_from: None,
             replaced_by: None,
             limits: Default::default(),
+            owner: None,
+            meta: None,
         }
     );
     assert_eq!(key(store.as_mut(), &minted.id), record);
@@ -268,6 +272,8 @@ fn an_edit_that_changes_nothing_records_nothing(backend: &Backend) {
         scopes: Some(Vec::new()),
         remaining_uses: Some(None),
         rate: Some(None),
+        owner: Some(None),
+        meta: Some(None),
     };
     for edit in [KeyEdit::default(), same] {
         let (changed, fields) = lifecycle::edit(store.as_mut(), &minted.id, &edit, change(T0 + 1))
@@ -325,6 +331,8 @@ fn rotation_links_both_keys(backend: &Backend) {
             rotated_from: Some(old.id.clone()),
             replaced_by: None,
             limits: Default::default(),
+            owner: None,
+            meta: None,
         }
     );
     let retired = key(store.as_mut(), &old.id);

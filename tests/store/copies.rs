@@ -22,6 +22,8 @@ fn populate(store: &mut dyn Store) -> Vec<(String, keysmith::Code)> {
         prefix: "acme".into(),
         expires_in: Some(86_400),
         limits: Default::default(),
+        owner: Some("acme".into()),
+        meta: Some(r#"{"plan":"pro"}"#.into()),
     };
     let (k1, _) = create(store, &full, T0);
     let (k2, _) = create(store, &spec("off"), T0 + 1);

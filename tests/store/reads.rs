@@ -18,6 +18,8 @@ fn credential_of(key: &keysmith::store::KeyRecord) -> Credential {
         disabled: key.disabled,
         expires_at: key.expires_at,
         limits: key.limits.clone(),
+        owner: key.owner.clone(),
+        meta: key.meta.clone(),
     }
 }
 
@@ -43,6 +45,8 @@ fn key_by_id_returns_every_field_and_none_for_another_id(backend: &Backend) {
         prefix: "acme".into(),
         expires_in: Some(3_600),
         limits: Default::default(),
+        owner: None,
+        meta: None,
     };
     let (minted, created) = create(store.as_mut(), &spec, T0);
     let stored = key(store.as_mut(), &minted.id);

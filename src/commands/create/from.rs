@@ -341,7 +341,9 @@ fn encode(w: &mut impl Write, spec: &NewKey) -> io::Result<()> {
         limits
             .rate
             .map(|r| (i64::from(r.limit) << 32) | i64::from(r.per_seconds)),
-    )
+    )?;
+    optional(w, spec.owner.as_deref())?;
+    optional(w, spec.meta.as_deref())
 }
 
 fn number(w: &mut impl Write, n: Option<i64>) -> io::Result<()> {
@@ -397,6 +399,8 @@ fn decode(r: &mut impl Read) -> io::Result<NewKey> {
         limit: (n >> 32) as u32,
         per_seconds: n as u32,
     });
+    let owner = optional(r)?;
+    let meta = optional(r)?;
     Ok(NewKey {
         name,
         description,
@@ -408,6 +412,8 @@ fn decode(r: &mut impl Read) -> io::Result<NewKey> {
             remaining_uses,
             rate,
         },
+        owner,
+        meta,
     })
 }
 
@@ -470,13 +476,15 @@ mod tests {
             scopes in proptest::collection::vec("[a-z0-9:*]{1,64}", 0..4),
             remaining_uses in proptest::option::of(0i64..i64::MAX),
             rate in proptest::option::of((1u32..=u32::MAX, 1u32..=u32::MAX)),
+            owner in proptest::option::of("[A-Za-z0-9@|.-]{1,128}"),
+            meta in proptest::option::of("\\PC{0,200}"),
         ) {
             let limits = Limits {
                 scopes,
                 remaining_uses,
                 rate: rate.map(|(limit, per_seconds)| RateLimit { limit, per_seconds }),
             };
-            let spec = NewKey { name, description, service, prefix, expires_in, limits };
+            let spec = NewKey { name, description, service, prefix, expires_in, limits, owner, meta };
             let mut bytes = Vec::new();
             encode(&mut bytes, &spec).unwrap();
             encode(&mut bytes, &spec).unwrap();
@@ -489,6 +497,8 @@ mod tests {
                 prop_assert_eq!(&back.prefix, &spec.prefix);
                 prop_assert_eq!(back.expires_in, spec.expires_in);
                 prop_assert_eq!(&back.limits, &spec.limits);
+                prop_assert_eq!(&back.owner, &spec.owner);
+                prop_assert_eq!(&back.meta, &spec.meta);
             }
             prop_assert!(reader.is_empty());
         }

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 mod from;
 
-use super::{Context, change, describe};
+use super::{Context, OwnedArgs, change, describe, meta_given};
 use crate::cli::examples;
 use crate::clipboard::ClipboardCopy;
 use crate::error::{Error, Result, StoreFault};
@@ -62,6 +62,9 @@ pub struct CreateArgs {
     #[arg(long, value_name = "N/DURATION")]
     pub rate: Option<Rate>,
 
+    #[command(flatten)]
+    pub owned: OwnedArgs,
+
     /// Skip the confirmation prompt (asked only when prompting, without --name)
     #[arg(long, short)]
     pub yes: bool,
@@ -76,7 +79,7 @@ pub struct CreateArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["name", "description", "service", "expires_in", "scope", "uses", "rate", "copy"]
+        conflicts_with_all = ["name", "description", "service", "expires_in", "scope", "uses", "rate", "owner", "meta", "meta_file", "copy"]
     )]
     pub from: Option<std::path::PathBuf>,
 }
@@ -100,6 +103,8 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
         remaining_uses: args.uses.map(|n| n.0),
         rate: args.rate.map(|r| r.0),
     };
+    let owner = args.owned.owner.map(String::from);
+    let meta = meta_given(args.owned.meta, args.owned.meta_file.as_deref())?;
     let named_by_flag = args.name.is_some();
     let spec = match args.name {
         Some(name) => NewKey {
@@ -109,6 +114,8 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
             prefix,
             expires_in,
             limits,
+            owner,
+            meta,
         },
         None if prompt::can_prompt() => {
             let given = NewKey {
@@ -118,6 +125,8 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
                 prefix,
                 expires_in,
                 limits,
+                owner,
+                meta,
             };
             ask(ctx, given, args.yes)?
         }

@@ -7,7 +7,7 @@ use tokio_postgres::types::ToSql;
 
 use super::columns::{EventColumns, KeyColumns};
 use super::errors::failure;
-use super::sql::{IMPORT_EVENTS, IMPORT_KEYS};
+use super::sql::{ENSURE_OWNERS, IMPORT_EVENTS, IMPORT_KEYS};
 use crate::error::Result;
 use crate::store::{Copied, Event, Importer, Item, KeyInserter, KeyRecord};
 
@@ -42,6 +42,9 @@ impl KeyInserter for BatchInserter<'_, '_> {
             let rows = self
                 .runtime
                 .block_on(self.tx.query(&self.statement, &params))
+                .map_err(|e| failure(self.shown, e.into()))?;
+            self.runtime
+                .block_on(self.tx.execute(ENSURE_OWNERS, &[&columns.owner]))
                 .map_err(|e| failure(self.shown, e.into()))?;
             // A key whose id is taken is skipped (ON CONFLICT DO NOTHING),
             // and so is its event: as in SQLite, the caller mints it again.
@@ -87,6 +90,9 @@ impl BatchImporter<'_, '_> {
             ]);
             self.runtime
                 .block_on(self.tx.execute(IMPORT_KEYS, &params))
+                .map_err(fail)?;
+            self.runtime
+                .block_on(self.tx.execute(ENSURE_OWNERS, &[&self.keys.owner]))
                 .map_err(fail)?;
             self.keys = KeyColumns::default();
             self.used = Default::default();

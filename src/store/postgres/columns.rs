@@ -24,6 +24,8 @@ pub(super) struct KeyColumns {
     pub(super) remaining_uses: Vec<Option<i64>>,
     pub(super) rate_limit: Vec<Option<i64>>,
     pub(super) rate_per: Vec<Option<i64>>,
+    pub(super) owner: Vec<Option<String>>,
+    pub(super) meta: Vec<Option<String>>,
 }
 
 impl KeyColumns {
@@ -44,13 +46,15 @@ impl KeyColumns {
         let (limit, per) = rate_columns(key);
         self.rate_limit.push(limit);
         self.rate_per.push(per);
+        self.owner.push(key.owner.clone());
+        self.meta.push(key.meta.clone());
     }
 
     pub(super) fn len(&self) -> usize {
         self.id.len()
     }
 
-    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 15] {
+    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 17] {
         [
             &self.id,
             &self.hash,
@@ -67,6 +71,8 @@ impl KeyColumns {
             &self.remaining_uses,
             &self.rate_limit,
             &self.rate_per,
+            &self.owner,
+            &self.meta,
         ]
     }
 }
@@ -78,6 +84,7 @@ pub(super) struct EventColumns {
     pub(super) key_id: Vec<String>,
     pub(super) actor: Vec<String>,
     pub(super) detail: Vec<Option<String>>,
+    pub(super) owner: Vec<Option<String>>,
 }
 
 impl EventColumns {
@@ -87,19 +94,21 @@ impl EventColumns {
         self.key_id.push(event.key_id.clone());
         self.actor.push(event.actor.clone());
         self.detail.push(event.detail.clone());
+        self.owner.push(event.owner.clone());
     }
 
     pub(super) fn len(&self) -> usize {
         self.at.len()
     }
 
-    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 5] {
+    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 6] {
         [
             &self.at,
             &self.action,
             &self.key_id,
             &self.actor,
             &self.detail,
+            &self.owner,
         ]
     }
 }

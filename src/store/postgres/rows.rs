@@ -24,6 +24,8 @@ pub(super) fn key_from_row(row: &Row) -> Pg<KeyRecord> {
         rotated_from: row.try_get(11)?,
         replaced_by: row.try_get(12)?,
         limits: limits_from_row(row, 14)?,
+        owner: row.try_get(18)?,
+        meta: row.try_get(19)?,
     })
 }
 
@@ -56,6 +58,8 @@ pub(super) fn credential_from_row(row: &Row) -> Pg<Credential> {
         disabled: row.try_get(4)?,
         expires_at: row.try_get(5)?,
         limits: limits_from_row(row, 6)?,
+        owner: row.try_get(10)?,
+        meta: row.try_get(11)?,
     })
 }
 
@@ -66,6 +70,7 @@ pub(super) fn event_from_row(row: &Row) -> Pg<Event> {
         key_id: row.try_get(2)?,
         actor: row.try_get(3)?,
         detail: row.try_get(4)?,
+        owner: row.try_get(5)?,
     })
 }
 

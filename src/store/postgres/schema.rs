@@ -18,6 +18,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_keys_events_usage.sql"),
     include_str!("migrations/0002_key_changes.sql"),
     include_str!("migrations/0003_key_limits.sql"),
+    include_str!("migrations/0004_owners.sql"),
 ];
 
 pub(super) const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;

@@ -8,7 +8,7 @@ macro_rules! key_columns {
         "SELECT k.id, k.hash, k.prefix, k.name, k.description, k.service, k.disabled, \
          k.created_at, k.expires_at, u.last_used_at, coalesce(u.use_count, 0), \
          k.rotated_from, k.replaced_by, k.seq, \
-         k.scopes, k.remaining_uses, k.rate_limit, k.rate_per \
+         k.scopes, k.remaining_uses, k.rate_limit, k.rate_per, k.owner, k.meta \
          FROM keys AS k LEFT JOIN usage AS u ON u.seq = k.seq "
     };
 }
@@ -18,7 +18,7 @@ pub(super) const SELECT_KEY_BY_ID: &str = concat!(key_columns!(), "WHERE k.id = 
 /// changes of one key (two `rotate`s) happen one after the other.
 pub(super) const LOCK_KEY_BY_ID: &str = concat!(key_columns!(), "WHERE k.id = $1 FOR UPDATE OF k");
 pub(super) const SELECT_CREDENTIALS: &str = "SELECT id, hash, name, service, disabled, expires_at, \
-     scopes, remaining_uses, rate_limit, rate_per FROM keys WHERE id = ANY($1)";
+     scopes, remaining_uses, rate_limit, rate_per, owner, meta FROM keys WHERE id = ANY($1)";
 pub(super) const SELECT_KEYS_BY_SEQS: &str =
     concat!(key_columns!(), "WHERE k.seq = ANY($1) ORDER BY k.seq");
 pub(super) const SELECT_KEYS_BY_NAME: &str =
@@ -32,13 +32,21 @@ pub(super) const SELECT_KEYS_FILTERED: &str = concat!(
             OR ($2 = 'expired' AND NOT k.disabled AND k.expires_at <= $3)
             OR ($2 = 'enabled' AND NOT k.disabled AND (k.expires_at IS NULL OR k.expires_at > $3)))
        AND ($5::bigint IS NULL OR (k.expires_at > $3 AND k.expires_at <= $5))
-       AND ($6::bigint IS NULL OR coalesce(u.last_used_at, k.created_at) <= $6)"
+       AND ($6::bigint IS NULL OR coalesce(u.last_used_at, k.created_at) <= $6)
+       AND ($7::text IS NULL OR k.owner = $7)"
 );
 pub(super) const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, \
      created_at, expires_at, rotated_from, replaced_by, scopes, remaining_uses, rate_limit, \
-     rate_per) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     rate_per, owner, meta) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
      ON CONFLICT (id) DO NOTHING";
-pub(super) const KEY_TYPES: [Type; 15] = [
+/// Every owner a key names has a record, made with the first key that
+/// names it (docs/src/owners.md); the time is the server's clock. `$1` is
+/// an array: the bulk paths make many at once.
+pub(super) const ENSURE_OWNERS: &str = "INSERT INTO owners (id, created_at) \
+     SELECT DISTINCT o, floor(extract(epoch FROM now()))::bigint FROM unnest($1::text[]) AS o \
+     WHERE o IS NOT NULL ORDER BY o ON CONFLICT (id) DO NOTHING";
+pub(super) const KEY_TYPES: [Type; 17] = [
     Type::TEXT,
     Type::BYTEA,
     Type::TEXT,
@@ -54,22 +62,24 @@ pub(super) const KEY_TYPES: [Type; 15] = [
     Type::INT8,
     Type::INT8,
     Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
 ];
 /// Keys and their `create` events, many per statement, in input order.
 pub(super) const INSERT_KEYS_WITH_EVENTS: &str = "WITH new AS (
         INSERT INTO keys (id, hash, prefix, name, description, service, disabled,
                           created_at, expires_at, rotated_from, replaced_by,
-                          scopes, remaining_uses, rate_limit, rate_per)
+                          scopes, remaining_uses, rate_limit, rate_per, owner, meta)
         SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::text[],
                              $6::text[], $7::boolean[], $8::bigint[], $9::bigint[],
                              $10::text[], $11::text[], $12::text[], $13::bigint[],
-                             $14::bigint[], $15::bigint[])
+                             $14::bigint[], $15::bigint[], $16::text[], $17::text[])
         ON CONFLICT (id) DO NOTHING
         RETURNING seq, id)
-    INSERT INTO events (at, action, key_id, actor, detail, key_seq)
-    SELECT e.at, e.action, e.key_id, e.actor, e.detail, new.seq
-    FROM unnest($16::bigint[], $17::text[], $18::text[], $19::text[], $20::text[])
-         WITH ORDINALITY AS e(at, action, key_id, actor, detail, n)
+    INSERT INTO events (at, action, key_id, actor, detail, owner, key_seq)
+    SELECT e.at, e.action, e.key_id, e.actor, e.detail, e.owner, new.seq
+    FROM unnest($18::bigint[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[])
+         WITH ORDINALITY AS e(at, action, key_id, actor, detail, owner, n)
     JOIN new ON new.id = e.key_id
     ORDER BY e.n
     RETURNING key_seq, key_id";
@@ -77,22 +87,22 @@ pub(super) const INSERT_KEYS_WITH_EVENTS: &str = "WITH new AS (
 pub(super) const IMPORT_KEYS: &str = "WITH new AS (
         INSERT INTO keys (id, hash, prefix, name, description, service, disabled,
                           created_at, expires_at, rotated_from, replaced_by,
-                          scopes, remaining_uses, rate_limit, rate_per)
+                          scopes, remaining_uses, rate_limit, rate_per, owner, meta)
         SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::text[],
                              $6::text[], $7::boolean[], $8::bigint[], $9::bigint[],
                              $10::text[], $11::text[], $12::text[], $13::bigint[],
-                             $14::bigint[], $15::bigint[])
+                             $14::bigint[], $15::bigint[], $16::text[], $17::text[])
         RETURNING seq, id)
     INSERT INTO usage (seq, last_used_at, use_count)
     SELECT new.seq, u.last_used_at, u.use_count
-    FROM unnest($16::text[], $17::bigint[], $18::bigint[]) AS u(id, last_used_at, use_count)
+    FROM unnest($18::text[], $19::bigint[], $20::bigint[]) AS u(id, last_used_at, use_count)
     JOIN new ON new.id = u.id";
 pub(super) const IMPORT_EVENTS: &str =
-    "INSERT INTO events (at, action, key_id, actor, detail, key_seq)
-    SELECT e.at, e.action, e.key_id, e.actor, e.detail,
+    "INSERT INTO events (at, action, key_id, actor, detail, owner, key_seq)
+    SELECT e.at, e.action, e.key_id, e.actor, e.detail, e.owner,
            (SELECT seq FROM keys WHERE keys.id = e.key_id)
-    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
-         WITH ORDINALITY AS e(at, action, key_id, actor, detail, n)
+    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+         WITH ORDINALITY AS e(at, action, key_id, actor, detail, owner, n)
     ORDER BY e.n";
 /// Clocks of many hosts disagree a little: the latest use wins.
 /// By the key's id, as in SQLite: a key deleted since it was verified gets
@@ -123,14 +133,14 @@ pub(super) const COUNT_CHANGE: &str = "UPDATE key_changes SET n = n + 1";
 /// stronger setting (`remote_apply`, ...) is kept.
 pub(super) const DURABLE_COMMIT: &str = "SELECT set_config('synchronous_commit', 'on', true) \
      WHERE current_setting('synchronous_commit') = 'off'";
-pub(super) const INSERT_EVENT: &str = "INSERT INTO events (at, action, key_id, actor, detail, key_seq) \
-     VALUES ($1, $2, $3, $4, $5, (SELECT seq FROM keys WHERE id = $3))";
+pub(super) const INSERT_EVENT: &str = "INSERT INTO events (at, action, key_id, actor, detail, owner, key_seq) \
+     VALUES ($1, $2, $3, $4, $5, $6, (SELECT seq FROM keys WHERE id = $3))";
 
 /// A stored key's events by its `seq` (the id check guards against a
 /// stale `seq`); a deleted key's by scanning for its id. Parameters: the
 /// id, the limit, since, the actions (NULL: every one).
 pub(super) const SELECT_EVENTS_OF_KEY: &str = concat!(
-    "SELECT at, action, key_id, actor, detail FROM events ",
+    "SELECT at, action, key_id, actor, detail, owner FROM events ",
     "WHERE key_id = $1 AND (key_seq = (SELECT seq FROM keys WHERE id = $1) ",
     "OR NOT EXISTS (SELECT 1 FROM keys WHERE id = $1)) ",
     "AND ($3::bigint IS NULL OR at >= $3) AND ($4::text[] IS NULL OR action = ANY($4)) ",
@@ -138,13 +148,21 @@ pub(super) const SELECT_EVENTS_OF_KEY: &str = concat!(
 );
 /// Everyone's events: `SELECT_EVENTS_OF_KEY`'s parameters, the id NULL.
 pub(super) const SELECT_EVENTS: &str = concat!(
-    "SELECT at, action, key_id, actor, detail FROM events ",
+    "SELECT at, action, key_id, actor, detail, owner FROM events ",
     "WHERE $1::text IS NULL ",
     "AND ($3::bigint IS NULL OR at >= $3) AND ($4::text[] IS NULL OR action = ANY($4)) ",
     "ORDER BY seq DESC LIMIT $2"
 );
+/// An owner's events, its own and its keys' while they were its:
+/// `SELECT_EVENTS_OF_KEY`'s parameters, the owner for the id.
+pub(super) const SELECT_EVENTS_OF_OWNER: &str = concat!(
+    "SELECT at, action, key_id, actor, detail, owner FROM events ",
+    "WHERE owner = $1 ",
+    "AND ($3::bigint IS NULL OR at >= $3) AND ($4::text[] IS NULL OR action = ANY($4)) ",
+    "ORDER BY seq DESC LIMIT $2"
+);
 pub(super) const SELECT_ALL_EVENTS: &str =
-    "SELECT at, action, key_id, actor, detail FROM events ORDER BY seq";
+    "SELECT at, action, key_id, actor, detail, owner FROM events ORDER BY seq";
 /// Committed changes only (each statement's own snapshot), of every host.
 pub(super) const SELECT_CHANGE_COUNTER: &str = "SELECT n FROM key_changes";
 pub(super) const SELECT_PREFIXES: &str = "SELECT DISTINCT prefix FROM keys ORDER BY prefix";
@@ -165,7 +183,7 @@ pub(super) const SELECT_OCCUPIED: &str =
 /// What a change may alter of a stored key (`Transaction::save_key`).
 pub(super) const SAVE_KEY: &str = "UPDATE keys SET name = $2, description = $3, service = $4, \
      disabled = $5, expires_at = $6, replaced_by = $7, scopes = $8, remaining_uses = $9, \
-     rate_limit = $10, rate_per = $11 WHERE id = $1";
+     rate_limit = $10, rate_per = $11, owner = $12, meta = $13 WHERE id = $1";
 /// A key and its uses, found by its `seq` (both deletions run); the count
 /// of keys deleted.
 pub(super) const DELETE_KEY: &str = "WITH gone AS (DELETE FROM keys WHERE id = $1 RETURNING seq), \

@@ -219,11 +219,12 @@ impl Store for PostgresStore {
         let limit = filter.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
         let actions = (!filter.actions.is_empty()).then_some(filter.actions);
         let shown = self.shown.clone();
-        let sql = match key_id {
-            Some(_) => SELECT_EVENTS_OF_KEY,
-            None => SELECT_EVENTS,
+        let (sql, id) = match (key_id, filter.owner) {
+            (Some(_), _) => (SELECT_EVENTS_OF_KEY, key_id),
+            (None, Some(owner)) => (SELECT_EVENTS_OF_OWNER, Some(owner)),
+            (None, None) => (SELECT_EVENTS, None),
         };
-        let params: [&(dyn ToSql + Sync); 4] = [&key_id, &limit, &filter.since, &actions];
+        let params: [&(dyn ToSql + Sync); 4] = [&id, &limit, &filter.since, &actions];
         self.stream(&[(sql, &params)], &mut |_, row| {
             each(event_from_row(row).map_err(|f| failure(&shown, f))?)
         })
@@ -361,13 +362,14 @@ impl Store for PostgresStore {
         let shown = self.shown.clone();
         let status = filter.status.map(Status::as_str);
         let limit = filter.limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
-        let params: [&(dyn ToSql + Sync); 6] = [
+        let params: [&(dyn ToSql + Sync); 7] = [
             &filter.service,
             &status,
             &filter.now,
             &limit,
             &filter.expiring_by,
             &filter.unused_since,
+            &filter.owner,
         ];
         let query = filter.order.sql(SELECT_KEYS_FILTERED, "$4");
         self.stream(&[(&query, &params)], &mut |_, row| {

@@ -7,7 +7,8 @@ use tokio_postgres::types::{ToSql, Type};
 use super::errors::failure;
 use super::rows::{key_from_row, rate_columns};
 use super::sql::{
-    DELETE_KEY, DURABLE_COMMIT, INSERT_EVENT, INSERT_KEY, KEY_TYPES, LOCK_KEY_BY_ID, SAVE_KEY,
+    DELETE_KEY, DURABLE_COMMIT, ENSURE_OWNERS, INSERT_EVENT, INSERT_KEY, KEY_TYPES, LOCK_KEY_BY_ID,
+    SAVE_KEY,
 };
 use super::{Pg, storable};
 use crate::error::Result;
@@ -22,7 +23,7 @@ pub(super) async fn insert_key(tx: &Transaction<'_>, key: &KeyRecord) -> Pg<bool
     let hash: &[u8] = &key.hash.0;
     let scopes = key.limits.scopes_text();
     let (rate_limit, rate_per) = rate_columns(key);
-    let values: [&(dyn ToSql + Sync); 15] = [
+    let values: [&(dyn ToSql + Sync); 17] = [
         &key.id,
         &hash,
         &key.prefix,
@@ -38,10 +39,24 @@ pub(super) async fn insert_key(tx: &Transaction<'_>, key: &KeyRecord) -> Pg<bool
         &key.limits.remaining_uses,
         &rate_limit,
         &rate_per,
+        &key.owner,
+        &key.meta,
     ];
     let params: Vec<(&(dyn ToSql + Sync), Type)> =
         values.into_iter().zip(KEY_TYPES.iter().cloned()).collect();
-    Ok(tx.execute_typed(INSERT_KEY, &params).await? == 1)
+    let inserted = tx.execute_typed(INSERT_KEY, &params).await? == 1;
+    if inserted {
+        ensure_owner(tx, key).await?;
+    }
+    Ok(inserted)
+}
+
+/// Makes the record of the key's owner, if it names one without a record.
+async fn ensure_owner(tx: &Transaction<'_>, key: &KeyRecord) -> Pg<()> {
+    if let Some(owner) = &key.owner {
+        tx.execute(ENSURE_OWNERS, &[&vec![owner.as_str()]]).await?;
+    }
+    Ok(())
 }
 
 pub(super) async fn insert_event(tx: &Transaction<'_>, event: &Event) -> Pg<()> {
@@ -53,6 +68,7 @@ pub(super) async fn insert_event(tx: &Transaction<'_>, event: &Event) -> Pg<()> 
             (&event.key_id, Type::TEXT),
             (&event.actor, Type::TEXT),
             (&event.detail, Type::TEXT),
+            (&event.owner, Type::TEXT),
         ],
     )
     .await?;
@@ -111,10 +127,12 @@ impl crate::store::Transaction for PgTransaction<'_, '_> {
                         (&key.limits.remaining_uses, Type::INT8),
                         (&rate_limit, Type::INT8),
                         (&rate_per, Type::INT8),
+                        (&key.owner, Type::TEXT),
+                        (&key.meta, Type::TEXT),
                     ],
                 )
                 .await?;
-            Ok(())
+            ensure_owner(self.tx, key).await
         })
     }
 

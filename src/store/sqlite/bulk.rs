@@ -4,7 +4,7 @@
 use rusqlite::{Connection, Statement, params};
 
 use super::errors::failure;
-use super::rows::insert_key_with;
+use super::rows::{ensure_owner, insert_key_with};
 use crate::error::{Error, Result, StoreFault};
 use crate::store::{Copied, Event, Importer, Item, KeyInserter, KeyRecord};
 
@@ -38,9 +38,11 @@ impl KeyInserter for BatchInserter<'_> {
                     event.key_id,
                     event.actor,
                     event.detail,
+                    event.owner,
                     seq
                 ])
                 .map_err(fail)?;
+            ensure_owner(self.tx, key).map_err(fail)?;
         }
         Ok(taken)
     }
@@ -68,6 +70,7 @@ impl Importer for CopyImporter<'_> {
                         format!("the copy holds key {} twice; nothing was copied", key.id),
                     ));
                 }
+                ensure_owner(self.tx, key).map_err(fail)?;
                 if key.use_count > 0 || key.last_used_at.is_some() {
                     self.insert_usage
                         .execute(params![
@@ -86,7 +89,8 @@ impl Importer for CopyImporter<'_> {
                         event.action,
                         event.key_id,
                         event.actor,
-                        event.detail
+                        event.detail,
+                        event.owner
                     ])
                     .map_err(fail)?;
                 self.copied.events += 1;

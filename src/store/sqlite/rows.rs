@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, Statement, params};
 
-use super::sql::{INSERT_EVENT, SELECT_KEY_BY_ID};
+use super::sql::{ENSURE_OWNER, INSERT_EVENT, SELECT_KEY_BY_ID};
 use crate::key_format::KeyHash;
 use crate::store::{Credential, Event, KeyRecord, Limits, RateLimit};
 
@@ -23,6 +23,8 @@ pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         rotated_from: row.get(11)?,
         replaced_by: row.get(12)?,
         limits: limits_from_row(row, 14)?,
+        owner: row.get(18)?,
+        meta: row.get(19)?,
     })
 }
 
@@ -73,6 +75,8 @@ pub(super) fn key_into(row: &Row<'_>, key: &mut KeyRecord) -> rusqlite::Result<(
     optional(row, 11, &mut key.rotated_from)?;
     optional(row, 12, &mut key.replaced_by)?;
     key.limits = limits_from_row(row, 14)?;
+    optional(row, 18, &mut key.owner)?;
+    optional(row, 19, &mut key.meta)?;
     Ok(())
 }
 
@@ -98,7 +102,8 @@ pub(super) fn insert_event(conn: &Connection, event: &Event) -> rusqlite::Result
             event.action,
             event.key_id,
             event.actor,
-            event.detail
+            event.detail,
+            event.owner
         ])
         .map(drop)
 }
@@ -118,6 +123,8 @@ pub(super) fn credential_from_row(row: &Row<'_>) -> rusqlite::Result<Credential>
         disabled: row.get(4)?,
         expires_at: row.get(5)?,
         limits: limits_from_row(row, 6)?,
+        owner: row.get(10)?,
+        meta: row.get(11)?,
     })
 }
 
@@ -138,6 +145,8 @@ pub(super) fn insert_key_with(stmt: &mut Statement<'_>, key: &KeyRecord) -> rusq
         key.limits.remaining_uses,
         key.limits.rate.map(|r| r.limit),
         key.limits.rate.map(|r| r.per_seconds),
+        key.owner,
+        key.meta,
     ])?;
     Ok(inserted == 1)
 }
@@ -149,7 +158,16 @@ pub(super) fn event_from_row(row: &Row<'_>) -> rusqlite::Result<Event> {
         key_id: row.get(2)?,
         actor: row.get(3)?,
         detail: row.get(4)?,
+        owner: row.get(5)?,
     })
+}
+
+/// Makes the record of the key's owner, if it names one without a record.
+pub(super) fn ensure_owner(conn: &Connection, key: &KeyRecord) -> rusqlite::Result<()> {
+    if let Some(owner) = &key.owner {
+        conn.prepare_cached(ENSURE_OWNER)?.execute([owner])?;
+    }
+    Ok(())
 }
 
 /// SQLite reads a negative LIMIT as "no limit".

@@ -19,6 +19,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_usage.sql"),
     include_str!("migrations/0004_key_changes.sql"),
     include_str!("migrations/0005_key_limits.sql"),
+    include_str!("migrations/0006_owners.sql"),
 ];
 
 pub(super) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

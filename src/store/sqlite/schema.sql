@@ -17,18 +17,27 @@ CREATE TABLE keys (
     scopes         TEXT,
     remaining_uses INTEGER,
     rate_limit     INTEGER,
-    rate_per       INTEGER
+    rate_per       INTEGER,
+    owner          TEXT,
+    meta           TEXT,
+    refill         TEXT,
+    refill_uses    INTEGER,
+    refilled_at    INTEGER,
+    allow_ip       TEXT
 ) STRICT;
+CREATE INDEX keys_by_owner ON keys (owner) WHERE owner IS NOT NULL;
 CREATE TABLE events (
     seq     INTEGER PRIMARY KEY,
     at      INTEGER NOT NULL,
     action  TEXT    NOT NULL,
-    key_id  TEXT    NOT NULL,
+    key_id  TEXT,
     actor   TEXT    NOT NULL,
     detail  TEXT,
-    key_seq INTEGER
+    key_seq INTEGER,
+    owner   TEXT
 ) STRICT;
 CREATE INDEX events_by_key_seq ON events (key_seq);
+CREATE INDEX events_by_owner ON events (owner) WHERE owner IS NOT NULL;
 CREATE TABLE usage (
     seq          INTEGER PRIMARY KEY,
     last_used_at INTEGER NOT NULL,
@@ -36,3 +45,16 @@ CREATE TABLE usage (
 ) STRICT;
 CREATE TABLE key_changes (n INTEGER NOT NULL) STRICT;
 INSERT INTO key_changes (n) VALUES (0);
+CREATE TABLE owners (
+    seq            INTEGER PRIMARY KEY,
+    id             TEXT    NOT NULL UNIQUE,
+    disabled       INTEGER NOT NULL DEFAULT 0,
+    created_at     INTEGER NOT NULL,
+    remaining_uses INTEGER,
+    refill         TEXT,
+    refill_uses    INTEGER,
+    refilled_at    INTEGER,
+    rate_limit     INTEGER,
+    rate_per       INTEGER,
+    allow_ip       TEXT
+) STRICT;

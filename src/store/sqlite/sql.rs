@@ -17,12 +17,12 @@ pub(super) const SELECT_KEY_BY_ID: &str = concat!(
     "(SELECT last_used_at FROM usage WHERE seq = k.seq), \
      coalesce((SELECT use_count FROM usage WHERE seq = k.seq), 0), \
      k.rotated_from, k.replaced_by, k.seq, k.scopes, k.remaining_uses, k.rate_limit, \
-     k.rate_per FROM keys AS k WHERE k.id = ?1"
+     k.rate_per, k.owner, k.meta FROM keys AS k WHERE k.id = ?1"
 );
 
 /// What verification reads of a key (see `Store::credentials`).
 pub(super) const SELECT_CREDENTIAL: &str = "SELECT id, hash, name, service, disabled, expires_at, scopes, \
-     remaining_uses, rate_limit, rate_per FROM keys WHERE id = ?1";
+     remaining_uses, rate_limit, rate_per, owner, meta FROM keys WHERE id = ?1";
 
 /// The rest of every `events` query: parameters 4 (since) and 5 (a JSON
 /// array of actions), newest first, at most parameter 2.
@@ -40,7 +40,7 @@ macro_rules! select_keys {
         concat!(
             key_columns!(),
             "u.last_used_at, coalesce(u.use_count, 0), k.rotated_from, k.replaced_by, k.seq, \
-             k.scopes, k.remaining_uses, k.rate_limit, k.rate_per \
+             k.scopes, k.remaining_uses, k.rate_limit, k.rate_per, k.owner, k.meta \
              FROM keys AS k LEFT JOIN usage AS u ON u.seq = k.seq "
         )
     };
@@ -54,7 +54,7 @@ pub(super) const SELECT_KEYS_BY_NAME: &str =
 pub(super) const SELECT_NEW_KEYS_IN_RANGE: &str = concat!(
     key_columns!(),
     "NULL, 0, k.rotated_from, k.replaced_by, k.seq, k.scopes, k.remaining_uses, k.rate_limit, \
-     k.rate_per FROM keys AS k \
+     k.rate_per, k.owner, k.meta FROM keys AS k \
      WHERE k.seq BETWEEN ?1 AND ?2 ORDER BY k.seq"
 );
 /// Every key newest first, without its uses: `list_keys` merges those in
@@ -62,7 +62,7 @@ pub(super) const SELECT_NEW_KEYS_IN_RANGE: &str = concat!(
 pub(super) const SELECT_KEYS_NEWEST: &str = concat!(
     key_columns!(),
     "NULL, 0, k.rotated_from, k.replaced_by, k.seq, k.scopes, k.remaining_uses, k.rate_limit, \
-     k.rate_per FROM keys AS k ORDER BY k.seq DESC LIMIT ?1"
+     k.rate_per, k.owner, k.meta FROM keys AS k ORDER BY k.seq DESC LIMIT ?1"
 );
 pub(super) const SELECT_USAGE_NEWEST: &str =
     "SELECT seq, last_used_at, use_count FROM usage ORDER BY seq DESC";
@@ -74,12 +74,18 @@ pub(super) const SELECT_KEYS_FILTERED: &str = concat!(
             OR (?2 = 'expired' AND k.disabled = 0 AND k.expires_at <= ?3)
             OR (?2 = 'enabled' AND k.disabled = 0 AND (k.expires_at IS NULL OR k.expires_at > ?3)))
        AND (?5 IS NULL OR (k.expires_at > ?3 AND k.expires_at <= ?5))
-       AND (?6 IS NULL OR coalesce(u.last_used_at, k.created_at) <= ?6)"
+       AND (?6 IS NULL OR coalesce(u.last_used_at, k.created_at) <= ?6)
+       AND (?7 IS NULL OR k.owner = ?7)"
 );
 /// A new key has no uses: its `usage` row appears with the first one.
 pub(super) const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, \
      created_at, expires_at, rotated_from, replaced_by, scopes, remaining_uses, rate_limit, \
-     rate_per) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+     rate_per, owner, meta) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
+     ON CONFLICT (id) DO NOTHING";
+/// Every owner a key names has a record, made with the first key that
+/// names it (docs/src/owners.md); the time is the store's clock.
+pub(super) const ENSURE_OWNER: &str = "INSERT INTO owners (id, created_at) VALUES (?1, unixepoch()) \
      ON CONFLICT (id) DO NOTHING";
 /// Uses are found by the key's id, never by a row number a caller kept:
 /// SQLite gives a deleted key's `seq` to the next key (no AUTOINCREMENT), so
@@ -111,32 +117,38 @@ pub(super) const COUNT_CHANGE: &str = "UPDATE key_changes SET n = n + 1";
 pub(super) const INSERT_USAGE: &str =
     "INSERT INTO usage (seq, last_used_at, use_count) VALUES (?1, ?2, ?3)";
 /// The key's `seq` is looked up, except in bulk, where it is known.
-pub(super) const INSERT_EVENT: &str = "INSERT INTO events (at, action, key_id, actor, detail, key_seq) \
-     VALUES (?1, ?2, ?3, ?4, ?5, (SELECT seq FROM keys WHERE id = ?3))";
-pub(super) const INSERT_EVENT_WITH_SEQ: &str = "INSERT INTO events (at, action, key_id, actor, detail, key_seq) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+pub(super) const INSERT_EVENT: &str = "INSERT INTO events (at, action, key_id, actor, detail, owner, key_seq) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, (SELECT seq FROM keys WHERE id = ?3))";
+pub(super) const INSERT_EVENT_WITH_SEQ: &str = "INSERT INTO events (at, action, key_id, actor, detail, owner, key_seq) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 /// Everyone's events (`events`: parameters 1 and 3 unused).
 pub(super) const SELECT_EVENTS: &str = concat!(
-    "SELECT at, action, key_id, actor, detail FROM events ",
+    "SELECT at, action, key_id, actor, detail, owner FROM events ",
     "WHERE ?1 IS NULL AND ?3 IS NULL",
     event_filters!(),
 );
 /// A stored key's events by its `seq` (parameter 3; the id, parameter 1,
 /// guards against a reused `seq`).
 pub(super) const SELECT_EVENTS_OF_STORED_KEY: &str = concat!(
-    "SELECT at, action, key_id, actor, detail FROM events ",
+    "SELECT at, action, key_id, actor, detail, owner FROM events ",
     "WHERE key_seq = ?3 AND key_id = ?1",
     event_filters!(),
 );
 /// A deleted key's events, by scanning for its id.
 pub(super) const SELECT_EVENTS_OF_DELETED_KEY: &str = concat!(
-    "SELECT at, action, key_id, actor, detail FROM events ",
+    "SELECT at, action, key_id, actor, detail, owner FROM events ",
     "WHERE key_id = ?1 AND ?3 IS NULL",
     event_filters!(),
 );
+/// An owner's events: its own, and its keys' while they were its.
+pub(super) const SELECT_EVENTS_OF_OWNER: &str = concat!(
+    "SELECT at, action, key_id, actor, detail, owner FROM events ",
+    "WHERE owner = ?1 AND ?3 IS NULL",
+    event_filters!(),
+);
 pub(super) const SELECT_ALL_EVENTS: &str =
-    "SELECT at, action, key_id, actor, detail FROM events ORDER BY seq";
+    "SELECT at, action, key_id, actor, detail, owner FROM events ORDER BY seq";
 pub(super) const SELECT_SEQ_BY_ID: &str = "SELECT seq FROM keys WHERE id = ?1";
 pub(super) const SELECT_PREFIXES: &str = "SELECT DISTINCT prefix FROM keys ORDER BY prefix";
 pub(super) const SELECT_SERVICES: &str =
@@ -151,7 +163,7 @@ pub(super) const SELECT_OCCUPIED: &str =
 /// What a change may alter of a stored key (`Transaction::save_key`).
 pub(super) const SAVE_KEY: &str = "UPDATE keys SET name = ?2, description = ?3, service = ?4, \
      disabled = ?5, expires_at = ?6, replaced_by = ?7, scopes = ?8, remaining_uses = ?9, \
-     rate_limit = ?10, rate_per = ?11 WHERE id = ?1";
+     rate_limit = ?10, rate_per = ?11, owner = ?12, meta = ?13 WHERE id = ?1";
 /// A key's uses go with it: a later key may be given the same `seq`.
 pub(super) const DELETE_USAGE: &str = "DELETE FROM usage WHERE seq = ?1";
 pub(super) const DELETE_KEY: &str = "DELETE FROM keys WHERE seq = ?1";

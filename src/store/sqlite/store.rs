@@ -196,6 +196,7 @@ impl Store for SqliteStore {
             None => None,
         };
         let sql = match (key_id, seq) {
+            (None, _) if filter.owner.is_some() => SELECT_EVENTS_OF_OWNER,
             (None, _) => SELECT_EVENTS,
             (Some(_), Some(_)) => SELECT_EVENTS_OF_STORED_KEY,
             (Some(_), None) => SELECT_EVENTS_OF_DELETED_KEY,
@@ -206,7 +207,7 @@ impl Store for SqliteStore {
         let mut stmt = self.conn.prepare_cached(sql).map_err(fail)?;
         let mut rows = stmt
             .query(params![
-                key_id,
+                key_id.or(filter.owner),
                 sql_limit(filter.limit),
                 seq,
                 filter.since,
@@ -341,6 +342,7 @@ impl Store for SqliteStore {
                 sql_limit(filter.limit),
                 filter.expiring_by,
                 filter.unused_since,
+                filter.owner,
             ])
             .map_err(fail)?;
         let mut key: Option<KeyRecord> = None;

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::errors::failure;
-use super::rows::{insert_event, insert_key_with, select_key};
+use super::rows::{ensure_owner, insert_event, insert_key_with, select_key};
 use super::sql::{DELETE_KEY, DELETE_USAGE, INSERT_KEY, SAVE_KEY, SELECT_SEQ_BY_ID};
 use crate::error::Result;
 use crate::store::{Event, KeyRecord, Transaction};
@@ -27,26 +27,33 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn insert_key(&mut self, key: &KeyRecord) -> Result<bool> {
-        self.run(|conn| insert_key_with(&mut *conn.prepare_cached(INSERT_KEY)?, key))
+        self.run(|conn| {
+            let inserted = insert_key_with(&mut *conn.prepare_cached(INSERT_KEY)?, key)?;
+            if inserted {
+                ensure_owner(conn, key)?;
+            }
+            Ok(inserted)
+        })
     }
 
     fn save_key(&mut self, key: &KeyRecord) -> Result<()> {
         self.run(|conn| {
-            conn.prepare_cached(SAVE_KEY)?
-                .execute(params![
-                    key.id,
-                    key.name,
-                    key.description,
-                    key.service,
-                    key.disabled,
-                    key.expires_at,
-                    key.replaced_by,
-                    key.limits.scopes_text(),
-                    key.limits.remaining_uses,
-                    key.limits.rate.map(|r| r.limit),
-                    key.limits.rate.map(|r| r.per_seconds),
-                ])
-                .map(drop)
+            conn.prepare_cached(SAVE_KEY)?.execute(params![
+                key.id,
+                key.name,
+                key.description,
+                key.service,
+                key.disabled,
+                key.expires_at,
+                key.replaced_by,
+                key.limits.scopes_text(),
+                key.limits.remaining_uses,
+                key.limits.rate.map(|r| r.limit),
+                key.limits.rate.map(|r| r.per_seconds),
+                key.owner,
+                key.meta,
+            ])?;
+            ensure_owner(conn, key)
         })
     }
 

@@ -1,0 +1,77 @@
+//! docs/src/owners.md through `serve`: the owner and metadata come with
+//! VALID only, on `/v1/verify`, `/v1/verify/batch` and `/v1/auth` (the
+//! metadata header only with `--meta-header`). On both backends.
+
+use serde_json::{Value, json};
+
+use super::Server;
+use crate::common::Env;
+
+#[test]
+fn the_owner_and_metadata_come_with_valid_only() {
+    let env = Env::new();
+    let meta = r#"{"plan":"pro","city":"Zürich 🏔"}"#;
+    let key = env.create(
+        "acme prod",
+        &["--service", "sms", "--owner", "acme", "--meta", meta],
+    );
+    let plain = env.create("plain", &["--service", "sms"]);
+    let off = env.create("off", &["--owner", "acme", "--meta", meta]);
+    env.run(&["disable", &off]).code(0);
+    let stored: Value = serde_json::from_str(meta).unwrap();
+
+    let server = Server::start(&env, &[]);
+    let v = server.verify(&key, ", \"service\": \"sms\"");
+    assert_eq!(
+        (v["code"].as_str(), &v["owner"], &v["meta"]),
+        (Some("VALID"), &json!("acme"), &stored)
+    );
+    for (presented, extra, code) in [
+        (&key, ", \"service\": \"mail\"", "WRONG_SERVICE"),
+        (&off, "", "DISABLED"),
+        (&plain, "", "VALID"),
+    ] {
+        let v = server.verify(presented, extra);
+        assert_eq!(v["code"], code);
+        assert_eq!(
+            (&v["owner"], &v["meta"]),
+            (&Value::Null, &Value::Null),
+            "{v}"
+        );
+    }
+    let batch = server.post(
+        "/v1/verify/batch",
+        &format!(r#"{{"keys": ["{key}", "{off}"]}}"#),
+    );
+    assert_eq!(batch.status, 200, "{batch:#?}");
+    let answers = batch.json();
+    assert_eq!(answers["results"][0]["owner"], "acme");
+    assert_eq!(answers["results"][0]["meta"], stored);
+    assert_eq!(answers["results"][1]["owner"], Value::Null);
+
+    // /v1/auth: the owner on 200; no metadata without --meta-header.
+    let r = server.auth("/v1/auth", &[("X-API-Key", key.as_str())]);
+    assert_eq!(r.status, 200, "{r:#?}");
+    assert_eq!(r.header("x-keysmith-owner"), Some("acme"));
+    assert_eq!(r.header("x-keysmith-meta"), None);
+    // Empty for a key without one (for Caddy's copy_headers).
+    let r = server.auth("/v1/auth", &[("X-API-Key", plain.as_str())]);
+    assert_eq!((r.status, r.header("x-keysmith-owner")), (200, Some("")));
+    let r = server.auth("/v1/auth", &[("X-API-Key", off.as_str())]);
+    assert_eq!((r.status, r.header("x-keysmith-owner")), (403, None));
+    server.stop();
+
+    // With it: the metadata as ASCII JSON that reads back as stored.
+    let server = Server::start(&env, &["--meta-header"]);
+    let r = server.auth("/v1/auth", &[("X-API-Key", key.as_str())]);
+    assert_eq!(r.status, 200, "{r:#?}");
+    let header = r.header("x-keysmith-meta").expect("x-keysmith-meta");
+    assert!(header.is_ascii(), "{header}");
+    assert!(header.contains(r"Z\u00fcrich \ud83c\udfd4"), "{header}");
+    assert_eq!(serde_json::from_str::<Value>(header).unwrap(), stored);
+    let r = server.auth("/v1/auth", &[("X-API-Key", plain.as_str())]);
+    assert_eq!((r.status, r.header("x-keysmith-meta")), (200, Some("")));
+    let r = server.auth("/v1/auth", &[("X-API-Key", off.as_str())]);
+    assert_eq!((r.status, r.header("x-keysmith-meta")), (403, None));
+    server.stop();
+}
