@@ -43,6 +43,7 @@ mod list;
 mod list_terminal;
 mod man;
 mod migrate;
+mod migrations;
 mod owners;
 mod postgres;
 mod prompts;

@@ -57,6 +57,11 @@ pub const SQLITE_ONLY: &[(&str, &str)] = &[
         "reliability::store_readable_by_others_warns_once_with_the_fix",
         "the store file's mode",
     ),
+    (
+        "migrations::a_sqlite_store_of_every_earlier_version_opens_migrated",
+        "builds SQLite files of each version; on PostgreSQL: \
+         migrations::a_postgres_store_of_every_earlier_version_opens_migrated",
+    ),
 ];
 
 /// One line on the terminal, past libtest's capture of `eprintln!`.
