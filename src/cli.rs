@@ -7,7 +7,7 @@ use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
 use crate::commands::{
     AnyKey, BackupArgs, CompletionsArgs, CreateArgs, DeleteArgs, DisabledKeys, EditArgs,
-    EnabledKeys, HistoryArgs, ListArgs, ManArgs, MigrateArgs, RotateArgs, ScanArgs, SelectArgs,
+    EnabledKeys, HistoryArgs, ListArgs, ManArgs, MigrateArgs, OwnerArgs, RotateArgs, ScanArgs, SelectArgs,
     ServeArgs, VerifyArgs,
 };
 
@@ -119,6 +119,8 @@ pub enum Command {
     Delete(Deferred<DeleteArgs>),
     /// Show the event log, newest first
     History(Deferred<HistoryArgs>),
+    /// The owners keys belong to: list, show, set limits, enable, disable, delete
+    Owner(Deferred<OwnerArgs>),
     /// Find keysmith keys in files, folders or stdin, and report their state
     Scan(Deferred<ScanArgs>),
     /// Write a consistent copy of the store to a new file (mode 0600)

@@ -163,6 +163,80 @@ impl KeyRecord {
     }
 }
 
+/// An owner (docs/src/owners.md): the application's customer that keys
+/// belong to. Its record is made with the first key that names it; its
+/// status and limits hold for all its keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerRecord {
+    pub id: String,
+    pub disabled: bool,
+    pub created_at: Timestamp,
+    /// Uses and a rate limit shared by all its keys (an owner has no scopes).
+    pub limits: Limits,
+    /// How many keys it has (read with it, not stored).
+    pub keys: u64,
+}
+
+impl OwnerRecord {
+    /// A new owner, enabled and without limits.
+    pub fn new(id: &str, now: Timestamp) -> Self {
+        OwnerRecord {
+            id: id.to_owned(),
+            disabled: false,
+            created_at: now,
+            limits: Limits::default(),
+            keys: 0,
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        Status::of(self.disabled, None, 0)
+    }
+}
+
+/// What verification reads of a key's owner: its status and limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerState {
+    pub disabled: bool,
+    pub limits: Limits,
+}
+
+/// The limits `owner set` may change; `None` leaves one as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnerEdit {
+    pub remaining_uses: Option<Option<i64>>,
+    pub rate: Option<Option<RateLimit>>,
+}
+
+impl OwnerEdit {
+    /// The owner as it is after this edit.
+    pub fn applied_to(&self, before: &OwnerRecord) -> OwnerRecord {
+        let mut after = before.clone();
+        if let Some(remaining) = self.remaining_uses {
+            after.limits.remaining_uses = remaining;
+        }
+        if let Some(rate) = self.rate {
+            after.limits.rate = rate;
+        }
+        after
+    }
+
+    /// What this edit changes in `before`, in words, as the history records them.
+    pub fn changed_fields(&self, before: &OwnerRecord) -> Vec<&'static str> {
+        let after = self.applied_to(before);
+        [
+            (
+                "uses left",
+                after.limits.remaining_uses != before.limits.remaining_uses,
+            ),
+            ("rate limit", after.limits.rate != before.limits.rate),
+        ]
+        .into_iter()
+        .filter_map(|(field, changed)| changed.then_some(field))
+        .collect()
+    }
+}
+
 /// What verification reads of a stored key: enough to judge a presented
 /// key and to name it, and nothing it does not need (no uses, no links).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +251,8 @@ pub struct Credential {
     /// Returned with VALID only (docs/src/owners.md).
     pub owner: Option<String>,
     pub meta: Option<String>,
+    /// The owner's status and limits, when the key has an owner.
+    pub owner_state: Option<OwnerState>,
 }
 
 impl Credential {
@@ -186,17 +262,20 @@ impl Credential {
 }
 
 /// The actions events record (`undo`: a key that could not be delivered was
-/// taken back).
+/// taken back). An owner's own events are `enable`, `disable`, `edit` and
+/// `delete` with no key.
 pub const ACTIONS: [&str; 7] = [
     "create", "enable", "disable", "edit", "rotate", "delete", "undo",
 ];
 
-/// One entry of a store's history: what happened, when, to which key, by whom.
+/// One entry of a store's history: what happened, when, to which key (or
+/// owner), by whom.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     pub at: Timestamp,
     pub action: String,
-    pub key_id: String,
+    /// The key; `None` for an owner's own event (`owner disable`...).
+    pub key_id: Option<String>,
     pub actor: String,
     pub detail: Option<String>,
     /// The owner of the key when it happened (`history --owner`).

@@ -9,7 +9,7 @@ use crate::error::{Error, Failure, Result};
 use crate::key_format::SecretKey;
 use crate::pager::Sink;
 use crate::redact::Untrusted;
-use crate::store::{Event, KeyRecord, Limits, RateLimit, Timestamp};
+use crate::store::{Event, KeyRecord, Limits, OwnerRecord, RateLimit, Timestamp};
 use crate::time::{self, Rfc3339};
 use crate::verify::MetaJson;
 
@@ -184,6 +184,11 @@ impl Output {
             .then(|| terminal_size::terminal_size().map_or(80, |(w, _)| usize::from(w.0)))
     }
 
+    /// Whether tables are coloured (a terminal, without `NO_COLOR`).
+    pub fn color(&self) -> bool {
+        self.color
+    }
+
     /// How `list` draws its table here.
     pub fn table_layout(&self, wide: bool) -> crate::table::key_rows::Layout {
         crate::table::key_rows::Layout {
@@ -259,12 +264,36 @@ fn limit_words(limits: &Limits) -> [String; 3] {
     ]
 }
 
+/// The owner object of docs/src/owners.md (`owner list --json`, `owner show --json`...).
+#[derive(Serialize)]
+pub struct OwnerJson<'a> {
+    id: &'a str,
+    status: &'static str,
+    created_at: Rfc3339,
+    keys: u64,
+    remaining_uses: Option<i64>,
+    rate_limit: Option<RateJson>,
+}
+
+impl<'a> OwnerJson<'a> {
+    pub fn new(owner: &'a OwnerRecord) -> Self {
+        OwnerJson {
+            id: &owner.id,
+            status: owner.status().as_str(),
+            created_at: Rfc3339(owner.created_at),
+            keys: owner.keys,
+            remaining_uses: owner.limits.remaining_uses,
+            rate_limit: owner.limits.rate.map(RateJson::from),
+        }
+    }
+}
+
 /// The event object of docs/src/commands/history.md (`history --json`, `show --json`).
 #[derive(Serialize)]
 pub struct EventJson<'a> {
     at: Rfc3339,
     action: &'a str,
-    key_id: &'a str,
+    key_id: Option<&'a str>,
     actor: &'a str,
     detail: Option<&'a str>,
     owner: Option<&'a str>,
@@ -275,7 +304,7 @@ impl<'a> EventJson<'a> {
         EventJson {
             at: Rfc3339(event.at),
             action: &event.action,
-            key_id: &event.key_id,
+            key_id: event.key_id.as_deref(),
             actor: &event.actor,
             detail: event.detail.as_deref(),
             owner: event.owner.as_deref(),

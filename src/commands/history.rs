@@ -82,7 +82,10 @@ pub fn run(ctx: &mut Context, args: HistoryArgs) -> Result<u8> {
     let mut table = event_table(true, out.fit());
     out.page()?;
     store.events(&filter, &mut |event| {
-        let name = names.of(&event.key_id)?;
+        let name = match &event.key_id {
+            Some(id) => names.of(id)?,
+            None => None,
+        };
         count += 1;
         table
             .push(&(event, name), out.writer())

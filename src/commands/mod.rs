@@ -14,6 +14,7 @@ mod list;
 mod man;
 mod migrate;
 mod owned;
+mod owner;
 mod rotate;
 mod scan;
 mod serve;
@@ -31,6 +32,7 @@ pub use list::ListArgs;
 pub use man::ManArgs;
 pub use migrate::MigrateArgs;
 pub use owned::{OwnedArgs, meta_given};
+pub use owner::OwnerArgs;
 pub use rotate::RotateArgs;
 pub use scan::ScanArgs;
 pub use serve::ServeArgs;
@@ -202,6 +204,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Completions(Deferred(args)) => completions::run(&mut ctx, args),
         Command::Serve(Deferred(args)) => serve::run(&mut ctx, args),
         Command::Man(Deferred(args)) => man::run(&mut ctx, args),
+        Command::Owner(Deferred(args)) => owner::run(&mut ctx, args),
     };
     // Said only of a store that was made and used (docs/src/store.md): a command that
     // failed after making it has already said why.

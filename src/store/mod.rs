@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result, StoreFault};
 pub use crate::model::{
-    Credential, Event, KeyEdit, KeyRecord, Limits, RateLimit, Retire, Status, Timestamp,
+    Credential, Event, KeyEdit, KeyRecord, Limits, OwnerRecord, RateLimit, Retire, Status,
+    Timestamp,
 };
 
 pub use postgres::{PostgresStore, Target as PostgresTarget};
@@ -211,6 +212,15 @@ pub trait Transaction {
     /// Removes a key with its uses; `false` when there was none. Its events stay.
     fn delete_key(&mut self, id: &str) -> Result<bool>;
     fn append_event(&mut self, event: &Event) -> Result<()>;
+    /// The owner with this id, locked against other writers until the
+    /// transaction ends.
+    fn lock_owner(&mut self, id: &str) -> Result<Option<OwnerRecord>>;
+    /// Adds an owner, or writes what a change may alter of one: `disabled`
+    /// and its limits.
+    fn save_owner(&mut self, owner: &OwnerRecord) -> Result<()>;
+    /// Removes an owner's record; `false` when there was none. Its keys
+    /// and events stay.
+    fn delete_owner(&mut self, id: &str) -> Result<bool>;
 }
 
 /// What `Store::spend_uses` granted of one key.
@@ -265,10 +275,12 @@ pub trait KeyInserter {
     fn insert(&mut self, keys: &[KeyRecord], events: &[Event]) -> Result<Vec<usize>>;
 }
 
-/// One item of a whole-store copy. `export` yields every key, oldest
-/// first, then every event, oldest first.
+/// One item of a whole-store copy. `export` yields every owner, then
+/// every key, oldest first, then every event, oldest first.
 #[derive(Debug, Clone, Copy)]
 pub enum Item<'a> {
+    /// An owner with its status and limits.
+    Owner(&'a OwnerRecord),
     /// A key with its uses and links.
     Key(&'a KeyRecord),
     Event(&'a Event),
@@ -296,6 +308,7 @@ impl KeyCounts {
 /// What a copy carried.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Copied {
+    pub owners: u64,
     pub keys: u64,
     pub events: u64,
 }
@@ -319,6 +332,12 @@ pub trait Store: Send {
     ) -> Result<u64>;
 
     fn key_by_id(&mut self, id: &str) -> Result<Option<KeyRecord>>;
+
+    /// The owner with this id, with how many keys it has.
+    fn owner(&mut self, id: &str) -> Result<Option<OwnerRecord>>;
+
+    /// Streams every owner, by id, with how many keys each has.
+    fn list_owners(&mut self, each: &mut dyn FnMut(&OwnerRecord) -> Result<()>) -> Result<()>;
 
     /// What verification needs of each key in `ids`, from one consistent
     /// view: `each` gets each id's position and its credential, if stored.

@@ -46,10 +46,18 @@ impl Rows for EventRows {
         cells.extend([
             time::local_seconds(event.at),
             Untrusted(&event.action).to_string(),
-            Untrusted(&event.key_id).to_string(),
+            // An owner's own event names the owner where a key's names the key.
+            match (&event.key_id, &event.owner) {
+                (Some(id), _) => Untrusted(id).to_string(),
+                (None, owner) => format!("owner:{}", Untrusted::or(owner.as_deref(), "-")),
+            },
         ]);
         if self.names {
-            cells.push(Untrusted::or(name.as_deref(), "(deleted)").to_string());
+            let shown = match event.key_id {
+                Some(_) => Untrusted::or(name.as_deref(), "(deleted)").to_string(),
+                None => "-".to_owned(),
+            };
+            cells.push(shown);
         }
         cells.extend([
             Untrusted(&event.actor).to_string(),

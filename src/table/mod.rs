@@ -20,6 +20,7 @@
 
 pub mod event_rows;
 pub mod key_rows;
+pub mod owner_rows;
 
 use std::borrow::Cow;
 use std::io::Write;

@@ -169,8 +169,12 @@ pub fn judge(
     if !record.hash.matches(&parsed.hash) {
         return Verdict::new(Code::NotFound, None);
     }
+    // A disabled owner refuses its keys as if each were disabled, right
+    // after a key's own switch (docs/src/owners.md).
+    let owner_off = record.owner_state.as_ref().is_some_and(|o| o.disabled);
     let code = match record.status(now) {
         Status::Disabled => Code::Disabled,
+        _ if owner_off => Code::Disabled,
         Status::Expired => Code::Expired,
         Status::Enabled
             if required

@@ -74,6 +74,12 @@ fn reason(verdict: &Verdict, required: &Required) -> String {
     };
     let who = format!("key {} ({})", Untrusted(&key.id), Untrusted(&key.name));
     match verdict.code {
+        Code::Disabled if !key.disabled => format!(
+            "{who} belongs to the owner {}, which is disabled; switch it on with: \
+             keysmith owner enable {}",
+            Untrusted::or(key.owner.as_deref(), "-"),
+            Untrusted::or(key.owner.as_deref(), "-")
+        ),
         Code::Disabled => format!(
             "{who} is disabled; switch it on with: keysmith enable {}",
             key.id

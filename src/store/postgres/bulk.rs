@@ -8,6 +8,7 @@ use tokio_postgres::types::ToSql;
 use super::columns::{EventColumns, KeyColumns};
 use super::errors::failure;
 use super::sql::{ENSURE_OWNERS, IMPORT_EVENTS, IMPORT_KEYS};
+use super::transaction::save_owner;
 use crate::error::Result;
 use crate::store::{Copied, Event, Importer, Item, KeyInserter, KeyRecord};
 
@@ -110,6 +111,12 @@ impl BatchImporter<'_, '_> {
 impl Importer for BatchImporter<'_, '_> {
     fn add(&mut self, item: Item<'_>) -> Result<()> {
         match item {
+            Item::Owner(owner) => {
+                self.runtime
+                    .block_on(save_owner(self.tx, owner))
+                    .map_err(|f| failure(self.shown, f))?;
+                self.copied.owners += 1;
+            }
             Item::Key(key) => {
                 // Events resolve their key's `seq`: keys go first.
                 if self.events.len() > 0 {

@@ -81,7 +81,7 @@ impl KeyColumns {
 pub(super) struct EventColumns {
     pub(super) at: Vec<i64>,
     pub(super) action: Vec<String>,
-    pub(super) key_id: Vec<String>,
+    pub(super) key_id: Vec<Option<String>>,
     pub(super) actor: Vec<String>,
     pub(super) detail: Vec<Option<String>>,
     pub(super) owner: Vec<Option<String>>,

@@ -5,6 +5,7 @@ use tokio_postgres::Row;
 
 use super::{Fault, Pg};
 use crate::key_format::KeyHash;
+use crate::model::{OwnerRecord, OwnerState};
 use crate::store::{Credential, Event, KeyRecord, Limits, RateLimit};
 
 pub(super) fn key_from_row(row: &Row) -> Pg<KeyRecord> {
@@ -60,6 +61,13 @@ pub(super) fn credential_from_row(row: &Row) -> Pg<Credential> {
         limits: limits_from_row(row, 6)?,
         owner: row.try_get(10)?,
         meta: row.try_get(11)?,
+        owner_state: match row.try_get::<_, Option<bool>>(12)? {
+            None => None,
+            Some(disabled) => Some(OwnerState {
+                disabled,
+                limits: limits_from_row(row, 13)?,
+            }),
+        },
     })
 }
 
@@ -71,6 +79,18 @@ pub(super) fn event_from_row(row: &Row) -> Pg<Event> {
         actor: row.try_get(3)?,
         detail: row.try_get(4)?,
         owner: row.try_get(5)?,
+    })
+}
+
+/// An owner as `sql::owner_columns` selects it.
+pub(super) fn owner_from_row(row: &Row) -> Pg<OwnerRecord> {
+    let keys: i64 = row.try_get(7)?;
+    Ok(OwnerRecord {
+        id: row.try_get(0)?,
+        disabled: row.try_get(1)?,
+        created_at: row.try_get(2)?,
+        limits: limits_from_row(row, 3)?,
+        keys: u64::try_from(keys).map_err(|_| Fault::Damaged)?,
     })
 }
 

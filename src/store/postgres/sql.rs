@@ -17,8 +17,10 @@ pub(super) const SELECT_KEY_BY_ID: &str = concat!(key_columns!(), "WHERE k.id = 
 /// The key's row stays locked until the transaction ends: two concurrent
 /// changes of one key (two `rotate`s) happen one after the other.
 pub(super) const LOCK_KEY_BY_ID: &str = concat!(key_columns!(), "WHERE k.id = $1 FOR UPDATE OF k");
-pub(super) const SELECT_CREDENTIALS: &str = "SELECT id, hash, name, service, disabled, expires_at, \
-     scopes, remaining_uses, rate_limit, rate_per, owner, meta FROM keys WHERE id = ANY($1)";
+pub(super) const SELECT_CREDENTIALS: &str = "SELECT k.id, k.hash, k.name, k.service, k.disabled, \
+     k.expires_at, k.scopes, k.remaining_uses, k.rate_limit, k.rate_per, k.owner, k.meta, \
+     o.disabled, NULL::text, o.remaining_uses, o.rate_limit, o.rate_per \
+     FROM keys AS k LEFT JOIN owners AS o ON o.id = k.owner WHERE k.id = ANY($1)";
 pub(super) const SELECT_KEYS_BY_SEQS: &str =
     concat!(key_columns!(), "WHERE k.seq = ANY($1) ORDER BY k.seq");
 pub(super) const SELECT_KEYS_BY_NAME: &str =
@@ -176,7 +178,7 @@ pub(super) const LOCK_REMAINING_USES: &str = "SELECT id, remaining_uses FROM key
 pub(super) const UPDATE_REMAINING_USES: &str = "UPDATE keys SET remaining_uses = u.r \
      FROM unnest($1::text[], $2::bigint[]) AS u (id, r) WHERE keys.id = u.id";
 /// Nobody adds keys while a copy runs in; readers go on.
-pub(super) const LOCK_FOR_IMPORT: &str = "LOCK TABLE keys, events IN EXCLUSIVE MODE";
+pub(super) const LOCK_FOR_IMPORT: &str = "LOCK TABLE owners, keys, events IN EXCLUSIVE MODE";
 /// Whether a store holds anything: `import` fills empty ones only.
 pub(super) const SELECT_OCCUPIED: &str =
     "SELECT EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM events)";
@@ -189,3 +191,25 @@ pub(super) const SAVE_KEY: &str = "UPDATE keys SET name = $2, description = $3, 
 pub(super) const DELETE_KEY: &str = "WITH gone AS (DELETE FROM keys WHERE id = $1 RETURNING seq), \
      uses AS (DELETE FROM usage WHERE seq IN (SELECT seq FROM gone)) \
      SELECT count(*) FROM gone";
+
+/// The columns `owner_from_row` reads: the owner, its limits as
+/// `limits_from_row` reads them (no scopes), and how many keys it has.
+macro_rules! owner_columns {
+    () => {
+        "SELECT o.id, o.disabled, o.created_at, NULL::text, o.remaining_uses, o.rate_limit, \
+         o.rate_per, (SELECT count(*) FROM keys WHERE keys.owner = o.id) FROM owners AS o "
+    };
+}
+pub(super) const SELECT_OWNER: &str = concat!(owner_columns!(), "WHERE o.id = $1");
+/// The owner's row stays locked until the transaction ends.
+pub(super) const LOCK_OWNER: &str = concat!(owner_columns!(), "WHERE o.id = $1 FOR UPDATE OF o");
+/// Byte order, as SQLite sorts.
+pub(super) const SELECT_OWNERS: &str = concat!(owner_columns!(), "ORDER BY o.id COLLATE \"C\"");
+pub(super) const SELECT_ALL_OWNERS: &str = concat!(owner_columns!(), "ORDER BY o.seq");
+/// Adds or changes an owner (`Transaction::save_owner`).
+pub(super) const SAVE_OWNER: &str = "INSERT INTO owners (id, disabled, created_at, remaining_uses, \
+     rate_limit, rate_per) VALUES ($1, $2, $3, $4, $5, $6) \
+     ON CONFLICT (id) DO UPDATE SET disabled = excluded.disabled, \
+     remaining_uses = excluded.remaining_uses, rate_limit = excluded.rate_limit, \
+     rate_per = excluded.rate_per";
+pub(super) const DELETE_OWNER: &str = "DELETE FROM owners WHERE id = $1";

@@ -8,7 +8,7 @@ use tokio_postgres::{IsolationLevel, Row, Transaction};
 use super::bulk::{BatchImporter, BatchInserter};
 use super::columns::{EventColumns, KeyColumns};
 use super::errors::failure;
-use super::rows::{credential_from_row, event_from_row, key_from_row};
+use super::rows::{credential_from_row, event_from_row, key_from_row, owner_from_row};
 use super::schema::SCHEMA_VERSION;
 use super::sql::*;
 use super::transaction::PgTransaction;
@@ -16,7 +16,7 @@ use super::{Fault, Pg, PostgresStore, storable};
 use crate::error::Result;
 use crate::store::{
     Copied, Credential, Event, EventFilter, Importer, Item, KeyFilter, KeyInserter, KeyRecord,
-    Spent, Status, Store, Timestamp,
+    OwnerRecord, Spent, Status, Store, Timestamp,
 };
 
 /// Rows fetched per round trip when streaming.
@@ -162,6 +162,25 @@ impl Store for PostgresStore {
             }
         }
         Ok(count)
+    }
+
+    fn owner(&mut self, id: &str) -> Result<Option<OwnerRecord>> {
+        let shown = self.shown.clone();
+        let rows = self
+            .runtime
+            .block_on(self.client.query_typed(SELECT_OWNER, &[(&id, Type::TEXT)]))
+            .map_err(|e| failure(&shown, e.into()))?;
+        rows.first()
+            .map(owner_from_row)
+            .transpose()
+            .map_err(|f| failure(&shown, f))
+    }
+
+    fn list_owners(&mut self, each: &mut dyn FnMut(&OwnerRecord) -> Result<()>) -> Result<()> {
+        let shown = self.shown.clone();
+        self.stream(&[(SELECT_OWNERS, &[])], &mut |_, row| {
+            each(&owner_from_row(row).map_err(|f| failure(&shown, f))?)
+        })
     }
 
     fn key_by_id(&mut self, id: &str) -> Result<Option<KeyRecord>> {
@@ -380,9 +399,16 @@ impl Store for PostgresStore {
     fn export(&mut self, each: &mut dyn FnMut(Item<'_>) -> Result<()>) -> Result<()> {
         let shown = self.shown.clone();
         self.stream(
-            &[(SELECT_ALL_KEYS, &[]), (SELECT_ALL_EVENTS, &[])],
+            &[
+                (SELECT_ALL_OWNERS, &[]),
+                (SELECT_ALL_KEYS, &[]),
+                (SELECT_ALL_EVENTS, &[]),
+            ],
             &mut |query, row| match query {
-                0 => each(Item::Key(
+                0 => each(Item::Owner(
+                    &owner_from_row(row).map_err(|f| failure(&shown, f))?,
+                )),
+                1 => each(Item::Key(
                     &key_from_row(row).map_err(|f| failure(&shown, f))?,
                 )),
                 _ => each(Item::Event(

@@ -5,14 +5,14 @@ use tokio_postgres::Transaction;
 use tokio_postgres::types::{ToSql, Type};
 
 use super::errors::failure;
-use super::rows::{key_from_row, rate_columns};
+use super::rows::{key_from_row, owner_from_row, rate_columns};
 use super::sql::{
-    DELETE_KEY, DURABLE_COMMIT, ENSURE_OWNERS, INSERT_EVENT, INSERT_KEY, KEY_TYPES, LOCK_KEY_BY_ID,
+    DELETE_KEY, DELETE_OWNER, DURABLE_COMMIT, ENSURE_OWNERS, INSERT_EVENT, LOCK_OWNER, SAVE_OWNER, INSERT_KEY, KEY_TYPES, LOCK_KEY_BY_ID,
     SAVE_KEY,
 };
 use super::{Pg, storable};
 use crate::error::Result;
-use crate::store::{Event, KeyRecord};
+use crate::store::{Event, KeyRecord, OwnerRecord};
 
 pub(super) async fn lock_key(tx: &Transaction<'_>, id: &str) -> Pg<Option<KeyRecord>> {
     let rows = tx.query_typed(LOCK_KEY_BY_ID, &[(&id, Type::TEXT)]).await?;
@@ -49,6 +49,24 @@ pub(super) async fn insert_key(tx: &Transaction<'_>, key: &KeyRecord) -> Pg<bool
         ensure_owner(tx, key).await?;
     }
     Ok(inserted)
+}
+
+/// Adds or changes an owner (`Transaction::save_owner`, and copies).
+pub(super) async fn save_owner(tx: &Transaction<'_>, owner: &OwnerRecord) -> Pg<()> {
+    let rate = owner.limits.rate;
+    tx.execute_typed(
+        SAVE_OWNER,
+        &[
+            (&owner.id, Type::TEXT),
+            (&owner.disabled, Type::BOOL),
+            (&owner.created_at, Type::INT8),
+            (&owner.limits.remaining_uses, Type::INT8),
+            (&rate.map(|r| i64::from(r.limit)), Type::INT8),
+            (&rate.map(|r| i64::from(r.per_seconds)), Type::INT8),
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Makes the record of the key's owner, if it names one without a record.
@@ -148,5 +166,26 @@ impl crate::store::Transaction for PgTransaction<'_, '_> {
 
     fn append_event(&mut self, event: &Event) -> Result<()> {
         self.run(insert_event(self.tx, event))
+    }
+
+    fn lock_owner(&mut self, id: &str) -> Result<Option<OwnerRecord>> {
+        if !storable(id) {
+            return Ok(None);
+        }
+        self.run(async {
+            let rows = self.tx.query_typed(LOCK_OWNER, &[(&id, Type::TEXT)]).await?;
+            rows.first().map(owner_from_row).transpose()
+        })
+    }
+
+    fn save_owner(&mut self, owner: &OwnerRecord) -> Result<()> {
+        self.run(save_owner(self.tx, owner))
+    }
+
+    fn delete_owner(&mut self, id: &str) -> Result<bool> {
+        if !storable(id) {
+            return Ok(false);
+        }
+        self.run(async { Ok(self.tx.execute(DELETE_OWNER, &[&id]).await? > 0) })
     }
 }

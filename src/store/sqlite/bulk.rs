@@ -4,7 +4,7 @@
 use rusqlite::{Connection, Statement, params};
 
 use super::errors::failure;
-use super::rows::{ensure_owner, insert_key_with};
+use super::rows::{ensure_owner, insert_key_with, save_owner};
 use crate::error::{Error, Result, StoreFault};
 use crate::store::{Copied, Event, Importer, Item, KeyInserter, KeyRecord};
 
@@ -63,6 +63,10 @@ impl Importer for CopyImporter<'_> {
         let shown = self.shown;
         let fail = |e: rusqlite::Error| failure(shown, &e);
         match item {
+            Item::Owner(owner) => {
+                save_owner(self.tx, owner).map_err(fail)?;
+                self.copied.owners += 1;
+            }
             Item::Key(key) => {
                 if !insert_key_with(&mut self.insert_key, key).map_err(fail)? {
                     return Err(Error::store(

@@ -3,8 +3,9 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, Statement, params};
 
-use super::sql::{ENSURE_OWNER, INSERT_EVENT, SELECT_KEY_BY_ID};
+use super::sql::{ENSURE_OWNER, INSERT_EVENT, SAVE_OWNER, SELECT_KEY_BY_ID};
 use crate::key_format::KeyHash;
+use crate::model::{OwnerRecord, OwnerState};
 use crate::store::{Credential, Event, KeyRecord, Limits, RateLimit};
 
 pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
@@ -125,6 +126,13 @@ pub(super) fn credential_from_row(row: &Row<'_>) -> rusqlite::Result<Credential>
         limits: limits_from_row(row, 6)?,
         owner: row.get(10)?,
         meta: row.get(11)?,
+        owner_state: match row.get::<_, Option<bool>>(12)? {
+            None => None,
+            Some(disabled) => Some(OwnerState {
+                disabled,
+                limits: limits_from_row(row, 13)?,
+            }),
+        },
     })
 }
 
@@ -167,6 +175,29 @@ pub(super) fn ensure_owner(conn: &Connection, key: &KeyRecord) -> rusqlite::Resu
     if let Some(owner) = &key.owner {
         conn.prepare_cached(ENSURE_OWNER)?.execute([owner])?;
     }
+    Ok(())
+}
+
+/// An owner as `sql::owner_columns` selects it.
+pub(super) fn owner_from_row(row: &Row<'_>) -> rusqlite::Result<OwnerRecord> {
+    Ok(OwnerRecord {
+        id: row.get(0)?,
+        disabled: row.get(1)?,
+        created_at: row.get(2)?,
+        limits: limits_from_row(row, 3)?,
+        keys: row.get::<_, i64>(7)?.max(0) as u64,
+    })
+}
+
+pub(super) fn save_owner(conn: &Connection, owner: &OwnerRecord) -> rusqlite::Result<()> {
+    conn.prepare_cached(SAVE_OWNER)?.execute(params![
+        owner.id,
+        owner.disabled,
+        owner.created_at,
+        owner.limits.remaining_uses,
+        owner.limits.rate.map(|r| r.limit),
+        owner.limits.rate.map(|r| r.per_seconds),
+    ])?;
     Ok(())
 }
 

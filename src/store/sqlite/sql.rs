@@ -21,8 +21,10 @@ pub(super) const SELECT_KEY_BY_ID: &str = concat!(
 );
 
 /// What verification reads of a key (see `Store::credentials`).
-pub(super) const SELECT_CREDENTIAL: &str = "SELECT id, hash, name, service, disabled, expires_at, scopes, \
-     remaining_uses, rate_limit, rate_per, owner, meta FROM keys WHERE id = ?1";
+pub(super) const SELECT_CREDENTIAL: &str = "SELECT k.id, k.hash, k.name, k.service, k.disabled, \
+     k.expires_at, k.scopes, k.remaining_uses, k.rate_limit, k.rate_per, k.owner, k.meta, \
+     o.disabled, NULL, o.remaining_uses, o.rate_limit, o.rate_per \
+     FROM keys AS k LEFT JOIN owners AS o ON o.id = k.owner WHERE k.id = ?1";
 
 /// The rest of every `events` query: parameters 4 (since) and 5 (a JSON
 /// array of actions), newest first, at most parameter 2.
@@ -167,3 +169,22 @@ pub(super) const SAVE_KEY: &str = "UPDATE keys SET name = ?2, description = ?3, 
 /// A key's uses go with it: a later key may be given the same `seq`.
 pub(super) const DELETE_USAGE: &str = "DELETE FROM usage WHERE seq = ?1";
 pub(super) const DELETE_KEY: &str = "DELETE FROM keys WHERE seq = ?1";
+
+/// The columns `owner_from_row` reads: the owner, its limits as
+/// `limits_from_row` reads them (no scopes), and how many keys it has.
+macro_rules! owner_columns {
+    () => {
+        "SELECT o.id, o.disabled, o.created_at, NULL, o.remaining_uses, o.rate_limit, o.rate_per, \
+         (SELECT count(*) FROM keys WHERE keys.owner = o.id) FROM owners AS o "
+    };
+}
+pub(super) const SELECT_OWNER: &str = concat!(owner_columns!(), "WHERE o.id = ?1");
+pub(super) const SELECT_OWNERS: &str = concat!(owner_columns!(), "ORDER BY o.id");
+pub(super) const SELECT_ALL_OWNERS: &str = concat!(owner_columns!(), "ORDER BY o.seq");
+/// Adds or changes an owner (`Transaction::save_owner`).
+pub(super) const SAVE_OWNER: &str = "INSERT INTO owners (id, disabled, created_at, remaining_uses, \
+     rate_limit, rate_per) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+     ON CONFLICT (id) DO UPDATE SET disabled = excluded.disabled, \
+     remaining_uses = excluded.remaining_uses, rate_limit = excluded.rate_limit, \
+     rate_per = excluded.rate_per";
+pub(super) const DELETE_OWNER: &str = "DELETE FROM owners WHERE id = ?1";

@@ -9,7 +9,8 @@ use super::SqliteStore;
 use super::bulk::{BatchInserter, CopyImporter};
 use super::errors::failure;
 use super::rows::{
-    credential_from_row, event_from_row, key_from_row, key_into_slot, select_key, sql_limit,
+    credential_from_row, event_from_row, key_from_row, key_into_slot, owner_from_row, select_key,
+    sql_limit,
 };
 use super::schema::SCHEMA_VERSION;
 use super::sql::*;
@@ -17,7 +18,7 @@ use super::transaction::SqliteTransaction;
 use crate::error::{Error, Result, StoreFault};
 use crate::store::{
     Copied, Credential, Event, EventFilter, Importer, Item, KeyFilter, KeyInserter, KeyRecord,
-    Spent, Status, Store, Timestamp, Transaction,
+    OwnerRecord, Spent, Status, Store, Timestamp, Transaction,
 };
 
 /// Page cache for bulk writes, in KiB (SQLite reads a negative size as KiB).
@@ -216,6 +217,25 @@ impl Store for SqliteStore {
             .map_err(fail)?;
         while let Some(row) = rows.next().map_err(fail)? {
             each(event_from_row(row).map_err(fail)?)?;
+        }
+        Ok(())
+    }
+
+    fn owner(&mut self, id: &str) -> Result<Option<OwnerRecord>> {
+        self.read(|conn| {
+            conn.prepare_cached(SELECT_OWNER)?
+                .query_row([id], owner_from_row)
+                .optional()
+        })
+    }
+
+    fn list_owners(&mut self, each: &mut dyn FnMut(&OwnerRecord) -> Result<()>) -> Result<()> {
+        let shown = self.shown.clone();
+        let fail = |e: rusqlite::Error| failure(&shown, &e);
+        let mut stmt = self.conn.prepare_cached(SELECT_OWNERS).map_err(fail)?;
+        let mut rows = stmt.query([]).map_err(fail)?;
+        while let Some(row) = rows.next().map_err(fail)? {
+            each(&owner_from_row(row).map_err(fail)?)?;
         }
         Ok(())
     }
@@ -434,6 +454,13 @@ impl SqliteStore {
         &self,
         each: &mut dyn FnMut(Item<'_>) -> Result<()>,
     ) -> rusqlite::Result<Result<()>> {
+        let mut owners = self.conn.prepare(SELECT_ALL_OWNERS)?;
+        let mut rows = owners.query([])?;
+        while let Some(row) = rows.next()? {
+            if let Err(e) = each(Item::Owner(&owner_from_row(row)?)) {
+                return Ok(Err(e));
+            }
+        }
         let mut keys = self.conn.prepare(SELECT_ALL_KEYS)?;
         let mut rows = keys.query([])?;
         while let Some(row) = rows.next()? {

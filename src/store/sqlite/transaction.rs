@@ -3,10 +3,14 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::errors::failure;
-use super::rows::{ensure_owner, insert_event, insert_key_with, select_key};
-use super::sql::{DELETE_KEY, DELETE_USAGE, INSERT_KEY, SAVE_KEY, SELECT_SEQ_BY_ID};
+use super::rows::{
+    ensure_owner, insert_event, insert_key_with, owner_from_row, save_owner, select_key,
+};
+use super::sql::{
+    DELETE_KEY, DELETE_OWNER, DELETE_USAGE, INSERT_KEY, SAVE_KEY, SELECT_OWNER, SELECT_SEQ_BY_ID,
+};
 use crate::error::Result;
-use crate::store::{Event, KeyRecord, Transaction};
+use crate::store::{Event, KeyRecord, OwnerRecord, Transaction};
 
 /// The steps of `Store::write`, inside one IMMEDIATE transaction: the
 /// write lock is held from its start, so reading a key locks it too.
@@ -75,5 +79,22 @@ impl Transaction for SqliteTransaction<'_> {
 
     fn append_event(&mut self, event: &Event) -> Result<()> {
         self.run(|conn| insert_event(conn, event))
+    }
+
+    fn lock_owner(&mut self, id: &str) -> Result<Option<OwnerRecord>> {
+        // The IMMEDIATE transaction holds the write lock: reading locks it.
+        self.run(|conn| {
+            conn.prepare_cached(SELECT_OWNER)?
+                .query_row([id], owner_from_row)
+                .optional()
+        })
+    }
+
+    fn save_owner(&mut self, owner: &OwnerRecord) -> Result<()> {
+        self.run(|conn| save_owner(conn, owner))
+    }
+
+    fn delete_owner(&mut self, id: &str) -> Result<bool> {
+        self.run(|conn| Ok(conn.prepare_cached(DELETE_OWNER)?.execute([id])? > 0))
     }
 }

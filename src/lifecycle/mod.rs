@@ -18,6 +18,9 @@ use crate::store::{self, KeyInserter, Store, Transaction};
 /// 10^21 per key.)
 const MINT_ATTEMPTS: usize = 8;
 
+mod owners;
+pub use owners::{OwnerDeletion, delete_owner, set_owner, set_owner_disabled};
+
 /// Keys handed to the store at a time by `create_many`.
 const BATCH: usize = 2_000;
 
@@ -41,10 +44,22 @@ impl Change<'_> {
         Event {
             at: self.at,
             action: action.into(),
-            key_id: key_id.into(),
+            key_id: Some(key_id.into()),
             actor: self.actor.into(),
             detail,
             owner: None,
+        }
+    }
+
+    /// An owner's own event: it names the owner and no key.
+    pub fn owner_event(&self, action: &str, owner: &str, detail: Option<String>) -> Event {
+        Event {
+            at: self.at,
+            action: action.into(),
+            key_id: None,
+            actor: self.actor.into(),
+            detail,
+            owner: Some(owner.into()),
         }
     }
 
