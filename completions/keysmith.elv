@@ -37,6 +37,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand rotate 'Replace a key with a new one: same name, service and prefix, new secret'
             cand delete 'Remove a key for good (its history stays)'
             cand history 'Show the event log, newest first'
+            cand owner 'The owners keys belong to: list, show, set limits, enable, disable, delete'
             cand scan 'Find keysmith keys in files, folders or stdin, and report their state'
             cand backup 'Write a consistent copy of the store to a new file (mode 0600)'
             cand migrate 'Copy every key, its history and links into another, empty store'
@@ -212,6 +213,105 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keysmith;owner'= {
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand --no-pager 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List the owners, by id, with their status, keys and limits'
+            cand show 'Show an owner''s status, limits and history'
+            cand set 'Set an owner''s limits, shared by all its keys (makes the owner when new)'
+            cand enable 'Switch an owner on: its keys verify again (as each key''s own status allows)'
+            cand disable 'Switch an owner off: every key of it is refused, DISABLED, until enabled'
+            cand delete 'Remove an owner without keys (its history stays)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keysmith;owner;list'= {
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand --no-pager 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;owner;show'= {
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand --no-pager 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;owner;set'= {
+            cand --uses 'Allow its keys this many VALID verifications in all, then USAGE_EXCEEDED'
+            cand --rate 'At most N VALID answers in any DURATION for all its keys together, e.g. 100/1s'
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
+            cand --unlimited-uses 'Remove the limit of uses'
+            cand --no-rate 'Remove the rate limit'
+            cand --json 'Print JSON on stdout instead of text'
+            cand --no-pager 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;owner;enable'= {
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand --no-pager 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;owner;disable'= {
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
+            cand --json 'Print JSON on stdout instead of text'
+            cand --no-pager 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;owner;delete'= {
+            cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --json 'Print JSON on stdout instead of text'
+            cand --no-pager 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keysmith;owner;help'= {
+            cand list 'List the owners, by id, with their status, keys and limits'
+            cand show 'Show an owner''s status, limits and history'
+            cand set 'Set an owner''s limits, shared by all its keys (makes the owner when new)'
+            cand enable 'Switch an owner on: its keys verify again (as each key''s own status allows)'
+            cand disable 'Switch an owner off: every key of it is refused, DISABLED, until enabled'
+            cand delete 'Remove an owner without keys (its history stays)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keysmith;owner;help;list'= {
+        }
+        &'keysmith;owner;help;show'= {
+        }
+        &'keysmith;owner;help;set'= {
+        }
+        &'keysmith;owner;help;enable'= {
+        }
+        &'keysmith;owner;help;disable'= {
+        }
+        &'keysmith;owner;help;delete'= {
+        }
+        &'keysmith;owner;help;help'= {
+        }
         &'keysmith;scan'= {
             cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --rules 'Print a rule for this scanner that finds keysmith keys, instead of scanning'
@@ -294,6 +394,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand rotate 'Replace a key with a new one: same name, service and prefix, new secret'
             cand delete 'Remove a key for good (its history stays)'
             cand history 'Show the event log, newest first'
+            cand owner 'The owners keys belong to: list, show, set limits, enable, disable, delete'
             cand scan 'Find keysmith keys in files, folders or stdin, and report their state'
             cand backup 'Write a consistent copy of the store to a new file (mode 0600)'
             cand migrate 'Copy every key, its history and links into another, empty store'
@@ -325,6 +426,8 @@ set edit:completion:arg-completer[keysmith] = {|@words|
         &'keysmith;help;delete'= {
         }
         &'keysmith;help;history'= {
+        }
+        &'keysmith;help;owner'= {
         }
         &'keysmith;help;scan'= {
         }

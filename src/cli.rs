@@ -7,8 +7,8 @@ use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
 use crate::commands::{
     AnyKey, BackupArgs, CompletionsArgs, CreateArgs, DeleteArgs, DisabledKeys, EditArgs,
-    EnabledKeys, HistoryArgs, ListArgs, ManArgs, MigrateArgs, OwnerArgs, RotateArgs, ScanArgs, SelectArgs,
-    ServeArgs, VerifyArgs,
+    EnabledKeys, HistoryArgs, ListArgs, ManArgs, MigrateArgs, OwnerArgs, RotateArgs, ScanArgs,
+    SelectArgs, ServeArgs, VerifyArgs,
 };
 
 /// Mint, list, switch off and verify API keys. The full key is shown once;

@@ -259,6 +259,19 @@ impl Credential {
     pub fn status(&self, now: Timestamp) -> Status {
         Status::of(self.disabled, self.expires_at, now)
     }
+
+    /// Whether a VALID answer spends a use: the key, or its owner, has a
+    /// limit of uses.
+    pub fn has_limited_uses(&self) -> bool {
+        self.limits.remaining_uses.is_some() || self.owner_uses().is_some()
+    }
+
+    /// The uses its owner has left; `None`: no owner, or one without a limit.
+    pub fn owner_uses(&self) -> Option<i64> {
+        self.owner_state
+            .as_ref()
+            .and_then(|o| o.limits.remaining_uses)
+    }
 }
 
 /// The actions events record (`undo`: a key that could not be delivered was

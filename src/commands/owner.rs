@@ -128,9 +128,7 @@ fn list(ctx: &mut Context) -> Result<u8> {
     })?;
     table.finish(out.writer()).map_err(Error::output)?;
     if count == 0 {
-        out.notice(
-            "No owners yet: a key's --owner makes one, as does `keysmith owner set ID`.",
-        )?;
+        out.notice("No owners yet: a key's --owner makes one, as does `keysmith owner set ID`.")?;
     }
     Ok(0)
 }

@@ -84,11 +84,7 @@ impl Verdict {
     /// Whether this VALID verdict still has to spend one of a limited
     /// number of uses (`spend`).
     pub fn spends_a_use(&self) -> bool {
-        self.is_valid()
-            && self
-                .key
-                .as_ref()
-                .is_some_and(|k| k.limits.remaining_uses.is_some())
+        self.is_valid() && self.key.as_ref().is_some_and(Credential::has_limited_uses)
     }
 
     /// Whether this VALID verdict counts a use without spending one (a key
@@ -186,7 +182,10 @@ pub fn judge(
         }
         Status::Enabled if !record.limits.grants_all(&required.scopes) => Code::InsufficientScope,
         // Judged without spending: `spend` finds whether a use is left.
-        Status::Enabled if record.limits.remaining_uses.is_some_and(|n| n <= 0) => {
+        Status::Enabled
+            if record.limits.remaining_uses.is_some_and(|n| n <= 0)
+                || record.owner_uses().is_some_and(|n| n <= 0) =>
+        {
             Code::UsageExceeded
         }
         Status::Enabled => Code::Valid,

@@ -37,12 +37,18 @@ pub trait RateLimits {
     fn cancel(&self, admission: Self::Admission);
 }
 
-/// Verdicts not yet final: each VALID one holds the reservation that
-/// admitted it, until `settle_cached` or `spend_and_settle`.
+/// Verdicts not yet final: each VALID one holds the reservations that
+/// admitted it (its key's window, its owner's), until `settle_cached` or
+/// `spend_and_settle`.
 #[must_use = "settle the verdicts' rate-limit reservations"]
 pub struct Judged<A> {
     verdicts: Vec<Verdict>,
-    admissions: Vec<Option<A>>,
+    admissions: Vec<Vec<A>>,
+}
+
+/// The name of an owner's window among the keys' (a key id holds no `:`).
+fn owner_window(owner: &str) -> String {
+    format!("owner:{owner}")
 }
 
 /// Judges each of `keys` against what the store holds under its id
@@ -62,14 +68,30 @@ pub fn judge_rated<L: RateLimits>(
         .zip(stored)
         .map(|(key, stored)| {
             let mut verdict = judge(key, stored, required, now);
-            let rate = verdict.key.as_ref().and_then(|k| k.limits.rate);
-            let mut admitted = None;
-            if let (true, Some(rate)) = (verdict.is_valid(), rate) {
-                match limits.admit(&key.id, rate, instant) {
-                    Ok(admission) => admitted = Some(admission),
-                    Err(wait) => {
-                        verdict.code = Code::RateLimited;
-                        verdict.retry_after = Some(wait);
+            let mut admitted = Vec::new();
+            if let (true, Some(found)) = (verdict.is_valid(), verdict.key.as_ref()) {
+                // The key's window, then its owner's, shared by all its
+                // keys (docs/src/owners.md): both must admit.
+                let owner_rate = found.owner_state.as_ref().and_then(|o| o.limits.rate);
+                let windows = [
+                    found.limits.rate.map(|rate| (key.id.clone(), rate)),
+                    found
+                        .owner
+                        .as_deref()
+                        .zip(owner_rate)
+                        .map(|(owner, rate)| (owner_window(owner), rate)),
+                ];
+                for (window, rate) in windows.into_iter().flatten() {
+                    match limits.admit(&window, rate, instant) {
+                        Ok(admission) => admitted.push(admission),
+                        Err(wait) => {
+                            for admission in admitted.drain(..) {
+                                limits.cancel(admission);
+                            }
+                            verdict.code = Code::RateLimited;
+                            verdict.retry_after = Some(wait);
+                            break;
+                        }
                     }
                 }
             }
@@ -124,12 +146,13 @@ impl<A> Judged<A> {
         } else {
             Ok(0)
         };
-        for (verdict, admission) in self.verdicts.iter().zip(self.admissions) {
-            let Some(admission) = admission else { continue };
-            if spent.is_ok() && verdict.is_valid() {
-                limits.commit(admission);
-            } else {
-                limits.cancel(admission);
+        for (verdict, admitted) in self.verdicts.iter().zip(self.admissions) {
+            for admission in admitted {
+                if spent.is_ok() && verdict.is_valid() {
+                    limits.commit(admission);
+                } else {
+                    limits.cancel(admission);
+                }
             }
         }
         Ok((self.verdicts, spent?))

@@ -65,14 +65,22 @@ pub fn spend(store: &mut dyn Store, verdicts: &mut [Verdict], now: Timestamp) ->
                         .key
                         .as_mut()
                         .expect("a verdict that spends has a key");
-                    if (n as u64) < got.granted {
-                        key.limits.remaining_uses = got
-                            .remaining
-                            .map(|left| left + (got.granted - 1 - n as u64) as i64);
+                    // Each granted verdict shows what was left after its own use.
+                    let after = |left: Option<i64>| {
+                        left.map(|l| l + got.granted.saturating_sub(1 + n as u64) as i64)
+                    };
+                    let granted = (n as u64) < got.granted;
+                    if granted {
                         spent += 1;
                     } else {
                         verdict.code = Code::UsageExceeded;
-                        key.limits.remaining_uses = got.remaining;
+                    }
+                    let shown = |left| if granted { after(left) } else { left };
+                    key.limits.remaining_uses = shown(got.remaining);
+                    if let Some(owner) = key.owner_state.as_mut()
+                        && owner.limits.remaining_uses.is_some()
+                    {
+                        owner.limits.remaining_uses = shown(got.owner_remaining);
                     }
                 }
             }

@@ -280,3 +280,123 @@ fn bad_owners_and_metadata_are_refused_and_nothing_is_written() {
     assert_eq!(env.count("keys"), before + 1);
     assert_eq!(env.count("owners"), 0);
 }
+
+#[test]
+fn owner_commands_list_show_set_switch_and_delete() {
+    let env = Env::new();
+    let a = env.create("a", &["--owner", "acme"]);
+    env.create("b", &["--owner", "acme"]);
+    let none = env.run(&["owner", "list"]).code(0);
+    assert!(none.stdout.contains("acme"), "{none:#?}");
+
+    let set = env
+        .run(&[
+            "--json", "owner", "set", "acme", "--uses", "100", "--rate", "10/1s",
+        ])
+        .code(0)
+        .json();
+    assert_eq!(
+        (
+            set["id"].as_str(),
+            set["status"].as_str(),
+            set["keys"].as_u64()
+        ),
+        (Some("acme"), Some("enabled"), Some(2))
+    );
+    assert_eq!(set["remaining_uses"], 100);
+    assert_eq!(set["rate_limit"], json!({"limit": 10, "per_seconds": 1}));
+    // set makes an owner that has no key yet.
+    env.run(&["owner", "set", "globex", "--uses", "5"]).code(0);
+    let listed = env.run(&["--json", "owner", "list"]).code(0).json();
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["acme", "globex"]);
+    let table = env.run(&["owner", "list"]).code(0).stdout;
+    for cell in [
+        "OWNER",
+        "KEYS",
+        "USES LEFT",
+        "RATE",
+        "10/1s",
+        "100",
+        "5",
+    ] {
+        assert!(table.contains(cell), "{cell}: {table}");
+    }
+
+    // Disabled: every key of it is refused, its own status untouched.
+    let off = env.run(&["owner", "disable", "acme"]).code(0);
+    assert!(off.stdout.contains("its 2 keys are refused"), "{off:#?}");
+    let (code, v) = verify_json(&env, &a, &[]);
+    assert_eq!((code, v["code"].as_str()), (1, Some("DISABLED")));
+    assert_eq!(key_json(&env, &Env::id_of(&a))["status"], "enabled");
+    let again = env.run(&["owner", "disable", "acme"]).code(0);
+    assert!(again.stdout.contains("already disabled"), "{again:#?}");
+    env.run(&["owner", "enable", "acme"]).code(0);
+    assert_eq!(verify_json(&env, &a, &[]).0, 0);
+
+    let shown = env.run(&["--json", "owner", "show", "acme"]).code(0).json();
+    let actions: Vec<&str> = shown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["enable", "disable", "edit", "create", "create"]);
+    assert_eq!(shown["events"][0]["key_id"], Value::Null);
+    let text = env.run(&["owner", "show", "acme"]).code(0).stdout;
+    assert!(text.contains("Uses left     99"), "{text}");
+    assert!(text.contains("owner:acme"), "{text}");
+
+    // Not deleted while it has keys; an unknown owner is exit 3.
+    let refused = env
+        .run(&["owner", "delete", "acme", "--yes"])
+        .error(2, "still has 2 keys");
+    assert_eq!(refused.stdout, "");
+    env.run(&["owner", "delete", "globex", "--yes"]).code(0);
+    env.run(&["owner", "show", "globex"])
+        .error(3, "no owner globex");
+    env.run(&["owner", "enable", "nobody"])
+        .error(3, "no owner nobody");
+    env.run(&["owner", "set", "acme"])
+        .error(2, "nothing to set");
+    env.run(&["owner", "set", "bad id", "--uses", "1"])
+        .error(2, "invalid owner");
+}
+
+#[test]
+fn an_owner_s_uses_are_shared_by_all_its_keys() {
+    let env = Env::new();
+    let a = env.create("a", &["--owner", "acme"]);
+    let b = env.create("b", &["--owner", "acme", "--uses", "1"]);
+    env.run(&["owner", "set", "acme", "--uses", "3"]).code(0);
+    let codes: Vec<String> = [&b, &b, &a, &a, &a]
+        .iter()
+        .map(|k| {
+            verify_json(&env, k, &[]).1["code"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "VALID",
+            "USAGE_EXCEEDED",
+            "VALID",
+            "VALID",
+            "USAGE_EXCEEDED"
+        ]
+    );
+    let owner = env.run(&["--json", "owner", "show", "acme"]).code(0).json();
+    assert_eq!(owner["remaining_uses"], 0);
+    assert_eq!(
+        env.query_i64("SELECT remaining_uses FROM owners WHERE id = $1", &["acme"]),
+        0
+    );
+}

@@ -733,7 +733,7 @@ proptest! {
             owner: None,
             meta: None,
         };
-        let event = keysmith::store::Event { at: 1, action: "create".into(), key_id: minted.id.clone(), actor: "t".into(), detail: None, owner: None };
+        let event = keysmith::store::Event { at: 1, action: "create".into(), key_id: Some(minted.id.clone()), actor: "t".into(), detail: None, owner: None };
         let inserted = keysmith::store::transaction(store.as_mut(), |tx| {
             let inserted = tx.insert_key(&record)?;
             tx.append_event(&event)?;

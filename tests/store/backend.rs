@@ -361,7 +361,7 @@ pub fn events(store: &mut dyn Store, key_id: Option<&str>, limit: Option<u64>) -
 pub fn actions(events: &[Event]) -> Vec<(String, String)> {
     events
         .iter()
-        .map(|e| (e.action.clone(), e.key_id.clone()))
+        .map(|e| (e.action.clone(), e.key_id.clone().expect("a key's event")))
         .collect()
 }
 
@@ -394,6 +394,7 @@ pub fn all_keys(store: &mut dyn Store) -> Vec<KeyRecord> {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owned {
+    Owner(keysmith::store::OwnerRecord),
     Key(KeyRecord),
     Event(Event),
 }
@@ -404,6 +405,7 @@ pub fn export(store: &mut dyn Store) -> Vec<Owned> {
     store
         .export(&mut |item| {
             all.push(match item {
+                Item::Owner(owner) => Owned::Owner(owner.clone()),
                 Item::Key(key) => Owned::Key(key.clone()),
                 Item::Event(event) => Owned::Event(event.clone()),
             });

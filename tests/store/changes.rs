@@ -65,7 +65,7 @@ fn create_stores_the_spec_and_records_an_event(backend: &Backend) {
         (
             event.at,
             event.action.as_str(),
-            event.key_id.as_str(),
+            event.key_id.as_deref().unwrap(),
             event.actor.as_str()
         ),
         (T0, "create", minted.id.as_str(), ACTOR)

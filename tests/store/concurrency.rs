@@ -115,7 +115,7 @@ fn concurrent_creates_are_all_kept(backend: &Backend) {
     assert_eq!(
         history
             .iter()
-            .map(|e| e.key_id.as_str())
+            .map(|e| e.key_id.as_deref().unwrap())
             .collect::<HashSet<_>>(),
         distinct
     );
@@ -152,7 +152,10 @@ fn concurrent_rotations_of_one_key_make_one_replacement(backend: &Backend) {
         assert_eq!(keys[1].replaced_by.as_ref(), Some(winner));
         let rotations = events(store.as_mut(), None, None)
             .into_iter()
-            .filter(|e| e.action == "rotate" && (e.key_id == old.id || &e.key_id == winner))
+            .filter(|e| {
+                e.action == "rotate"
+                    && (e.key_id.as_ref() == Some(&old.id) || e.key_id.as_ref() == Some(winner))
+            })
             .count();
         assert_eq!(rotations, 2, "one rotate event on each key");
         assert_eq!(
@@ -201,6 +204,44 @@ fn concurrent_uses_are_all_counted(backend: &Backend) {
         2,
         "uses record no event"
     );
+}
+
+/// Threads verifying different keys of one owner with 25 uses: exactly 25
+/// are VALID in all, whatever the interleaving, and the owner has none left.
+fn concurrent_keys_of_one_owner_share_its_uses_exactly(backend: &Backend) {
+    const THREADS: usize = 4;
+    const TRIES: usize = 12;
+    let mut store = backend.open();
+    let mut keys = Vec::new();
+    for n in 0..THREADS {
+        let spec = keysmith::model::NewKey {
+            owner: Some("acme".into()),
+            ..spec(&format!("k{n}"))
+        };
+        keys.push(
+            create(store.as_mut(), &spec, T0)
+                .0
+                .secret
+                .expose()
+                .to_owned(),
+        );
+    }
+    let edit = keysmith::model::OwnerEdit {
+        remaining_uses: Some(Some(25)),
+        ..Default::default()
+    };
+    lifecycle::set_owner(store.as_mut(), "acme", &edit, change(T0)).unwrap();
+    let keys = Arc::new(keys);
+    let valid: usize = on_threads(backend, THREADS, move |n, store| {
+        (0..TRIES)
+            .filter(|_| verify_code(store, &keys[n], T0 + 1) == Code::Valid)
+            .count()
+    })
+    .into_iter()
+    .sum();
+    assert_eq!(valid, 25);
+    let owner = store.owner("acme").unwrap().unwrap();
+    assert_eq!(owner.limits.remaining_uses, Some(0));
 }
 
 /// What one thread commits, the very next verify of another thread honours.
@@ -260,6 +301,7 @@ fn a_change_is_seen_by_the_next_verify_of_another_thread(backend: &Backend) {
 }
 
 conformance! {
+    concurrent_keys_of_one_owner_share_its_uses_exactly,
     a_store_moves_into_another_thread,
     concurrent_creates_are_all_kept,
     concurrent_rotations_of_one_key_make_one_replacement,

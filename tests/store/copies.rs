@@ -78,7 +78,7 @@ fn assert_same_answers(a: &mut dyn Store, b: &mut dyn Store) {
     assert_eq!(a.prefixes().unwrap(), b.prefixes().unwrap());
     let mut ids: Vec<String> = events(a, None, None)
         .into_iter()
-        .map(|e| e.key_id)
+        .map(|e| e.key_id.unwrap())
         .collect();
     ids.sort();
     ids.dedup();
@@ -115,7 +115,7 @@ fn assert_keys_verify(store: &mut dyn Store, keys: &[(String, keysmith::Code)]) 
     }
 }
 
-fn export_yields_every_key_then_every_event_oldest_first(backend: &Backend) {
+fn export_yields_every_owner_then_every_key_then_every_event_oldest_first(backend: &Backend) {
     let mut store = backend.open();
     assert!(export(store.as_mut()).is_empty());
     populate(store.as_mut());
@@ -130,6 +130,17 @@ fn export_yields_every_key_then_every_event_oldest_first(backend: &Backend) {
         .map(Owned::Event)
         .collect();
     history.reverse();
+    // The owners first (here the one the first key names), then the keys.
+    let mut owners: Vec<Owned> = Vec::new();
+    store
+        .list_owners(&mut |owner| {
+            owners.push(Owned::Owner(owner.clone()));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(owners.len(), 1);
+    assert_eq!(items[..1], owners[..], "owners first");
+    let items = &items[1..];
     assert_eq!(items.len(), keys.len() + history.len());
     assert_eq!(
         items[..keys.len()],
@@ -173,9 +184,20 @@ fn import_into_an_empty_store_copies_everything(backend: &Backend) {
         all_keys(from.as_mut()).len(),
         events(from.as_mut(), None, None).len(),
     );
+    let mut owner_count = 0;
+    from.list_owners(&mut |_| {
+        owner_count += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        owner_count, 1,
+        "the owner of the populated store's first key"
+    );
     assert_eq!(
         copied,
         Copied {
+            owners: owner_count,
             keys: key_count as u64,
             events: event_count as u64
         }
@@ -255,6 +277,7 @@ fn an_import_that_fails_keeps_nothing(backend: &Backend) {
     let failed = to.import(&mut |importer| {
         for item in &items {
             match item {
+                Owned::Owner(owner) => importer.add(Item::Owner(owner))?,
                 Owned::Key(key) => importer.add(Item::Key(key))?,
                 Owned::Event(event) => importer.add(Item::Event(event))?,
             }
@@ -268,9 +291,13 @@ fn an_import_that_fails_keeps_nothing(backend: &Backend) {
     assert!(export(to.as_mut()).is_empty());
 
     // A copy that holds one key twice is refused whole.
-    let Owned::Key(first) = &items[0] else {
-        panic!("keys first")
-    };
+    let first = items
+        .iter()
+        .find_map(|item| match item {
+            Owned::Key(key) => Some(key),
+            _ => None,
+        })
+        .expect("a key");
     let twice = to.import(&mut |importer| {
         importer.add(Item::Key(first))?;
         importer.add(Item::Key(first))
@@ -319,7 +346,7 @@ fn opening_without_create_refuses_a_missing_store_and_makes_none(backend: &Backe
 }
 
 conformance! {
-    export_yields_every_key_then_every_event_oldest_first,
+    export_yields_every_owner_then_every_key_then_every_event_oldest_first,
     import_into_an_empty_store_copies_everything,
     copy_into_sqlite_and_back_keeps_everything,
     import_refuses_a_store_that_holds_keys_or_history,

@@ -76,6 +76,7 @@ mod changes;
 mod concurrency;
 mod copies;
 mod counter;
+mod owners;
 mod reads;
 mod transactions;
 mod uses;

@@ -20,6 +20,7 @@ fn credential_of(key: &keysmith::store::KeyRecord) -> Credential {
         limits: key.limits.clone(),
         owner: key.owner.clone(),
         meta: key.meta.clone(),
+        owner_state: None,
     }
 }
 
@@ -227,7 +228,7 @@ fn events_stream_newest_first_all_or_one_key_s(backend: &Backend) {
         assert_eq!(
             (
                 event.action.as_str(),
-                &event.key_id,
+                event.key_id.as_ref().unwrap(),
                 event.at,
                 event.detail.as_deref()
             ),

@@ -469,7 +469,10 @@ fn create_many_creates_every_key_with_its_event(backend: &Backend) {
             .iter()
             .all(|e| e.action == "create" && e.at == T0 && e.actor == ACTOR)
     );
-    let mut with_events: Vec<&str> = history.iter().map(|e| e.key_id.as_str()).collect();
+    let mut with_events: Vec<&str> = history
+        .iter()
+        .map(|e| e.key_id.as_deref().unwrap())
+        .collect();
     with_events.sort_unstable();
     with_events.dedup();
     assert_eq!(with_events.len(), N, "one event per key");

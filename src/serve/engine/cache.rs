@@ -86,10 +86,7 @@ impl Engine {
                 // A key with a limit of uses is read through every time:
                 // its uses left change with every use, and uses do not
                 // count as changes (see the module's note).
-                if found[i]
-                    .as_ref()
-                    .is_some_and(|c| c.limits.remaining_uses.is_some())
-                {
+                if found[i].as_ref().is_some_and(Credential::has_limited_uses) {
                     continue;
                 }
                 cache.map.insert(keys[i].id.clone(), found[i].clone());

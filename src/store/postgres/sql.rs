@@ -173,8 +173,13 @@ pub(super) const SELECT_SERVICES: &str = "SELECT DISTINCT service COLLATE \"C\" 
      FROM keys WHERE service IS NOT NULL ORDER BY service";
 /// Locked in `seq` order, so two spenders cannot deadlock; each waits for
 /// the other's commit and then reads what it left.
-pub(super) const LOCK_REMAINING_USES: &str = "SELECT id, remaining_uses FROM keys \
+pub(super) const LOCK_REMAINING_USES: &str = "SELECT id, remaining_uses, owner FROM keys \
      WHERE id = ANY($1) ORDER BY seq FOR UPDATE";
+/// Owners after keys, in id order: every spender locks in the same order.
+pub(super) const LOCK_OWNER_USES: &str = "SELECT id, remaining_uses FROM owners \
+     WHERE id = ANY($1) ORDER BY id COLLATE \"C\" FOR UPDATE";
+pub(super) const UPDATE_OWNER_USES: &str = "UPDATE owners SET remaining_uses = u.r \
+     FROM unnest($1::text[], $2::bigint[]) AS u (id, r) WHERE owners.id = u.id";
 pub(super) const UPDATE_REMAINING_USES: &str = "UPDATE keys SET remaining_uses = u.r \
      FROM unnest($1::text[], $2::bigint[]) AS u (id, r) WHERE keys.id = u.id";
 /// Nobody adds keys while a copy runs in; readers go on.

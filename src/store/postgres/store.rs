@@ -16,7 +16,7 @@ use super::{Fault, Pg, PostgresStore, storable};
 use crate::error::Result;
 use crate::store::{
     Copied, Credential, Event, EventFilter, Importer, Item, KeyFilter, KeyInserter, KeyRecord,
-    OwnerRecord, Spent, Status, Store, Timestamp,
+    OwnerRecord, Spent, Status, Store, Timestamp, UsesLeft,
 };
 
 /// Rows fetched per round trip when streaming.
@@ -329,31 +329,69 @@ impl Store for PostgresStore {
             let rows = tx
                 .query_typed(LOCK_REMAINING_USES, &[(&asked, Type::TEXT_ARRAY)])
                 .await?;
-            let mut left: HashMap<String, Option<i64>> = HashMap::with_capacity(rows.len());
+            let mut left = UsesLeft::default();
             for row in &rows {
-                left.insert(row.try_get(0)?, row.try_get(1)?);
+                left.keys
+                    .insert(row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?));
             }
-            let answers: Vec<Option<Spent>> = wanted
-                .iter()
-                .map(|(id, n)| left.get(*id).map(|remaining| Spent::of(*remaining, *n)))
+            let owners: Vec<&str> = left
+                .keys
+                .values()
+                .filter_map(|(_, owner)| owner.as_deref())
                 .collect();
-            let (mut limited, mut remaining) = (Vec::new(), Vec::new());
-            let (mut used, mut counts) = (Vec::new(), Vec::new());
+            if !owners.is_empty() {
+                let rows = tx
+                    .query_typed(LOCK_OWNER_USES, &[(&owners, Type::TEXT_ARRAY)])
+                    .await?;
+                for row in &rows {
+                    left.owners.insert(row.try_get(0)?, row.try_get(1)?);
+                }
+            }
+            let answers = left.grant(wanted);
+            let (mut used, mut counts): (Vec<&str>, Vec<i64>) = (Vec::new(), Vec::new());
             for ((id, _), spent) in wanted.iter().zip(&answers) {
                 let Some(spent) = spent.filter(|s| s.granted > 0) else {
                     continue;
                 };
-                if let Some(r) = spent.remaining {
-                    limited.push(*id);
-                    remaining.push(r);
+                let count = i64::try_from(spent.granted).unwrap_or(i64::MAX);
+                match used.iter().position(|u| u == id) {
+                    Some(at) => counts[at] += count,
+                    None => {
+                        used.push(*id);
+                        counts.push(count);
+                    }
                 }
-                used.push(*id);
-                counts.push(i64::try_from(spent.granted).unwrap_or(i64::MAX));
+            }
+            let (mut limited, mut remaining) = (Vec::new(), Vec::new());
+            let (mut spent_owners, mut owner_remaining) = (Vec::new(), Vec::new());
+            for id in &used {
+                let (left_now, owner) = &left.keys[*id];
+                if let Some(r) = left_now {
+                    limited.push(*id);
+                    remaining.push(*r);
+                }
+                if let Some(owner) = owner.as_deref()
+                    && !spent_owners.contains(&owner)
+                    && let Some(Some(r)) = left.owners.get(owner)
+                {
+                    spent_owners.push(owner);
+                    owner_remaining.push(*r);
+                }
             }
             if !limited.is_empty() {
                 tx.execute_typed(
                     UPDATE_REMAINING_USES,
                     &[(&limited, Type::TEXT_ARRAY), (&remaining, Type::INT8_ARRAY)],
+                )
+                .await?;
+            }
+            if !spent_owners.is_empty() {
+                tx.execute_typed(
+                    UPDATE_OWNER_USES,
+                    &[
+                        (&spent_owners, Type::TEXT_ARRAY),
+                        (&owner_remaining, Type::INT8_ARRAY),
+                    ],
                 )
                 .await?;
             }

@@ -7,8 +7,8 @@ use tokio_postgres::types::{ToSql, Type};
 use super::errors::failure;
 use super::rows::{key_from_row, owner_from_row, rate_columns};
 use super::sql::{
-    DELETE_KEY, DELETE_OWNER, DURABLE_COMMIT, ENSURE_OWNERS, INSERT_EVENT, LOCK_OWNER, SAVE_OWNER, INSERT_KEY, KEY_TYPES, LOCK_KEY_BY_ID,
-    SAVE_KEY,
+    DELETE_KEY, DELETE_OWNER, DURABLE_COMMIT, ENSURE_OWNERS, INSERT_EVENT, INSERT_KEY, KEY_TYPES,
+    LOCK_KEY_BY_ID, LOCK_OWNER, SAVE_KEY, SAVE_OWNER,
 };
 use super::{Pg, storable};
 use crate::error::Result;
@@ -173,7 +173,10 @@ impl crate::store::Transaction for PgTransaction<'_, '_> {
             return Ok(None);
         }
         self.run(async {
-            let rows = self.tx.query_typed(LOCK_OWNER, &[(&id, Type::TEXT)]).await?;
+            let rows = self
+                .tx
+                .query_typed(LOCK_OWNER, &[(&id, Type::TEXT)])
+                .await?;
             rows.first().map(owner_from_row).transpose()
         })
     }

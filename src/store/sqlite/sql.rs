@@ -157,8 +157,11 @@ pub(super) const SELECT_SERVICES: &str =
     "SELECT DISTINCT service FROM keys WHERE service IS NOT NULL ORDER BY service";
 /// Run by every transaction that may change keys; read by `change_counter`.
 pub(super) const SELECT_CHANGE_COUNTER: &str = "SELECT n FROM key_changes";
-pub(super) const SELECT_REMAINING_USES: &str = "SELECT seq, remaining_uses FROM keys WHERE id = ?1";
-pub(super) const UPDATE_REMAINING_USES: &str = "UPDATE keys SET remaining_uses = ?2 WHERE seq = ?1";
+pub(super) const SELECT_REMAINING_USES: &str =
+    "SELECT remaining_uses, owner FROM keys WHERE id = ?1";
+pub(super) const UPDATE_REMAINING_USES: &str = "UPDATE keys SET remaining_uses = ?2 WHERE id = ?1";
+pub(super) const SELECT_OWNER_USES: &str = "SELECT remaining_uses FROM owners WHERE id = ?1";
+pub(super) const UPDATE_OWNER_USES: &str = "UPDATE owners SET remaining_uses = ?2 WHERE id = ?1";
 /// Whether a store holds anything: `import` fills empty ones only.
 pub(super) const SELECT_OCCUPIED: &str =
     "SELECT EXISTS (SELECT 1 FROM keys) OR EXISTS (SELECT 1 FROM events)";

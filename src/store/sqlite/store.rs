@@ -18,7 +18,7 @@ use super::transaction::SqliteTransaction;
 use crate::error::{Error, Result, StoreFault};
 use crate::store::{
     Copied, Credential, Event, EventFilter, Importer, Item, KeyFilter, KeyInserter, KeyRecord,
-    OwnerRecord, Spent, Status, Store, Timestamp, Transaction,
+    OwnerRecord, Spent, Status, Store, Timestamp, Transaction, UsesLeft,
 };
 
 /// Page cache for bulk writes, in KiB (SQLite reads a negative size as KiB).
@@ -308,27 +308,55 @@ impl Store for SqliteStore {
         // IMMEDIATE: the write lock is held from the read of what is left
         // to the commit, so no other process spends the same uses.
         self.write_sql(|tx| {
-            let mut answers = Vec::with_capacity(wanted.len());
-            for &(id, n) in wanted {
-                let found: Option<(i64, Option<i64>)> = tx
+            let mut left = UsesLeft::default();
+            for &(id, _) in wanted {
+                if left.keys.contains_key(id) {
+                    continue;
+                }
+                let found: Option<(Option<i64>, Option<String>)> = tx
                     .prepare_cached(SELECT_REMAINING_USES)?
                     .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()?;
-                let Some((seq, remaining)) = found else {
-                    answers.push(None);
+                let Some((remaining, owner)) = found else {
                     continue;
                 };
-                let spent = Spent::of(remaining, n);
-                if remaining.is_some() && spent.granted > 0 {
+                if let Some(owner) = owner.as_ref().filter(|o| !left.owners.contains_key(*o)) {
+                    let owner_left: Option<Option<i64>> = tx
+                        .prepare_cached(SELECT_OWNER_USES)?
+                        .query_row([owner], |r| r.get(0))
+                        .optional()?;
+                    left.owners.insert(owner.clone(), owner_left.flatten());
+                }
+                left.keys.insert(id.to_owned(), (remaining, owner));
+            }
+            let answers = left.grant(wanted);
+            let mut granted: Vec<(&str, u64)> = Vec::new();
+            for (&(id, _), spent) in wanted.iter().zip(&answers) {
+                match (spent, granted.iter_mut().find(|(g, _)| *g == id)) {
+                    (Some(s), Some((_, total))) => *total += s.granted,
+                    (Some(s), None) => granted.push((id, s.granted)),
+                    (None, _) => {}
+                }
+            }
+            let mut owners_spent: Vec<&str> = Vec::new();
+            for &(id, total) in granted.iter().filter(|(_, total)| *total > 0) {
+                let (remaining, owner) = &left.keys[id];
+                if remaining.is_some() {
                     tx.prepare_cached(UPDATE_REMAINING_USES)?
-                        .execute(params![seq, spent.remaining])?;
+                        .execute(params![id, remaining])?;
                 }
-                if spent.granted > 0 {
-                    let count = i64::try_from(spent.granted).unwrap_or(i64::MAX);
-                    tx.prepare_cached(RECORD_USE_BY_ID)?
-                        .execute(params![id, at, count])?;
+                if let Some(owner) = owner.as_deref().filter(|o| !owners_spent.contains(o)) {
+                    owners_spent.push(owner);
                 }
-                answers.push(Some(spent));
+                let count = i64::try_from(total).unwrap_or(i64::MAX);
+                tx.prepare_cached(RECORD_USE_BY_ID)?
+                    .execute(params![id, at, count])?;
+            }
+            for owner in owners_spent {
+                if let Some(remaining) = left.owners[owner] {
+                    tx.prepare_cached(UPDATE_OWNER_USES)?
+                        .execute(params![owner, remaining])?;
+                }
             }
             Ok(answers)
         })

@@ -75,3 +75,52 @@ fn the_owner_and_metadata_come_with_valid_only() {
     assert_eq!((r.status, r.header("x-keysmith-meta")), (403, None));
     server.stop();
 }
+
+#[test]
+fn an_owner_is_switched_off_at_the_next_request_and_its_limits_hold_in_serve() {
+    let env = Env::new();
+    let a = env.create("a", &["--owner", "acme"]);
+    let b = env.create("b", &["--owner", "acme"]);
+    let other = env.create("other", &["--owner", "globex"]);
+    let server = Server::start(&env, &[]);
+    // Read and cached: the owner's change is honoured by the next request.
+    assert_eq!(server.verify(&a, "")["code"], "VALID");
+    env.run(&["owner", "disable", "acme"]).code(0);
+    assert_eq!(server.verify(&a, "")["code"], "DISABLED");
+    assert_eq!(server.verify(&b, "")["code"], "DISABLED");
+    assert_eq!(server.verify(&other, "")["code"], "VALID");
+    let r = server.auth("/v1/auth", &[("X-API-Key", a.as_str())]);
+    assert_eq!(
+        (r.status, r.header("x-keysmith-code")),
+        (403, Some("DISABLED"))
+    );
+    env.run(&["owner", "enable", "acme"]).code(0);
+    assert_eq!(server.verify(&a, "")["code"], "VALID");
+
+    // Uses shared by both keys, exact.
+    env.run(&["owner", "set", "acme", "--uses", "3"]).code(0);
+    let codes: Vec<Value> = [&a, &b, &a, &b]
+        .iter()
+        .map(|k| server.verify(k, "")["code"].clone())
+        .collect();
+    assert_eq!(codes, ["VALID", "VALID", "VALID", "USAGE_EXCEEDED"]);
+
+    // A rate limit shared by both keys: 2 in 10 s in all, then 429.
+    env.run(&[
+        "owner",
+        "set",
+        "acme",
+        "--unlimited-uses",
+        "--rate",
+        "2/10s",
+    ])
+    .code(0);
+    assert_eq!(server.verify(&a, "")["code"], "VALID");
+    assert_eq!(server.verify(&b, "")["code"], "VALID");
+    assert_eq!(server.verify(&a, "")["code"], "RATE_LIMITED");
+    let r = server.auth("/v1/auth", &[("X-API-Key", b.as_str())]);
+    assert_eq!(r.status, 429, "{r:#?}");
+    assert!(r.header("retry-after").is_some(), "{r:#?}");
+    assert_eq!(server.verify(&other, "")["code"], "VALID");
+    server.stop();
+}

@@ -1,0 +1,236 @@
+//! Owners (docs/src/owners.md): a record made with the first key that names
+//! one, changed by the operations of `lifecycle` (set, disable, delete) with
+//! events of their own; a disabled owner refuses every key of it; an
+//! owner's uses are shared by its keys and spent with theirs, exactly.
+
+use keysmith::Code;
+use keysmith::lifecycle::{self, OwnerDeletion};
+use keysmith::model::{NewKey, OwnerEdit};
+use keysmith::store::{EventFilter, Store};
+
+use crate::backend::*;
+
+fn owned(name: &str, owner: &str) -> NewKey {
+    NewKey {
+        owner: Some(owner.into()),
+        ..spec(name)
+    }
+}
+
+fn owner_events(store: &mut dyn Store, owner: &str) -> Vec<(String, Option<String>)> {
+    let mut all = Vec::new();
+    store
+        .events(
+            &EventFilter {
+                owner: Some(owner),
+                ..EventFilter::default()
+            },
+            &mut |e| {
+                all.push((e.action, e.key_id));
+                Ok(())
+            },
+        )
+        .unwrap();
+    all
+}
+
+fn an_owner_is_made_with_its_first_key_and_changed_with_events(backend: &Backend) {
+    let mut store = backend.open();
+    assert_eq!(store.owner("acme").unwrap(), None);
+    let (a, _) = create(store.as_mut(), &owned("a", "acme"), T0);
+    let (b, _) = create(store.as_mut(), &owned("b", "acme"), T0 + 1);
+    let owner = store
+        .owner("acme")
+        .unwrap()
+        .expect("made with the first key");
+    assert_eq!((owner.keys, owner.disabled), (2, false));
+
+    let edit = OwnerEdit {
+        remaining_uses: Some(Some(10)),
+        ..OwnerEdit::default()
+    };
+    let (after, fields) =
+        lifecycle::set_owner(store.as_mut(), "acme", &edit, change(T0 + 2)).unwrap();
+    assert_eq!(
+        (after.limits.remaining_uses, fields),
+        (Some(10), vec!["uses left"])
+    );
+    // The same again changes and records nothing.
+    let (_, fields) = lifecycle::set_owner(store.as_mut(), "acme", &edit, change(T0 + 3)).unwrap();
+    assert!(fields.is_empty());
+    let (_, changed) = lifecycle::set_owner_disabled(store.as_mut(), "acme", true, change(T0 + 4))
+        .unwrap()
+        .unwrap();
+    assert!(changed);
+    assert_eq!(
+        lifecycle::set_owner_disabled(store.as_mut(), "nobody", true, change(T0 + 4)).unwrap(),
+        None
+    );
+    assert_eq!(
+        owner_events(store.as_mut(), "acme"),
+        vec![
+            ("disable".to_owned(), None),
+            ("edit".to_owned(), None),
+            ("create".to_owned(), Some(b.id.clone())),
+            ("create".to_owned(), Some(a.id.clone())),
+        ]
+    );
+    // Not deleted while it has keys; deleted once it has none, history kept.
+    assert!(matches!(
+        lifecycle::delete_owner(store.as_mut(), "acme", change(T0 + 5)).unwrap(),
+        OwnerDeletion::HasKeys(2)
+    ));
+    lifecycle::delete(store.as_mut(), &a.id, change(T0 + 6)).unwrap();
+    lifecycle::delete(store.as_mut(), &b.id, change(T0 + 6)).unwrap();
+    assert!(matches!(
+        lifecycle::delete_owner(store.as_mut(), "acme", change(T0 + 7)).unwrap(),
+        OwnerDeletion::Deleted(_)
+    ));
+    assert_eq!(store.owner("acme").unwrap(), None);
+    assert_eq!(
+        owner_events(store.as_mut(), "acme")[0],
+        ("delete".to_owned(), None)
+    );
+    assert!(matches!(
+        lifecycle::delete_owner(store.as_mut(), "acme", change(T0 + 8)).unwrap(),
+        OwnerDeletion::NoSuchOwner
+    ));
+}
+
+fn a_disabled_owner_refuses_its_keys_and_leaves_their_status(backend: &Backend) {
+    let mut store = backend.open();
+    let (a, _) = create(store.as_mut(), &owned("a", "acme"), T0);
+    let (other, _) = create(store.as_mut(), &owned("other", "globex"), T0);
+    lifecycle::set_owner_disabled(store.as_mut(), "acme", true, change(T0 + 1)).unwrap();
+    assert_eq!(
+        verify_code(store.as_mut(), a.secret.expose(), T0 + 2),
+        Code::Disabled
+    );
+    assert_eq!(
+        verify_code(store.as_mut(), other.secret.expose(), T0 + 2),
+        Code::Valid
+    );
+    assert!(!key(store.as_mut(), &a.id).disabled);
+    // A key made later for the disabled owner is refused too.
+    let (later, _) = create(store.as_mut(), &owned("later", "acme"), T0 + 3);
+    assert_eq!(
+        verify_code(store.as_mut(), later.secret.expose(), T0 + 4),
+        Code::Disabled
+    );
+    // Switched back on, a key disabled on its own stays off.
+    lifecycle::set_disabled(store.as_mut(), &later.id, true, change(T0 + 5)).unwrap();
+    lifecycle::set_owner_disabled(store.as_mut(), "acme", false, change(T0 + 6)).unwrap();
+    assert_eq!(
+        verify_code(store.as_mut(), a.secret.expose(), T0 + 7),
+        Code::Valid
+    );
+    assert_eq!(
+        verify_code(store.as_mut(), later.secret.expose(), T0 + 7),
+        Code::Disabled
+    );
+}
+
+fn an_owner_s_uses_are_shared_by_its_keys_and_spent_with_theirs(backend: &Backend) {
+    let mut store = backend.open();
+    let limited = NewKey {
+        limits: keysmith::model::Limits {
+            remaining_uses: Some(2),
+            ..Default::default()
+        },
+        ..owned("limited", "acme")
+    };
+    let (a, _) = create(store.as_mut(), &owned("a", "acme"), T0);
+    let (b, _) = create(store.as_mut(), &limited, T0);
+    let edit = OwnerEdit {
+        remaining_uses: Some(Some(3)),
+        ..OwnerEdit::default()
+    };
+    lifecycle::set_owner(store.as_mut(), "acme", &edit, change(T0)).unwrap();
+    // Three uses in all, whichever key; b also stops at its own two.
+    let codes: Vec<Code> = [&b, &b, &b, &a, &a, &a]
+        .iter()
+        .map(|k| verify_code(store.as_mut(), k.secret.expose(), T0 + 1))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            Code::Valid,
+            Code::Valid,
+            Code::UsageExceeded,
+            Code::Valid,
+            Code::UsageExceeded,
+            Code::UsageExceeded
+        ]
+    );
+    let owner = store.owner("acme").unwrap().unwrap();
+    assert_eq!(owner.limits.remaining_uses, Some(0));
+    assert_eq!(key(store.as_mut(), &b.id).limits.remaining_uses, Some(0));
+    assert_eq!(key(store.as_mut(), &a.id).limits.remaining_uses, None);
+    assert_eq!(key(store.as_mut(), &a.id).use_count, 1);
+    assert_eq!(key(store.as_mut(), &b.id).use_count, 2);
+
+    // spend_uses in one call: granted in order, the owner's share taken as it goes.
+    lifecycle::set_owner(
+        store.as_mut(),
+        "acme",
+        &OwnerEdit {
+            remaining_uses: Some(Some(4)),
+            ..OwnerEdit::default()
+        },
+        change(T0 + 2),
+    )
+    .unwrap();
+    let spent = store
+        .spend_uses(&[(a.id.as_str(), 3), (b.id.as_str(), 2)], T0 + 3)
+        .unwrap();
+    let got: Vec<(u64, Option<i64>, Option<i64>)> = spent
+        .iter()
+        .map(|s| {
+            let s = s.unwrap();
+            (s.granted, s.remaining, s.owner_remaining)
+        })
+        .collect();
+    assert_eq!(got, vec![(3, None, Some(1)), (0, Some(0), Some(1))]);
+    assert_eq!(
+        store.owner("acme").unwrap().unwrap().limits.remaining_uses,
+        Some(1)
+    );
+}
+
+fn a_copy_carries_owners_with_their_status_and_limits(backend: &Backend) {
+    let mut from = backend.open();
+    create(from.as_mut(), &owned("a", "acme"), T0);
+    let edit = OwnerEdit {
+        remaining_uses: Some(Some(7)),
+        rate: Some(Some(keysmith::model::RateLimit {
+            limit: 5,
+            per_seconds: 60,
+        })),
+    };
+    lifecycle::set_owner(from.as_mut(), "acme", &edit, change(T0)).unwrap();
+    lifecycle::set_owner(from.as_mut(), "lonely", &edit, change(T0)).unwrap();
+    lifecycle::set_owner_disabled(from.as_mut(), "lonely", true, change(T0)).unwrap();
+    let target = backend.another();
+    let mut to = target.open();
+    let copied = keysmith::store::copy(from.as_mut(), to.as_mut()).unwrap();
+    assert_eq!(copied.owners, 2);
+    let listed = |store: &mut dyn Store| {
+        let mut all = Vec::new();
+        store
+            .list_owners(&mut |o| {
+                all.push(o.clone());
+                Ok(())
+            })
+            .unwrap();
+        all
+    };
+    assert_eq!(listed(to.as_mut()), listed(from.as_mut()));
+    assert_eq!(export(to.as_mut()), export(from.as_mut()));
+}
+
+conformance! {
+    an_owner_is_made_with_its_first_key_and_changed_with_events,
+    a_disabled_owner_refuses_its_keys_and_leaves_their_status,
+    an_owner_s_uses_are_shared_by_its_keys_and_spent_with_theirs,
+    a_copy_carries_owners_with_their_status_and_limits,
+}
