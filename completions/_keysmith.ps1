@@ -142,6 +142,7 @@ Register-ArgumentCompleter -Native -CommandName 'keysmith' -ScriptBlock {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)')
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Also require the key to belong to this service')
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Require this scope of the key (repeatable): INSUFFICIENT_SCOPE unless every one is granted')
+            [CompletionResult]::new('--cost', '--cost', [CompletionResultType]::ParameterName, 'Spend this many uses (of the key, and of its owner, when they have a limit); more than are left is USAGE_EXCEEDED and spends nothing')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON on stdout instead of text')
             [CompletionResult]::new('--no-pager', '--no-pager', [CompletionResultType]::ParameterName, 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)')
             [CompletionResult]::new('--stdin-all', '--stdin-all', [CompletionResultType]::ParameterName, 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid')

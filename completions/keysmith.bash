@@ -1241,7 +1241,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__verify)
-            opts="-h -V --db --json --no-pager --service --stdin-all --scope --help --version"
+            opts="-h -V --db --json --no-pager --service --stdin-all --scope --cost --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1256,6 +1256,10 @@ _keysmith() {
                     return 0
                     ;;
                 --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cost)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -132,6 +132,7 @@ set edit:completion:arg-completer[keysmith] = {|@words|
             cand --db 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)'
             cand --service 'Also require the key to belong to this service'
             cand --scope 'Require this scope of the key (repeatable): INSUFFICIENT_SCOPE unless every one is granted'
+            cand --cost 'Spend this many uses (of the key, and of its owner, when they have a limit); more than are left is USAGE_EXCEEDED and spends nothing'
             cand --json 'Print JSON on stdout instead of text'
             cand --no-pager 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
             cand --stdin-all 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid'

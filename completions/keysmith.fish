@@ -112,6 +112,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand disable" -s V -l versi
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l service -d 'Also require the key to belong to this service' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l scope -d 'Require this scope of the key (repeatable): INSUFFICIENT_SCOPE unless every one is granted' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l cost -d 'Spend this many uses (of the key, and of its owner, when they have a limit); more than are left is USAGE_EXCEEDED and spends nothing' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l stdin-all -d 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid'

@@ -239,6 +239,31 @@ impl FromStr for Scope {
     }
 }
 
+/// Cost: the uses one VALID verification spends, a whole number from 0 to
+/// 1000000000000 (0: a check that the key has uses left, spending none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cost(pub u64);
+
+impl Default for Cost {
+    fn default() -> Self {
+        Cost(1)
+    }
+}
+
+impl FromStr for Cost {
+    type Err = Invalid;
+
+    fn from_str(raw: &str) -> Result<Self, Invalid> {
+        match raw.parse::<u64>() {
+            Ok(n) if n <= MAX_USES as u64 && raw.bytes().all(|b| b.is_ascii_digit()) => Ok(Cost(n)),
+            _ => Err(Invalid::unnamed(
+                "cost",
+                "must be a whole number of uses from 0 to 1000000000000",
+            )),
+        }
+    }
+}
+
 /// Owner: the application's id of a customer, `[A-Za-z0-9][A-Za-z0-9_.:@|+-]{0,127}`:
 /// what account ids, e-mail addresses and identity-provider subjects
 /// (`auth0|5f1c...`) are made of, and nothing a header, a shell word or a

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::str::FromStr;
 
 use crate::input::{
-    Action, Description, Duration, Invalid, Meta, Name, Owner, Prefix, Rate, Scope, Service,
+    Action, Cost, Description, Duration, Invalid, Meta, Name, Owner, Prefix, Rate, Scope, Service,
     SubsecondDuration, Uses,
 };
 
@@ -76,5 +76,6 @@ value_parser_of!(
     Rate,
     Action,
     Owner,
-    Meta
+    Meta,
+    Cost
 );

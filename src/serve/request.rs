@@ -55,16 +55,28 @@ struct VerifyBody {
     service: Option<String>,
     #[serde(default)]
     scopes: Option<Vec<String>>,
+    #[serde(default)]
+    cost: Option<u64>,
+}
+
+/// A key of a batch: the key alone, or with its own cost.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum BatchKey {
+    Key(String),
+    WithCost { key: String, cost: u64 },
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BatchBody {
-    keys: Vec<String>,
+    keys: Vec<BatchKey>,
     #[serde(default)]
     service: Option<String>,
     #[serde(default)]
     scopes: Option<Vec<String>>,
+    #[serde(default)]
+    cost: Option<u64>,
 }
 
 /// The body of `POST /v1/verify`. The key itself is not judged here (a
@@ -74,10 +86,14 @@ pub fn verify(body: &[u8]) -> Result<Verify, BadRequest> {
         key,
         service,
         scopes,
+        cost,
     } = object(body)?;
     Ok(Verify {
         key,
-        required: required(service, scopes)?,
+        required: Required {
+            cost: checked_cost(cost.unwrap_or(1))?,
+            ..required(service, scopes)?
+        },
     })
 }
 
@@ -87,21 +103,51 @@ pub fn batch(body: &[u8]) -> Result<Batch, BadRequest> {
         keys,
         service,
         scopes,
+        cost,
     } = object(body)?;
     if keys.len() > BATCH_KEYS_LIMIT {
         return Err(BadRequest::new(format!(
             "keys: at most {BATCH_KEYS_LIMIT} in one batch"
         )));
     }
+    let cost = checked_cost(cost.unwrap_or(1))?;
+    let mut costs = Vec::new();
+    let keys = keys
+        .into_iter()
+        .enumerate()
+        .map(|(i, key)| match key {
+            BatchKey::Key(key) => Ok(key),
+            BatchKey::WithCost { key, cost: own } => {
+                // Each key before it costs the batch's `cost`.
+                costs.resize(i, cost);
+                costs.push(checked_cost(own)?);
+                Ok(key)
+            }
+        })
+        .collect::<Result<Vec<_>, BadRequest>>()?;
     Ok(Batch {
         keys,
-        required: required(service, scopes)?,
+        required: Required {
+            cost,
+            costs,
+            ..required(service, scopes)?
+        },
     })
 }
 
 /// The body as `T`, from a JSON object only: serde would also take a
 /// struct from an array of its fields in order (`["key"]`), which is not
 /// the request docs/src/serve.md describes (found by the fuzz target).
+/// A cost as the input rule has it (`input::Cost`): at most 10^12.
+fn checked_cost(cost: u64) -> Result<u64, BadRequest> {
+    if cost > input::MAX_USES as u64 {
+        return Err(BadRequest::new(
+            "cost: must be a whole number of uses from 0 to 1000000000000",
+        ));
+    }
+    Ok(cost)
+}
+
 fn object<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, BadRequest> {
     if body.trim_ascii_start().first() != Some(&b'{') {
         return Err(BadRequest::new("bad request body: want a JSON object"));
@@ -136,7 +182,11 @@ pub fn required(
             crate::redact::Untrusted(bad)
         )));
     }
-    Ok(Required { service, scopes })
+    Ok(Required {
+        service,
+        scopes,
+        ..Required::default()
+    })
 }
 
 /// The scope shape of docs/src/input-rules.md, as `input::scope` checks it everywhere (a

@@ -419,12 +419,36 @@ fn asked_scopes(req: &Request<Incoming>) -> Result<Option<Vec<String>>, Answer> 
     ))
 }
 
+/// The cost of a `/v1/auth` request: the first `cost` of the auth URI's
+/// query, which the gateway's configuration sets (docs/src/owners.md), 1
+/// without one. Never from a header, which a client could send; and never
+/// 0, which would let every request through without spending a use.
+fn asked_cost(req: &Request<Incoming>) -> Result<u64, Answer> {
+    let query = req.uri().query().unwrap_or("");
+    let Some((_, value)) =
+        form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name == "cost")
+    else {
+        return Ok(1);
+    };
+    match value.parse::<crate::input::Cost>() {
+        Ok(crate::input::Cost(0)) => Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid cost: /v1/auth spends at least 1 use (cost=0 is refused)",
+        )),
+        Ok(cost) => Ok(cost.0),
+        Err(e) => Err(error(StatusCode::BAD_REQUEST, &e.to_string())),
+    }
+}
+
 /// What `/v1/auth` requires of its key: the service of `asked_service`,
-/// the scopes of `asked_scopes`, checked as a body's are.
+/// the scopes of `asked_scopes`, checked as a body's are, and the cost of
+/// `asked_cost`.
 fn asked_required(req: &Request<Incoming>) -> Result<Required, Answer> {
     let service = asked_service(req)?;
     let scopes = asked_scopes(req)?;
-    request::required(service, scopes).map_err(bad)
+    let cost = asked_cost(req)?;
+    let required = request::required(service, scopes).map_err(bad)?;
+    Ok(Required { cost, ..required })
 }
 
 /// `/v1/auth`: the contract of nginx `auth_request`, Traefik ForwardAuth,

@@ -8,6 +8,7 @@
 pub mod backup;
 mod postgres;
 mod sqlite;
+mod uses;
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,7 @@ pub use crate::model::{
 pub use postgres::{PostgresStore, Target as PostgresTarget};
 pub use sqlite::SqliteStore;
 pub(crate) use sqlite::special_file_kind;
+pub use uses::{Spent, UsesLeft};
 
 /// Which keys `list_keys` yields, newest first.
 #[derive(Debug, Clone, Default)]
@@ -223,60 +225,6 @@ pub trait Transaction {
     fn delete_owner(&mut self, id: &str) -> Result<bool>;
 }
 
-/// What `Store::spend_uses` granted of one key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Spent {
-    pub granted: u64,
-    /// The key's remaining uses afterwards; `None`: unlimited.
-    pub remaining: Option<i64>,
-    /// Its owner's remaining uses afterwards; `None`: no owner, or one
-    /// without a limit of uses.
-    pub owner_remaining: Option<i64>,
-}
-
-/// What a backend read, inside `spend_uses`'s transaction, of the keys and
-/// owners it spends from: each key's uses left and owner, each owner's uses
-/// left (`None`: unlimited). `grant` changes them as it spends.
-#[derive(Debug, Default)]
-pub struct UsesLeft {
-    pub keys: std::collections::HashMap<String, (Option<i64>, Option<String>)>,
-    pub owners: std::collections::HashMap<String, Option<i64>>,
-}
-
-impl UsesLeft {
-    /// Grants each entry `(id, wanted)` in order `min(wanted, the key's
-    /// uses left, its owner's)`, taking them from both: the one rule of
-    /// `Store::spend_uses` (docs/src/owners.md), written once for every
-    /// backend, which reads the rows into `self`, and after it writes back
-    /// the uses left of each key and owner that granted any.
-    pub fn grant(&mut self, wanted: &[(&str, u64)]) -> Vec<Option<Spent>> {
-        wanted
-            .iter()
-            .map(|&(id, n)| {
-                let (key_left, owner) = self.keys.get(id)?.clone();
-                let owner_left = owner
-                    .as_ref()
-                    .and_then(|o| self.owners.get(o).copied().flatten());
-                let most = |left: Option<i64>| left.map_or(u64::MAX, |l| l.max(0) as u64);
-                let granted = n.min(most(key_left)).min(most(owner_left));
-                let take = |left: Option<i64>| left.map(|l| l - granted as i64);
-                let spent = Spent {
-                    granted,
-                    remaining: take(key_left),
-                    owner_remaining: take(owner_left),
-                };
-                if let Some(entry) = self.keys.get_mut(id) {
-                    entry.0 = spent.remaining;
-                }
-                if let (Some(o), Some(left)) = (owner, spent.owner_remaining) {
-                    self.owners.insert(o, Some(left));
-                }
-                Some(spent)
-            })
-            .collect()
-    }
-}
-
 /// Runs `work` in one write transaction of `store`: committed when it
 /// returns `Ok`, rolled back when it fails.
 pub fn transaction<T>(
@@ -405,12 +353,12 @@ pub trait Store: Send {
 
     /// Spends uses of keys with remaining uses, or whose owner has them,
     /// in one durable transaction that waits for the keys' and owners'
-    /// locks: each entry `(id, wanted)` is granted `min(wanted, the key's
-    /// remaining, its owner's)` (`UsesLeft::grant`), taken from both and
-    /// recorded as uses (as `record_use_counts`). The answer for each
-    /// entry, in order: `None` when no such key is stored; for a key
-    /// without a limit, all that was wanted (and recorded). Exact under any
-    /// number of processes: a use is granted once. The ids are distinct.
+    /// locks: each entry `(id, cost)`, in order, takes `cost` uses from
+    /// the key and its owner when both have that many left, and records
+    /// one use of the key (as `record_use_counts`), or else takes nothing
+    /// (`UsesLeft::grant`). An id may repeat. The answer for each entry,
+    /// in order: `None` when no such key is stored. Exact under any number
+    /// of processes: a use is granted once.
     fn spend_uses(&mut self, wanted: &[(&str, u64)], at: Timestamp) -> Result<Vec<Option<Spent>>>;
 
     /// Streams matching keys to `each`, newest first, stopping at its first

@@ -66,6 +66,8 @@ pub struct Verdict {
     pub key: Option<Credential>,
     /// RATE_LIMITED: how long until the key's window admits another answer.
     pub retry_after: Option<std::time::Duration>,
+    /// The uses a VALID answer spends (`Required::cost`).
+    pub cost: u64,
 }
 
 impl Verdict {
@@ -78,6 +80,7 @@ impl Verdict {
             code,
             key,
             retry_after: None,
+            cost: 1,
         }
     }
 
@@ -96,12 +99,36 @@ impl Verdict {
 }
 
 /// What a verification requires of a key besides being valid: belonging
-/// to `service`, holding every scope of `scopes`. One type from where it is
-/// read (`keysmith verify`'s flags, `serve`'s request) to the verdict.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// to `service`, holding every scope of `scopes`, and `cost` uses left to
+/// spend (docs/src/owners.md). One type from where it is read (`keysmith
+/// verify`'s flags, `serve`'s request) to the verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Required {
     pub service: Option<String>,
     pub scopes: Vec<String>,
+    /// The uses a VALID answer spends (of the key and of its owner, when
+    /// they have a limit); 1 unless asked.
+    pub cost: u64,
+    /// A batch's cost of each key, by position, where given (else `cost`).
+    pub costs: Vec<u64>,
+}
+
+impl Default for Required {
+    fn default() -> Self {
+        Required {
+            service: None,
+            scopes: Vec::new(),
+            cost: 1,
+            costs: Vec::new(),
+        }
+    }
+}
+
+impl Required {
+    /// The cost of the key at position `i` of a batch.
+    pub fn cost_at(&self, i: usize) -> u64 {
+        self.costs.get(i).copied().unwrap_or(self.cost)
+    }
 }
 
 /// A service alone: `verify(store, key, Some("sms"), now)`.
@@ -109,7 +136,7 @@ impl From<Option<&str>> for Required {
     fn from(service: Option<&str>) -> Self {
         Required {
             service: service.map(str::to_owned),
-            scopes: Vec::new(),
+            ..Required::default()
         }
     }
 }
@@ -158,6 +185,18 @@ pub fn judge(
     required: &Required,
     now: Timestamp,
 ) -> Verdict {
+    judge_costing(parsed, stored, required, required.cost, now)
+}
+
+/// `judge`, for a VALID answer that spends `cost` uses: a cost above the
+/// uses left (the key's, or its owner's) is USAGE_EXCEEDED.
+pub fn judge_costing(
+    parsed: &ParsedKey,
+    stored: Option<Credential>,
+    required: &Required,
+    cost: u64,
+    now: Timestamp,
+) -> Verdict {
     let Some(record) = stored else {
         return Verdict::new(Code::NotFound, None);
     };
@@ -183,12 +222,16 @@ pub fn judge(
         Status::Enabled if !record.limits.grants_all(&required.scopes) => Code::InsufficientScope,
         // Judged without spending: `spend` finds whether a use is left.
         Status::Enabled
-            if record.limits.remaining_uses.is_some_and(|n| n <= 0)
-                || record.owner_uses().is_some_and(|n| n <= 0) =>
+            if [record.limits.remaining_uses, record.owner_uses()]
+                .into_iter()
+                .flatten()
+                .any(|left| left < 0 || (left as u64) < cost.max(1)) =>
         {
             Code::UsageExceeded
         }
         Status::Enabled => Code::Valid,
     };
-    Verdict::new(code, Some(record))
+    let mut verdict = Verdict::new(code, Some(record));
+    verdict.cost = cost;
+    verdict
 }

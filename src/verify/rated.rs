@@ -20,7 +20,7 @@ use crate::error::Result;
 use crate::key_format::ParsedKey;
 use crate::model::{Credential, RateLimit, Timestamp};
 
-use super::{Code, Required, Verdict, judge};
+use super::{Code, Required, Verdict, judge_costing};
 
 /// The bookkeeping of rate limits (in `serve`, `serve::rate::RateLimiter`):
 /// the verdict decides when to admit, commit and cancel; the limiter keeps
@@ -66,8 +66,9 @@ pub fn judge_rated<L: RateLimits>(
     let verdicts = keys
         .iter()
         .zip(stored)
-        .map(|(key, stored)| {
-            let mut verdict = judge(key, stored, required, now);
+        .enumerate()
+        .map(|(i, (key, stored))| {
+            let mut verdict = judge_costing(key, stored, required, required.cost_at(i), now);
             let mut admitted = Vec::new();
             if let (true, Some(found)) = (verdict.is_valid(), verdict.key.as_ref()) {
                 // The key's window, then its owner's, shared by all its

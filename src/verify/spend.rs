@@ -22,68 +22,52 @@ pub fn record(store: &mut dyn Store, verdicts: &mut [Verdict], now: Timestamp) -
     Ok(())
 }
 
-/// Spends one use for each VALID verdict of a key with a limit, in one
-/// transaction (`Store::spend_uses`), exact across processes. When a key
-/// has fewer uses left than it was presented, the first verdicts in order
-/// get them and the rest become USAGE_EXCEEDED; a key deleted meanwhile is
-/// NOT_FOUND. Each VALID verdict's key then shows the uses left after it.
-/// Returns how many uses were spent.
+/// Spends the cost of each VALID verdict of a key with a limit of uses (or
+/// whose owner has one), in one transaction (`Store::spend_uses`), exact
+/// across processes, in order: a verdict whose cost is more than is left,
+/// of the key or of its owner, becomes USAGE_EXCEEDED and spends nothing;
+/// a key deleted meanwhile is NOT_FOUND. Each VALID verdict's key (and
+/// owner) then shows the uses left after it. Returns how many verdicts
+/// spent.
 pub fn spend(store: &mut dyn Store, verdicts: &mut [Verdict], now: Timestamp) -> Result<u64> {
-    // Each id once, with where it was presented.
-    let mut wanted: Vec<(String, Vec<usize>)> = Vec::new();
-    let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for (i, verdict) in verdicts.iter().enumerate() {
-        if !verdict.spends_a_use() {
-            continue;
-        }
-        let id = verdict.key.as_ref().map_or("", |k| k.id.as_str());
-        match index.get(id) {
-            Some(&j) => wanted[j].1.push(i),
-            None => {
-                index.insert(id, wanted.len());
-                wanted.push((id.to_owned(), vec![i]));
-            }
-        }
-    }
-    drop(index);
-    if wanted.is_empty() {
+    let spending: Vec<usize> = (0..verdicts.len())
+        .filter(|&i| verdicts[i].spends_a_use())
+        .collect();
+    if spending.is_empty() {
         return Ok(0);
     }
-    let asked: Vec<(&str, u64)> = wanted
+    let asked: Vec<(&str, u64)> = spending
         .iter()
-        .map(|(id, at)| (id.as_str(), at.len() as u64))
+        .map(|&i| {
+            let verdict = &verdicts[i];
+            (
+                verdict.key.as_ref().map_or("", |k| k.id.as_str()),
+                verdict.cost,
+            )
+        })
         .collect();
     let answers = store.spend_uses(&asked, now)?;
     let mut spent = 0;
-    for ((_, positions), answer) in wanted.iter().zip(answers) {
-        for (n, &i) in positions.iter().enumerate() {
-            let verdict = &mut verdicts[i];
-            match answer {
-                None => *verdict = Verdict::new(Code::NotFound, None),
-                Some(got) => {
-                    let key = verdict
-                        .key
-                        .as_mut()
-                        .expect("a verdict that spends has a key");
-                    // Each granted verdict shows what was left after its own use.
-                    let after = |left: Option<i64>| {
-                        left.map(|l| l + got.granted.saturating_sub(1 + n as u64) as i64)
-                    };
-                    let granted = (n as u64) < got.granted;
-                    if granted {
-                        spent += 1;
-                    } else {
-                        verdict.code = Code::UsageExceeded;
-                    }
-                    let shown = |left| if granted { after(left) } else { left };
-                    key.limits.remaining_uses = shown(got.remaining);
-                    if let Some(owner) = key.owner_state.as_mut()
-                        && owner.limits.remaining_uses.is_some()
-                    {
-                        owner.limits.remaining_uses = shown(got.owner_remaining);
-                    }
-                }
-            }
+    for (&i, answer) in spending.iter().zip(answers) {
+        let verdict = &mut verdicts[i];
+        let Some(got) = answer else {
+            *verdict = Verdict::new(Code::NotFound, None);
+            continue;
+        };
+        if got.granted {
+            spent += 1;
+        } else {
+            verdict.code = Code::UsageExceeded;
+        }
+        let key = verdict
+            .key
+            .as_mut()
+            .expect("a verdict that spends has a key");
+        key.limits.remaining_uses = got.remaining;
+        if let Some(owner) = key.owner_state.as_mut()
+            && owner.limits.remaining_uses.is_some()
+        {
+            owner.limits.remaining_uses = got.owner_remaining;
         }
     }
     Ok(spent)

@@ -542,8 +542,10 @@ fn through_a_gateway(kind: Kind) {
     // Exact uses: 3 pass, then USAGE_EXCEEDED; the API saw exactly 3.
     let before = api.served();
     let three_id = Env::id_of(&three);
+    // A client's X-Keysmith-Cost: 0 changes nothing: each request still
+    // spends one use (the cost comes from the gateway's auth URI only).
     for i in 0..3 {
-        let r = gateway.get("/", &[("X-API-Key", &three)]);
+        let r = gateway.get("/", &[("X-API-Key", &three), ("X-Keysmith-Cost", "0")]);
         assert_eq!(r.status, 200, "use {i}: {r:#?}");
         assert_eq!(reached(&r), keysmith_headers(&three_id, "Three", "sms"));
     }

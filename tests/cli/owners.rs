@@ -316,15 +316,7 @@ fn owner_commands_list_show_set_switch_and_delete() {
         .collect();
     assert_eq!(ids, ["acme", "globex"]);
     let table = env.run(&["owner", "list"]).code(0).stdout;
-    for cell in [
-        "OWNER",
-        "KEYS",
-        "USES LEFT",
-        "RATE",
-        "10/1s",
-        "100",
-        "5",
-    ] {
+    for cell in ["OWNER", "KEYS", "USES LEFT", "RATE", "10/1s", "100", "5"] {
         assert!(table.contains(cell), "{cell}: {table}");
     }
 
@@ -399,4 +391,45 @@ fn an_owner_s_uses_are_shared_by_all_its_keys() {
         env.query_i64("SELECT remaining_uses FROM owners WHERE id = $1", &["acme"]),
         0
     );
+}
+
+#[test]
+fn a_verification_may_cost_more_than_one_use() {
+    let env = Env::new();
+    let key = env.create("tokens", &["--uses", "12", "--owner", "acme"]);
+    let id = Env::id_of(&key);
+    env.run(&["owner", "set", "acme", "--uses", "100"]).code(0);
+    let mut answers = Vec::new();
+    for cost in ["5", "5", "5", "2", "0"] {
+        let (_, v) = verify_json(&env, &key, &["--cost", cost]);
+        answers.push(v["code"].as_str().unwrap().to_owned());
+    }
+    // 12 - 5 - 5 = 2: a cost of 5 is refused and spends nothing, 2 passes;
+    // then nothing is left, and even a cost of 0 needs a use left.
+    assert_eq!(
+        answers,
+        [
+            "VALID",
+            "VALID",
+            "USAGE_EXCEEDED",
+            "VALID",
+            "USAGE_EXCEEDED"
+        ]
+    );
+    let shown = key_json(&env, &id);
+    assert_eq!(
+        (
+            shown["remaining_uses"].as_i64(),
+            shown["use_count"].as_i64()
+        ),
+        (Some(0), Some(3))
+    );
+    let owner = env.run(&["--json", "owner", "show", "acme"]).code(0).json();
+    assert_eq!(owner["remaining_uses"], 100 - 12);
+    // Bad costs: one error line, exit 2, nothing spent.
+    for bad in ["-1", "x", "1.5", "1000000000001"] {
+        env.run_stdin(&["verify", "--cost", bad], &key)
+            .error(2, "invalid --cost");
+    }
+    assert_eq!(key_json(&env, &id)["use_count"], 3);
 }

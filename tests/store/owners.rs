@@ -169,7 +169,8 @@ fn an_owner_s_uses_are_shared_by_its_keys_and_spent_with_theirs(backend: &Backen
     assert_eq!(key(store.as_mut(), &a.id).use_count, 1);
     assert_eq!(key(store.as_mut(), &b.id).use_count, 2);
 
-    // spend_uses in one call: granted in order, the owner's share taken as it goes.
+    // spend_uses in one call: each entry in order takes its whole cost from
+    // the key and the owner, or nothing; an id may repeat.
     lifecycle::set_owner(
         store.as_mut(),
         "acme",
@@ -180,21 +181,40 @@ fn an_owner_s_uses_are_shared_by_its_keys_and_spent_with_theirs(backend: &Backen
         change(T0 + 2),
     )
     .unwrap();
+    let before = key(store.as_mut(), &a.id).use_count;
     let spent = store
-        .spend_uses(&[(a.id.as_str(), 3), (b.id.as_str(), 2)], T0 + 3)
+        .spend_uses(
+            &[
+                (a.id.as_str(), 3),
+                (b.id.as_str(), 2),
+                (a.id.as_str(), 2),
+                (a.id.as_str(), 1),
+            ],
+            T0 + 3,
+        )
         .unwrap();
-    let got: Vec<(u64, Option<i64>, Option<i64>)> = spent
+    let got: Vec<(bool, Option<i64>, Option<i64>)> = spent
         .iter()
         .map(|s| {
             let s = s.unwrap();
             (s.granted, s.remaining, s.owner_remaining)
         })
         .collect();
-    assert_eq!(got, vec![(3, None, Some(1)), (0, Some(0), Some(1))]);
+    assert_eq!(
+        got,
+        vec![
+            (true, None, Some(1)),
+            (false, Some(0), Some(1)),
+            (false, None, Some(1)),
+            (true, None, Some(0)),
+        ]
+    );
     assert_eq!(
         store.owner("acme").unwrap().unwrap().limits.remaining_uses,
-        Some(1)
+        Some(0)
     );
+    // One use per granted entry, whatever it cost.
+    assert_eq!(key(store.as_mut(), &a.id).use_count, before + 2);
 }
 
 fn a_copy_carries_owners_with_their_status_and_limits(backend: &Backend) {

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use crate::cli::examples;
-use crate::input::{Scope, Service};
+use crate::input::{Cost, Scope, Service};
 
 #[derive(Debug, Args)]
 #[command(after_help = examples!(
@@ -28,4 +28,14 @@ pub struct VerifyArgs {
     /// Require this scope of the key (repeatable): INSUFFICIENT_SCOPE unless every one is granted
     #[arg(long = "scope", value_name = "SCOPE", allow_hyphen_values = true)]
     pub scope: Vec<Scope>,
+
+    /// Spend this many uses (of the key, and of its owner, when they have a
+    /// limit); more than are left is USAGE_EXCEEDED and spends nothing
+    #[arg(
+        long,
+        value_name = "N",
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
+    pub cost: Cost,
 }

@@ -26,7 +26,12 @@ pub const MAX_INPUT: u64 = super::MAX_KEY_INPUT;
 pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
     let service = args.service.map(String::from);
     let scopes = input::scopes(args.scope)?;
-    let required = Required { service, scopes };
+    let required = Required {
+        service,
+        scopes,
+        cost: args.cost.0,
+        costs: Vec::new(),
+    };
     if args.stdin_all {
         return stdin_all::run(ctx, &required);
     }

@@ -350,10 +350,11 @@ impl Store for PostgresStore {
             let answers = left.grant(wanted);
             let (mut used, mut counts): (Vec<&str>, Vec<i64>) = (Vec::new(), Vec::new());
             for ((id, _), spent) in wanted.iter().zip(&answers) {
-                let Some(spent) = spent.filter(|s| s.granted > 0) else {
+                // Each granted entry is one use of its key.
+                if !spent.is_some_and(|s| s.granted) {
                     continue;
-                };
-                let count = i64::try_from(spent.granted).unwrap_or(i64::MAX);
+                }
+                let count = 1;
                 match used.iter().position(|u| u == id) {
                     Some(at) => counts[at] += count,
                     None => {

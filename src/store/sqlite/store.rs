@@ -330,12 +330,14 @@ impl Store for SqliteStore {
                 left.keys.insert(id.to_owned(), (remaining, owner));
             }
             let answers = left.grant(wanted);
+            // Each granted entry is one use of its key.
             let mut granted: Vec<(&str, u64)> = Vec::new();
             for (&(id, _), spent) in wanted.iter().zip(&answers) {
-                match (spent, granted.iter_mut().find(|(g, _)| *g == id)) {
-                    (Some(s), Some((_, total))) => *total += s.granted,
-                    (Some(s), None) => granted.push((id, s.granted)),
-                    (None, _) => {}
+                let one = u64::from(spent.is_some_and(|s| s.granted));
+                match granted.iter_mut().find(|(g, _)| *g == id) {
+                    Some((_, total)) => *total += one,
+                    None if spent.is_some() => granted.push((id, one)),
+                    None => {}
                 }
             }
             let mut owners_spent: Vec<&str> = Vec::new();

@@ -124,3 +124,62 @@ fn an_owner_is_switched_off_at_the_next_request_and_its_limits_hold_in_serve() {
     assert_eq!(server.verify(&other, "")["code"], "VALID");
     server.stop();
 }
+
+#[test]
+fn a_cost_is_spent_per_request_and_never_taken_from_a_client_header() {
+    let env = Env::new();
+    let key = env.create("tokens", &["--uses", "20"]);
+    let other = env.create("other", &["--uses", "20"]);
+    let id = Env::id_of(&key);
+    let server = Server::start(&env, &[]);
+    let v = server.verify(&key, ", \"cost\": 5");
+    assert_eq!(
+        (v["code"].as_str(), v["remaining_uses"].as_i64()),
+        (Some("VALID"), Some(15))
+    );
+    // A batch: a default cost, and a key's own.
+    let r = server.post(
+        "/v1/verify/batch",
+        &format!(r#"{{"cost": 2, "keys": ["{key}", {{"key": "{other}", "cost": 7}}, "{key}"]}}"#),
+    );
+    assert_eq!(r.status, 200, "{r:#?}");
+    let left: Vec<Option<i64>> = r.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["remaining_uses"].as_i64())
+        .collect();
+    assert_eq!(left, [Some(13), Some(13), Some(11)]);
+    // More than is left: USAGE_EXCEEDED, nothing spent.
+    let v = server.verify(&key, ", \"cost\": 12");
+    assert_eq!(
+        (v["code"].as_str(), v["remaining_uses"].as_i64()),
+        (Some("USAGE_EXCEEDED"), Some(11))
+    );
+    for bad in ["-1", "\"5\"", "1.5", "1000000000001"] {
+        let r = server.post(
+            "/v1/verify",
+            &format!(r#"{{"key": "{key}", "cost": {bad}}}"#),
+        );
+        assert_eq!(r.status, 400, "{bad}: {r:#?}");
+    }
+
+    // /v1/auth: the cost of the auth URI's query; a client's header is not read.
+    let r = server.auth(
+        "/v1/auth?cost=3",
+        &[("X-API-Key", key.as_str()), ("X-Keysmith-Cost", "0")],
+    );
+    assert_eq!(r.status, 200, "{r:#?}");
+    let r = server.auth(
+        "/v1/auth",
+        &[("X-API-Key", key.as_str()), ("X-Keysmith-Cost", "0")],
+    );
+    assert_eq!(r.status, 200, "{r:#?}");
+    for query in ["cost=0", "cost=-1", "cost=x"] {
+        let r = server.auth(&format!("/v1/auth?{query}"), &[("X-API-Key", key.as_str())]);
+        assert_eq!(r.status, 400, "{query}: {r:#?}");
+    }
+    server.stop();
+    let shown = env.run(&["--json", "show", &id]).code(0).json();
+    assert_eq!(shown["remaining_uses"], 11 - 3 - 1);
+}
