@@ -3,13 +3,17 @@
 //! its handler in `crate::commands`, their values typed by the input rules
 //! of `crate::input`.
 
-use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::clipboard::KeeperArgs;
 use crate::commands::{
-    AnyKey, BackupArgs, CompletionsArgs, CreateArgs, DeleteArgs, DisabledKeys, EditArgs,
+    self, AnyKey, BackupArgs, CompletionsArgs, CreateArgs, DeleteArgs, DisabledKeys, EditArgs,
     EnabledKeys, HistoryArgs, ListArgs, ManArgs, MigrateArgs, OwnerArgs, RotateArgs, ScanArgs,
-    SelectArgs, ServeArgs, VerifyArgs,
+    SelectArgs, ServeArgs, VerifyArgs, backup, completions, create, delete, edit, history, info,
+    init, list, man, migrate, owner, rotate, scan, serve, show, switch, verify,
 };
+use crate::config::Source;
+use crate::error::Result;
 
 /// Mint, list, switch off and verify API keys. The full key is shown once;
 /// the store keeps only its SHA-256 hash.
@@ -56,19 +60,7 @@ pub struct Cli {
 /// subcommand's own, instead of before them in every help.
 const GLOBAL: &str = "Global options";
 
-/// A subcommand's `Examples:`, the end of its help: command lines that work
-/// as they stand. The heading is styled as clap styles `Options:` (clap
-/// drops the styling where it prints no colour); `keysmith man` prints the
-/// lines as the page's EXAMPLES. They sit on the subcommand's `Args` struct,
-/// so that like its flags they are made only when that subcommand is built
-/// (`Deferred`; 9,000 instructions at every start otherwise); on the
-/// variant where subcommands share a struct.
-macro_rules! examples {
-    ($($line:literal),+ $(,)?) => {
-        concat!("\x1b[1m\x1b[4mExamples:\x1b[0m", $("\n  ", $line),+)
-    };
-}
-pub(crate) use examples;
+use crate::help::examples;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -178,27 +170,40 @@ impl<T: FromArgMatches> FromArgMatches for Deferred<T> {
     }
 }
 
-#[derive(Debug, Args)]
-pub struct KeeperArgs {
-    /// Hold the system clipboard (the key comes on stdin)
-    #[arg(
-        long,
-        conflicts_with = "terminal",
-        required_unless_present = "terminal"
-    )]
-    pub system: bool,
-
-    /// Clear the terminal's clipboard when the time is up
-    #[arg(long)]
-    pub terminal: bool,
-
-    /// Also delete tmux's paste buffers of the key (its SHA-256 comes on stdin)
-    #[arg(long, requires = "terminal")]
-    pub tmux: bool,
-
-    /// How long to hold it
-    #[arg(long, value_name = "SECONDS")]
-    pub seconds: u64,
+/// Runs the parsed command line: its command, in the context the global
+/// flags describe; `Ok` carries the exit code of an answer (0 or 1).
+pub fn run(cli: Cli) -> Result<u8> {
+    let given = cli.db.map(|db| {
+        let source = if cli.db_from_variable {
+            Source::Variable
+        } else {
+            Source::Flag
+        };
+        (db, source)
+    });
+    commands::run(given, cli.json, cli.no_pager, |ctx| match cli.command {
+        Command::Create(Deferred(args)) => create::run(ctx, args),
+        Command::Init => init::run(ctx),
+        Command::Info => info::run(ctx),
+        Command::List(Deferred(args)) => list::run(ctx, args),
+        Command::Enable(Deferred(args)) => switch::run(ctx, args, false),
+        Command::Disable(Deferred(args)) => switch::run(ctx, args, true),
+        Command::Verify(Deferred(args)) => verify::run(ctx, args),
+        Command::Show(Deferred(args)) => show::run(ctx, args),
+        Command::Edit(Deferred(args)) => edit::run(ctx, args),
+        Command::Rotate(Deferred(args)) => rotate::run(ctx, args),
+        Command::ClipboardKeeper(Deferred(args)) => crate::clipboard::keep(args),
+        Command::Delete(Deferred(args)) => delete::run(ctx, args),
+        Command::History(Deferred(args)) => history::run(ctx, args),
+        Command::Scan(Deferred(args)) => scan::run(ctx, args),
+        Command::Backup(Deferred(args)) => backup::run(ctx, args),
+        Command::Migrate(Deferred(args)) => migrate::run(ctx, args),
+        // The whole command line, for the pages and scripts made of it.
+        Command::Completions(Deferred(args)) => completions::run(ctx, args, Cli::command()),
+        Command::Serve(Deferred(args)) => serve::run(ctx, args),
+        Command::Man(Deferred(args)) => man::run(ctx, args, Cli::command()),
+        Command::Owner(Deferred(args)) => owner::run(ctx, args),
+    })
 }
 
 mod rules;

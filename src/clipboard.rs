@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use zeroize::Zeroizing;
 
-use crate::cli::KeeperArgs;
 use crate::error::{Error, Failure, Result};
+use clap::Args;
 
 /// How long a copied key stays on the clipboard unless the environment says.
 const DEFAULT_CLEAR_SECS: u64 = 45;
@@ -198,6 +198,31 @@ fn hand_to_keeper(secret: &str, clear_after: Duration) -> std::io::Result<()> {
             Err(std::io::Error::other(other.to_owned()))
         }
     }
+}
+
+/// The arguments of the hidden `clipboard-keeper` subcommand, which
+/// keysmith starts itself.
+#[derive(Debug, Args)]
+pub struct KeeperArgs {
+    /// Hold the system clipboard (the key comes on stdin)
+    #[arg(
+        long,
+        conflicts_with = "terminal",
+        required_unless_present = "terminal"
+    )]
+    pub system: bool,
+
+    /// Clear the terminal's clipboard when the time is up
+    #[arg(long)]
+    pub terminal: bool,
+
+    /// Also delete tmux's paste buffers of the key (its SHA-256 comes on stdin)
+    #[arg(long, requires = "terminal")]
+    pub tmux: bool,
+
+    /// How long to hold it
+    #[arg(long, value_name = "SECONDS")]
+    pub seconds: u64,
 }
 
 /// `keysmith clipboard-keeper`: holds or clears the clipboard for a

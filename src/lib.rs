@@ -31,6 +31,7 @@ mod complete;
 mod config;
 pub mod error;
 mod harden;
+mod help;
 pub mod input;
 pub mod key_format;
 pub mod lifecycle;
@@ -112,7 +113,7 @@ pub fn run_code(args: impl IntoIterator<Item = OsString>) -> u8 {
             return 0;
         }
     };
-    match commands::run(cli) {
+    match cli::run(cli) {
         Ok(code) => code,
         Err(e) if e.is_broken_pipe() => 0,
         Err(e) => {

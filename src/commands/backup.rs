@@ -2,8 +2,8 @@
 //! (`store::backup` does the work).
 
 use super::Context;
-use crate::cli::examples;
 use crate::error::Result;
+use crate::help::examples;
 use crate::store::{self, OpenMode};
 use clap::Args;
 

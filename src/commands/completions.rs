@@ -1,12 +1,10 @@
 //! `keysmith completions <shell>`: the script clap_complete derives from the CLI.
 
 use clap::Args;
-use clap::CommandFactory;
 
 use super::Context;
-use crate::cli::Cli;
-use crate::cli::examples;
 use crate::error::{Error, Result};
+use crate::help::examples;
 
 #[derive(Debug, Args)]
 #[command(after_help = examples!(
@@ -19,9 +17,11 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-pub fn run(_ctx: &mut Context, args: CompletionsArgs) -> Result<u8> {
+/// Prints the script for the command line `full` (`cli::Cli`'s, handed
+/// down by `cli::run`: the commands sit below the command line).
+pub fn run(_ctx: &mut Context, args: CompletionsArgs, full: clap::Command) -> Result<u8> {
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut visible_cli(), "keysmith", &mut script);
+    clap_complete::generate(args.shell, &mut visible_cli(full), "keysmith", &mut script);
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&script).map_err(Error::output)?;
@@ -33,8 +33,7 @@ pub fn run(_ctx: &mut Context, args: CompletionsArgs) -> Result<u8> {
 /// remove a subcommand, so the root is put together again from the same
 /// parts (its arguments and subcommands are not restated, so they cannot
 /// drift from `Cli`).
-fn visible_cli() -> clap::Command {
-    let full = Cli::command();
+fn visible_cli(full: clap::Command) -> clap::Command {
     let mut root = clap::Command::new("keysmith")
         .version(env!("CARGO_PKG_VERSION"))
         .propagate_version(full.is_propagate_version_set())

@@ -1,8 +1,8 @@
 //! `keysmith delete`: remove a key for good; its history stays.
 
 use super::{Context, change, confirm, describe, resolve};
-use crate::cli::examples;
 use crate::error::{Error, Result};
+use crate::help::examples;
 use crate::lifecycle;
 use crate::output::KeyJson;
 use crate::redact::Untrusted;
@@ -18,7 +18,7 @@ use clap::Args;
 pub struct DeleteArgs {
     /// The key: its id, its full key, a name that matches exactly one key,
     /// or - to read the full key from stdin
-    #[arg(value_name = "KEY", add = crate::complete::keys(None))]
+    #[arg(value_name = "KEY", add = crate::complete::candidates::keys(None))]
     pub key: String,
 
     /// Skip the confirmation prompt (required without a terminal)

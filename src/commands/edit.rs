@@ -2,8 +2,8 @@
 //! limits, owner or metadata.
 
 use super::{Context, OwnedArgs, change, describe, meta_given, resolve};
-use crate::cli::examples;
 use crate::error::{Error, Result};
+use crate::help::examples;
 use crate::input::{self, Description, Duration, Name, Rate, Scope, Service, Uses};
 use crate::lifecycle::{self, Changed};
 use crate::model::KeyEdit;
@@ -22,7 +22,7 @@ use clap::Args;
 pub struct EditArgs {
     /// The key: its id, its full key, a name that matches exactly one key,
     /// or - to read the full key from stdin
-    #[arg(value_name = "KEY", add = crate::complete::keys(None))]
+    #[arg(value_name = "KEY", add = crate::complete::candidates::keys(None))]
     pub key: String,
 
     /// A new name
@@ -34,7 +34,7 @@ pub struct EditArgs {
     pub description: Option<Description>,
 
     /// A new service
-    #[arg(long, value_name = "SERVICE", allow_hyphen_values = true, add = crate::complete::services())]
+    #[arg(long, value_name = "SERVICE", allow_hyphen_values = true, add = crate::complete::candidates::services())]
     pub service: Option<Service>,
 
     /// Take the key out of its service: it then verifies only without --service

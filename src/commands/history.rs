@@ -4,8 +4,8 @@ use clap::Args;
 use std::collections::HashMap;
 
 use super::{Context, resolve};
-use crate::cli::examples;
 use crate::error::{Error, Result};
+use crate::help::examples;
 use crate::input::{Action, Duration};
 use crate::key_format;
 use crate::output::{EventJson, notice};
@@ -21,7 +21,7 @@ use crate::time;
 ))]
 pub struct HistoryArgs {
     /// Only this key's events (an id also works for a deleted key)
-    #[arg(value_name = "KEY", add = crate::complete::keys(None))]
+    #[arg(value_name = "KEY", add = crate::complete::candidates::keys(None))]
     pub key: Option<String>,
 
     /// At most this many events

@@ -4,8 +4,8 @@ use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
 
 use super::Context;
-use crate::cli::examples;
 use crate::error::{Error, Result};
+use crate::help::examples;
 use crate::input::{Duration, Service};
 use crate::output::{KeyJson, notice};
 use crate::store::{KeyFilter, KeyOrder, KeyRecord, OpenMode, Status};
@@ -20,7 +20,7 @@ use crate::time;
 ))]
 pub struct ListArgs {
     /// Only keys of this service
-    #[arg(long, value_name = "SERVICE", add = crate::complete::services())]
+    #[arg(long, value_name = "SERVICE", add = crate::complete::candidates::services())]
     pub service: Option<Service>,
 
     /// Only keys of this owner

@@ -7,13 +7,11 @@ use clap::Args;
 use std::io::Write;
 use std::path::Path;
 
-use clap::CommandFactory;
 use clap_mangen::roff::{Roff, bold, italic, roman};
 
 use super::Context;
-use crate::cli::Cli;
-use crate::cli::examples;
 use crate::error::{Error, Failure, Result};
+use crate::help::examples;
 use crate::redact::Untrusted;
 
 #[derive(Debug, Args)]
@@ -32,8 +30,10 @@ pub struct ManArgs {
     pub dir: Option<std::path::PathBuf>,
 }
 
-pub fn run(ctx: &mut Context, args: ManArgs) -> Result<u8> {
-    let top = command();
+/// Prints or writes the pages of the command line `full` (`cli::Cli`'s,
+/// handed down by `cli::run`: the commands sit below the command line).
+pub fn run(ctx: &mut Context, args: ManArgs, full: clap::Command) -> Result<u8> {
+    let top = command(full);
     let Some(dir) = args.dir else {
         let page = match args.command.as_deref() {
             None => render(&top, None),
@@ -63,8 +63,8 @@ pub fn run(ctx: &mut Context, args: ManArgs) -> Result<u8> {
 /// The CLI as the pages describe it: fully defined (the deferred
 /// subcommand arguments too), without the `help` subcommand, which needs
 /// no page.
-fn command() -> clap::Command {
-    let mut cmd = Cli::command().disable_help_subcommand(true);
+fn command(full: clap::Command) -> clap::Command {
+    let mut cmd = full.disable_help_subcommand(true);
     cmd.build();
     cmd
 }

@@ -2,8 +2,8 @@
 //! empty one, of either kind, in one transaction on the target.
 
 use super::Context;
-use crate::cli::examples;
 use crate::error::{Error, Result};
+use crate::help::examples;
 use crate::store::{self, Location, OpenMode};
 use clap::Args;
 

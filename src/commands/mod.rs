@@ -2,25 +2,25 @@
 //! through `crate::lifecycle` (reads go to the `Store` directly) and prints
 //! through `Output`; none builds SQL.
 
-mod backup;
-mod completions;
-mod create;
-mod delete;
-mod edit;
-mod history;
-mod info;
-mod init;
-mod list;
-mod man;
-mod migrate;
+pub(crate) mod backup;
+pub(crate) mod completions;
+pub(crate) mod create;
+pub(crate) mod delete;
+pub(crate) mod edit;
+pub(crate) mod history;
+pub(crate) mod info;
+pub(crate) mod init;
+pub(crate) mod list;
+pub(crate) mod man;
+pub(crate) mod migrate;
 mod owned;
-mod owner;
-mod rotate;
-mod scan;
-mod serve;
-mod show;
-mod switch;
-mod verify;
+pub(crate) mod owner;
+pub(crate) mod rotate;
+pub(crate) mod scan;
+pub(crate) mod serve;
+pub(crate) mod show;
+pub(crate) mod switch;
+pub(crate) mod verify;
 
 pub use backup::BackupArgs;
 pub use completions::CompletionsArgs;
@@ -38,7 +38,6 @@ pub use scan::ScanArgs;
 pub use serve::ServeArgs;
 pub use verify::VerifyArgs;
 
-use crate::cli::{Cli, Command, Deferred};
 use crate::config::{self, ConfigFiles, Source, StoreChoice};
 use crate::error::StoreFault;
 use crate::error::{Error, Result};
@@ -131,7 +130,7 @@ fn refusal(e: Error, choice: &StoreChoice) -> Error {
 pub struct SelectArgs<O: Offered + 'static> {
     /// The key: its id, its full key, a name that matches exactly one key,
     /// or - to read the full key from stdin
-    #[arg(value_name = "KEY", add = crate::complete::keys(O::STATUS))]
+    #[arg(value_name = "KEY", add = crate::complete::candidates::keys(O::STATUS))]
     pub key: String,
 
     #[arg(skip)]
@@ -169,43 +168,21 @@ impl Offered for EnabledKeys {
     const STATUS: Option<Status> = Some(Status::Enabled);
 }
 
-/// Runs the parsed command; `Ok` carries the exit code of an answer (0 or 1).
-pub fn run(cli: Cli) -> Result<u8> {
-    let given = cli.db.map(|db| {
-        let source = if cli.db_from_variable {
-            Source::Variable
-        } else {
-            Source::Flag
-        };
-        (db, source)
-    });
+/// Runs one command, `command`, in a context on the store `given` names
+/// (or the one the configuration chooses), printing as `json` and
+/// `no_pager` say; `Ok` carries the exit code of an answer (0 or 1).
+pub fn run(
+    given: Option<(String, Source)>,
+    json: bool,
+    no_pager: bool,
+    command: impl FnOnce(&mut Context) -> Result<u8>,
+) -> Result<u8> {
     let mut ctx = Context {
         given,
-        out: Output::new(cli.json, cli.no_pager),
+        out: Output::new(json, no_pager),
         created: None,
     };
-    let code = match cli.command {
-        Command::Create(Deferred(args)) => create::run(&mut ctx, args),
-        Command::Init => init::run(&mut ctx),
-        Command::Info => info::run(&mut ctx),
-        Command::List(Deferred(args)) => list::run(&mut ctx, args),
-        Command::Enable(Deferred(args)) => switch::run(&mut ctx, args, false),
-        Command::Disable(Deferred(args)) => switch::run(&mut ctx, args, true),
-        Command::Verify(Deferred(args)) => verify::run(&mut ctx, args),
-        Command::Show(Deferred(args)) => show::run(&mut ctx, args),
-        Command::Edit(Deferred(args)) => edit::run(&mut ctx, args),
-        Command::Rotate(Deferred(args)) => rotate::run(&mut ctx, args),
-        Command::ClipboardKeeper(Deferred(args)) => crate::clipboard::keep(args),
-        Command::Delete(Deferred(args)) => delete::run(&mut ctx, args),
-        Command::History(Deferred(args)) => history::run(&mut ctx, args),
-        Command::Scan(Deferred(args)) => scan::run(&mut ctx, args),
-        Command::Backup(Deferred(args)) => backup::run(&mut ctx, args),
-        Command::Migrate(Deferred(args)) => migrate::run(&mut ctx, args),
-        Command::Completions(Deferred(args)) => completions::run(&mut ctx, args),
-        Command::Serve(Deferred(args)) => serve::run(&mut ctx, args),
-        Command::Man(Deferred(args)) => man::run(&mut ctx, args),
-        Command::Owner(Deferred(args)) => owner::run(&mut ctx, args),
-    };
+    let code = command(&mut ctx);
     // Said only of a store that was made and used (docs/src/store.md): a command that
     // failed after making it has already said why.
     if let (Some(path), Ok(_)) = (&ctx.created, &code) {

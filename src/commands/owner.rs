@@ -5,8 +5,8 @@
 use clap::{Args, Subcommand};
 
 use super::{Context, change, confirm};
-use crate::cli::examples;
 use crate::error::{Error, Result};
+use crate::help::examples;
 use crate::input::{Owner, Rate, Uses};
 use crate::lifecycle::{self, OwnerDeletion};
 use crate::model::{OwnerEdit, OwnerRecord, RateLimit};

@@ -3,9 +3,9 @@
 
 use super::create::{NewKeyShown, show_new_key};
 use super::{Context, change, confirm, describe, resolve};
-use crate::cli::examples;
 use crate::clipboard::ClipboardCopy;
 use crate::error::{Error, Result};
+use crate::help::examples;
 use crate::input::Duration;
 use crate::lifecycle::{self, Rotated, Rotation};
 use crate::model::Retire;
@@ -30,7 +30,7 @@ fn already_replaced(id: &str, replacement: &str) -> Error {
 pub struct RotateArgs {
     /// The key: its id, its full key, a name that matches exactly one key,
     /// or - to read the full key from stdin
-    #[arg(value_name = "KEY", add = crate::complete::keys(None))]
+    #[arg(value_name = "KEY", add = crate::complete::candidates::keys(None))]
     pub key: String,
 
     /// Keep the old key valid this long (e.g. 24h) instead of disabling it now

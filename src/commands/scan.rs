@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::Context;
-use crate::cli::examples;
 use crate::error::{Error, Failure, Result, StoreFault};
+use crate::help::examples;
 use crate::key_format::{self, ParsedKey};
 use crate::output::Output;
 use crate::redact::Untrusted;

@@ -2,8 +2,8 @@
 //! `crate::serve`.
 
 use super::Context;
-use crate::cli::examples;
 use crate::error::{Error, Result};
+use crate::help::examples;
 use crate::input::SubsecondDuration;
 use crate::serve::access_log::{self, Destination, Format};
 use crate::serve::{self, Config};

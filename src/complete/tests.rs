@@ -1,4 +1,6 @@
 use super::*;
+use candidates::{key_candidates, service_candidates};
+use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter};
 
 fn line(words: &[&str]) -> Vec<OsString> {
     words.iter().map(OsString::from).collect()

@@ -8,9 +8,9 @@ use zeroize::Zeroizing;
 mod from;
 
 use super::{Context, OwnedArgs, change, describe, meta_given};
-use crate::cli::examples;
 use crate::clipboard::ClipboardCopy;
 use crate::error::{Error, Result, StoreFault};
+use crate::help::examples;
 use crate::input::{
     self, Description, Duration, Invalid, Name, Prefix, Rate, Scope, Service, Uses,
 };
@@ -39,7 +39,7 @@ pub struct CreateArgs {
     pub description: Option<Description>,
 
     /// The service the key belongs to, e.g. sms
-    #[arg(long, value_name = "SERVICE", allow_hyphen_values = true, add = crate::complete::services())]
+    #[arg(long, value_name = "SERVICE", allow_hyphen_values = true, add = crate::complete::candidates::services())]
     pub service: Option<Service>,
 
     /// The key's prefix

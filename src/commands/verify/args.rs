@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use crate::cli::examples;
+use crate::help::examples;
 use crate::input::{Cost, Scope, Service};
 
 #[derive(Debug, Args)]
@@ -13,7 +13,7 @@ use crate::input::{Cost, Scope, Service};
 ))]
 pub struct VerifyArgs {
     /// Also require the key to belong to this service
-    #[arg(long, value_name = "SERVICE", add = crate::complete::services())]
+    #[arg(long, value_name = "SERVICE", add = crate::complete::candidates::services())]
     pub service: Option<Service>,
 
     /// The key to check; read from stdin (first line) when omitted
