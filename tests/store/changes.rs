@@ -1,4 +1,4 @@
-//! The operations of src/lifecycle.rs over each backend's `Transaction`: create,
+//! The operations of src/lifecycle/ over each backend's `Transaction`: create,
 //! set_disabled, edit, rotate, delete and take_back.
 
 use keysmith::Code;

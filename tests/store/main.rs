@@ -1,6 +1,6 @@
 //! The store conformance suite: every promise of the `Store` and
 //! `Transaction` interfaces (src/store/mod.rs) and of the operations written
-//! over them (src/lifecycle.rs, src/verify/), checked in-process through the
+//! over them (src/lifecycle/, src/verify/), checked in-process through the
 //! library API, once, against every backend.
 //!
 //! Each check is a function of a `Backend` (a fresh, empty store location and
