@@ -23,7 +23,9 @@
 //! (tests/cli/man.rs) is compiled as ignored.
 //! Without `tmux`, the tests in a real tmux (`--copy` in tests/cli/clipboard.rs,
 //! prompts in tests/cli/prompts.rs; `KEYSMITH_TEST_TMUX`) are compiled as
-//! ignored; without `systemd-analyze`, the check of the documented unit
+//! ignored; without Debian's `faketime`, the tests of refills at a clock
+//! set past a period's end (tests/cli/refill.rs; `KEYSMITH_TEST_FAKETIME`);
+//! without `systemd-analyze`, the check of the documented unit
 //! (tests/cli/store_choice.rs); and so is the test that makes
 //! real core dumps where the kernel's `core_pattern` does not write a plain
 //! file into the dumping process's folder (a crash handler such as apport
@@ -71,6 +73,10 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(keysmith_no_systemd_analyze)");
     if found("systemd-analyze", "KEYSMITH_TEST_SYSTEMD_ANALYZE").is_none() {
         println!("cargo::rustc-cfg=keysmith_no_systemd_analyze");
+    }
+    println!("cargo::rustc-check-cfg=cfg(keysmith_no_faketime)");
+    if found("faketime", "KEYSMITH_TEST_FAKETIME").is_none() {
+        println!("cargo::rustc-cfg=keysmith_no_faketime");
     }
     println!("cargo::rustc-check-cfg=cfg(keysmith_no_tmux)");
     if found("tmux", "KEYSMITH_TEST_TMUX").is_none() {

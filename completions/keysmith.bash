@@ -239,7 +239,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__create)
-            opts="-y -c -h -V --db --json --no-pager --name --description --service --prefix --expires-in --scope --uses --rate --owner --meta --meta-file --yes --copy --from --help --version"
+            opts="-y -c -h -V --db --json --no-pager --name --description --service --prefix --expires-in --scope --uses --rate --refill --owner --meta --meta-file --yes --copy --from --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -278,6 +278,10 @@ _keysmith() {
                     return 0
                     ;;
                 --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --refill)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -341,7 +345,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__edit)
-            opts="-h -V --db --json --no-pager --name --description --service --no-service --expires-in --no-expiry --scope --no-scopes --uses --unlimited-uses --rate --no-rate --owner --meta --meta-file --no-owner --no-meta --help --version"
+            opts="-h -V --db --json --no-pager --name --description --service --no-service --expires-in --no-expiry --scope --no-scopes --uses --unlimited-uses --rate --no-rate --refill --no-refill --owner --meta --meta-file --no-owner --no-meta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -376,6 +380,10 @@ _keysmith() {
                     return 0
                     ;;
                 --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --refill)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1077,7 +1085,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__owner__subcmd__set)
-            opts="-h -V --uses --unlimited-uses --rate --no-rate --db --json --no-pager --help --version"
+            opts="-h -V --uses --unlimited-uses --rate --no-rate --refill --no-refill --db --json --no-pager --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1088,6 +1096,10 @@ _keysmith() {
                     return 0
                     ;;
                 --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --refill)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -58,6 +58,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l expires-in 
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l scope -d 'Grant this scope (repeatable), e.g. sms:send, or sms:* for every sms: scope' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l uses -d 'Allow this many VALID verifications, then USAGE_EXCEEDED' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l rate -d 'At most N VALID answers in any DURATION, in each `serve`, e.g. 100/1m' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l refill -d 'Give the uses back to --uses N at each period\'s start (UTC): daily, weekly, monthly, monthly:DAY, or a duration such as 12h' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l owner -d 'The application\'s id of the customer the key belongs to, e.g. acme' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l meta -d 'A JSON object kept with the key and returned with VALID, at most 4 KiB, e.g. \'{"plan":"pro"}\'' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l meta-file -d 'The metadata from this file (`-`: stdin)' -r -F
@@ -131,6 +132,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l expires-in -d
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l scope -d 'Grant exactly these scopes (repeatable), replacing the key\'s' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l uses -d 'Allow this many more VALID verifications from now on' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l rate -d 'A new rate limit, e.g. 100/1m' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l refill -d 'Give the uses back to --uses N at each period\'s start (UTC): daily, weekly, monthly, monthly:DAY, or a duration such as 12h' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l owner -d 'The application\'s id of the customer the key belongs to, e.g. acme' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l meta -d 'A JSON object kept with the key and returned with VALID, at most 4 KiB, e.g. \'{"plan":"pro"}\'' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l meta-file -d 'The metadata from this file (`-`: stdin)' -r -F
@@ -141,6 +143,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-expiry -d 
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-scopes -d 'Remove every scope'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l unlimited-uses -d 'Remove the limit of uses'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-rate -d 'Remove the rate limit'
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-refill -d 'Stop refilling the uses'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-owner -d 'Take the key from its owner'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-meta -d 'Remove the metadata'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -s h -l help -d 'Print help'
@@ -192,9 +195,11 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l uses -d 'Allow its keys this many VALID verifications in all, then USAGE_EXCEEDED' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l rate -d 'At most N VALID answers in any DURATION for all its keys together, e.g. 100/1s' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l refill -d 'Give the uses back to --uses N at each period\'s start (UTC): daily, weekly, monthly, monthly:DAY, or a duration such as 12h' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l unlimited-uses -d 'Remove the limit of uses'
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l no-rate -d 'Remove the rate limit'
+complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l no-refill -d 'Stop refilling the uses'
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'

@@ -239,6 +239,44 @@ impl FromStr for Scope {
     }
 }
 
+/// A refill's schedule (`--refill`, docs/src/owners.md): `daily`, `weekly`
+/// (from Monday), `monthly` (on the 1st), `monthly:DAY` (1 to 31), or an
+/// interval in the duration grammar, such as `12h`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefillSpec(pub crate::model::RefillEvery);
+
+impl FromStr for RefillSpec {
+    type Err = Invalid;
+
+    fn from_str(raw: &str) -> Result<Self, Invalid> {
+        use crate::model::RefillEvery;
+        let every = match raw {
+            "daily" => Some(RefillEvery::Day),
+            "weekly" => Some(RefillEvery::Week),
+            "monthly" => Some(RefillEvery::Month(1)),
+            _ => match raw.strip_prefix("monthly:") {
+                Some(day) => day
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|d| (1..=31).contains(d) && day.bytes().all(|b| b.is_ascii_digit()))
+                    .map(RefillEvery::Month),
+                None => raw
+                    .parse::<Duration>()
+                    .ok()
+                    .filter(|d| d.seconds() > 0)
+                    .map(|d| RefillEvery::Interval(d.seconds())),
+            },
+        };
+        every.map(RefillSpec).ok_or_else(|| {
+            Invalid::unnamed(
+                "refill",
+                "must be daily, weekly, monthly, monthly:DAY (DAY from 1 to 31) or a duration \
+                 such as 12h",
+            )
+        })
+    }
+}
+
 /// Cost: the uses one VALID verification spends, a whole number from 0 to
 /// 1000000000000 (0: a check that the key has uses left, spending none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -40,6 +40,7 @@ mod output;
 mod pager;
 mod prompt;
 pub mod redact;
+mod refill;
 pub mod scan;
 pub mod serve;
 mod shell;

@@ -3,6 +3,7 @@
 //! the store keeps them, the operations in `lifecycle` change them.
 
 use crate::key_format::KeyHash;
+pub use crate::refill::{Refill, RefillEvery};
 
 /// Seconds since the Unix epoch, UTC.
 pub type Timestamp = i64;
@@ -72,9 +73,58 @@ pub struct Limits {
     pub remaining_uses: Option<i64>,
     /// At most this many VALID answers per window, in each `serve` process.
     pub rate: Option<RateLimit>,
+    /// When the uses left return to an amount (with `remaining_uses` only).
+    pub refill: Option<Refill>,
 }
 
 impl Limits {
+    /// The uses left a verification at `at` sees (`None`: unlimited): the
+    /// refill's amount when a period began since the last refill, without
+    /// writing it (docs/src/owners.md).
+    pub fn uses_left_at(&self, at: Timestamp) -> Option<i64> {
+        match self.refill {
+            Some(refill) if refill.is_due(at) => Some(refill.uses),
+            _ => self.remaining_uses,
+        }
+    }
+
+    /// Applies a refill due at `at`, as a verification that spends writes it.
+    pub fn refill_due(&mut self, at: Timestamp) {
+        if let Some(refill) = self.refill.as_mut()
+            && refill.is_due(at)
+        {
+            self.remaining_uses = Some(refill.uses);
+            refill.refilled_at = refill.period_start(at);
+        }
+    }
+
+    /// An edit of the uses and the refill (`edit`, `owner set`): new uses
+    /// set both what is left and a refill's amount; unlimited uses end any
+    /// refill.
+    pub fn edit_uses(&mut self, uses: Option<Option<i64>>, refill: Option<Option<Refill>>) {
+        if let Some(refill) = refill {
+            self.refill = refill;
+        }
+        if let Some(uses) = uses {
+            self.remaining_uses = uses;
+            match (uses, self.refill.as_mut()) {
+                (None, _) => self.refill = None,
+                (Some(n), Some(refill)) => refill.uses = n,
+                (Some(_), None) => {}
+            }
+        }
+    }
+
+    /// The refill's schedule and amount, what an edit compares.
+    pub fn refill_schedule(&self) -> Option<(RefillEvery, i64)> {
+        self.refill.map(|r| (r.every, r.uses))
+    }
+
+    /// When the uses left next return to their amount, if they ever do.
+    pub fn next_refill(&self, at: Timestamp) -> Option<Timestamp> {
+        self.refill.map(|r| r.next_at(at))
+    }
+
     /// Whether every scope in `required` is granted (see `scope_grants`).
     pub fn grants_all(&self, required: &[String]) -> bool {
         required
@@ -206,15 +256,14 @@ pub struct OwnerState {
 pub struct OwnerEdit {
     pub remaining_uses: Option<Option<i64>>,
     pub rate: Option<Option<RateLimit>>,
+    pub refill: Option<Option<Refill>>,
 }
 
 impl OwnerEdit {
     /// The owner as it is after this edit.
     pub fn applied_to(&self, before: &OwnerRecord) -> OwnerRecord {
         let mut after = before.clone();
-        if let Some(remaining) = self.remaining_uses {
-            after.limits.remaining_uses = remaining;
-        }
+        after.limits.edit_uses(self.remaining_uses, self.refill);
         if let Some(rate) = self.rate {
             after.limits.rate = rate;
         }
@@ -230,6 +279,10 @@ impl OwnerEdit {
                 after.limits.remaining_uses != before.limits.remaining_uses,
             ),
             ("rate limit", after.limits.rate != before.limits.rate),
+            (
+                "refill",
+                after.limits.refill_schedule() != before.limits.refill_schedule(),
+            ),
         ]
         .into_iter()
         .filter_map(|(field, changed)| changed.then_some(field))
@@ -272,6 +325,15 @@ impl Credential {
             .as_ref()
             .and_then(|o| o.limits.remaining_uses)
     }
+
+    /// The uses of the key and of its owner as a verification at `at` sees
+    /// them: a refill due is counted in (`Limits::uses_left_at`), not written.
+    pub fn refilled_view(&mut self, at: Timestamp) {
+        self.limits.remaining_uses = self.limits.uses_left_at(at);
+        if let Some(owner) = self.owner_state.as_mut() {
+            owner.limits.remaining_uses = owner.limits.uses_left_at(at);
+        }
+    }
 }
 
 /// The actions events record (`undo`: a key that could not be delivered was
@@ -306,6 +368,8 @@ pub struct KeyEdit {
     pub scopes: Option<Vec<String>>,
     pub remaining_uses: Option<Option<i64>>,
     pub rate: Option<Option<RateLimit>>,
+    /// `Some(None)`: `--no-refill`.
+    pub refill: Option<Option<Refill>>,
     /// `Some(None)`: `--no-owner`.
     pub owner: Option<Option<String>>,
     /// `Some(None)`: `--no-meta`.
@@ -331,9 +395,7 @@ impl KeyEdit {
         if let Some(scopes) = &self.scopes {
             after.limits.scopes = scopes.clone();
         }
-        if let Some(remaining) = self.remaining_uses {
-            after.limits.remaining_uses = remaining;
-        }
+        after.limits.edit_uses(self.remaining_uses, self.refill);
         if let Some(rate) = self.rate {
             after.limits.rate = rate;
         }
@@ -361,6 +423,10 @@ impl KeyEdit {
                 after.limits.remaining_uses != before.limits.remaining_uses,
             ),
             ("rate limit", after.limits.rate != before.limits.rate),
+            (
+                "refill",
+                after.limits.refill_schedule() != before.limits.refill_schedule(),
+            ),
             ("owner", after.owner != before.owner),
             ("metadata", after.meta != before.meta),
         ]

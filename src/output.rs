@@ -219,10 +219,11 @@ impl Output {
             ("Rotated from", optional(&key.rotated_from)),
             ("Replaced by", optional(&key.replaced_by)),
         ];
-        let [scopes, uses, rate] = limit_words(&key.limits);
+        let [scopes, uses, rate] = limit_words(&key.limits, now);
         let rows = rows.into_iter().chain([
             ("Scopes", Untrusted(&scopes).to_string()),
             ("Uses left", uses),
+            ("Refill", refill_words(&key.limits, now)),
             ("Rate limit", rate),
             ("Owner", optional(&key.owner)),
             ("Metadata", meta_line(key.meta.as_deref())),
@@ -248,9 +249,22 @@ fn meta_line(meta: Option<&str>) -> String {
     }
 }
 
+/// A refill in words, for `show` and `owner show`: `monthly on day 1: back
+/// to 10000, next 2027-01-01 00:00`, or `-`.
+pub fn refill_words(limits: &Limits, now: Timestamp) -> String {
+    limits.refill.map_or("-".to_owned(), |r| {
+        format!(
+            "{}: back to {}, next {}",
+            r.every.words(),
+            r.uses,
+            time::local_minutes(r.next_at(now))
+        )
+    })
+}
+
 /// A key's limits as a table shows them: its scopes (comma-separated, `-`
 /// for none), uses left (`unlimited`) and rate limit (`100/1m`, `-`).
-fn limit_words(limits: &Limits) -> [String; 3] {
+fn limit_words(limits: &Limits, now: Timestamp) -> [String; 3] {
     [
         if limits.scopes.is_empty() {
             "-".to_owned()
@@ -258,7 +272,7 @@ fn limit_words(limits: &Limits) -> [String; 3] {
             limits.scopes.join(",")
         },
         limits
-            .remaining_uses
+            .uses_left_at(now)
             .map_or("unlimited".to_owned(), |n| n.to_string()),
         limits.rate.map_or("-".to_owned(), RateLimit::display),
     ]
@@ -273,17 +287,19 @@ pub struct OwnerJson<'a> {
     keys: u64,
     remaining_uses: Option<i64>,
     rate_limit: Option<RateJson>,
+    refill: Option<RefillJson>,
 }
 
 impl<'a> OwnerJson<'a> {
-    pub fn new(owner: &'a OwnerRecord) -> Self {
+    pub fn new(owner: &'a OwnerRecord, now: Timestamp) -> Self {
         OwnerJson {
             id: &owner.id,
             status: owner.status().as_str(),
             created_at: Rfc3339(owner.created_at),
             keys: owner.keys,
-            remaining_uses: owner.limits.remaining_uses,
+            remaining_uses: owner.limits.uses_left_at(now),
             rate_limit: owner.limits.rate.map(RateJson::from),
+            refill: RefillJson::of(&owner.limits, now),
         }
     }
 }
@@ -350,10 +366,39 @@ pub struct KeyJson<'a> {
     scopes: &'a [String],
     remaining_uses: Option<i64>,
     rate_limit: Option<RateJson>,
+    refill: Option<RefillJson>,
     owner: Option<&'a str>,
     meta: MetaJson<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     key: Option<&'a str>,
+}
+
+/// A refill in JSON: `{"every": "monthly:1", "uses": N, "next_at": ...}`.
+#[derive(Serialize, Clone, Copy)]
+pub struct RefillJson {
+    every: RefillEveryJson,
+    uses: i64,
+    next_at: Rfc3339,
+}
+
+/// A schedule as `--refill` takes it (`RefillEvery::stored`).
+#[derive(Clone, Copy)]
+struct RefillEveryJson(crate::model::RefillEvery);
+
+impl Serialize for RefillEveryJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.stored())
+    }
+}
+
+impl RefillJson {
+    pub fn of(limits: &Limits, now: Timestamp) -> Option<RefillJson> {
+        limits.refill.map(|r| RefillJson {
+            every: RefillEveryJson(r.every),
+            uses: r.uses,
+            next_at: Rfc3339(r.next_at(now)),
+        })
+    }
 }
 
 /// A rate limit in JSON: `{"limit": N, "per_seconds": S}`.
@@ -389,8 +434,9 @@ impl<'a> KeyJson<'a> {
             rotated_from: record.rotated_from.as_deref(),
             replaced_by: record.replaced_by.as_deref(),
             scopes: &record.limits.scopes,
-            remaining_uses: record.limits.remaining_uses,
+            remaining_uses: record.limits.uses_left_at(now),
             rate_limit: record.limits.rate.map(RateJson::from),
+            refill: RefillJson::of(&record.limits, now),
             owner: record.owner.as_deref(),
             meta: MetaJson(record.meta.as_deref()),
             key: None,
@@ -459,6 +505,9 @@ impl<'a> KeyJson<'a> {
             }
             None => w.write_all(b"null")?,
         }
+        w.write_all(b",\"refill\":")?;
+        // Rare: through serde.
+        serde_json::to_writer(&mut *w, &self.refill)?;
         w.write_all(b",\"owner\":")?;
         json_optional(w, self.owner)?;
         w.write_all(b",\"meta\":")?;
@@ -559,6 +608,7 @@ mod tests {
                 scopes,
                 remaining_uses,
                 rate: rate.map(|(limit, per_seconds)| RateLimit { limit, per_seconds }),
+                refill: None,
             };
             let record = KeyRecord {
                 id, hash: KeyHash([0; 32]), prefix, name, description, service, disabled,

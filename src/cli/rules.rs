@@ -7,8 +7,8 @@ use std::marker::PhantomData;
 use std::str::FromStr;
 
 use crate::input::{
-    Action, Cost, Description, Duration, Invalid, Meta, Name, Owner, Prefix, Rate, Scope, Service,
-    SubsecondDuration, Uses,
+    Action, Cost, Description, Duration, Invalid, Meta, Name, Owner, Prefix, Rate, RefillSpec,
+    Scope, Service, SubsecondDuration, Uses,
 };
 
 /// clap's value parser of an input rule: the refusal is clap's error line
@@ -77,5 +77,6 @@ value_parser_of!(
     Action,
     Owner,
     Meta,
-    Cost
+    Cost,
+    RefillSpec
 );

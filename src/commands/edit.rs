@@ -4,9 +4,9 @@
 use super::{Context, OwnedArgs, change, describe, meta_given, resolve};
 use crate::error::{Error, Result};
 use crate::help::examples;
-use crate::input::{self, Description, Duration, Name, Rate, Scope, Service, Uses};
+use crate::input::{self, Description, Duration, Name, Rate, RefillSpec, Scope, Service, Uses};
 use crate::lifecycle::{self, Changed};
-use crate::model::KeyEdit;
+use crate::model::{KeyEdit, Refill};
 use crate::output::KeyJson;
 use crate::redact::Untrusted;
 use crate::store::OpenMode;
@@ -73,6 +73,15 @@ pub struct EditArgs {
     #[arg(long, conflicts_with = "rate")]
     pub no_rate: bool,
 
+    /// Give the uses back to --uses N at each period's start (UTC): daily,
+    /// weekly, monthly, monthly:DAY, or a duration such as 12h
+    #[arg(long, value_name = "SCHEDULE", requires = "uses")]
+    pub refill: Option<RefillSpec>,
+
+    /// Stop refilling the uses
+    #[arg(long, conflicts_with = "refill")]
+    pub no_refill: bool,
+
     #[command(flatten)]
     pub owned: OwnedArgs,
 
@@ -115,6 +124,11 @@ pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
             (None, true) => Some(None),
             (None, false) => None,
         },
+        refill: match (args.refill.zip(args.uses), args.no_refill) {
+            (Some((every, uses)), _) => Some(Some(Refill::new(every.0, uses.0, now))),
+            (None, true) => Some(None),
+            (None, false) => None,
+        },
         owner: match (args.owned.owner, args.no_owner) {
             (Some(o), _) => Some(Some(o.into())),
             (None, true) => Some(None),
@@ -133,7 +147,7 @@ pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
         return Err(Error::Usage(
             "nothing to change: pass --name, --description, --service, --no-service, --expires-in, \
              --no-expiry, --scope, --no-scopes, --uses, --unlimited-uses, --rate, --no-rate, \
-             --owner, --no-owner, --meta, --meta-file or --no-meta"
+             --refill, --no-refill, --owner, --no-owner, --meta, --meta-file or --no-meta"
                 .into(),
         ));
     }

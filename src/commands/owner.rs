@@ -7,9 +7,9 @@ use clap::{Args, Subcommand};
 use super::{Context, change, confirm};
 use crate::error::{Error, Result};
 use crate::help::examples;
-use crate::input::{Owner, Rate, Uses};
+use crate::input::{Owner, Rate, RefillSpec, Uses};
 use crate::lifecycle::{self, OwnerDeletion};
-use crate::model::{OwnerEdit, OwnerRecord, RateLimit};
+use crate::model::{OwnerEdit, OwnerRecord, RateLimit, Refill};
 use crate::output::{EventJson, OwnerJson};
 use crate::redact::Untrusted;
 use crate::store::{EventFilter, OpenMode, Store};
@@ -72,6 +72,15 @@ pub struct OwnerSetArgs {
     /// Remove the rate limit
     #[arg(long, conflicts_with = "rate")]
     pub no_rate: bool,
+
+    /// Give the uses back to --uses N at each period's start (UTC): daily,
+    /// weekly, monthly, monthly:DAY, or a duration such as 12h
+    #[arg(long, value_name = "SCHEDULE", requires = "uses")]
+    pub refill: Option<RefillSpec>,
+
+    /// Stop refilling the uses
+    #[arg(long, conflicts_with = "refill")]
+    pub no_refill: bool,
 }
 
 #[derive(Debug, Args)]
@@ -114,7 +123,7 @@ fn list(ctx: &mut Context) -> Result<u8> {
     let mut count = 0u64;
     if out.json {
         store.list_owners(&mut |owner| {
-            out.array_element(count, &OwnerJson::new(owner))?;
+            out.array_element(count, &OwnerJson::new(owner, time::now()))?;
             count += 1;
             Ok(())
         })?;
@@ -144,8 +153,12 @@ fn details(ctx: &mut Context, owner: &OwnerRecord) -> Result<()> {
             "Uses left",
             owner
                 .limits
-                .remaining_uses
+                .uses_left_at(time::now())
                 .map_or("unlimited".to_owned(), |n| n.to_string()),
+        ),
+        (
+            "Refill",
+            crate::output::refill_words(&owner.limits, time::now()),
         ),
         (
             "Rate limit",
@@ -178,7 +191,7 @@ fn show(ctx: &mut Context, id: &str) -> Result<u8> {
             Ok(())
         })?;
         ctx.out.json_line(&ShowJson {
-            owner: OwnerJson::new(&owner),
+            owner: OwnerJson::new(&owner, time::now()),
             events: all.iter().map(EventJson::new).collect(),
         })?;
         return Ok(0);
@@ -210,17 +223,27 @@ fn set(ctx: &mut Context, args: OwnerSetArgs) -> Result<u8> {
             (None, true) => Some(None),
             (None, false) => None,
         },
+        refill: match (args.refill.zip(args.uses), args.no_refill) {
+            (Some((every, uses)), _) => Some(Some(Refill::new(every.0, uses.0, time::now()))),
+            (None, true) => Some(None),
+            (None, false) => None,
+        },
     };
     if edit == OwnerEdit::default() {
         return Err(Error::Usage(
-            "nothing to set: pass --uses, --unlimited-uses, --rate or --no-rate".into(),
+            "nothing to set: pass --uses, --unlimited-uses, --rate, --no-rate, --refill or \
+             --no-refill"
+                .into(),
         ));
     }
     let mut store = ctx.open(OpenMode::NoCreate)?;
     let id = args.id.as_str();
     let (owner, fields) = lifecycle::set_owner(store.as_mut(), id, &edit, change(time::now()))?;
     if ctx.out.json {
-        return ctx.out.json_line(&OwnerJson::new(&owner)).map(|()| 0);
+        return ctx
+            .out
+            .json_line(&OwnerJson::new(&owner, time::now()))
+            .map(|()| 0);
     }
     let message = if fields.is_empty() {
         format!("Owner {} already had these limits.", Untrusted(id))
@@ -237,7 +260,10 @@ fn switch(ctx: &mut Context, id: &str, disable: bool) -> Result<u8> {
         lifecycle::set_owner_disabled(store.as_mut(), id, disable, change(time::now()))?
             .ok_or_else(|| no_such_owner(id))?;
     if ctx.out.json {
-        return ctx.out.json_line(&OwnerJson::new(&owner)).map(|()| 0);
+        return ctx
+            .out
+            .json_line(&OwnerJson::new(&owner, time::now()))
+            .map(|()| 0);
     }
     let shown = Untrusted(id);
     let status = owner.status().as_str();
@@ -279,7 +305,10 @@ fn delete(ctx: &mut Context, args: OwnerDeleteArgs) -> Result<u8> {
         ))),
         OwnerDeletion::Deleted(owner) => {
             if ctx.out.json {
-                return ctx.out.json_line(&OwnerJson::new(&owner)).map(|()| 0);
+                return ctx
+                    .out
+                    .json_line(&OwnerJson::new(&owner, time::now()))
+                    .map(|()| 0);
             }
             ctx.out.line(&format!("Deleted owner {shown}."))?;
             Ok(0)

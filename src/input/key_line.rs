@@ -6,7 +6,8 @@ use std::str::FromStr;
 use serde::Deserialize;
 
 use super::{
-    Description, Duration, Invalid, MAX_LINE, Meta, Name, Owner, Prefix, Rate, Scope, Service, Uses,
+    Description, Duration, Invalid, MAX_LINE, Meta, Name, Owner, Prefix, Rate, RefillSpec, Scope,
+    Service, Uses,
 };
 use crate::error::Error;
 use crate::model::{Limits, NewKey};
@@ -23,6 +24,8 @@ struct Line {
     scopes: Option<Vec<String>>,
     uses: Option<serde_json::Value>,
     rate: Option<String>,
+    /// With `uses`: the refill's schedule (`RefillSpec`).
+    refill: Option<String>,
     owner: Option<String>,
     /// Any JSON: `Meta` says what it must be.
     meta: Option<serde_json::Value>,
@@ -45,7 +48,7 @@ pub fn key_line(raw: &[u8], default_prefix: &Prefix) -> Result<Option<NewKey>, E
     }
     let not_object = |why: &dyn std::fmt::Display| {
         Error::Usage(format!(
-            "not a key object ({why}); expected {{\"name\": ..., \"description\": ..., \"service\": ..., \"prefix\": ..., \"expires_in\": ..., \"scopes\": [...], \"uses\": N, \"rate\": \"N/DURATION\", \"owner\": ..., \"meta\": {{...}}}}"
+            "not a key object ({why}); expected {{\"name\": ..., \"description\": ..., \"service\": ..., \"prefix\": ..., \"expires_in\": ..., \"scopes\": [...], \"uses\": N, \"rate\": \"N/DURATION\", \"refill\": ..., \"owner\": ..., \"meta\": {{...}}}}"
         ))
     };
     let line: Line = serde_json::from_str(text).map_err(|e| {
@@ -63,6 +66,20 @@ pub fn key_line(raw: &[u8], default_prefix: &Prefix) -> Result<Option<NewKey>, E
     if !text.trim_start().starts_with('{') {
         return Err(not_object(&"an array, not an object"));
     }
+    let uses = line.uses.as_ref().map(json_uses).transpose()?.map(|u| u.0);
+    let refill = match (line.refill, uses) {
+        (None, _) => None,
+        (Some(every), Some(uses)) => Some(crate::model::Refill::new(
+            field::<RefillSpec>("refill", &every)?.0,
+            uses,
+            crate::time::now(),
+        )),
+        (Some(_), None) => {
+            return Err(
+                Invalid::named("refill", "needs uses: the amount the uses return to").into(),
+            );
+        }
+    };
     let scopes = line
         .scopes
         .unwrap_or_default()
@@ -91,11 +108,12 @@ pub fn key_line(raw: &[u8], default_prefix: &Prefix) -> Result<Option<NewKey>, E
             .transpose()?,
         limits: Limits {
             scopes: super::scopes(scopes)?,
-            remaining_uses: line.uses.as_ref().map(json_uses).transpose()?.map(|u| u.0),
+            remaining_uses: uses,
             rate: line
                 .rate
                 .map(|r| field::<Rate>("rate", &r).map(|r| r.0))
                 .transpose()?,
+            refill,
         },
         owner: line
             .owner

@@ -306,13 +306,17 @@ pub fn rotate(
         if let Some(replacement) = &before.replaced_by {
             return Ok(Rotation::AlreadyReplaced(replacement.clone()));
         }
+        // The new key takes the uses as a verification now would see them
+        // (a refill due counted in), and keeps the schedule.
+        let mut limits = before.limits.clone();
+        limits.refill_due(change.at);
         let spec = NewKey {
             name: before.name.clone(),
             description: before.description.clone(),
             service: before.service.clone(),
             prefix: before.prefix.clone(),
             expires_in: None,
-            limits: before.limits.clone(),
+            limits,
             owner: before.owner.clone(),
             meta: before.meta.clone(),
         };
@@ -320,7 +324,10 @@ pub fn rotate(
         let mut retired = before.clone();
         retired.retire(retire, &new.id);
         if retired.limits.remaining_uses.is_some() {
+            // Its uses moved; its refill goes too, or a key in its grace
+            // time would be given uses again.
             retired.limits.remaining_uses = Some(0);
+            retired.limits.refill = None;
         }
         tx.save_key(&retired)?;
         tx.append_event(&change.event_of("rotate", &retired, Some(new.id.clone())))?;
@@ -376,6 +383,7 @@ pub fn take_back(
             current.expires_at = old.expires_at;
             current.replaced_by = old.replaced_by.clone();
             current.limits.remaining_uses = old.limits.remaining_uses;
+            current.limits.refill = old.limits.refill;
             tx.save_key(&current)?;
             let detail = match ids {
                 [new] => format!("rotation to {new} undone: the new key was not delivered"),

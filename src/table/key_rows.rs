@@ -163,7 +163,7 @@ impl table::Rows for KeyRows {
                 Column::Scopes => text(&key.limits.scopes.join(",")),
                 Column::UsesLeft => key
                     .limits
-                    .remaining_uses
+                    .uses_left_at(self.now)
                     .map_or("unlimited".to_owned(), |n| n.to_string()),
                 Column::Rate => key.limits.rate.map_or("-".to_owned(), RateLimit::display),
                 Column::Owner => optional(key.owner.as_deref()),

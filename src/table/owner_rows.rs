@@ -30,7 +30,7 @@ impl Rows for OwnerRows {
             owner.keys.to_string(),
             owner
                 .limits
-                .remaining_uses
+                .uses_left_at(time::now())
                 .map_or("unlimited".to_owned(), |n| n.to_string()),
             owner.limits.rate.map_or("-".to_owned(), RateLimit::display),
             time::local_minutes(owner.created_at),

@@ -68,6 +68,8 @@ pub struct Verdict {
     pub retry_after: Option<std::time::Duration>,
     /// The uses a VALID answer spends (`Required::cost`).
     pub cost: u64,
+    /// When it was judged: what the next refill is counted from.
+    pub at: Timestamp,
 }
 
 impl Verdict {
@@ -81,6 +83,7 @@ impl Verdict {
             key,
             retry_after: None,
             cost: 1,
+            at: 0,
         }
     }
 
@@ -197,9 +200,10 @@ pub fn judge_costing(
     cost: u64,
     now: Timestamp,
 ) -> Verdict {
-    let Some(record) = stored else {
+    let Some(mut record) = stored else {
         return Verdict::new(Code::NotFound, None);
     };
+    record.refilled_view(now);
     // Right id, wrong secret: the presented key is not one we issued.
     if !record.hash.matches(&parsed.hash) {
         return Verdict::new(Code::NotFound, None);
@@ -233,5 +237,6 @@ pub fn judge_costing(
     };
     let mut verdict = Verdict::new(code, Some(record));
     verdict.cost = cost;
+    verdict.at = now;
     verdict
 }

@@ -184,7 +184,7 @@ fn verify_stdin_all_reports_each_line_and_records_uses() {
         .collect();
     assert_eq!(
         lines[0],
-        serde_json::json!({"valid": true, "code": "VALID", "id": good_id, "name": "good", "owner": null, "meta": null, "line": 1})
+        serde_json::json!({"valid": true, "code": "VALID", "id": good_id, "name": "good", "owner": null, "meta": null, "uses": null, "line": 1})
     );
     assert_eq!(lines[1]["code"], "DISABLED");
     assert_eq!(lines[1]["line"], 2);

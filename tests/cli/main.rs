@@ -47,6 +47,7 @@ mod migrations;
 mod owners;
 mod postgres;
 mod prompts;
+mod refill;
 mod reliability;
 mod scan;
 mod select;

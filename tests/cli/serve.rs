@@ -281,7 +281,7 @@ fn verify_answers_every_code_with_the_key_s_fields() {
     assert_eq!(
         v,
         serde_json::json!({"valid": true, "code": "VALID", "id": id, "name": "Data Sync",
-            "owner": null, "meta": null, "service": "sms", "scopes": [], "expires_at": null,
+            "owner": null, "meta": null, "uses": null, "service": "sms", "scopes": [], "expires_at": null,
             "remaining_uses": null})
     );
     assert_eq!(

@@ -40,7 +40,7 @@ fn valid_key_records_its_use() {
     assert_eq!(
         v,
         serde_json::json!({"valid": true, "code": "VALID", "id": id, "name": "Data Sync",
-            "owner": null, "meta": null})
+            "owner": null, "meta": null, "uses": null})
     );
     assert_eq!(usage(&env, &id).1, 2);
     assert_eq!(
@@ -103,7 +103,7 @@ fn malformed_json_has_null_id_and_name() {
     assert_eq!(
         v,
         serde_json::json!({"valid": false, "code": "MALFORMED", "id": null, "name": null,
-            "owner": null, "meta": null})
+            "owner": null, "meta": null, "uses": null})
     );
 }
 
@@ -186,7 +186,7 @@ fn input_that_is_not_utf8_is_malformed() {
         (&["verify"][..], "invalid: MALFORMED\n".to_owned()),
         (
             &["--json", "verify"][..],
-            "{\"valid\":false,\"code\":\"MALFORMED\",\"id\":null,\"name\":null,\"owner\":null,\"meta\":null}\n".to_owned(),
+            "{\"valid\":false,\"code\":\"MALFORMED\",\"id\":null,\"name\":null,\"owner\":null,\"meta\":null,\"uses\":null}\n".to_owned(),
         ),
     ] {
         for input in [&b"\xff\n"[..], b"\xc3", b"ks_\x80\x80\n"] {

@@ -272,6 +272,7 @@ fn an_edit_that_changes_nothing_records_nothing(backend: &Backend) {
         scopes: Some(Vec::new()),
         remaining_uses: Some(None),
         rate: Some(None),
+        refill: Some(None),
         owner: Some(None),
         meta: Some(None),
     };

@@ -226,6 +226,11 @@ fn a_copy_carries_owners_with_their_status_and_limits(backend: &Backend) {
             limit: 5,
             per_seconds: 60,
         })),
+        refill: Some(Some(keysmith::model::Refill::new(
+            keysmith::model::RefillEvery::Month(15),
+            7,
+            T0,
+        ))),
     };
     lifecycle::set_owner(from.as_mut(), "acme", &edit, change(T0)).unwrap();
     lifecycle::set_owner(from.as_mut(), "lonely", &edit, change(T0)).unwrap();
@@ -253,4 +258,52 @@ conformance! {
     a_disabled_owner_refuses_its_keys_and_leaves_their_status,
     an_owner_s_uses_are_shared_by_its_keys_and_spent_with_theirs,
     a_copy_carries_owners_with_their_status_and_limits,
+    a_due_refill_is_written_by_the_spending_that_uses_it,
+}
+
+/// A refill due is seen by a verification without a write, and written by
+/// the spending that uses it, for keys and owners alike.
+fn a_due_refill_is_written_by_the_spending_that_uses_it(backend: &Backend) {
+    use keysmith::model::{Limits, Refill, RefillEvery};
+    let mut store = backend.open();
+    let day = 86_400;
+    let start = T0 - T0.rem_euclid(day);
+    let refilled = |uses| Limits {
+        remaining_uses: Some(uses),
+        refill: Some(Refill::new(RefillEvery::Day, 2, start + 10)),
+        ..Limits::default()
+    };
+    let spec = NewKey {
+        limits: refilled(1),
+        ..owned("daily", "acme")
+    };
+    let (a, _) = create(store.as_mut(), &spec, start + 10);
+    let edit = OwnerEdit {
+        remaining_uses: Some(Some(3)),
+        refill: Some(refilled(3).refill),
+        ..OwnerEdit::default()
+    };
+    lifecycle::set_owner(store.as_mut(), "acme", &edit, change(start + 10)).unwrap();
+    let full = a.secret.expose().to_owned();
+    let mut verify = |at| verify_code(store.as_mut(), &full, at);
+    assert_eq!(verify(start + 20), Code::Valid);
+    assert_eq!(verify(start + 30), Code::UsageExceeded);
+    // The next day: 2 again for the key, 3 for the owner... spent by the key's 2.
+    assert_eq!(verify(start + day + 5), Code::Valid);
+    assert_eq!(verify(start + day + 6), Code::Valid);
+    assert_eq!(verify(start + day + 7), Code::UsageExceeded);
+    let k = key(store.as_mut(), &a.id);
+    assert_eq!(k.limits.remaining_uses, Some(0));
+    assert_eq!(k.limits.refill.unwrap().refilled_at, start + day);
+    let owner = store.owner("acme").unwrap().unwrap();
+    assert_eq!(owner.limits.remaining_uses, Some(1));
+    assert_eq!(owner.limits.refill.unwrap().refilled_at, start + day);
+    // Seen, not written, a day later.
+    assert_eq!(
+        key(store.as_mut(), &a.id)
+            .limits
+            .uses_left_at(start + 2 * day),
+        Some(2)
+    );
+    assert_eq!(key(store.as_mut(), &a.id).limits.remaining_uses, Some(0));
 }

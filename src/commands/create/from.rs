@@ -342,6 +342,10 @@ fn encode(w: &mut impl Write, spec: &NewKey) -> io::Result<()> {
             .rate
             .map(|r| (i64::from(r.limit) << 32) | i64::from(r.per_seconds)),
     )?;
+    let (every, uses, at) = crate::refill::columns(limits.refill);
+    optional(w, every.as_deref())?;
+    number(w, uses)?;
+    number(w, at)?;
     optional(w, spec.owner.as_deref())?;
     optional(w, spec.meta.as_deref())
 }
@@ -399,6 +403,8 @@ fn decode(r: &mut impl Read) -> io::Result<NewKey> {
         limit: (n >> 32) as u32,
         per_seconds: n as u32,
     });
+    let every = optional(r)?;
+    let refill = crate::refill::from_columns(every.as_deref(), number(r)?, number(r)?);
     let owner = optional(r)?;
     let meta = optional(r)?;
     Ok(NewKey {
@@ -411,6 +417,7 @@ fn decode(r: &mut impl Read) -> io::Result<NewKey> {
             scopes,
             remaining_uses,
             rate,
+            refill,
         },
         owner,
         meta,
@@ -476,6 +483,7 @@ mod tests {
             scopes in proptest::collection::vec("[a-z0-9:*]{1,64}", 0..4),
             remaining_uses in proptest::option::of(0i64..i64::MAX),
             rate in proptest::option::of((1u32..=u32::MAX, 1u32..=u32::MAX)),
+            refill in proptest::option::of((1u8..=31, 1i64..i64::MAX, any::<i64>())),
             owner in proptest::option::of("[A-Za-z0-9@|.-]{1,128}"),
             meta in proptest::option::of("\\PC{0,200}"),
         ) {
@@ -483,6 +491,11 @@ mod tests {
                 scopes,
                 remaining_uses,
                 rate: rate.map(|(limit, per_seconds)| RateLimit { limit, per_seconds }),
+                refill: refill.map(|(day, uses, at)| crate::model::Refill {
+                    every: crate::model::RefillEvery::Month(day),
+                    uses,
+                    refilled_at: at,
+                }),
             };
             let spec = NewKey { name, description, service, prefix, expires_in, limits, owner, meta };
             let mut bytes = Vec::new();

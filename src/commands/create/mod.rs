@@ -12,11 +12,11 @@ use crate::clipboard::ClipboardCopy;
 use crate::error::{Error, Result, StoreFault};
 use crate::help::examples;
 use crate::input::{
-    self, Description, Duration, Invalid, Name, Prefix, Rate, Scope, Service, Uses,
+    self, Description, Duration, Invalid, Name, Prefix, Rate, RefillSpec, Scope, Service, Uses,
 };
 use crate::key_format::MintedKey;
 use crate::lifecycle;
-use crate::model::{KeyRecord, Limits, NewKey, Timestamp};
+use crate::model::{KeyRecord, Limits, NewKey, Refill, Timestamp};
 use crate::output::{KeyJson, Output};
 use crate::prompt;
 use crate::redact::Untrusted;
@@ -62,6 +62,11 @@ pub struct CreateArgs {
     #[arg(long, value_name = "N/DURATION")]
     pub rate: Option<Rate>,
 
+    /// Give the uses back to --uses N at each period's start (UTC): daily,
+    /// weekly, monthly, monthly:DAY, or a duration such as 12h
+    #[arg(long, value_name = "SCHEDULE", requires = "uses")]
+    pub refill: Option<RefillSpec>,
+
     #[command(flatten)]
     pub owned: OwnedArgs,
 
@@ -79,7 +84,7 @@ pub struct CreateArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["name", "description", "service", "expires_in", "scope", "uses", "rate", "owner", "meta", "meta_file", "copy"]
+        conflicts_with_all = ["name", "description", "service", "expires_in", "scope", "uses", "rate", "refill", "owner", "meta", "meta_file", "copy"]
     )]
     pub from: Option<std::path::PathBuf>,
 }
@@ -102,6 +107,10 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
         scopes: input::scopes(args.scope)?,
         remaining_uses: args.uses.map(|n| n.0),
         rate: args.rate.map(|r| r.0),
+        refill: args
+            .refill
+            .zip(args.uses)
+            .map(|(every, uses)| Refill::new(every.0, uses.0, time::now())),
     };
     let owner = args.owned.owner.map(String::from);
     let meta = meta_given(args.owned.meta, args.owned.meta_file.as_deref())?;

@@ -26,6 +26,9 @@ pub(super) struct KeyColumns {
     pub(super) rate_per: Vec<Option<i64>>,
     pub(super) owner: Vec<Option<String>>,
     pub(super) meta: Vec<Option<String>>,
+    pub(super) refill: Vec<Option<String>>,
+    pub(super) refill_uses: Vec<Option<i64>>,
+    pub(super) refilled_at: Vec<Option<i64>>,
 }
 
 impl KeyColumns {
@@ -48,13 +51,17 @@ impl KeyColumns {
         self.rate_per.push(per);
         self.owner.push(key.owner.clone());
         self.meta.push(key.meta.clone());
+        let (every, uses, at) = crate::refill::columns(key.limits.refill);
+        self.refill.push(every);
+        self.refill_uses.push(uses);
+        self.refilled_at.push(at);
     }
 
     pub(super) fn len(&self) -> usize {
         self.id.len()
     }
 
-    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 17] {
+    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 20] {
         [
             &self.id,
             &self.hash,
@@ -73,6 +80,9 @@ impl KeyColumns {
             &self.rate_per,
             &self.owner,
             &self.meta,
+            &self.refill,
+            &self.refill_uses,
+            &self.refilled_at,
         ]
     }
 }

@@ -6,6 +6,7 @@ use tokio_postgres::Row;
 use super::{Fault, Pg};
 use crate::key_format::KeyHash;
 use crate::model::{OwnerRecord, OwnerState};
+use crate::refill;
 use crate::store::{Credential, Event, KeyRecord, Limits, RateLimit};
 
 pub(super) fn key_from_row(row: &Row) -> Pg<KeyRecord> {
@@ -25,13 +26,14 @@ pub(super) fn key_from_row(row: &Row) -> Pg<KeyRecord> {
         rotated_from: row.try_get(11)?,
         replaced_by: row.try_get(12)?,
         limits: limits_from_row(row, 14)?,
-        owner: row.try_get(18)?,
-        meta: row.try_get(19)?,
+        owner: row.try_get(21)?,
+        meta: row.try_get(22)?,
     })
 }
 
-/// The limits in the four columns from `first` on: scopes, remaining
-/// uses, rate limit and its window.
+/// The limits in the seven columns from `first` on: scopes, remaining
+/// uses, rate limit and its window, the refill's schedule, amount and last
+/// refill.
 pub(super) fn limits_from_row(row: &Row, first: usize) -> Pg<Limits> {
     let limit: Option<i64> = row.try_get(first + 2)?;
     let per: Option<i64> = row.try_get(first + 3)?;
@@ -46,6 +48,11 @@ pub(super) fn limits_from_row(row: &Row, first: usize) -> Pg<Limits> {
         scopes: Limits::scopes_from(row.try_get(first)?),
         remaining_uses: row.try_get(first + 1)?,
         rate,
+        refill: refill::from_columns(
+            row.try_get(first + 4)?,
+            row.try_get(first + 5)?,
+            row.try_get(first + 6)?,
+        ),
     })
 }
 
@@ -59,13 +66,13 @@ pub(super) fn credential_from_row(row: &Row) -> Pg<Credential> {
         disabled: row.try_get(4)?,
         expires_at: row.try_get(5)?,
         limits: limits_from_row(row, 6)?,
-        owner: row.try_get(10)?,
-        meta: row.try_get(11)?,
-        owner_state: match row.try_get::<_, Option<bool>>(12)? {
+        owner: row.try_get(13)?,
+        meta: row.try_get(14)?,
+        owner_state: match row.try_get::<_, Option<bool>>(15)? {
             None => None,
             Some(disabled) => Some(OwnerState {
                 disabled,
-                limits: limits_from_row(row, 13)?,
+                limits: limits_from_row(row, 16)?,
             }),
         },
     })
@@ -84,7 +91,7 @@ pub(super) fn event_from_row(row: &Row) -> Pg<Event> {
 
 /// An owner as `sql::owner_columns` selects it.
 pub(super) fn owner_from_row(row: &Row) -> Pg<OwnerRecord> {
-    let keys: i64 = row.try_get(7)?;
+    let keys: i64 = row.try_get(10)?;
     Ok(OwnerRecord {
         id: row.try_get(0)?,
         disabled: row.try_get(1)?,

@@ -8,7 +8,9 @@ use tokio_postgres::{IsolationLevel, Row, Transaction};
 use super::bulk::{BatchImporter, BatchInserter};
 use super::columns::{EventColumns, KeyColumns};
 use super::errors::failure;
-use super::rows::{credential_from_row, event_from_row, key_from_row, owner_from_row};
+use super::rows::{
+    credential_from_row, event_from_row, key_from_row, limits_from_row, owner_from_row,
+};
 use super::schema::SCHEMA_VERSION;
 use super::sql::*;
 use super::transaction::PgTransaction;
@@ -332,7 +334,7 @@ impl Store for PostgresStore {
             let mut left = UsesLeft::default();
             for row in &rows {
                 left.keys
-                    .insert(row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?));
+                    .insert(row.try_get(0)?, (limits_from_row(row, 2)?, row.try_get(1)?));
             }
             let owners: Vec<&str> = left
                 .keys
@@ -344,10 +346,11 @@ impl Store for PostgresStore {
                     .query_typed(LOCK_OWNER_USES, &[(&owners, Type::TEXT_ARRAY)])
                     .await?;
                 for row in &rows {
-                    left.owners.insert(row.try_get(0)?, row.try_get(1)?);
+                    left.owners
+                        .insert(row.try_get(0)?, limits_from_row(row, 1)?);
                 }
             }
-            let answers = left.grant(wanted);
+            let answers = left.grant(wanted, at);
             let (mut used, mut counts): (Vec<&str>, Vec<i64>) = (Vec::new(), Vec::new());
             for ((id, _), spent) in wanted.iter().zip(&answers) {
                 // Each granted entry is one use of its key.
@@ -363,26 +366,35 @@ impl Store for PostgresStore {
                     }
                 }
             }
-            let (mut limited, mut remaining) = (Vec::new(), Vec::new());
-            let (mut spent_owners, mut owner_remaining) = (Vec::new(), Vec::new());
+            // The uses left and last refill of each key and owner that granted any.
+            let (mut limited, mut remaining, mut refilled) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut spent_owners, mut owner_remaining, mut owner_refilled) =
+                (Vec::new(), Vec::new(), Vec::new());
             for id in &used {
-                let (left_now, owner) = &left.keys[*id];
-                if let Some(r) = left_now {
+                let (limits, owner) = &left.keys[*id];
+                if let Some(r) = limits.remaining_uses {
                     limited.push(*id);
-                    remaining.push(*r);
+                    remaining.push(r);
+                    refilled.push(limits.refill.map(|f| f.refilled_at));
                 }
                 if let Some(owner) = owner.as_deref()
                     && !spent_owners.contains(&owner)
-                    && let Some(Some(r)) = left.owners.get(owner)
+                    && let Some(limits) = left.owners.get(owner)
+                    && let Some(r) = limits.remaining_uses
                 {
                     spent_owners.push(owner);
-                    owner_remaining.push(*r);
+                    owner_remaining.push(r);
+                    owner_refilled.push(limits.refill.map(|f| f.refilled_at));
                 }
             }
             if !limited.is_empty() {
                 tx.execute_typed(
                     UPDATE_REMAINING_USES,
-                    &[(&limited, Type::TEXT_ARRAY), (&remaining, Type::INT8_ARRAY)],
+                    &[
+                        (&limited, Type::TEXT_ARRAY),
+                        (&remaining, Type::INT8_ARRAY),
+                        (&refilled, Type::INT8_ARRAY),
+                    ],
                 )
                 .await?;
             }
@@ -392,6 +404,7 @@ impl Store for PostgresStore {
                     &[
                         (&spent_owners, Type::TEXT_ARRAY),
                         (&owner_remaining, Type::INT8_ARRAY),
+                        (&owner_refilled, Type::INT8_ARRAY),
                     ],
                 )
                 .await?;

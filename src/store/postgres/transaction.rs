@@ -23,7 +23,8 @@ pub(super) async fn insert_key(tx: &Transaction<'_>, key: &KeyRecord) -> Pg<bool
     let hash: &[u8] = &key.hash.0;
     let scopes = key.limits.scopes_text();
     let (rate_limit, rate_per) = rate_columns(key);
-    let values: [&(dyn ToSql + Sync); 17] = [
+    let (refill_every, refill_uses, refilled_at) = crate::refill::columns(key.limits.refill);
+    let values: [&(dyn ToSql + Sync); 20] = [
         &key.id,
         &hash,
         &key.prefix,
@@ -41,6 +42,9 @@ pub(super) async fn insert_key(tx: &Transaction<'_>, key: &KeyRecord) -> Pg<bool
         &rate_per,
         &key.owner,
         &key.meta,
+        &refill_every,
+        &refill_uses,
+        &refilled_at,
     ];
     let params: Vec<(&(dyn ToSql + Sync), Type)> =
         values.into_iter().zip(KEY_TYPES.iter().cloned()).collect();
@@ -54,6 +58,7 @@ pub(super) async fn insert_key(tx: &Transaction<'_>, key: &KeyRecord) -> Pg<bool
 /// Adds or changes an owner (`Transaction::save_owner`, and copies).
 pub(super) async fn save_owner(tx: &Transaction<'_>, owner: &OwnerRecord) -> Pg<()> {
     let rate = owner.limits.rate;
+    let (refill_every, refill_uses, refilled_at) = crate::refill::columns(owner.limits.refill);
     tx.execute_typed(
         SAVE_OWNER,
         &[
@@ -63,6 +68,9 @@ pub(super) async fn save_owner(tx: &Transaction<'_>, owner: &OwnerRecord) -> Pg<
             (&owner.limits.remaining_uses, Type::INT8),
             (&rate.map(|r| i64::from(r.limit)), Type::INT8),
             (&rate.map(|r| i64::from(r.per_seconds)), Type::INT8),
+            (&refill_every, Type::TEXT),
+            (&refill_uses, Type::INT8),
+            (&refilled_at, Type::INT8),
         ],
     )
     .await?;
@@ -127,6 +135,7 @@ impl crate::store::Transaction for PgTransaction<'_, '_> {
     }
 
     fn save_key(&mut self, key: &KeyRecord) -> Result<()> {
+        let (refill_every, refill_uses, refilled_at) = crate::refill::columns(key.limits.refill);
         let scopes = key.limits.scopes_text();
         let (rate_limit, rate_per) = rate_columns(key);
         self.run(async {
@@ -147,6 +156,9 @@ impl crate::store::Transaction for PgTransaction<'_, '_> {
                         (&rate_per, Type::INT8),
                         (&key.owner, Type::TEXT),
                         (&key.meta, Type::TEXT),
+                        (&refill_every, Type::TEXT),
+                        (&refill_uses, Type::INT8),
+                        (&refilled_at, Type::INT8),
                     ],
                 )
                 .await?;

@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Statement, params};
 use super::sql::{ENSURE_OWNER, INSERT_EVENT, SAVE_OWNER, SELECT_KEY_BY_ID};
 use crate::key_format::KeyHash;
 use crate::model::{OwnerRecord, OwnerState};
+use crate::refill;
 use crate::store::{Credential, Event, KeyRecord, Limits, RateLimit};
 
 pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
@@ -24,13 +25,14 @@ pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         rotated_from: row.get(11)?,
         replaced_by: row.get(12)?,
         limits: limits_from_row(row, 14)?,
-        owner: row.get(18)?,
-        meta: row.get(19)?,
+        owner: row.get(21)?,
+        meta: row.get(22)?,
     })
 }
 
-/// The limits in the four columns from `first` on: scopes, remaining
-/// uses, rate limit and its window.
+/// The limits in the seven columns from `first` on: scopes, remaining
+/// uses, rate limit and its window, the refill's schedule, amount and
+/// last refill.
 pub(super) fn limits_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<Limits> {
     let limit: Option<u32> = row.get(first + 2)?;
     let per: Option<u32> = row.get(first + 3)?;
@@ -40,6 +42,11 @@ pub(super) fn limits_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<L
         rate: limit
             .zip(per)
             .map(|(limit, per_seconds)| RateLimit { limit, per_seconds }),
+        refill: refill::from_columns(
+            row.get_ref(first + 4)?.as_str_or_null()?,
+            row.get(first + 5)?,
+            row.get(first + 6)?,
+        ),
     })
 }
 
@@ -76,8 +83,8 @@ pub(super) fn key_into(row: &Row<'_>, key: &mut KeyRecord) -> rusqlite::Result<(
     optional(row, 11, &mut key.rotated_from)?;
     optional(row, 12, &mut key.replaced_by)?;
     key.limits = limits_from_row(row, 14)?;
-    optional(row, 18, &mut key.owner)?;
-    optional(row, 19, &mut key.meta)?;
+    optional(row, 21, &mut key.owner)?;
+    optional(row, 22, &mut key.meta)?;
     Ok(())
 }
 
@@ -124,19 +131,20 @@ pub(super) fn credential_from_row(row: &Row<'_>) -> rusqlite::Result<Credential>
         disabled: row.get(4)?,
         expires_at: row.get(5)?,
         limits: limits_from_row(row, 6)?,
-        owner: row.get(10)?,
-        meta: row.get(11)?,
-        owner_state: match row.get::<_, Option<bool>>(12)? {
+        owner: row.get(13)?,
+        meta: row.get(14)?,
+        owner_state: match row.get::<_, Option<bool>>(15)? {
             None => None,
             Some(disabled) => Some(OwnerState {
                 disabled,
-                limits: limits_from_row(row, 13)?,
+                limits: limits_from_row(row, 16)?,
             }),
         },
     })
 }
 
 pub(super) fn insert_key_with(stmt: &mut Statement<'_>, key: &KeyRecord) -> rusqlite::Result<bool> {
+    let (refill_every, refill_uses, refilled_at) = refill::columns(key.limits.refill);
     let inserted = stmt.execute(params![
         key.id,
         key.hash.0,
@@ -155,6 +163,9 @@ pub(super) fn insert_key_with(stmt: &mut Statement<'_>, key: &KeyRecord) -> rusq
         key.limits.rate.map(|r| r.per_seconds),
         key.owner,
         key.meta,
+        refill_every,
+        refill_uses,
+        refilled_at,
     ])?;
     Ok(inserted == 1)
 }
@@ -185,11 +196,12 @@ pub(super) fn owner_from_row(row: &Row<'_>) -> rusqlite::Result<OwnerRecord> {
         disabled: row.get(1)?,
         created_at: row.get(2)?,
         limits: limits_from_row(row, 3)?,
-        keys: row.get::<_, i64>(7)?.max(0) as u64,
+        keys: row.get::<_, i64>(10)?.max(0) as u64,
     })
 }
 
 pub(super) fn save_owner(conn: &Connection, owner: &OwnerRecord) -> rusqlite::Result<()> {
+    let (refill_every, refill_uses, refilled_at) = refill::columns(owner.limits.refill);
     conn.prepare_cached(SAVE_OWNER)?.execute(params![
         owner.id,
         owner.disabled,
@@ -197,6 +209,9 @@ pub(super) fn save_owner(conn: &Connection, owner: &OwnerRecord) -> rusqlite::Re
         owner.limits.remaining_uses,
         owner.limits.rate.map(|r| r.limit),
         owner.limits.rate.map(|r| r.per_seconds),
+        refill_every,
+        refill_uses,
+        refilled_at,
     ])?;
     Ok(())
 }

@@ -9,8 +9,8 @@ use super::SqliteStore;
 use super::bulk::{BatchInserter, CopyImporter};
 use super::errors::failure;
 use super::rows::{
-    credential_from_row, event_from_row, key_from_row, key_into_slot, owner_from_row, select_key,
-    sql_limit,
+    credential_from_row, event_from_row, key_from_row, key_into_slot, limits_from_row,
+    owner_from_row, select_key, sql_limit,
 };
 use super::schema::SCHEMA_VERSION;
 use super::sql::*;
@@ -18,7 +18,7 @@ use super::transaction::SqliteTransaction;
 use crate::error::{Error, Result, StoreFault};
 use crate::store::{
     Copied, Credential, Event, EventFilter, Importer, Item, KeyFilter, KeyInserter, KeyRecord,
-    OwnerRecord, Spent, Status, Store, Timestamp, Transaction, UsesLeft,
+    Limits, OwnerRecord, Spent, Status, Store, Timestamp, Transaction, UsesLeft,
 };
 
 /// Page cache for bulk writes, in KiB (SQLite reads a negative size as KiB).
@@ -313,23 +313,24 @@ impl Store for SqliteStore {
                 if left.keys.contains_key(id) {
                     continue;
                 }
-                let found: Option<(Option<i64>, Option<String>)> = tx
+                let found: Option<(Option<String>, Limits)> = tx
                     .prepare_cached(SELECT_REMAINING_USES)?
-                    .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .query_row([id], |r| Ok((r.get(0)?, limits_from_row(r, 1)?)))
                     .optional()?;
-                let Some((remaining, owner)) = found else {
+                let Some((owner, limits)) = found else {
                     continue;
                 };
                 if let Some(owner) = owner.as_ref().filter(|o| !left.owners.contains_key(*o)) {
-                    let owner_left: Option<Option<i64>> = tx
+                    let owner_limits: Option<Limits> = tx
                         .prepare_cached(SELECT_OWNER_USES)?
-                        .query_row([owner], |r| r.get(0))
+                        .query_row([owner], |r| limits_from_row(r, 0))
                         .optional()?;
-                    left.owners.insert(owner.clone(), owner_left.flatten());
+                    left.owners
+                        .insert(owner.clone(), owner_limits.unwrap_or_default());
                 }
-                left.keys.insert(id.to_owned(), (remaining, owner));
+                left.keys.insert(id.to_owned(), (limits, owner));
             }
-            let answers = left.grant(wanted);
+            let answers = left.grant(wanted, at);
             // Each granted entry is one use of its key.
             let mut granted: Vec<(&str, u64)> = Vec::new();
             for (&(id, _), spent) in wanted.iter().zip(&answers) {
@@ -342,10 +343,14 @@ impl Store for SqliteStore {
             }
             let mut owners_spent: Vec<&str> = Vec::new();
             for &(id, total) in granted.iter().filter(|(_, total)| *total > 0) {
-                let (remaining, owner) = &left.keys[id];
-                if remaining.is_some() {
-                    tx.prepare_cached(UPDATE_REMAINING_USES)?
-                        .execute(params![id, remaining])?;
+                let (limits, owner) = &left.keys[id];
+                if limits.remaining_uses.is_some() {
+                    let refilled_at = limits.refill.map(|r| r.refilled_at);
+                    tx.prepare_cached(UPDATE_REMAINING_USES)?.execute(params![
+                        id,
+                        limits.remaining_uses,
+                        refilled_at
+                    ])?;
                 }
                 if let Some(owner) = owner.as_deref().filter(|o| !owners_spent.contains(o)) {
                     owners_spent.push(owner);
@@ -355,9 +360,14 @@ impl Store for SqliteStore {
                     .execute(params![id, at, count])?;
             }
             for owner in owners_spent {
-                if let Some(remaining) = left.owners[owner] {
-                    tx.prepare_cached(UPDATE_OWNER_USES)?
-                        .execute(params![owner, remaining])?;
+                let limits = &left.owners[owner];
+                if limits.remaining_uses.is_some() {
+                    let refilled_at = limits.refill.map(|r| r.refilled_at);
+                    tx.prepare_cached(UPDATE_OWNER_USES)?.execute(params![
+                        owner,
+                        limits.remaining_uses,
+                        refilled_at
+                    ])?;
                 }
             }
             Ok(answers)

@@ -41,6 +41,7 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn save_key(&mut self, key: &KeyRecord) -> Result<()> {
+        let (refill_every, refill_uses, refilled_at) = crate::refill::columns(key.limits.refill);
         self.run(|conn| {
             conn.prepare_cached(SAVE_KEY)?.execute(params![
                 key.id,
@@ -56,6 +57,9 @@ impl Transaction for SqliteTransaction<'_> {
                 key.limits.rate.map(|r| r.per_seconds),
                 key.owner,
                 key.meta,
+                refill_every,
+                refill_uses,
+                refilled_at,
             ])?;
             ensure_owner(conn, key)
         })
