@@ -239,7 +239,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__create)
-            opts="-y -c -h -V --db --json --no-pager --name --description --service --prefix --expires-in --scope --uses --rate --refill --owner --meta --meta-file --yes --copy --from --help --version"
+            opts="-y -c -h -V --db --json --no-pager --name --description --service --prefix --expires-in --scope --uses --rate --refill --allow-ip --owner --meta --meta-file --yes --copy --from --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -282,6 +282,10 @@ _keysmith() {
                     return 0
                     ;;
                 --refill)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-ip)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -345,7 +349,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__edit)
-            opts="-h -V --db --json --no-pager --name --description --service --no-service --expires-in --no-expiry --scope --no-scopes --uses --unlimited-uses --rate --no-rate --refill --no-refill --owner --meta --meta-file --no-owner --no-meta --help --version"
+            opts="-h -V --db --json --no-pager --name --description --service --no-service --expires-in --no-expiry --scope --no-scopes --uses --unlimited-uses --rate --no-rate --refill --no-refill --allow-ip --no-allow-ip --owner --meta --meta-file --no-owner --no-meta --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -384,6 +388,10 @@ _keysmith() {
                     return 0
                     ;;
                 --refill)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-ip)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1085,7 +1093,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__owner__subcmd__set)
-            opts="-h -V --uses --unlimited-uses --rate --no-rate --refill --no-refill --db --json --no-pager --help --version"
+            opts="-h -V --uses --unlimited-uses --rate --no-rate --refill --no-refill --allow-ip --no-allow-ip --db --json --no-pager --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1100,6 +1108,10 @@ _keysmith() {
                     return 0
                     ;;
                 --refill)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-ip)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1177,7 +1189,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__serve)
-            opts="-h -V --db --json --no-pager --listen --key-header --flush-interval --max-connections --tls-cert --tls-key --socket-mode --access-log --access-log-format --meta-header --header-timeout --help --version"
+            opts="-h -V --db --json --no-pager --listen --key-header --flush-interval --max-connections --tls-cert --tls-key --socket-mode --access-log --access-log-format --meta-header --trusted-proxy --client-ip-header --header-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1223,6 +1235,14 @@ _keysmith() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --trusted-proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-ip-header)
+                    COMPREPLY=($(compgen -W "x-forwarded-for x-real-ip" -- "${cur}"))
+                    return 0
+                    ;;
                 --header-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1253,7 +1273,7 @@ _keysmith() {
             return 0
             ;;
         keysmith__subcmd__verify)
-            opts="-h -V --db --json --no-pager --service --stdin-all --scope --cost --help --version"
+            opts="-h -V --db --json --no-pager --service --stdin-all --scope --cost --ip --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1272,6 +1292,10 @@ _keysmith() {
                     return 0
                     ;;
                 --cost)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ip)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -59,6 +59,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l scope -d 'G
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l uses -d 'Allow this many VALID verifications, then USAGE_EXCEEDED' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l rate -d 'At most N VALID answers in any DURATION, in each `serve`, e.g. 100/1m' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l refill -d 'Give the uses back to --uses N at each period\'s start (UTC): daily, weekly, monthly, monthly:DAY, or a duration such as 12h' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l allow-ip -d 'Allow the key only from this address or CIDR range (repeatable), e.g. 203.0.113.0/24: IP_NOT_ALLOWED from elsewhere' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l owner -d 'The application\'s id of the customer the key belongs to, e.g. acme' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l meta -d 'A JSON object kept with the key and returned with VALID, at most 4 KiB, e.g. \'{"plan":"pro"}\'' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand create" -l meta-file -d 'The metadata from this file (`-`: stdin)' -r -F
@@ -114,6 +115,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l db -d 'The 
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l service -d 'Also require the key to belong to this service' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l scope -d 'Require this scope of the key (repeatable): INSUFFICIENT_SCOPE unless every one is granted' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l cost -d 'Spend this many uses (of the key, and of its owner, when they have a limit); more than are left is USAGE_EXCEEDED and spends nothing' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l ip -d 'The client\'s address, for keys with IP rules (--allow-ip)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand verify" -l stdin-all -d 'Check every line of stdin, one result line per input line; exit 0 only if every key is valid'
@@ -133,6 +135,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l scope -d 'Gra
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l uses -d 'Allow this many more VALID verifications from now on' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l rate -d 'A new rate limit, e.g. 100/1m' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l refill -d 'Give the uses back to --uses N at each period\'s start (UTC): daily, weekly, monthly, monthly:DAY, or a duration such as 12h' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l allow-ip -d 'Allow the key only from these addresses or CIDR ranges (repeatable), replacing its rules' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l owner -d 'The application\'s id of the customer the key belongs to, e.g. acme' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l meta -d 'A JSON object kept with the key and returned with VALID, at most 4 KiB, e.g. \'{"plan":"pro"}\'' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l meta-file -d 'The metadata from this file (`-`: stdin)' -r -F
@@ -144,6 +147,7 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-scopes -d 
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l unlimited-uses -d 'Remove the limit of uses'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-rate -d 'Remove the rate limit'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-refill -d 'Stop refilling the uses'
+complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-allow-ip -d 'Remove every IP rule: any address may use the key'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-owner -d 'Take the key from its owner'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -l no-meta -d 'Remove the metadata'
 complete -c keysmith -n "__fish_keysmith_using_subcommand edit" -s h -l help -d 'Print help'
@@ -196,10 +200,12 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l uses -d 'Allow its keys this many VALID verifications in all, then USAGE_EXCEEDED' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l rate -d 'At most N VALID answers in any DURATION for all its keys together, e.g. 100/1s' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l refill -d 'Give the uses back to --uses N at each period\'s start (UTC): daily, weekly, monthly, monthly:DAY, or a duration such as 12h' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l allow-ip -d 'Allow its keys only from these addresses or CIDR ranges (repeatable), replacing its rules' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l db -d 'The store: a SQLite file path, or a postgres:// URL for a shared PostgreSQL store (default: db in ~/.config/keysmith/config.toml, then in /etc/keysmith/config.toml, else ~/.local/share/keysmith/keys.db)' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l unlimited-uses -d 'Remove the limit of uses'
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l no-rate -d 'Remove the rate limit'
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l no-refill -d 'Stop refilling the uses'
+complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l no-allow-ip -d 'Remove every IP rule of the owner'
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'
 complete -c keysmith -n "__fish_keysmith_using_subcommand owner; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
@@ -262,6 +268,9 @@ complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l socket-mode 
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l access-log -d 'Log one line per request to this file (appended), or to stdout with `-`' -r -F
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l access-log-format -d 'How --access-log writes a line: text, or one JSON object' -r -f -a "text\t''
 json\t''"
+complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l trusted-proxy -d 'A proxy (a gateway) whose /v1/auth requests carry the client\'s address in --client-ip-header (repeatable; address or CIDR range)' -r
+complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l client-ip-header -d 'The one header a trusted proxy puts the client\'s address in, for IP rules: x-forwarded-for (the rightmost untrusted address) or x-real-ip' -r -f -a "x-forwarded-for\t''
+x-real-ip\t''"
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l header-timeout -d 'How long a client may take to send a request\'s headers' -r
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l json -d 'Print JSON on stdout instead of text'
 complete -c keysmith -n "__fish_keysmith_using_subcommand serve" -l no-pager -d 'Never page long output at a terminal (default: through $KEYSMITH_PAGER, else $PAGER, else `less -FRXS`)'

@@ -277,6 +277,60 @@ impl FromStr for RefillSpec {
     }
 }
 
+/// An IP rule (`--allow-ip`): an IPv4 or IPv6 address or CIDR range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AllowIp(pub crate::ip::IpRule);
+
+impl FromStr for AllowIp {
+    type Err = Invalid;
+
+    fn from_str(raw: &str) -> Result<Self, Invalid> {
+        raw.parse().map(AllowIp).map_err(|()| {
+            Invalid::named(
+                "IP rule",
+                "must be an IPv4 or IPv6 address or CIDR range, such as 203.0.113.0/24 or \
+                 2001:db8::/32",
+            )
+        })
+    }
+}
+
+/// A key's IP rules: duplicates dropped, at most 64.
+pub fn ip_rules(
+    given: impl IntoIterator<Item = AllowIp>,
+) -> Result<Vec<crate::ip::IpRule>, Invalid> {
+    let mut rules = Vec::new();
+    for AllowIp(rule) in given {
+        if !rules.contains(&rule) {
+            rules.push(rule);
+        }
+    }
+    if rules.len() > crate::ip::MAX_RULES {
+        return Err(Invalid::named(
+            "IP rules",
+            "a key or owner holds at most 64",
+        ));
+    }
+    Ok(rules)
+}
+
+/// A client's address (`verify --ip`, `"ip"`): IPv4 or IPv6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl FromStr for ClientIp {
+    type Err = Invalid;
+
+    fn from_str(raw: &str) -> Result<Self, Invalid> {
+        raw.parse().map(ClientIp).map_err(|_| {
+            Invalid::named(
+                "address",
+                "must be an IPv4 or IPv6 address, such as 203.0.113.7",
+            )
+        })
+    }
+}
+
 /// Cost: the uses one VALID verification spends, a whole number from 0 to
 /// 1000000000000 (0: a check that the key has uses left, spending none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

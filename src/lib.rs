@@ -33,6 +33,7 @@ pub mod error;
 mod harden;
 mod help;
 pub mod input;
+pub mod ip;
 pub mod key_format;
 pub mod lifecycle;
 pub mod model;

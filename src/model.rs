@@ -75,6 +75,8 @@ pub struct Limits {
     pub rate: Option<RateLimit>,
     /// When the uses left return to an amount (with `remaining_uses` only).
     pub refill: Option<Refill>,
+    /// The client addresses it may be used from; empty: any (docs/src/owners.md).
+    pub allow_ip: Vec<crate::ip::IpRule>,
 }
 
 impl Limits {
@@ -257,6 +259,8 @@ pub struct OwnerEdit {
     pub remaining_uses: Option<Option<i64>>,
     pub rate: Option<Option<RateLimit>>,
     pub refill: Option<Option<Refill>>,
+    /// `Some(vec![])`: `--no-allow-ip`.
+    pub allow_ip: Option<Vec<crate::ip::IpRule>>,
 }
 
 impl OwnerEdit {
@@ -266,6 +270,9 @@ impl OwnerEdit {
         after.limits.edit_uses(self.remaining_uses, self.refill);
         if let Some(rate) = self.rate {
             after.limits.rate = rate;
+        }
+        if let Some(rules) = &self.allow_ip {
+            after.limits.allow_ip = rules.clone();
         }
         after
     }
@@ -283,6 +290,7 @@ impl OwnerEdit {
                 "refill",
                 after.limits.refill_schedule() != before.limits.refill_schedule(),
             ),
+            ("allowed IPs", after.limits.allow_ip != before.limits.allow_ip),
         ]
         .into_iter()
         .filter_map(|(field, changed)| changed.then_some(field))
@@ -370,6 +378,8 @@ pub struct KeyEdit {
     pub rate: Option<Option<RateLimit>>,
     /// `Some(None)`: `--no-refill`.
     pub refill: Option<Option<Refill>>,
+    /// `Some(vec![])`: `--no-allow-ip`.
+    pub allow_ip: Option<Vec<crate::ip::IpRule>>,
     /// `Some(None)`: `--no-owner`.
     pub owner: Option<Option<String>>,
     /// `Some(None)`: `--no-meta`.
@@ -399,6 +409,9 @@ impl KeyEdit {
         if let Some(rate) = self.rate {
             after.limits.rate = rate;
         }
+        if let Some(rules) = &self.allow_ip {
+            after.limits.allow_ip = rules.clone();
+        }
         if let Some(owner) = &self.owner {
             after.owner = owner.clone();
         }
@@ -427,6 +440,7 @@ impl KeyEdit {
                 "refill",
                 after.limits.refill_schedule() != before.limits.refill_schedule(),
             ),
+            ("allowed IPs", after.limits.allow_ip != before.limits.allow_ip),
             ("owner", after.owner != before.owner),
             ("metadata", after.meta != before.meta),
         ]

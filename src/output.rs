@@ -224,6 +224,7 @@ impl Output {
             ("Scopes", Untrusted(&scopes).to_string()),
             ("Uses left", uses),
             ("Refill", refill_words(&key.limits, now)),
+            ("Allowed IPs", ip_words(&key.limits)),
             ("Rate limit", rate),
             ("Owner", optional(&key.owner)),
             ("Metadata", meta_line(key.meta.as_deref())),
@@ -247,6 +248,19 @@ fn meta_line(meta: Option<&str>) -> String {
             format!("{}…", Untrusted(&cut))
         }
     }
+}
+
+/// IP rules in words, for `show` and `owner show`: `any`, or the ranges.
+pub fn ip_words(limits: &Limits) -> String {
+    if limits.allow_ip.is_empty() {
+        return "any".to_owned();
+    }
+    limits
+        .allow_ip
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A refill in words, for `show` and `owner show`: `monthly on day 1: back
@@ -288,6 +302,7 @@ pub struct OwnerJson<'a> {
     remaining_uses: Option<i64>,
     rate_limit: Option<RateJson>,
     refill: Option<RefillJson>,
+    allow_ip: IpRulesJson<'a>,
 }
 
 impl<'a> OwnerJson<'a> {
@@ -300,6 +315,7 @@ impl<'a> OwnerJson<'a> {
             remaining_uses: owner.limits.uses_left_at(now),
             rate_limit: owner.limits.rate.map(RateJson::from),
             refill: RefillJson::of(&owner.limits, now),
+            allow_ip: IpRulesJson(&owner.limits.allow_ip),
         }
     }
 }
@@ -367,10 +383,21 @@ pub struct KeyJson<'a> {
     remaining_uses: Option<i64>,
     rate_limit: Option<RateJson>,
     refill: Option<RefillJson>,
+    allow_ip: IpRulesJson<'a>,
     owner: Option<&'a str>,
     meta: MetaJson<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     key: Option<&'a str>,
+}
+
+/// IP rules in JSON: an array of CIDR strings (`["10.0.0.0/8"]`).
+#[derive(Clone, Copy)]
+pub struct IpRulesJson<'a>(pub &'a [crate::ip::IpRule]);
+
+impl Serialize for IpRulesJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(ToString::to_string))
+    }
 }
 
 /// A refill in JSON: `{"every": "monthly:1", "uses": N, "next_at": ...}`.
@@ -437,6 +464,7 @@ impl<'a> KeyJson<'a> {
             remaining_uses: record.limits.uses_left_at(now),
             rate_limit: record.limits.rate.map(RateJson::from),
             refill: RefillJson::of(&record.limits, now),
+            allow_ip: IpRulesJson(&record.limits.allow_ip),
             owner: record.owner.as_deref(),
             meta: MetaJson(record.meta.as_deref()),
             key: None,
@@ -508,6 +536,8 @@ impl<'a> KeyJson<'a> {
         w.write_all(b",\"refill\":")?;
         // Rare: through serde.
         serde_json::to_writer(&mut *w, &self.refill)?;
+        w.write_all(b",\"allow_ip\":")?;
+        serde_json::to_writer(&mut *w, &self.allow_ip)?;
         w.write_all(b",\"owner\":")?;
         json_optional(w, self.owner)?;
         w.write_all(b",\"meta\":")?;
@@ -609,6 +639,7 @@ mod tests {
                 remaining_uses,
                 rate: rate.map(|(limit, per_seconds)| RateLimit { limit, per_seconds }),
                 refill: None,
+                allow_ip: Vec::new(),
             };
             let record = KeyRecord {
                 id, hash: KeyHash([0; 32]), prefix, name, description, service, disabled,

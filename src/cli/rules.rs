@@ -7,8 +7,8 @@ use std::marker::PhantomData;
 use std::str::FromStr;
 
 use crate::input::{
-    Action, Cost, Description, Duration, Invalid, Meta, Name, Owner, Prefix, Rate, RefillSpec,
-    Scope, Service, SubsecondDuration, Uses,
+    Action, AllowIp, ClientIp, Cost, Description, Duration, Invalid, Meta, Name, Owner, Prefix,
+    Rate, RefillSpec, Scope, Service, SubsecondDuration, Uses,
 };
 
 /// clap's value parser of an input rule: the refusal is clap's error line
@@ -78,5 +78,7 @@ value_parser_of!(
     Owner,
     Meta,
     Cost,
-    RefillSpec
+    RefillSpec,
+    AllowIp,
+    ClientIp
 );

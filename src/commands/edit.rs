@@ -4,7 +4,9 @@
 use super::{Context, OwnedArgs, change, describe, meta_given, resolve};
 use crate::error::{Error, Result};
 use crate::help::examples;
-use crate::input::{self, Description, Duration, Name, Rate, RefillSpec, Scope, Service, Uses};
+use crate::input::{
+    self, AllowIp, Description, Duration, Name, Rate, RefillSpec, Scope, Service, Uses,
+};
 use crate::lifecycle::{self, Changed};
 use crate::model::{KeyEdit, Refill};
 use crate::output::KeyJson;
@@ -82,6 +84,15 @@ pub struct EditArgs {
     #[arg(long, conflicts_with = "refill")]
     pub no_refill: bool,
 
+    /// Allow the key only from these addresses or CIDR ranges (repeatable),
+    /// replacing its rules
+    #[arg(long = "allow-ip", value_name = "CIDR")]
+    pub allow_ip: Vec<AllowIp>,
+
+    /// Remove every IP rule: any address may use the key
+    #[arg(long, conflicts_with = "allow_ip")]
+    pub no_allow_ip: bool,
+
     #[command(flatten)]
     pub owned: OwnedArgs,
 
@@ -129,6 +140,11 @@ pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
             (None, true) => Some(None),
             (None, false) => None,
         },
+        allow_ip: match (args.allow_ip.is_empty(), args.no_allow_ip) {
+            (false, _) => Some(input::ip_rules(args.allow_ip)?),
+            (true, true) => Some(Vec::new()),
+            (true, false) => None,
+        },
         owner: match (args.owned.owner, args.no_owner) {
             (Some(o), _) => Some(Some(o.into())),
             (None, true) => Some(None),
@@ -147,7 +163,7 @@ pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
         return Err(Error::Usage(
             "nothing to change: pass --name, --description, --service, --no-service, --expires-in, \
              --no-expiry, --scope, --no-scopes, --uses, --unlimited-uses, --rate, --no-rate, \
-             --refill, --no-refill, --owner, --no-owner, --meta, --meta-file or --no-meta"
+             --refill, --no-refill, --allow-ip, --no-allow-ip, --owner, --no-owner, --meta, --meta-file or --no-meta"
                 .into(),
         ));
     }

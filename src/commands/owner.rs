@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use super::{Context, change, confirm};
 use crate::error::{Error, Result};
 use crate::help::examples;
-use crate::input::{Owner, Rate, RefillSpec, Uses};
+use crate::input::{AllowIp, Owner, Rate, RefillSpec, Uses};
 use crate::lifecycle::{self, OwnerDeletion};
 use crate::model::{OwnerEdit, OwnerRecord, RateLimit, Refill};
 use crate::output::{EventJson, OwnerJson};
@@ -81,6 +81,15 @@ pub struct OwnerSetArgs {
     /// Stop refilling the uses
     #[arg(long, conflicts_with = "refill")]
     pub no_refill: bool,
+
+    /// Allow its keys only from these addresses or CIDR ranges (repeatable),
+    /// replacing its rules
+    #[arg(long = "allow-ip", value_name = "CIDR")]
+    pub allow_ip: Vec<AllowIp>,
+
+    /// Remove every IP rule of the owner
+    #[arg(long, conflicts_with = "allow_ip")]
+    pub no_allow_ip: bool,
 }
 
 #[derive(Debug, Args)]
@@ -160,6 +169,7 @@ fn details(ctx: &mut Context, owner: &OwnerRecord) -> Result<()> {
             "Refill",
             crate::output::refill_words(&owner.limits, time::now()),
         ),
+        ("Allowed IPs", crate::output::ip_words(&owner.limits)),
         (
             "Rate limit",
             owner.limits.rate.map_or("-".to_owned(), RateLimit::display),
@@ -228,11 +238,16 @@ fn set(ctx: &mut Context, args: OwnerSetArgs) -> Result<u8> {
             (None, true) => Some(None),
             (None, false) => None,
         },
+        allow_ip: match (args.allow_ip.is_empty(), args.no_allow_ip) {
+            (false, _) => Some(crate::input::ip_rules(args.allow_ip)?),
+            (true, true) => Some(Vec::new()),
+            (true, false) => None,
+        },
     };
     if edit == OwnerEdit::default() {
         return Err(Error::Usage(
-            "nothing to set: pass --uses, --unlimited-uses, --rate, --no-rate, --refill or \
-             --no-refill"
+            "nothing to set: pass --uses, --unlimited-uses, --rate, --no-rate, --refill, \
+             --no-refill, --allow-ip or --no-allow-ip"
                 .into(),
         ));
     }

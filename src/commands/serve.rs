@@ -4,8 +4,9 @@
 use super::Context;
 use crate::error::{Error, Result};
 use crate::help::examples;
-use crate::input::SubsecondDuration;
+use crate::input::{self, AllowIp, SubsecondDuration};
 use crate::serve::access_log::{self, Destination, Format};
+use crate::serve::client_ip::{ClientAddress, ClientIpHeader};
 use crate::serve::{self, Config};
 use crate::store::OpenMode;
 use clap::{Args, ValueEnum};
@@ -69,9 +70,31 @@ pub struct ServeArgs {
     #[arg(long)]
     pub meta_header: bool,
 
+    /// A proxy (a gateway) whose /v1/auth requests carry the client's
+    /// address in --client-ip-header (repeatable; address or CIDR range)
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "CIDR",
+        requires = "client_ip_header"
+    )]
+    pub trusted_proxy: Vec<AllowIp>,
+
+    /// The one header a trusted proxy puts the client's address in, for IP
+    /// rules: x-forwarded-for (the rightmost untrusted address) or x-real-ip
+    #[arg(long, value_enum, value_name = "HEADER", requires = "trusted_proxy")]
+    pub client_ip_header: Option<ClientIpHeaderArg>,
+
     /// How long a client may take to send a request's headers
     #[arg(long, value_name = "DURATION", default_value = "10s", hide = true)]
     pub header_timeout: SubsecondDuration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientIpHeaderArg {
+    #[value(name = "x-forwarded-for")]
+    XForwardedFor,
+    #[value(name = "x-real-ip")]
+    XRealIp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -139,6 +162,13 @@ pub fn run(ctx: &mut Context, args: ServeArgs) -> Result<u8> {
             socket_mode,
             access_log,
             meta_header: args.meta_header,
+            client_address: ClientAddress {
+                trusted: input::ip_rules(args.trusted_proxy)?,
+                header: args.client_ip_header.map(|h| match h {
+                    ClientIpHeaderArg::XForwardedFor => ClientIpHeader::XForwardedFor,
+                    ClientIpHeaderArg::XRealIp => ClientIpHeader::XRealIp,
+                }),
+            },
         },
         home,
     )

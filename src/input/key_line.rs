@@ -26,6 +26,7 @@ struct Line {
     rate: Option<String>,
     /// With `uses`: the refill's schedule (`RefillSpec`).
     refill: Option<String>,
+    allow_ip: Option<Vec<String>>,
     owner: Option<String>,
     /// Any JSON: `Meta` says what it must be.
     meta: Option<serde_json::Value>,
@@ -48,7 +49,7 @@ pub fn key_line(raw: &[u8], default_prefix: &Prefix) -> Result<Option<NewKey>, E
     }
     let not_object = |why: &dyn std::fmt::Display| {
         Error::Usage(format!(
-            "not a key object ({why}); expected {{\"name\": ..., \"description\": ..., \"service\": ..., \"prefix\": ..., \"expires_in\": ..., \"scopes\": [...], \"uses\": N, \"rate\": \"N/DURATION\", \"refill\": ..., \"owner\": ..., \"meta\": {{...}}}}"
+            "not a key object ({why}); expected {{\"name\": ..., \"description\": ..., \"service\": ..., \"prefix\": ..., \"expires_in\": ..., \"scopes\": [...], \"uses\": N, \"rate\": \"N/DURATION\", \"refill\": ..., \"allow_ip\": [...], \"owner\": ..., \"meta\": {{...}}}}"
         ))
     };
     let line: Line = serde_json::from_str(text).map_err(|e| {
@@ -114,6 +115,13 @@ pub fn key_line(raw: &[u8], default_prefix: &Prefix) -> Result<Option<NewKey>, E
                 .map(|r| field::<Rate>("rate", &r).map(|r| r.0))
                 .transpose()?,
             refill,
+            allow_ip: super::ip_rules(
+                line.allow_ip
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|r| field::<super::AllowIp>("allow_ip", r))
+                    .collect::<Result<Vec<_>, _>>()?,
+            )?,
         },
         owner: line
             .owner

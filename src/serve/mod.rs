@@ -13,6 +13,7 @@
 //! and shuts connections down gracefully.
 
 pub(crate) mod access_log;
+pub(crate) mod client_ip;
 mod engine;
 mod listen;
 mod metrics;
@@ -54,6 +55,8 @@ pub(crate) struct Config {
     pub access_log: Option<access_log::Config>,
     /// `--meta-header`: the key's metadata in `/v1/auth`'s 200 answers.
     pub meta_header: bool,
+    /// `--trusted-proxy` and `--client-ip-header`: who `/v1/auth`'s client is.
+    pub client_address: client_ip::ClientAddress,
 }
 
 /// The largest request head (request line, headers and the blank line
@@ -106,6 +109,7 @@ pub(crate) fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
         key_headers,
         access_log,
         config.meta_header,
+        config.client_address.clone(),
     ));
 
     let (stop_flusher, flusher) = start_flusher(engine.clone(), config.flush_interval);

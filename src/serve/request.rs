@@ -57,6 +57,10 @@ struct VerifyBody {
     scopes: Option<Vec<String>>,
     #[serde(default)]
     cost: Option<u64>,
+    /// The client's address, for IP rules (the caller's word: serve's own
+    /// peer is the API server).
+    #[serde(default)]
+    ip: Option<String>,
 }
 
 /// A key of a batch: the key alone, or with its own cost.
@@ -77,6 +81,8 @@ struct BatchBody {
     scopes: Option<Vec<String>>,
     #[serde(default)]
     cost: Option<u64>,
+    #[serde(default)]
+    ip: Option<String>,
 }
 
 /// The body of `POST /v1/verify`. The key itself is not judged here (a
@@ -87,11 +93,13 @@ pub fn verify(body: &[u8]) -> Result<Verify, BadRequest> {
         service,
         scopes,
         cost,
+        ip,
     } = object(body)?;
     Ok(Verify {
         key,
         required: Required {
             cost: checked_cost(cost.unwrap_or(1))?,
+            client_ip: client_ip(ip)?,
             ..required(service, scopes)?
         },
     })
@@ -104,6 +112,7 @@ pub fn batch(body: &[u8]) -> Result<Batch, BadRequest> {
         service,
         scopes,
         cost,
+        ip,
     } = object(body)?;
     if keys.len() > BATCH_KEYS_LIMIT {
         return Err(BadRequest::new(format!(
@@ -130,6 +139,7 @@ pub fn batch(body: &[u8]) -> Result<Batch, BadRequest> {
         required: Required {
             cost,
             costs,
+            client_ip: client_ip(ip)?,
             ..required(service, scopes)?
         },
     })
@@ -138,6 +148,16 @@ pub fn batch(body: &[u8]) -> Result<Batch, BadRequest> {
 /// The body as `T`, from a JSON object only: serde would also take a
 /// struct from an array of its fields in order (`["key"]`), which is not
 /// the request docs/src/serve.md describes (found by the fuzz target).
+/// The client's address of a body's `"ip"`, if given.
+fn client_ip(ip: Option<String>) -> Result<Option<std::net::IpAddr>, BadRequest> {
+    ip.map(|ip| {
+        ip.parse::<input::ClientIp>().map(|c| c.0).map_err(|_| {
+            BadRequest::new("ip: must be an IPv4 or IPv6 address, such as 203.0.113.7")
+        })
+    })
+    .transpose()
+}
+
 /// A cost as the input rule has it (`input::Cost`): at most 10^12.
 fn checked_cost(cost: u64) -> Result<u64, BadRequest> {
     if cost > input::MAX_USES as u64 {

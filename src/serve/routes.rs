@@ -24,6 +24,7 @@ use crate::redact;
 use crate::verify::{Code, Required, Verdict, VerdictJson};
 
 use super::access_log::{self, AccessLog, Client, Outcome};
+use super::client_ip::ClientAddress;
 use super::engine::Engine;
 use super::pool::Pool;
 use super::request;
@@ -51,6 +52,8 @@ pub struct State {
     pub access_log: Option<AccessLog>,
     /// `--meta-header`.
     pub meta_header: bool,
+    /// Who a `/v1/auth` request's client is.
+    pub client_address: ClientAddress,
     last_logged: AtomicU64,
 }
 
@@ -61,6 +64,7 @@ impl State {
         key_headers: Vec<HeaderName>,
         access_log: Option<AccessLog>,
         meta_header: bool,
+        client_address: ClientAddress,
     ) -> State {
         State {
             engine,
@@ -68,6 +72,7 @@ impl State {
             key_headers,
             access_log,
             meta_header,
+            client_address,
             last_logged: AtomicU64::new(0),
         }
     }
@@ -143,14 +148,20 @@ pub async fn handle(
         method: req.method().clone(),
         target: req.uri().to_string(),
     });
-    let answer = route(req, &state, ticket, started)
+    let answer = route(req, &state, client, ticket, started)
         .await
         .unwrap_or_else(|refused| refused);
     state.log(&answer, asked, client, started);
     Ok(answer)
 }
 
-async fn route(req: Request<Incoming>, state: &State, ticket: u64, started: Instant) -> Answered {
+async fn route(
+    req: Request<Incoming>,
+    state: &State,
+    client: Client,
+    ticket: u64,
+    started: Instant,
+) -> Answered {
     let path = req.uri().path();
     match path {
         "/healthz" => {
@@ -175,7 +186,7 @@ async fn route(req: Request<Incoming>, state: &State, ticket: u64, started: Inst
             verify_batch(req, state, ticket, started).await
         }
         p if p == "/v1/auth" || p.starts_with("/v1/auth/") => {
-            auth(req, state, ticket, started).await
+            auth(req, state, client, ticket, started).await
         }
         _ => Err(error(StatusCode::NOT_FOUND, "no such endpoint")),
     }
@@ -453,8 +464,15 @@ fn asked_required(req: &Request<Incoming>) -> Result<Required, Answer> {
 
 /// `/v1/auth`: the contract of nginx `auth_request`, Traefik ForwardAuth,
 /// Caddy `forward_auth` and Envoy `ext_authz`: exactly 200 allows.
-async fn auth(req: Request<Incoming>, state: &State, ticket: u64, started: Instant) -> Answered {
-    let required = asked_required(&req)?;
+async fn auth(
+    req: Request<Incoming>,
+    state: &State,
+    client: Client,
+    ticket: u64,
+    started: Instant,
+) -> Answered {
+    let mut required = asked_required(&req)?;
+    required.client_ip = state.client_address.of(client, req.headers());
     // No key at all answers as an empty one: MALFORMED, 401.
     let presented = presented_key(&req, &state.key_headers).unwrap_or_default();
     drop(req);

@@ -12,6 +12,7 @@
 //! - `json.rs`: the one JSON shape of a verdict.
 
 use crate::error::Result;
+use crate::ip;
 use crate::key_format::{self, ParsedKey};
 use crate::model::{Credential, Status, Timestamp};
 use crate::store::Store;
@@ -37,6 +38,9 @@ pub enum Code {
     InsufficientScope,
     /// The key has no uses left (docs/src/limits.md).
     UsageExceeded,
+    /// The client's address is outside the key's or its owner's IP rules,
+    /// or unknown to a key that has some (docs/src/owners.md).
+    IpNotAllowed,
     /// Past the key's rate limit in this `serve` process (docs/src/limits.md); not
     /// in the precedence: only a key otherwise VALID is counted.
     RateLimited,
@@ -53,6 +57,7 @@ impl Code {
             Code::WrongService => "WRONG_SERVICE",
             Code::InsufficientScope => "INSUFFICIENT_SCOPE",
             Code::UsageExceeded => "USAGE_EXCEEDED",
+            Code::IpNotAllowed => "IP_NOT_ALLOWED",
             Code::RateLimited => "RATE_LIMITED",
         }
     }
@@ -114,6 +119,9 @@ pub struct Required {
     pub cost: u64,
     /// A batch's cost of each key, by position, where given (else `cost`).
     pub costs: Vec<u64>,
+    /// The client's address, for IP rules; `None`: unknown (a key with
+    /// rules is then refused).
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 impl Default for Required {
@@ -123,6 +131,7 @@ impl Default for Required {
             scopes: Vec::new(),
             cost: 1,
             costs: Vec::new(),
+            client_ip: None,
         }
     }
 }
@@ -207,6 +216,17 @@ pub fn judge_costing(
     // Right id, wrong secret: the presented key is not one we issued.
     if !record.hash.matches(&parsed.hash) {
         return Verdict::new(Code::NotFound, None);
+    }
+    // IP rules come first among the refusals of a found key: from outside
+    // its ranges, a key says nothing of its state (docs/src/owners.md).
+    let owner_rules = record
+        .owner_state
+        .as_ref()
+        .map(|o| o.limits.allow_ip.as_slice());
+    if !ip::allows(&record.limits.allow_ip, required.client_ip)
+        || !ip::allows(owner_rules.unwrap_or_default(), required.client_ip)
+    {
+        return Verdict::new(Code::IpNotAllowed, Some(record));
     }
     // A disabled owner refuses its keys as if each were disabled, right
     // after a key's own switch (docs/src/owners.md).

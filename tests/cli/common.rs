@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 pub const BIN: &str = env!("CARGO_BIN_EXE_keysmith");
 
 /// The fields of the key object (docs/src/commands/list.md, with the limits of docs/src/limits.md).
-pub const KEY_FIELDS: [&str; 19] = [
+pub const KEY_FIELDS: [&str; 20] = [
     "id",
     "name",
     "description",
@@ -30,6 +30,7 @@ pub const KEY_FIELDS: [&str; 19] = [
     "remaining_uses",
     "rate_limit",
     "refill",
+    "allow_ip",
     "owner",
     "meta",
 ];

@@ -425,7 +425,26 @@ fn through_a_gateway(kind: Kind) {
             &largest_meta,
         ],
     );
-    let serve = Server::start(&env, &["--meta-header"]);
+    // IP rules: the client (this test, on 127.0.0.1) is let through by one
+    // key, refused by the other, whatever address it forges.
+    let local = env.create("Local", &["--service", "sms", "--allow-ip", "127.0.0.1"]);
+    let office = env.create("Office", &["--service", "sms", "--allow-ip", "10.0.0.0/8"]);
+    // As the recipes say: nginx sets X-Real-IP, Caddy X-Forwarded-For.
+    let header = if kind == Kind::Nginx {
+        "x-real-ip"
+    } else {
+        "x-forwarded-for"
+    };
+    let serve = Server::start(
+        &env,
+        &[
+            "--meta-header",
+            "--trusted-proxy",
+            "127.0.0.1",
+            "--client-ip-header",
+            header,
+        ],
+    );
     let api = Api::start();
     let gateway = Gateway::start(kind, env.dir.path(), &serve.addr, api.port);
 
@@ -482,6 +501,23 @@ fn through_a_gateway(kind: Kind) {
     } else {
         assert_eq!(header("x-keysmith-meta"), None, "{got:?}");
     }
+
+    let forged_ip = [("X-Forwarded-For", "10.1.2.3"), ("X-Real-IP", "10.1.2.3")];
+    let r = gateway.get(
+        "/",
+        &[&[("X-API-Key", local.as_str())][..], &forged_ip[..]].concat(),
+    );
+    assert_eq!(r.status, 200, "{r:#?}\n{}", gateway.error_log());
+    let r = gateway.get(
+        "/",
+        &[&[("X-API-Key", office.as_str())][..], &forged_ip[..]].concat(),
+    );
+    refused(
+        &r,
+        403,
+        "IP_NOT_ALLOWED",
+        "an address outside the key's rules, forged or not",
+    );
 
     // Missing (forged headers or not), malformed, unknown: 401, with
     // serve's challenge and code passed on.
@@ -599,7 +635,9 @@ fn through_a_gateway(kind: Kind) {
         assert!(errors.contains(r#""X-Api-Key":"REDACTED""#), "{errors}");
     }
     gateway.stop();
-    for secret in [&key, &mail, &off, &three, &limited, &expiring, &owned] {
+    for secret in [
+        &key, &mail, &off, &three, &limited, &expiring, &owned, &local, &office,
+    ] {
         assert!(!log.contains(secret.as_str()), "{log}");
         assert!(!errors.contains(secret.as_str()), "{errors}");
     }

@@ -37,6 +37,7 @@ mod harness;
 mod help;
 mod input_rules;
 mod interactive;
+mod ip_rules;
 mod lifecycle;
 mod limits;
 mod list;

@@ -106,14 +106,14 @@ impl Server {
         self.send(&format!("GET {path} HTTP/1.1"), b"")
     }
 
-    fn post(&self, path: &str, body: &str) -> Reply {
+    pub(crate) fn post(&self, path: &str, body: &str) -> Reply {
         self.send(
             &format!("POST {path} HTTP/1.1\r\nContent-Type: application/json"),
             body.as_bytes(),
         )
     }
 
-    fn auth(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+    pub(crate) fn auth(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
         let mut head = format!("GET {path} HTTP/1.1");
         for (k, v) in headers {
             head.push_str(&format!("\r\n{k}: {v}"));
@@ -121,7 +121,7 @@ impl Server {
         self.send(&head, b"")
     }
 
-    fn verify(&self, key: &str, extra: &str) -> serde_json::Value {
+    pub(crate) fn verify(&self, key: &str, extra: &str) -> serde_json::Value {
         let r = self.post("/v1/verify", &format!("{{\"key\": \"{key}\"{extra}}}"));
         assert_eq!(r.status, 200, "{r:#?}");
         r.json()

@@ -273,6 +273,7 @@ fn an_edit_that_changes_nothing_records_nothing(backend: &Backend) {
         remaining_uses: Some(None),
         rate: Some(None),
         refill: Some(None),
+        allow_ip: Some(Vec::new()),
         owner: Some(None),
         meta: Some(None),
     };

@@ -231,6 +231,7 @@ fn a_copy_carries_owners_with_their_status_and_limits(backend: &Backend) {
             7,
             T0,
         ))),
+        allow_ip: Some(vec!["203.0.113.0/24".parse().unwrap()]),
     };
     lifecycle::set_owner(from.as_mut(), "acme", &edit, change(T0)).unwrap();
     lifecycle::set_owner(from.as_mut(), "lonely", &edit, change(T0)).unwrap();

@@ -346,6 +346,7 @@ fn encode(w: &mut impl Write, spec: &NewKey) -> io::Result<()> {
     optional(w, every.as_deref())?;
     number(w, uses)?;
     number(w, at)?;
+    optional(w, crate::ip::stored(&limits.allow_ip).as_deref())?;
     optional(w, spec.owner.as_deref())?;
     optional(w, spec.meta.as_deref())
 }
@@ -405,6 +406,7 @@ fn decode(r: &mut impl Read) -> io::Result<NewKey> {
     });
     let every = optional(r)?;
     let refill = crate::refill::from_columns(every.as_deref(), number(r)?, number(r)?);
+    let allow_ip = crate::ip::from_stored(optional(r)?.as_deref());
     let owner = optional(r)?;
     let meta = optional(r)?;
     Ok(NewKey {
@@ -418,6 +420,7 @@ fn decode(r: &mut impl Read) -> io::Result<NewKey> {
             remaining_uses,
             rate,
             refill,
+            allow_ip,
         },
         owner,
         meta,
@@ -496,6 +499,7 @@ mod tests {
                     uses,
                     refilled_at: at,
                 }),
+                allow_ip: vec!["10.0.0.0/8".parse().unwrap(), "2001:db8::/32".parse().unwrap()],
             };
             let spec = NewKey { name, description, service, prefix, expires_in, limits, owner, meta };
             let mut bytes = Vec::new();

@@ -12,7 +12,8 @@ use crate::clipboard::ClipboardCopy;
 use crate::error::{Error, Result, StoreFault};
 use crate::help::examples;
 use crate::input::{
-    self, Description, Duration, Invalid, Name, Prefix, Rate, RefillSpec, Scope, Service, Uses,
+    self, AllowIp, Description, Duration, Invalid, Name, Prefix, Rate, RefillSpec, Scope, Service,
+    Uses,
 };
 use crate::key_format::MintedKey;
 use crate::lifecycle;
@@ -67,6 +68,11 @@ pub struct CreateArgs {
     #[arg(long, value_name = "SCHEDULE", requires = "uses")]
     pub refill: Option<RefillSpec>,
 
+    /// Allow the key only from this address or CIDR range (repeatable),
+    /// e.g. 203.0.113.0/24: IP_NOT_ALLOWED from elsewhere
+    #[arg(long = "allow-ip", value_name = "CIDR")]
+    pub allow_ip: Vec<AllowIp>,
+
     #[command(flatten)]
     pub owned: OwnedArgs,
 
@@ -84,7 +90,7 @@ pub struct CreateArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["name", "description", "service", "expires_in", "scope", "uses", "rate", "refill", "owner", "meta", "meta_file", "copy"]
+        conflicts_with_all = ["name", "description", "service", "expires_in", "scope", "uses", "rate", "refill", "allow_ip", "owner", "meta", "meta_file", "copy"]
     )]
     pub from: Option<std::path::PathBuf>,
 }
@@ -111,6 +117,7 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
             .refill
             .zip(args.uses)
             .map(|(every, uses)| Refill::new(every.0, uses.0, time::now())),
+        allow_ip: input::ip_rules(args.allow_ip)?,
     };
     let owner = args.owned.owner.map(String::from);
     let meta = meta_given(args.owned.meta, args.owned.meta_file.as_deref())?;

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use crate::help::examples;
-use crate::input::{Cost, Scope, Service};
+use crate::input::{ClientIp, Cost, Scope, Service};
 
 #[derive(Debug, Args)]
 #[command(after_help = examples!(
@@ -38,4 +38,8 @@ pub struct VerifyArgs {
         allow_negative_numbers = true
     )]
     pub cost: Cost,
+
+    /// The client's address, for keys with IP rules (--allow-ip)
+    #[arg(long, value_name = "ADDR")]
+    pub ip: Option<ClientIp>,
 }

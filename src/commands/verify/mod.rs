@@ -31,6 +31,7 @@ pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
         scopes,
         cost: args.cost.0,
         costs: Vec::new(),
+        client_ip: args.ip.map(|ip| ip.0),
     };
     if args.stdin_all {
         return stdin_all::run(ctx, &required);
@@ -123,6 +124,10 @@ fn reason(verdict: &Verdict, required: &Required) -> String {
             "{who} has no uses left; grant more with: keysmith edit {} --uses N",
             key.id
         ),
+        Code::IpNotAllowed => match required.client_ip {
+            Some(ip) => format!("{who} may not be used from {ip} (its IP rules, or its owner's)"),
+            None => format!("{who} has IP rules: pass the client's address with --ip ADDR"),
+        },
         Code::Valid | Code::Malformed | Code::NotFound | Code::RateLimited => {
             format!("{who}: {}", verdict.code.as_str())
         }

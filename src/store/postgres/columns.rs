@@ -29,6 +29,7 @@ pub(super) struct KeyColumns {
     pub(super) refill: Vec<Option<String>>,
     pub(super) refill_uses: Vec<Option<i64>>,
     pub(super) refilled_at: Vec<Option<i64>>,
+    pub(super) allow_ip: Vec<Option<String>>,
 }
 
 impl KeyColumns {
@@ -55,13 +56,14 @@ impl KeyColumns {
         self.refill.push(every);
         self.refill_uses.push(uses);
         self.refilled_at.push(at);
+        self.allow_ip.push(crate::ip::stored(&key.limits.allow_ip));
     }
 
     pub(super) fn len(&self) -> usize {
         self.id.len()
     }
 
-    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 20] {
+    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 21] {
         [
             &self.id,
             &self.hash,
@@ -83,6 +85,7 @@ impl KeyColumns {
             &self.refill,
             &self.refill_uses,
             &self.refilled_at,
+            &self.allow_ip,
         ]
     }
 }

@@ -6,8 +6,8 @@ use tokio_postgres::Row;
 use super::{Fault, Pg};
 use crate::key_format::KeyHash;
 use crate::model::{OwnerRecord, OwnerState};
-use crate::refill;
 use crate::store::{Credential, Event, KeyRecord, Limits, RateLimit};
+use crate::{ip, refill};
 
 pub(super) fn key_from_row(row: &Row) -> Pg<KeyRecord> {
     let hash: &[u8] = row.try_get(1)?;
@@ -26,14 +26,14 @@ pub(super) fn key_from_row(row: &Row) -> Pg<KeyRecord> {
         rotated_from: row.try_get(11)?,
         replaced_by: row.try_get(12)?,
         limits: limits_from_row(row, 14)?,
-        owner: row.try_get(21)?,
-        meta: row.try_get(22)?,
+        owner: row.try_get(22)?,
+        meta: row.try_get(23)?,
     })
 }
 
-/// The limits in the seven columns from `first` on: scopes, remaining
+/// The limits in the eight columns from `first` on: scopes, remaining
 /// uses, rate limit and its window, the refill's schedule, amount and last
-/// refill.
+/// refill, the IP rules.
 pub(super) fn limits_from_row(row: &Row, first: usize) -> Pg<Limits> {
     let limit: Option<i64> = row.try_get(first + 2)?;
     let per: Option<i64> = row.try_get(first + 3)?;
@@ -53,6 +53,7 @@ pub(super) fn limits_from_row(row: &Row, first: usize) -> Pg<Limits> {
             row.try_get(first + 5)?,
             row.try_get(first + 6)?,
         ),
+        allow_ip: ip::from_stored(row.try_get(first + 7)?),
     })
 }
 
@@ -66,13 +67,13 @@ pub(super) fn credential_from_row(row: &Row) -> Pg<Credential> {
         disabled: row.try_get(4)?,
         expires_at: row.try_get(5)?,
         limits: limits_from_row(row, 6)?,
-        owner: row.try_get(13)?,
-        meta: row.try_get(14)?,
-        owner_state: match row.try_get::<_, Option<bool>>(15)? {
+        owner: row.try_get(14)?,
+        meta: row.try_get(15)?,
+        owner_state: match row.try_get::<_, Option<bool>>(16)? {
             None => None,
             Some(disabled) => Some(OwnerState {
                 disabled,
-                limits: limits_from_row(row, 16)?,
+                limits: limits_from_row(row, 17)?,
             }),
         },
     })
@@ -91,7 +92,7 @@ pub(super) fn event_from_row(row: &Row) -> Pg<Event> {
 
 /// An owner as `sql::owner_columns` selects it.
 pub(super) fn owner_from_row(row: &Row) -> Pg<OwnerRecord> {
-    let keys: i64 = row.try_get(10)?;
+    let keys: i64 = row.try_get(11)?;
     Ok(OwnerRecord {
         id: row.try_get(0)?,
         disabled: row.try_get(1)?,

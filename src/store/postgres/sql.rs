@@ -9,7 +9,7 @@ macro_rules! key_columns {
          k.created_at, k.expires_at, u.last_used_at, coalesce(u.use_count, 0), \
          k.rotated_from, k.replaced_by, k.seq, \
          k.scopes, k.remaining_uses, k.rate_limit, k.rate_per, k.refill, k.refill_uses, \
-         k.refilled_at, k.owner, k.meta \
+         k.refilled_at, k.allow_ip, k.owner, k.meta \
          FROM keys AS k LEFT JOIN usage AS u ON u.seq = k.seq "
     };
 }
@@ -20,8 +20,9 @@ pub(super) const SELECT_KEY_BY_ID: &str = concat!(key_columns!(), "WHERE k.id = 
 pub(super) const LOCK_KEY_BY_ID: &str = concat!(key_columns!(), "WHERE k.id = $1 FOR UPDATE OF k");
 pub(super) const SELECT_CREDENTIALS: &str = "SELECT k.id, k.hash, k.name, k.service, k.disabled, \
      k.expires_at, k.scopes, k.remaining_uses, k.rate_limit, k.rate_per, k.refill, \
-     k.refill_uses, k.refilled_at, k.owner, k.meta, o.disabled, NULL::text, o.remaining_uses, \
-     o.rate_limit, o.rate_per, o.refill, o.refill_uses, o.refilled_at \
+     k.refill_uses, k.refilled_at, k.allow_ip, k.owner, k.meta, o.disabled, NULL::text, \
+     o.remaining_uses, o.rate_limit, o.rate_per, o.refill, o.refill_uses, o.refilled_at, \
+     o.allow_ip \
      FROM keys AS k LEFT JOIN owners AS o ON o.id = k.owner WHERE k.id = ANY($1)";
 pub(super) const SELECT_KEYS_BY_SEQS: &str =
     concat!(key_columns!(), "WHERE k.seq = ANY($1) ORDER BY k.seq");
@@ -41,9 +42,9 @@ pub(super) const SELECT_KEYS_FILTERED: &str = concat!(
 );
 pub(super) const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, \
      created_at, expires_at, rotated_from, replaced_by, scopes, remaining_uses, rate_limit, \
-     rate_per, owner, meta, refill, refill_uses, refilled_at) \
+     rate_per, owner, meta, refill, refill_uses, refilled_at, allow_ip) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-     $19, $20) \
+     $19, $20, $21) \
      ON CONFLICT (id) DO NOTHING";
 /// Every owner a key names has a record, made with the first key that
 /// names it (docs/src/owners.md); the time is the server's clock. `$1` is
@@ -51,7 +52,7 @@ pub(super) const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, d
 pub(super) const ENSURE_OWNERS: &str = "INSERT INTO owners (id, created_at) \
      SELECT DISTINCT o, floor(extract(epoch FROM now()))::bigint FROM unnest($1::text[]) AS o \
      WHERE o IS NOT NULL ORDER BY o ON CONFLICT (id) DO NOTHING";
-pub(super) const KEY_TYPES: [Type; 20] = [
+pub(super) const KEY_TYPES: [Type; 21] = [
     Type::TEXT,
     Type::BYTEA,
     Type::TEXT,
@@ -72,23 +73,24 @@ pub(super) const KEY_TYPES: [Type; 20] = [
     Type::TEXT,
     Type::INT8,
     Type::INT8,
+    Type::TEXT,
 ];
 /// Keys and their `create` events, many per statement, in input order.
 pub(super) const INSERT_KEYS_WITH_EVENTS: &str = "WITH new AS (
         INSERT INTO keys (id, hash, prefix, name, description, service, disabled,
                           created_at, expires_at, rotated_from, replaced_by,
                           scopes, remaining_uses, rate_limit, rate_per, owner, meta,
-                          refill, refill_uses, refilled_at)
+                          refill, refill_uses, refilled_at, allow_ip)
         SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::text[],
                              $6::text[], $7::boolean[], $8::bigint[], $9::bigint[],
                              $10::text[], $11::text[], $12::text[], $13::bigint[],
                              $14::bigint[], $15::bigint[], $16::text[], $17::text[],
-                             $18::text[], $19::bigint[], $20::bigint[])
+                             $18::text[], $19::bigint[], $20::bigint[], $21::text[])
         ON CONFLICT (id) DO NOTHING
         RETURNING seq, id)
     INSERT INTO events (at, action, key_id, actor, detail, owner, key_seq)
     SELECT e.at, e.action, e.key_id, e.actor, e.detail, e.owner, new.seq
-    FROM unnest($21::bigint[], $22::text[], $23::text[], $24::text[], $25::text[], $26::text[])
+    FROM unnest($22::bigint[], $23::text[], $24::text[], $25::text[], $26::text[], $27::text[])
          WITH ORDINALITY AS e(at, action, key_id, actor, detail, owner, n)
     JOIN new ON new.id = e.key_id
     ORDER BY e.n
@@ -98,16 +100,16 @@ pub(super) const IMPORT_KEYS: &str = "WITH new AS (
         INSERT INTO keys (id, hash, prefix, name, description, service, disabled,
                           created_at, expires_at, rotated_from, replaced_by,
                           scopes, remaining_uses, rate_limit, rate_per, owner, meta,
-                          refill, refill_uses, refilled_at)
+                          refill, refill_uses, refilled_at, allow_ip)
         SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[], $4::text[], $5::text[],
                              $6::text[], $7::boolean[], $8::bigint[], $9::bigint[],
                              $10::text[], $11::text[], $12::text[], $13::bigint[],
                              $14::bigint[], $15::bigint[], $16::text[], $17::text[],
-                             $18::text[], $19::bigint[], $20::bigint[])
+                             $18::text[], $19::bigint[], $20::bigint[], $21::text[])
         RETURNING seq, id)
     INSERT INTO usage (seq, last_used_at, use_count)
     SELECT new.seq, u.last_used_at, u.use_count
-    FROM unnest($21::text[], $22::bigint[], $23::bigint[]) AS u(id, last_used_at, use_count)
+    FROM unnest($22::text[], $23::bigint[], $24::bigint[]) AS u(id, last_used_at, use_count)
     JOIN new ON new.id = u.id";
 pub(super) const IMPORT_EVENTS: &str =
     "INSERT INTO events (at, action, key_id, actor, detail, owner, key_seq)
@@ -186,11 +188,11 @@ pub(super) const SELECT_SERVICES: &str = "SELECT DISTINCT service COLLATE \"C\" 
 /// The key's id and owner, then its uses as `limits_from_row` reads them
 /// (no scopes, no rate) from column 2.
 pub(super) const LOCK_REMAINING_USES: &str = "SELECT id, owner, NULL::text, remaining_uses, \
-     NULL::bigint, NULL::bigint, refill, refill_uses, refilled_at FROM keys \
+     NULL::bigint, NULL::bigint, refill, refill_uses, refilled_at, NULL::text FROM keys \
      WHERE id = ANY($1) ORDER BY seq FOR UPDATE";
 /// Owners after keys, in id order: every spender locks in the same order.
 pub(super) const LOCK_OWNER_USES: &str = "SELECT id, NULL::text, remaining_uses, NULL::bigint, \
-     NULL::bigint, refill, refill_uses, refilled_at FROM owners \
+     NULL::bigint, refill, refill_uses, refilled_at, NULL::text FROM owners \
      WHERE id = ANY($1) ORDER BY id COLLATE \"C\" FOR UPDATE";
 pub(super) const UPDATE_OWNER_USES: &str = "UPDATE owners SET remaining_uses = u.r, \
      refilled_at = u.at FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u (id, r, at) \
@@ -207,7 +209,7 @@ pub(super) const SELECT_OCCUPIED: &str =
 pub(super) const SAVE_KEY: &str = "UPDATE keys SET name = $2, description = $3, service = $4, \
      disabled = $5, expires_at = $6, replaced_by = $7, scopes = $8, remaining_uses = $9, \
      rate_limit = $10, rate_per = $11, owner = $12, meta = $13, refill = $14, \
-     refill_uses = $15, refilled_at = $16 WHERE id = $1";
+     refill_uses = $15, refilled_at = $16, allow_ip = $17 WHERE id = $1";
 /// A key and its uses, found by its `seq` (both deletions run); the count
 /// of keys deleted.
 pub(super) const DELETE_KEY: &str = "WITH gone AS (DELETE FROM keys WHERE id = $1 RETURNING seq), \
@@ -219,7 +221,7 @@ pub(super) const DELETE_KEY: &str = "WITH gone AS (DELETE FROM keys WHERE id = $
 macro_rules! owner_columns {
     () => {
         "SELECT o.id, o.disabled, o.created_at, NULL::text, o.remaining_uses, o.rate_limit, \
-         o.rate_per, o.refill, o.refill_uses, o.refilled_at, \
+         o.rate_per, o.refill, o.refill_uses, o.refilled_at, o.allow_ip, \
          (SELECT count(*) FROM keys WHERE keys.owner = o.id) FROM owners AS o "
     };
 }
@@ -231,10 +233,10 @@ pub(super) const SELECT_OWNERS: &str = concat!(owner_columns!(), "ORDER BY o.id 
 pub(super) const SELECT_ALL_OWNERS: &str = concat!(owner_columns!(), "ORDER BY o.seq");
 /// Adds or changes an owner (`Transaction::save_owner`).
 pub(super) const SAVE_OWNER: &str = "INSERT INTO owners (id, disabled, created_at, remaining_uses, \
-     rate_limit, rate_per, refill, refill_uses, refilled_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     rate_limit, rate_per, refill, refill_uses, refilled_at, allow_ip) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
      ON CONFLICT (id) DO UPDATE SET disabled = excluded.disabled, \
      remaining_uses = excluded.remaining_uses, rate_limit = excluded.rate_limit, \
      rate_per = excluded.rate_per, refill = excluded.refill, refill_uses = excluded.refill_uses, \
-     refilled_at = excluded.refilled_at";
+     refilled_at = excluded.refilled_at, allow_ip = excluded.allow_ip";
 pub(super) const DELETE_OWNER: &str = "DELETE FROM owners WHERE id = $1";

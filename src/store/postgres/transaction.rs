@@ -24,7 +24,8 @@ pub(super) async fn insert_key(tx: &Transaction<'_>, key: &KeyRecord) -> Pg<bool
     let scopes = key.limits.scopes_text();
     let (rate_limit, rate_per) = rate_columns(key);
     let (refill_every, refill_uses, refilled_at) = crate::refill::columns(key.limits.refill);
-    let values: [&(dyn ToSql + Sync); 20] = [
+    let allow_ip = crate::ip::stored(&key.limits.allow_ip);
+    let values: [&(dyn ToSql + Sync); 21] = [
         &key.id,
         &hash,
         &key.prefix,
@@ -45,6 +46,7 @@ pub(super) async fn insert_key(tx: &Transaction<'_>, key: &KeyRecord) -> Pg<bool
         &refill_every,
         &refill_uses,
         &refilled_at,
+        &allow_ip,
     ];
     let params: Vec<(&(dyn ToSql + Sync), Type)> =
         values.into_iter().zip(KEY_TYPES.iter().cloned()).collect();
@@ -71,6 +73,7 @@ pub(super) async fn save_owner(tx: &Transaction<'_>, owner: &OwnerRecord) -> Pg<
             (&refill_every, Type::TEXT),
             (&refill_uses, Type::INT8),
             (&refilled_at, Type::INT8),
+            (&crate::ip::stored(&owner.limits.allow_ip), Type::TEXT),
         ],
     )
     .await?;
@@ -159,6 +162,7 @@ impl crate::store::Transaction for PgTransaction<'_, '_> {
                         (&refill_every, Type::TEXT),
                         (&refill_uses, Type::INT8),
                         (&refilled_at, Type::INT8),
+                        (&crate::ip::stored(&key.limits.allow_ip), Type::TEXT),
                     ],
                 )
                 .await?;

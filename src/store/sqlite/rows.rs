@@ -6,8 +6,8 @@ use rusqlite::{Connection, OptionalExtension, Row, Statement, params};
 use super::sql::{ENSURE_OWNER, INSERT_EVENT, SAVE_OWNER, SELECT_KEY_BY_ID};
 use crate::key_format::KeyHash;
 use crate::model::{OwnerRecord, OwnerState};
-use crate::refill;
 use crate::store::{Credential, Event, KeyRecord, Limits, RateLimit};
+use crate::{ip, refill};
 
 pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     Ok(KeyRecord {
@@ -25,14 +25,14 @@ pub(super) fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
         rotated_from: row.get(11)?,
         replaced_by: row.get(12)?,
         limits: limits_from_row(row, 14)?,
-        owner: row.get(21)?,
-        meta: row.get(22)?,
+        owner: row.get(22)?,
+        meta: row.get(23)?,
     })
 }
 
-/// The limits in the seven columns from `first` on: scopes, remaining
+/// The limits in the eight columns from `first` on: scopes, remaining
 /// uses, rate limit and its window, the refill's schedule, amount and
-/// last refill.
+/// last refill, the IP rules.
 pub(super) fn limits_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<Limits> {
     let limit: Option<u32> = row.get(first + 2)?;
     let per: Option<u32> = row.get(first + 3)?;
@@ -47,6 +47,7 @@ pub(super) fn limits_from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<L
             row.get(first + 5)?,
             row.get(first + 6)?,
         ),
+        allow_ip: ip::from_stored(row.get_ref(first + 7)?.as_str_or_null()?),
     })
 }
 
@@ -83,8 +84,8 @@ pub(super) fn key_into(row: &Row<'_>, key: &mut KeyRecord) -> rusqlite::Result<(
     optional(row, 11, &mut key.rotated_from)?;
     optional(row, 12, &mut key.replaced_by)?;
     key.limits = limits_from_row(row, 14)?;
-    optional(row, 21, &mut key.owner)?;
-    optional(row, 22, &mut key.meta)?;
+    optional(row, 22, &mut key.owner)?;
+    optional(row, 23, &mut key.meta)?;
     Ok(())
 }
 
@@ -131,13 +132,13 @@ pub(super) fn credential_from_row(row: &Row<'_>) -> rusqlite::Result<Credential>
         disabled: row.get(4)?,
         expires_at: row.get(5)?,
         limits: limits_from_row(row, 6)?,
-        owner: row.get(13)?,
-        meta: row.get(14)?,
-        owner_state: match row.get::<_, Option<bool>>(15)? {
+        owner: row.get(14)?,
+        meta: row.get(15)?,
+        owner_state: match row.get::<_, Option<bool>>(16)? {
             None => None,
             Some(disabled) => Some(OwnerState {
                 disabled,
-                limits: limits_from_row(row, 16)?,
+                limits: limits_from_row(row, 17)?,
             }),
         },
     })
@@ -166,6 +167,7 @@ pub(super) fn insert_key_with(stmt: &mut Statement<'_>, key: &KeyRecord) -> rusq
         refill_every,
         refill_uses,
         refilled_at,
+        ip::stored(&key.limits.allow_ip),
     ])?;
     Ok(inserted == 1)
 }
@@ -196,7 +198,7 @@ pub(super) fn owner_from_row(row: &Row<'_>) -> rusqlite::Result<OwnerRecord> {
         disabled: row.get(1)?,
         created_at: row.get(2)?,
         limits: limits_from_row(row, 3)?,
-        keys: row.get::<_, i64>(10)?.max(0) as u64,
+        keys: row.get::<_, i64>(11)?.max(0) as u64,
     })
 }
 
@@ -212,6 +214,7 @@ pub(super) fn save_owner(conn: &Connection, owner: &OwnerRecord) -> rusqlite::Re
         refill_every,
         refill_uses,
         refilled_at,
+        ip::stored(&owner.limits.allow_ip),
     ])?;
     Ok(())
 }

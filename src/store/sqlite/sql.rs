@@ -17,14 +17,15 @@ pub(super) const SELECT_KEY_BY_ID: &str = concat!(
     "(SELECT last_used_at FROM usage WHERE seq = k.seq), \
      coalesce((SELECT use_count FROM usage WHERE seq = k.seq), 0), \
      k.rotated_from, k.replaced_by, k.seq, k.scopes, k.remaining_uses, k.rate_limit, \
-     k.rate_per, k.refill, k.refill_uses, k.refilled_at, k.owner, k.meta FROM keys AS k WHERE k.id = ?1"
+     k.rate_per, k.refill, k.refill_uses, k.refilled_at, k.allow_ip, k.owner, k.meta FROM keys AS k WHERE k.id = ?1"
 );
 
 /// What verification reads of a key (see `Store::credentials`).
 pub(super) const SELECT_CREDENTIAL: &str = "SELECT k.id, k.hash, k.name, k.service, k.disabled, \
      k.expires_at, k.scopes, k.remaining_uses, k.rate_limit, k.rate_per, k.refill, \
-     k.refill_uses, k.refilled_at, k.owner, k.meta, o.disabled, NULL, o.remaining_uses, \
-     o.rate_limit, o.rate_per, o.refill, o.refill_uses, o.refilled_at \
+     k.refill_uses, k.refilled_at, k.allow_ip, k.owner, k.meta, o.disabled, NULL, \
+     o.remaining_uses, o.rate_limit, o.rate_per, o.refill, o.refill_uses, o.refilled_at, \
+     o.allow_ip \
      FROM keys AS k LEFT JOIN owners AS o ON o.id = k.owner WHERE k.id = ?1";
 
 /// The rest of every `events` query: parameters 4 (since) and 5 (a JSON
@@ -43,7 +44,7 @@ macro_rules! select_keys {
         concat!(
             key_columns!(),
             "u.last_used_at, coalesce(u.use_count, 0), k.rotated_from, k.replaced_by, k.seq, \
-             k.scopes, k.remaining_uses, k.rate_limit, k.rate_per, k.refill, k.refill_uses, k.refilled_at, k.owner, k.meta \
+             k.scopes, k.remaining_uses, k.rate_limit, k.rate_per, k.refill, k.refill_uses, k.refilled_at, k.allow_ip, k.owner, k.meta \
              FROM keys AS k LEFT JOIN usage AS u ON u.seq = k.seq "
         )
     };
@@ -57,7 +58,7 @@ pub(super) const SELECT_KEYS_BY_NAME: &str =
 pub(super) const SELECT_NEW_KEYS_IN_RANGE: &str = concat!(
     key_columns!(),
     "NULL, 0, k.rotated_from, k.replaced_by, k.seq, k.scopes, k.remaining_uses, k.rate_limit, \
-     k.rate_per, k.refill, k.refill_uses, k.refilled_at, k.owner, k.meta FROM keys AS k \
+     k.rate_per, k.refill, k.refill_uses, k.refilled_at, k.allow_ip, k.owner, k.meta FROM keys AS k \
      WHERE k.seq BETWEEN ?1 AND ?2 ORDER BY k.seq"
 );
 /// Every key newest first, without its uses: `list_keys` merges those in
@@ -65,7 +66,7 @@ pub(super) const SELECT_NEW_KEYS_IN_RANGE: &str = concat!(
 pub(super) const SELECT_KEYS_NEWEST: &str = concat!(
     key_columns!(),
     "NULL, 0, k.rotated_from, k.replaced_by, k.seq, k.scopes, k.remaining_uses, k.rate_limit, \
-     k.rate_per, k.refill, k.refill_uses, k.refilled_at, k.owner, k.meta FROM keys AS k ORDER BY k.seq DESC LIMIT ?1"
+     k.rate_per, k.refill, k.refill_uses, k.refilled_at, k.allow_ip, k.owner, k.meta FROM keys AS k ORDER BY k.seq DESC LIMIT ?1"
 );
 pub(super) const SELECT_USAGE_NEWEST: &str =
     "SELECT seq, last_used_at, use_count FROM usage ORDER BY seq DESC";
@@ -83,9 +84,9 @@ pub(super) const SELECT_KEYS_FILTERED: &str = concat!(
 /// A new key has no uses: its `usage` row appears with the first one.
 pub(super) const INSERT_KEY: &str = "INSERT INTO keys (id, hash, prefix, name, description, service, disabled, \
      created_at, expires_at, rotated_from, replaced_by, scopes, remaining_uses, rate_limit, \
-     rate_per, owner, meta, refill, refill_uses, refilled_at) \
+     rate_per, owner, meta, refill, refill_uses, refilled_at, allow_ip) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-     ?19, ?20) \
+     ?19, ?20, ?21) \
      ON CONFLICT (id) DO NOTHING";
 /// Every owner a key names has a record, made with the first key that
 /// names it (docs/src/owners.md); the time is the store's clock.
@@ -162,12 +163,12 @@ pub(super) const SELECT_CHANGE_COUNTER: &str = "SELECT n FROM key_changes";
 /// What `spend_uses` reads of a key: its owner, then its uses as
 /// `limits_from_row` reads them (no scopes, no rate) from column 1.
 pub(super) const SELECT_REMAINING_USES: &str = "SELECT owner, NULL, remaining_uses, NULL, NULL, \
-     refill, refill_uses, refilled_at FROM keys WHERE id = ?1";
+     refill, refill_uses, refilled_at, NULL FROM keys WHERE id = ?1";
 pub(super) const UPDATE_REMAINING_USES: &str =
     "UPDATE keys SET remaining_uses = ?2, refilled_at = ?3 WHERE id = ?1";
 /// An owner's uses as `limits_from_row` reads them, from column 0.
 pub(super) const SELECT_OWNER_USES: &str = "SELECT NULL, remaining_uses, NULL, NULL, refill, \
-     refill_uses, refilled_at FROM owners WHERE id = ?1";
+     refill_uses, refilled_at, NULL FROM owners WHERE id = ?1";
 pub(super) const UPDATE_OWNER_USES: &str =
     "UPDATE owners SET remaining_uses = ?2, refilled_at = ?3 WHERE id = ?1";
 /// Whether a store holds anything: `import` fills empty ones only.
@@ -177,7 +178,7 @@ pub(super) const SELECT_OCCUPIED: &str =
 pub(super) const SAVE_KEY: &str = "UPDATE keys SET name = ?2, description = ?3, service = ?4, \
      disabled = ?5, expires_at = ?6, replaced_by = ?7, scopes = ?8, remaining_uses = ?9, \
      rate_limit = ?10, rate_per = ?11, owner = ?12, meta = ?13, refill = ?14, \
-     refill_uses = ?15, refilled_at = ?16 WHERE id = ?1";
+     refill_uses = ?15, refilled_at = ?16, allow_ip = ?17 WHERE id = ?1";
 /// A key's uses go with it: a later key may be given the same `seq`.
 pub(super) const DELETE_USAGE: &str = "DELETE FROM usage WHERE seq = ?1";
 pub(super) const DELETE_KEY: &str = "DELETE FROM keys WHERE seq = ?1";
@@ -187,7 +188,7 @@ pub(super) const DELETE_KEY: &str = "DELETE FROM keys WHERE seq = ?1";
 macro_rules! owner_columns {
     () => {
         "SELECT o.id, o.disabled, o.created_at, NULL, o.remaining_uses, o.rate_limit, o.rate_per, \
-         o.refill, o.refill_uses, o.refilled_at, \
+         o.refill, o.refill_uses, o.refilled_at, o.allow_ip, \
          (SELECT count(*) FROM keys WHERE keys.owner = o.id) FROM owners AS o "
     };
 }
@@ -196,10 +197,10 @@ pub(super) const SELECT_OWNERS: &str = concat!(owner_columns!(), "ORDER BY o.id"
 pub(super) const SELECT_ALL_OWNERS: &str = concat!(owner_columns!(), "ORDER BY o.seq");
 /// Adds or changes an owner (`Transaction::save_owner`).
 pub(super) const SAVE_OWNER: &str = "INSERT INTO owners (id, disabled, created_at, remaining_uses, \
-     rate_limit, rate_per, refill, refill_uses, refilled_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+     rate_limit, rate_per, refill, refill_uses, refilled_at, allow_ip) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
      ON CONFLICT (id) DO UPDATE SET disabled = excluded.disabled, \
      remaining_uses = excluded.remaining_uses, rate_limit = excluded.rate_limit, \
      rate_per = excluded.rate_per, refill = excluded.refill, refill_uses = excluded.refill_uses, \
-     refilled_at = excluded.refilled_at";
+     refilled_at = excluded.refilled_at, allow_ip = excluded.allow_ip";
 pub(super) const DELETE_OWNER: &str = "DELETE FROM owners WHERE id = ?1";

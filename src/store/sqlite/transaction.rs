@@ -60,6 +60,7 @@ impl Transaction for SqliteTransaction<'_> {
                 refill_every,
                 refill_uses,
                 refilled_at,
+                crate::ip::stored(&key.limits.allow_ip),
             ])?;
             ensure_owner(conn, key)
         })
