@@ -290,7 +290,10 @@ impl OwnerEdit {
                 "refill",
                 after.limits.refill_schedule() != before.limits.refill_schedule(),
             ),
-            ("allowed IPs", after.limits.allow_ip != before.limits.allow_ip),
+            (
+                "allowed IPs",
+                after.limits.allow_ip != before.limits.allow_ip,
+            ),
         ]
         .into_iter()
         .filter_map(|(field, changed)| changed.then_some(field))
@@ -440,7 +443,10 @@ impl KeyEdit {
                 "refill",
                 after.limits.refill_schedule() != before.limits.refill_schedule(),
             ),
-            ("allowed IPs", after.limits.allow_ip != before.limits.allow_ip),
+            (
+                "allowed IPs",
+                after.limits.allow_ip != before.limits.allow_ip,
+            ),
             ("owner", after.owner != before.owner),
             ("metadata", after.meta != before.meta),
         ]
