@@ -351,25 +351,26 @@ impl Store for PostgresStore {
                 }
             }
             let answers = left.grant(wanted, at);
+            // Each granted entry is one use of its key (a batch may hold
+            // thousands of entries: counted by id, in first-seen order).
             let (mut used, mut counts): (Vec<&str>, Vec<i64>) = (Vec::new(), Vec::new());
+            let mut at_index: HashMap<&str, usize> = HashMap::new();
             for ((id, _), spent) in wanted.iter().zip(&answers) {
-                // Each granted entry is one use of its key.
                 if !spent.is_some_and(|s| s.granted) {
                     continue;
                 }
-                let count = 1;
-                match used.iter().position(|u| u == id) {
-                    Some(at) => counts[at] += count,
-                    None => {
-                        used.push(*id);
-                        counts.push(count);
-                    }
-                }
+                let i = *at_index.entry(id).or_insert_with(|| {
+                    used.push(*id);
+                    counts.push(0);
+                    used.len() - 1
+                });
+                counts[i] += 1;
             }
             // The uses left and last refill of each key and owner that granted any.
             let (mut limited, mut remaining, mut refilled) = (Vec::new(), Vec::new(), Vec::new());
             let (mut spent_owners, mut owner_remaining, mut owner_refilled) =
                 (Vec::new(), Vec::new(), Vec::new());
+            let mut owners_seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
             for id in &used {
                 let (limits, owner) = &left.keys[*id];
                 if let Some(r) = limits.remaining_uses {
@@ -378,7 +379,7 @@ impl Store for PostgresStore {
                     refilled.push(limits.refill.map(|f| f.refilled_at));
                 }
                 if let Some(owner) = owner.as_deref()
-                    && !spent_owners.contains(&owner)
+                    && owners_seen.insert(owner)
                     && let Some(limits) = left.owners.get(owner)
                     && let Some(r) = limits.remaining_uses
                 {

@@ -331,17 +331,21 @@ impl Store for SqliteStore {
                 left.keys.insert(id.to_owned(), (limits, owner));
             }
             let answers = left.grant(wanted, at);
-            // Each granted entry is one use of its key.
+            // Each granted entry is one use of its key (a batch may hold
+            // thousands of entries: counted by id, in first-seen order).
             let mut granted: Vec<(&str, u64)> = Vec::new();
+            let mut at_index: std::collections::HashMap<&str, usize> =
+                std::collections::HashMap::new();
             for (&(id, _), spent) in wanted.iter().zip(&answers) {
-                let one = u64::from(spent.is_some_and(|s| s.granted));
-                match granted.iter_mut().find(|(g, _)| *g == id) {
-                    Some((_, total)) => *total += one,
-                    None if spent.is_some() => granted.push((id, one)),
-                    None => {}
-                }
+                let Some(spent) = spent else { continue };
+                let i = *at_index.entry(id).or_insert_with(|| {
+                    granted.push((id, 0));
+                    granted.len() - 1
+                });
+                granted[i].1 += u64::from(spent.granted);
             }
             let mut owners_spent: Vec<&str> = Vec::new();
+            let mut owners_seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
             for &(id, total) in granted.iter().filter(|(_, total)| *total > 0) {
                 let (limits, owner) = &left.keys[id];
                 if limits.remaining_uses.is_some() {
@@ -352,7 +356,9 @@ impl Store for SqliteStore {
                         refilled_at
                     ])?;
                 }
-                if let Some(owner) = owner.as_deref().filter(|o| !owners_spent.contains(o)) {
+                if let Some(owner) = owner.as_deref()
+                    && owners_seen.insert(owner)
+                {
                     owners_spent.push(owner);
                 }
                 let count = i64::try_from(total).unwrap_or(i64::MAX);
