@@ -145,9 +145,6 @@ pub fn batch(body: &[u8]) -> Result<Batch, BadRequest> {
     })
 }
 
-/// The body as `T`, from a JSON object only: serde would also take a
-/// struct from an array of its fields in order (`["key"]`), which is not
-/// the request docs/src/serve.md describes (found by the fuzz target).
 /// The client's address of a body's `"ip"`, if given.
 fn client_ip(ip: Option<String>) -> Result<Option<std::net::IpAddr>, BadRequest> {
     ip.map(|ip| {
@@ -168,6 +165,9 @@ fn checked_cost(cost: u64) -> Result<u64, BadRequest> {
     Ok(cost)
 }
 
+/// The body as `T`, from a JSON object only: serde would also take a
+/// struct from an array of its fields in order (`["key"]`), which is not
+/// the request docs/src/serve.md describes (found by the fuzz target).
 fn object<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, BadRequest> {
     if body.trim_ascii_start().first() != Some(&b'{') {
         return Err(BadRequest::new("bad request body: want a JSON object"));
