@@ -16,7 +16,12 @@ The serve cases put `keysmith serve` under wrk beside nginx (both needed:
 apt-get install wrk nginx); --serve-only runs just them (and builds the
 store they need).
 
-Usage: bench/run.py [--quick] [--serve-only] [--keysmith PATH] [--postgres URL] [--baseline PATH]
+The cases of owners, metadata, IP rules, shared uses and refills are in
+bench/owners.py, those of rate limits across a fleet in bench/fleet.py;
+--owners-only and --fleet-only run just them.
+
+Usage: bench/run.py [--quick] [--serve-only] [--owners-only] [--fleet-only] [--keysmith PATH] [--postgres URL]
+                    [--baseline PATH]
 """
 
 import argparse
@@ -32,6 +37,11 @@ import sys
 import tempfile
 import time
 import urllib.parse
+
+import fleet
+import load
+import owners
+from load import pinned, rss_kib, start_serve, stop, wrk, wrk_start, wrk_wait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -360,10 +370,6 @@ def wait_port(port, proc, what, log=None):
     sys.exit(f"{what} never answered on port {port}")
 
 
-def pinned(cpus, argv):
-    return ["taskset", "-c", ",".join(map(str, cpus)), *argv] if cpus else argv
-
-
 def start_nginx(nginx, d, workers, cpus=None):
     """nginx answering `return 200` from memory, every file it writes in d."""
     os.makedirs(os.path.join(d, "tmp"), exist_ok=True)
@@ -397,100 +403,6 @@ http {{
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_port(port, proc, "nginx", f"{d}/error.log")
     return proc, f"http://127.0.0.1:{port}"
-
-
-def start_serve(ks, db, cpus=None):
-    """keysmith serve on a port the system chose; its address from the ready line."""
-    import threading
-    proc = subprocess.Popen(pinned(cpus, [ks, "--db", db, "serve", "--listen", "127.0.0.1:0"]),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True)
-    ready = "keysmith serve: listening on http://"
-    for line in proc.stderr:
-        if line.startswith(ready):
-            addr = line[len(ready):].strip()
-            break
-    else:
-        sys.exit(f"keysmith serve never got ready (exit {proc.wait()})")
-    # Keep its stderr drained.
-    threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
-    return proc, f"http://{addr}"
-
-
-def stop(proc, sig):
-    proc.send_signal(sig)
-    try:
-        return proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.wait()
-
-
-def parse_duration(text):
-    for unit, scale in (("us", 1e-6), ("ms", 1e-3), ("s", 1.0), ("m", 60.0)):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * scale
-    return float(text)
-
-
-LOAD_CPUS = None  # set by load_setup: where wrk runs
-
-
-def wrk(url, script, mode, keys_file, seconds, threads, connections):
-    """One wrk run: (requests/s, p99 in seconds, non-2xx responses, errors)."""
-    return wrk_wait(wrk_start(url, script, mode, keys_file, seconds, threads, connections))
-
-
-def wrk_start(url, script, mode, keys_file, seconds, threads, connections):
-    argv = pinned(LOAD_CPUS, ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
-                              "--latency", "-s", script, url, "--", mode])
-    if keys_file:
-        argv.append(keys_file)
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def wrk_wait(proc):
-    stdout, stderr = proc.communicate()
-    out = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
-    if out.returncode != 0:
-        sys.exit(f"wrk failed ({out.returncode}): {out.stderr}{out.stdout}")
-    rps = p99 = None
-    non2xx = errors = total = 0
-    took = None
-    for line in out.stdout.splitlines():
-        words = line.split()
-        if words[1:3] == ["requests", "in"]:
-            # 123456 requests in 60.01s, 12.34MB read
-            total, took = int(words[0]), parse_duration(words[3].rstrip(","))
-        elif line.startswith("Requests/sec:"):
-            rps = float(words[1])
-        elif words[:1] == ["99%"]:
-            p99 = parse_duration(words[1])
-        elif line.strip().startswith("Non-2xx or 3xx responses:"):
-            non2xx = int(words[-1])
-        elif line.strip().startswith("Socket errors:"):
-            # Socket errors: connect 0, read 0, write 0, timeout 0
-            errors = sum(int(w.strip(",")) for w in words[3::2])
-    if rps is None or p99 is None:
-        sys.exit(f"cannot read wrk's output:\n{out.stdout}")
-    return rps, p99, non2xx, errors, total, took
-
-
-def split_cpus():
-    """(the servers' CPUs, wrk's CPUs): halves of this process's, or both all of them."""
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2 or not shutil.which("taskset"):
-        return None, None
-    half = len(cpus) // 2
-    return cpus[:half], cpus[half:]
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def start_to_ready(ks, db, runs):
@@ -637,7 +549,7 @@ def baseline_cases(ks, base, p, jsonl, big, quick, bulk_runs, rows):
     rows.append((f"A/B verify --stdin-all 100,000 keys vs {big:,}", f"{100_000/tn:,.0f} keys/s",
                  f"baseline {100_000/tb:,.0f} keys/s", f"{tb/tn:.2f}x", "within noise"))
 
-    server_cpus, workers, threads, script, keys_file = load_setup(p, keys, "ab_keys.txt")
+    server_cpus, workers, threads, script, keys_file = load.load_setup(p, keys, "ab_keys.txt", WRK_LUA)
     seconds, rounds = (2, 1) if quick else (15, 3)
     import signal
     results = {"base": [], "new": []}
@@ -662,22 +574,6 @@ def baseline_cases(ks, base, p, jsonl, big, quick, bulk_runs, rows):
                  f"{med('new', 0)/med('base', 0):.2f}x", "within noise"))
 
 
-def load_setup(p, keys, keys_name):
-    """Where servers and wrk run, how many threads each, wrk's script, and
-    the file of the first 10,000 `keys`, as every serve case uses them."""
-    global LOAD_CPUS
-    server_cpus, LOAD_CPUS = split_cpus()
-    workers = len(server_cpus) if server_cpus else len(os.sched_getaffinity(0))
-    threads = len(LOAD_CPUS) if LOAD_CPUS else max(1, workers // 2)
-    script = p("bench.lua")
-    with open(script, "w") as f:
-        f.write(WRK_LUA)
-    keys_file = p(keys_name)
-    with open(keys_file, "w") as f:
-        f.write("\n".join(keys[:10_000]) + "\n")
-    return server_cpus, workers, threads, script, keys_file
-
-
 def serve_cases(ks, p, db, keys, big, quick, rows, label="", cli_db=None):
     """The serve rows on the store `db` (a path or a URL) whose keys are
     `keys`; returns a line saying how they were measured."""
@@ -686,7 +582,7 @@ def serve_cases(ks, p, db, keys, big, quick, rows, label="", cli_db=None):
         sys.exit("nginx is needed for the serve reference (apt-get install nginx)")
     if not shutil.which("wrk"):
         sys.exit("wrk is needed for the serve cases (apt-get install wrk)")
-    server_cpus, workers, threads, script, keys_file = load_setup(p, keys, "serve_keys.txt")
+    server_cpus, workers, threads, script, keys_file = load.load_setup(p, keys, "serve_keys.txt", WRK_LUA)
     seconds = 2 if quick else 15
     rounds = 1 if quick else 3
     connections = 64
@@ -793,7 +689,7 @@ def serve_cases(ks, p, db, keys, big, quick, rows, label="", cli_db=None):
     if not label:
         ready = start_to_ready(ks, db, 5 if quick else 21)
         rows.append((name_of("start to ready"), f"{ready*1000:.1f} ms", "", "", "< 50 ms"))
-    where = (f"servers on CPUs {','.join(map(str, server_cpus))}, wrk on {','.join(map(str, LOAD_CPUS))}"
+    where = (f"servers on CPUs {','.join(map(str, server_cpus))}, wrk on {','.join(map(str, load.LOAD_CPUS))}"
              if server_cpus else "servers and wrk sharing every CPU")
     return (f"serve: wrk {threads} threads, {connections} connections unless said, {seconds} s x {rounds} "
             f"rounds (median), nginx with {workers} workers vs serve with {workers} threads; {where}")
@@ -805,6 +701,10 @@ def main():
     ap.add_argument("--quick", action="store_true", help="fewer runs, for a smoke test")
     ap.add_argument("--serve-only", action="store_true",
                     help="only the serve cases (wrk against serve and nginx)")
+    ap.add_argument("--owners-only", action="store_true",
+                    help="only the cases of owners, metadata, IP rules, shared uses and refills (bench/owners.py)")
+    ap.add_argument("--fleet-only", action="store_true",
+                    help="only the cases of rate limits across a fleet (bench/fleet.py)")
     ap.add_argument("--postgres", metavar="URL", default=os.environ.get("KEYSMITH_BENCH_POSTGRES"),
                     help="admin URL of a PostgreSQL server where ks_bench_* databases may be created "
                          "and dropped; adds the PostgreSQL cases (default: $KEYSMITH_BENCH_POSTGRES)")
@@ -829,8 +729,16 @@ def main():
     rows = []
     tmp = tempfile.mkdtemp(prefix="keysmith-bench-")
     os.environ.pop("KEYSMITH_DB", None)
+    owners_note = serve_note = fleet_note = None
     try:
         p = lambda name: os.path.join(tmp, name)
+        pg_db = (lambda name: pg_fresh(psql, args.postgres, name)) if args.postgres else None
+        if args.owners_only:
+            owners_note = owners.owner_cases(ks, p, args.quick, rows)
+            return print_rows(runs, bulk_runs, [owners_note], rows)
+        if args.fleet_only:
+            fleet_note = fleet.fleet_cases(ks, p, args.quick, rows, pg_db)
+            return print_rows(runs, bulk_runs, [fleet_note], rows)
         write_jsonl(p("1k.jsonl"), 1_000)
         write_jsonl(p("100k.jsonl"), 100_000)
         write_jsonl(p("big.jsonl"), big)
@@ -929,6 +837,8 @@ def main():
                          f"{size/2**20:.0f} MiB", "", "< 250 bytes/key"))
 
         serve_note = serve_cases(ks, p, p("big.db"), big_keys, big, args.quick, rows)
+        owners_note = owners.owner_cases(ks, p, args.quick, rows)
+        fleet_note = fleet.fleet_cases(ks, p, args.quick, rows, pg_db)
 
         if args.baseline:
             baseline_cases(ks, args.baseline, p, p("big.jsonl"), big, args.quick, bulk_runs, rows)
@@ -938,16 +848,23 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if args.postgres:
-            for db in ("ks_bench_1m", "ks_bench_1k", "ks_bench_bulk"):
+            for db in ("ks_bench_1m", "ks_bench_1k", "ks_bench_bulk", "ks_bench_fleet_plain",
+                       "ks_bench_fleet_rated"):
                 subprocess.run(psql_argv(psql, args.postgres, f"DROP DATABASE IF EXISTS {db}"),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    print(f"keysmith benchmarks: {platform.node()}, {os.cpu_count()} cores, {platform.platform()}")
-    print(f"runs per whole-process case: {runs} (alternating, median); bulk runs: {bulk_runs}")
-    print(serve_note)
+    notes = [serve_note, owners_note, fleet_note]
     if args.postgres and not args.serve_only:
         u = urllib.parse.urlsplit(args.postgres)
-        print(f"postgres: {u.hostname}:{u.port or 5432} ({pg_settings})")
+        notes.append(f"postgres: {u.hostname}:{u.port or 5432} ({pg_settings})")
+    print_rows(runs, bulk_runs, notes, rows)
+
+
+def print_rows(runs, bulk_runs, notes, rows):
+    print(f"keysmith benchmarks: {platform.node()}, {os.cpu_count()} cores, {platform.platform()}")
+    print(f"runs per whole-process case: {runs} (alternating, median); bulk runs: {bulk_runs}")
+    for note in notes:
+        print(note)
     header = ("case", "keysmith", "reference / detail", "ratio / memory", "target")
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(5)]
     for r in [header] + rows:

@@ -6,7 +6,8 @@
 # PostgreSQL cases run too; they need psql: apt-get install postgresql-client.
 # The serve cases need wrk (the load) and nginx (the reference):
 # apt-get install wrk nginx. bench/run.sh --quick --serve-only is a smoke
-# test of them in seconds.
+# test of them in seconds; --owners-only runs just the cases of owners,
+# metadata, IP rules, shared uses and refills (bench/owners.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v sqlite3 >/dev/null || { echo "bench: install sqlite3 first (apt-get install sqlite3)" >&2; exit 2; }

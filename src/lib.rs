@@ -40,6 +40,7 @@ pub mod model;
 mod output;
 mod pager;
 mod prompt;
+pub mod rate;
 pub mod redact;
 mod refill;
 pub mod scan;

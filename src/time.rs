@@ -11,6 +11,16 @@ pub fn now() -> Timestamp {
     Utc::now().timestamp()
 }
 
+/// The host's clock in milliseconds, read from the kernel itself: what a
+/// SQLite store's rate leases are timed by (docs/src/fleet-limits.md). Not
+/// through the C library, so that no process's own view of time (a
+/// preloaded `faketime`) moves it: every process on the host reads the
+/// same clock, as every host does a PostgreSQL server's.
+pub fn host_clock_ms() -> i64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
+    t.tv_sec * 1000 + t.tv_nsec / 1_000_000
+}
+
 fn utc(ts: Timestamp) -> DateTime<Utc> {
     DateTime::from_timestamp(ts, 0).unwrap_or_default()
 }

@@ -35,6 +35,7 @@ pub struct Metrics {
     pub refused_connections: AtomicU64,
     pub open_connections: AtomicU64,
     pub access_log_dropped: AtomicU64,
+    pub lease_calls: AtomicU64,
 }
 
 impl Metrics {
@@ -130,6 +131,12 @@ impl Metrics {
                 "gauge",
                 "Connections open now.",
                 &self.open_connections,
+            ),
+            (
+                "keysmith_rate_lease_calls_total",
+                "counter",
+                "Store transactions leasing or giving back rate-limit budget (docs/src/fleet-limits.md).",
+                &self.lease_calls,
             ),
             (
                 "keysmith_access_log_dropped_total",

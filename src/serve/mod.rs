@@ -18,7 +18,6 @@ mod engine;
 mod listen;
 mod metrics;
 mod pool;
-mod rate;
 pub mod request;
 mod routes;
 mod tls;
@@ -113,6 +112,7 @@ pub(crate) fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
     ));
 
     let (stop_flusher, flusher) = start_flusher(engine.clone(), config.flush_interval);
+    let (stop_renewer, renewer) = start_renewer(engine.clone());
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
@@ -142,6 +142,10 @@ pub(crate) fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
     }
     let _ = stop_flusher.send(());
     let _ = flusher.join();
+    let _ = stop_renewer.send(());
+    let _ = renewer.join();
+    // Best effort: budget not given back is counted until its window passes.
+    let _ = engine.give_back_leases();
     served?;
     // Nothing else uses the store now: wait for it as long as the CLI would.
     match engine.flush(Duration::from_secs(30)) {
@@ -160,34 +164,61 @@ pub(crate) fn run(config: Config, home: Box<dyn Store>) -> Result<u8> {
     }
 }
 
-/// Writes pending uses every `interval` until told to stop.
+/// Writes pending uses every `interval` until told to stop. Niced:
+/// requests first, a flush is a burst of CPU (tens of ms for tens of
+/// thousands of keys) that would otherwise take its share of a core from
+/// the threads answering, and show in their tail latency; niced, it still
+/// finishes well within an interval on a busy machine.
 fn start_flusher(
     engine: Arc<engine::Engine>,
     interval: Duration,
 ) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    every("keysmith-flush", interval, true, move || {
+        engine.flush(engine::BUSY_TIMEOUT).map(|_| ()).map_err(|e| {
+            engine.metrics.store_errors.fetch_add(1, Relaxed);
+            format!("could not write uses (kept, tried again): {e}")
+        })
+    })
+}
+
+/// Renews the leases of busy rate-limited keys and owners ahead of need,
+/// and gives back idle ones (docs/src/fleet-limits.md), until told to stop.
+fn start_renewer(
+    engine: Arc<engine::Engine>,
+) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
+    every("keysmith-lease", engine::RENEW_EVERY, false, move || {
+        engine.renew().map_err(|e| {
+            engine.metrics.store_errors.fetch_add(1, Relaxed);
+            format!("could not renew rate-limit leases (asked again when needed): {e}")
+        })
+    })
+}
+
+/// A thread named `name` running `work` every `interval` until told to
+/// stop, saying on stderr why a round failed (passwords masked).
+fn every(
+    name: &str,
+    interval: Duration,
+    niced: bool,
+    work: impl Fn() -> std::result::Result<(), String> + Send + 'static,
+) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let handle = std::thread::Builder::new()
-        .name("keysmith-flush".into())
+        .name(name.into())
         .spawn(move || {
-            // Requests first: a flush is a burst of CPU (tens of ms for
-            // tens of thousands of keys) that would otherwise take its
-            // share of a core from the threads answering, and show in
-            // their tail latency. Niced, it still finishes well within an
-            // interval on a busy machine. (On Linux a thread id names the
-            // thread alone.) Best effort: nothing to do if refused.
-            let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10);
+            if niced {
+                // On Linux a thread id names the thread alone. Best
+                // effort: nothing to do if refused.
+                let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), 10);
+            }
             while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(interval) {
-                if let Err(e) = engine.flush(engine::BUSY_TIMEOUT) {
-                    engine.metrics.store_errors.fetch_add(1, Relaxed);
-                    let text = crate::redact::mask_passwords_in(&e.to_string());
-                    eprintln!(
-                        "keysmith serve: could not write uses (kept, tried again): {}",
-                        crate::redact::Untrusted(&text)
-                    );
+                if let Err(why) = work() {
+                    let text = crate::redact::mask_passwords_in(&why);
+                    eprintln!("keysmith serve: {}", crate::redact::Untrusted(&text));
                 }
             }
         })
-        .expect("start the flusher");
+        .expect("start a thread of serve");
     (tx, handle)
 }
 

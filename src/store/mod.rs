@@ -18,6 +18,7 @@ pub use crate::model::{
     Timestamp,
 };
 
+pub use crate::rate::ledger::{LeaseAnswer, LeaseAsk};
 pub use postgres::{PostgresStore, Target as PostgresTarget};
 pub use sqlite::SqliteStore;
 pub(crate) use sqlite::special_file_kind;
@@ -360,6 +361,12 @@ pub trait Store: Send {
     /// in order: `None` when no such key is stored. Exact under any number
     /// of processes: a use is granted once.
     fn spend_uses(&mut self, wanted: &[(&str, u64)], at: Timestamp) -> Result<Vec<Option<Spent>>>;
+
+    /// Leases rate-limit budget (docs/src/fleet-limits.md): for each ask,
+    /// in one durable transaction holding its subjects' locks, gives back
+    /// its returns and grants what `rate::ledger::plan` decides, timed by
+    /// the store's clock. A call whose outcome is unknown counts as taken.
+    fn lease(&mut self, asks: &[LeaseAsk]) -> Result<Vec<LeaseAnswer>>;
 
     /// Streams matching keys to `each`, newest first, stopping at its first
     /// error. The record lent to `each` may be reused for the next row.

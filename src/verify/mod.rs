@@ -9,6 +9,8 @@
 //!   uses) or recorded;
 //! - `rated.rs`: `serve`'s verdicts, which add the rate limit (reserve,
 //!   then commit or cancel by the final answer) and uses counted in memory;
+//! - `fleet.rs`: the CLI's and the library's verdicts held to the same
+//!   fleet-wide rate limits;
 //! - `json.rs`: the one JSON shape of a verdict.
 
 use crate::error::Result;
@@ -17,12 +19,13 @@ use crate::key_format::{self, ParsedKey};
 use crate::model::{Credential, Status, Timestamp};
 use crate::store::Store;
 
+mod fleet;
 mod json;
 mod rated;
 mod spend;
 
 pub use json::{MetaJson, VerdictJson};
-pub use rated::{Judged, RateLimits, judge_rated};
+pub use rated::{Judged, NeedsLease, judge_rated};
 pub use spend::{record, spend};
 
 /// The outcome codes, in order of precedence after `Valid`.
@@ -41,8 +44,9 @@ pub enum Code {
     /// The client's address is outside the key's or its owner's IP rules,
     /// or unknown to a key that has some (docs/src/owners.md).
     IpNotAllowed,
-    /// Past the key's rate limit in this `serve` process (docs/src/limits.md); not
-    /// in the precedence: only a key otherwise VALID is counted.
+    /// Past the key's or its owner's rate limit, counted across every
+    /// process sharing the store (docs/src/fleet-limits.md); not in the
+    /// precedence: only a key otherwise VALID is counted.
     RateLimited,
 }
 

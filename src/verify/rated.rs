@@ -1,9 +1,12 @@
 //! `serve`'s verdicts (docs/src/limits.md): the checks of `judge`, then each
-//! VALID key held to its rate limit, then its use spent or counted.
+//! VALID key held to its rate limits, fleet-wide (docs/src/fleet-limits.md),
+//! then its use spent or counted.
 //!
-//! A rate limit is admitted before the answer is final: a place in the
-//! key's window is reserved (`RateLimits::admit`) as soon as the checks find
-//! the key VALID, so requests deciding at the same time cannot all pass.
+//! A rate limit is admitted before the answer is final: a place in one of
+//! the process's leases of the key's window is reserved (`Leases::admit`)
+//! as soon as the checks find the key VALID, so requests deciding at the
+//! same time cannot all pass. With no lease to take from, the verdicts wait
+//! for one (`NeedsLease`): the caller asks the store and judges again.
 //! The final answer settles exactly that reservation: committed when it is
 //! VALID, cancelled when it turned out not to be (no use left, the store
 //! failed while spending), so a refused answer never uses up the window.
@@ -14,99 +17,102 @@
 //! are final at once. A VALID key without one counts a use
 //! (`Verdict::counts_a_use`), written later by `serve`'s flusher.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::error::Result;
 use crate::key_format::ParsedKey;
 use crate::model::{Credential, RateLimit, Timestamp};
+use crate::rate::leases::{Admission, Admit, Leases};
 
 use super::{Code, Required, Verdict, judge_costing};
-
-/// The bookkeeping of rate limits (in `serve`, `serve::rate::RateLimiter`):
-/// the verdict decides when to admit, commit and cancel; the limiter keeps
-/// the windows.
-pub trait RateLimits {
-    /// A reserved place in a key's window, to be committed or cancelled.
-    type Admission;
-    /// Reserves one answer for key `id` at `now`, or says how long until
-    /// its window has room for one.
-    fn admit(&self, id: &str, rate: RateLimit, now: Instant) -> Result<Self::Admission, Duration>;
-    /// The answer the admission was reserved for is VALID.
-    fn commit(&self, admission: Self::Admission);
-    /// The answer the admission was reserved for is not VALID after all.
-    fn cancel(&self, admission: Self::Admission);
-}
 
 /// Verdicts not yet final: each VALID one holds the reservations that
 /// admitted it (its key's window, its owner's), until `settle_cached` or
 /// `spend_and_settle`.
 #[must_use = "settle the verdicts' rate-limit reservations"]
-pub struct Judged<A> {
+pub struct Judged {
     verdicts: Vec<Verdict>,
-    admissions: Vec<Vec<A>>,
+    admissions: Vec<Vec<Admission>>,
 }
 
-/// The name of an owner's window among the keys' (a key id holds no `:`).
-fn owner_window(owner: &str) -> String {
-    format!("owner:{owner}")
+/// Verdicts that cannot be decided before the process leases budget of
+/// these subjects (`Leases::ask_now`); nothing is reserved meanwhile.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NeedsLease(pub Vec<String>);
+
+/// The rate-limit windows a VALID verdict of `found` must be admitted by:
+/// the key's, named by its id, then its owner's, shared by all its keys
+/// (docs/src/owners.md), named `owner:ID` (a key id holds no `:`).
+pub(crate) fn windows(found: &Credential) -> impl Iterator<Item = (String, RateLimit)> {
+    let owner_rate = found.owner_state.as_ref().and_then(|o| o.limits.rate);
+    [
+        found.limits.rate.map(|rate| (found.id.clone(), rate)),
+        found
+            .owner
+            .as_deref()
+            .zip(owner_rate)
+            .map(|(owner, rate)| (format!("owner:{owner}"), rate)),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// Judges each of `keys` against what the store holds under its id
 /// (`stored`, in the same order), then holds each VALID one to its rate
-/// limit: admitted (a reservation) or RATE_LIMITED with how long to wait.
-pub fn judge_rated<L: RateLimits>(
+/// limits: admitted (a reservation) or RATE_LIMITED with how long to wait;
+/// or, when a window has no lease with room, none of them yet.
+pub fn judge_rated(
     keys: &[&ParsedKey],
     stored: Vec<Option<Credential>>,
     required: &Required,
     now: Timestamp,
-    limits: &L,
-) -> Judged<L::Admission> {
+    leases: &Leases,
+) -> std::result::Result<Judged, NeedsLease> {
     let instant = Instant::now();
-    let mut admissions = Vec::with_capacity(keys.len());
-    let verdicts = keys
-        .iter()
-        .zip(stored)
-        .enumerate()
-        .map(|(i, (key, stored))| {
-            let mut verdict = judge_costing(key, stored, required, required.cost_at(i), now);
-            let mut admitted = Vec::new();
-            if let (true, Some(found)) = (verdict.is_valid(), verdict.key.as_ref()) {
-                // The key's window, then its owner's, shared by all its
-                // keys (docs/src/owners.md): both must admit.
-                let owner_rate = found.owner_state.as_ref().and_then(|o| o.limits.rate);
-                let windows = [
-                    found.limits.rate.map(|rate| (key.id.clone(), rate)),
-                    found
-                        .owner
-                        .as_deref()
-                        .zip(owner_rate)
-                        .map(|(owner, rate)| (owner_window(owner), rate)),
-                ];
-                for (window, rate) in windows.into_iter().flatten() {
-                    match limits.admit(&window, rate, instant) {
-                        Ok(admission) => admitted.push(admission),
-                        Err(wait) => {
-                            for admission in admitted.drain(..) {
-                                limits.cancel(admission);
-                            }
-                            verdict.code = Code::RateLimited;
-                            verdict.retry_after = Some(wait);
-                            break;
-                        }
+    let mut admissions: Vec<Vec<Admission>> = Vec::with_capacity(keys.len());
+    let mut needed: Vec<String> = Vec::new();
+    let mut verdicts = Vec::with_capacity(keys.len());
+    for (i, (key, stored)) in keys.iter().zip(stored).enumerate() {
+        let mut verdict = judge_costing(key, stored, required, required.cost_at(i), now);
+        let mut admitted = Vec::new();
+        if let (true, Some(found)) = (verdict.is_valid(), verdict.key.as_ref()) {
+            for (window, rate) in windows(found) {
+                match leases.admit(&window, rate, instant) {
+                    Admit::Admitted(admission) => admitted.push(admission),
+                    Admit::Refused(wait) => {
+                        verdict.code = Code::RateLimited;
+                        verdict.retry_after = Some(wait);
                     }
+                    Admit::NeedsLease => needed.push(window),
+                }
+                if !verdict.is_valid() || !needed.is_empty() {
+                    break;
                 }
             }
-            admissions.push(admitted);
-            verdict
-        })
-        .collect();
-    Judged {
+            if !verdict.is_valid() {
+                for admission in admitted.drain(..) {
+                    leases.cancel(admission);
+                }
+            }
+        }
+        admissions.push(admitted);
+        verdicts.push(verdict);
+    }
+    if !needed.is_empty() {
+        for admission in admissions.into_iter().flatten() {
+            leases.cancel(admission);
+        }
+        needed.sort_unstable();
+        needed.dedup();
+        return Err(NeedsLease(needed));
+    }
+    Ok(Judged {
         verdicts,
         admissions,
-    }
+    })
 }
 
-impl<A> Judged<A> {
+impl Judged {
     /// The ids of the VALID verdicts that count a use without spending one,
     /// once per verdict.
     pub fn counted_uses(&self) -> impl Iterator<Item = &str> {
@@ -124,7 +130,7 @@ impl<A> Judged<A> {
     /// The final verdicts of keys read from `serve`'s cache: none has a
     /// limit of uses, so every VALID answer is final and its reservation
     /// committed.
-    pub fn settle_cached(self, limits: &impl RateLimits<Admission = A>) -> Vec<Verdict> {
+    pub fn settle_cached(self, limits: &Leases) -> Vec<Verdict> {
         debug_assert!(!self.spends_uses(), "the cache holds no key with uses");
         for admission in self.admissions.into_iter().flatten() {
             limits.commit(admission);
@@ -140,7 +146,7 @@ impl<A> Judged<A> {
     pub fn spend_and_settle(
         mut self,
         spend: impl FnOnce(&mut [Verdict]) -> Result<u64>,
-        limits: &impl RateLimits<Admission = A>,
+        limits: &Leases,
     ) -> Result<(Vec<Verdict>, u64)> {
         let spent = if self.spends_uses() {
             spend(&mut self.verdicts)

@@ -7,10 +7,15 @@ use crate::store::Store;
 
 use super::{Code, Verdict};
 
-/// Records the uses of the VALID verdicts, as the CLI does: spends those of
-/// keys with a limit (`spend`), then records the others' in one write.
+/// Records the uses of the VALID verdicts, as the CLI does: holds them to
+/// their fleet-wide rate limits (`fleet::admit`), spends the uses of keys
+/// with a limit (`spend`), gives back the rate-limit places of verdicts
+/// that did not stay VALID, then records the others' uses in one write.
 pub fn record(store: &mut dyn Store, verdicts: &mut [Verdict], now: Timestamp) -> Result<()> {
+    let taken = super::fleet::admit(store, verdicts)?;
+    // A spend that fails leaves its places taken: counted, never more.
     spend(store, verdicts, now)?;
+    super::fleet::give_back(store, taken, verdicts);
     let unlimited: Vec<&str> = verdicts
         .iter()
         .filter(|v| v.counts_a_use())

@@ -416,7 +416,11 @@ fn real_core_dumps_are_refused() {
     let quit = |script: &str, comm: &str, name: &str| -> (std::process::ExitStatus, Vec<String>) {
         let dir = env.dir.path().join(name);
         std::fs::create_dir(&dir).unwrap();
-        let mut cmd = env.shell(&format!("ulimit -c unlimited; exec {script}"));
+        // SIGQUIT back to its default: a shell's background job (a CI
+        // runner's, say) starts with it ignored, and that is inherited.
+        let mut cmd = env.shell(&format!(
+            "ulimit -c unlimited; exec env --default-signal=QUIT {script}"
+        ));
         cmd.current_dir(&dir)
             .env("KEYSMITH_CLIP_TIME", "30")
             .stdin(Stdio::piped())

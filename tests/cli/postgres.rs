@@ -266,7 +266,7 @@ pg_test! {
         // Brought up to the version a new store has, its change counter there.
         assert_eq!(
             env.query_i64("SELECT schema_version::bigint FROM keysmith_store", &[]),
-            4
+            5
         );
         let before = env.query_i64("SELECT n FROM key_changes", &[]);
         env.run(&["disable", "alpha"]).code(0);
@@ -283,7 +283,7 @@ pg_test! {
                 "SELECT application, schema_version FROM keysmith_store",
                 &[]
             ),
-            [[Some("keysmith".to_owned()), Some("4".to_owned())]]
+            [[Some("keysmith".to_owned()), Some("5".to_owned())]]
         );
         env.exec("UPDATE keysmith_store SET schema_version = 99", &[]);
         let before = env.store_bytes();

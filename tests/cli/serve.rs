@@ -789,6 +789,7 @@ fn a_unix_socket_has_socket_mode_whatever_the_umask() {
 
 mod access_log;
 mod faults;
+mod fleet;
 mod head;
 mod key_limits;
 mod limits;

@@ -76,6 +76,7 @@ mod changes;
 mod concurrency;
 mod copies;
 mod counter;
+mod leases;
 mod owners;
 mod reads;
 mod transactions;

@@ -9,7 +9,9 @@
 //! - `freshness.rs`: tickets and checks, so that the cache is never older
 //!   than a request, and a store replaced at its location is followed;
 //! - `cache.rs`: the credentials read, by key id;
-//! - `pending.rs`: uses counted in memory, and the flusher's `flush`.
+//! - `pending.rs`: uses counted in memory, and the flusher's `flush`;
+//! - `leasing.rs`: the leases of fleet-wide rate limits, asked for,
+//!   renewed and given back.
 
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard, RwLock};
@@ -18,17 +20,19 @@ use std::time::Duration;
 use crate::error::{Result, StoreFault};
 use crate::key_format::ParsedKey;
 use crate::model::Timestamp;
+use crate::rate::leases::Leases;
 use crate::store::{self, Location, OpenMode, Store};
-use crate::verify::{self, Required, Verdict};
+use crate::verify::{self, NeedsLease, Required, Verdict};
 
 use super::metrics::Metrics;
-use super::rate::RateLimiter;
 
 mod cache;
 mod freshness;
+mod leasing;
 mod pending;
 
 pub use freshness::busy;
+pub use leasing::RENEW_EVERY;
 
 use cache::Cache;
 use freshness::Home;
@@ -63,14 +67,14 @@ pub struct Engine {
     fresh_upto: AtomicU64,
     cache: RwLock<Cache>,
     uses: Mutex<Pending>,
-    rate: RateLimiter,
+    rate: Leases,
     pub metrics: Metrics,
 }
 
 impl Engine {
     /// An engine over `location`, with `home` (already open there) as its
     /// home connection, for `threads` verification threads (and the
-    /// flusher, whose slot is the last).
+    /// renewer of leases, and the flusher, whose slot is the last).
     pub fn new(location: Location, mut home: Box<dyn Store>, threads: usize) -> Result<Engine> {
         home.set_busy_timeout(Duration::ZERO)?;
         let version = home.change_counter()?;
@@ -78,13 +82,13 @@ impl Engine {
             inline_checks: location.checks_never_wait(),
             location,
             cached: version.is_some(),
-            slots: (0..threads.max(1) + 1).map(|_| Mutex::new(None)).collect(),
+            slots: (0..threads.max(1) + 2).map(|_| Mutex::new(None)).collect(),
             home: Mutex::new(Home::new(home, version)),
             checks_started: AtomicU64::new(0),
             fresh_upto: AtomicU64::new(0),
             cache: RwLock::new(Cache::default()),
             uses: Mutex::new(Pending::default()),
-            rate: RateLimiter::default(),
+            rate: Leases::default(),
             metrics: Metrics::default(),
         })
     }
@@ -133,9 +137,10 @@ impl Engine {
         now: Timestamp,
     ) -> Option<Vec<Verdict>> {
         let stored = self.all_cached(keys)?;
-        let judged = verify::judge_rated(keys, stored, required, now, &self.rate);
+        // A lease to ask for is a store thread's work.
+        let judged = verify::judge_rated(keys, stored, required, now, &self.rate).ok()?;
         self.count_uses(judged.counted_uses(), now);
-        Some(judged.settle_cached(&self.rate))
+        Some(self.counted(judged.settle_cached(&self.rate)))
     }
 
     /// Judges `keys` for a request whose check (`try_fresh`) succeeded, on
@@ -159,7 +164,13 @@ impl Engine {
             Err(e) if e.store_fault().is_some_and(|f| f != StoreFault::Busy) => read()?,
             stored => stored?,
         };
-        let judged = verify::judge_rated(keys, stored, required, now, &self.rate);
+        let deadline = std::time::Instant::now() + SPEND_TIMEOUT;
+        let judged = loop {
+            match verify::judge_rated(keys, stored.clone(), required, now, &self.rate) {
+                Ok(judged) => break judged,
+                Err(NeedsLease(subjects)) => self.lease_now(i, &subjects, deadline)?,
+            }
+        };
         self.count_uses(judged.counted_uses(), now);
         let spend = |verdicts: &mut [Verdict]| {
             self.on_slot(i, |store| {
@@ -173,7 +184,18 @@ impl Engine {
         };
         let (verdicts, spent) = judged.spend_and_settle(spend, &self.rate)?;
         self.metrics.flushed_uses.fetch_add(spent, SeqCst);
-        Ok(verdicts)
+        Ok(self.counted(verdicts))
+    }
+
+    /// Counts `verdicts` in the metrics here, where they are decided, not
+    /// where they are answered: a client gone before its answer still had
+    /// its uses spent, and `keysmith_verifications_total{code="VALID"}`
+    /// must match what the store lost.
+    fn counted(&self, verdicts: Vec<Verdict>) -> Vec<Verdict> {
+        for v in &verdicts {
+            self.metrics.verified(v.code);
+        }
+        verdicts
     }
 
     /// Whether the store answers: after a check (`try_fresh`) on the home

@@ -64,7 +64,6 @@ impl Engine {
     /// for tens of thousands of keys would be such a stretch, seen as a
     /// pause by every request waiting for that core.
     pub fn flush(&self, wait: Duration) -> Result<u64> {
-        self.rate.forget_idle(Instant::now());
         let Pending { counts, at } =
             std::mem::take(&mut *self.uses.lock().unwrap_or_else(|e| e.into_inner()));
         if counts.is_empty() {

@@ -18,6 +18,7 @@ mod columns;
 mod connect;
 mod conninfo;
 mod errors;
+mod leases;
 mod rows;
 mod schema;
 mod sql;

@@ -19,6 +19,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_key_changes.sql"),
     include_str!("migrations/0003_key_limits.sql"),
     include_str!("migrations/0004_owners.sql"),
+    include_str!("migrations/0005_rate_leases.sql"),
 ];
 
 pub(super) const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;

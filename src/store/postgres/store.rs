@@ -18,7 +18,7 @@ use super::{Fault, Pg, PostgresStore, storable};
 use crate::error::Result;
 use crate::store::{
     Copied, Credential, Event, EventFilter, Importer, Item, KeyFilter, KeyInserter, KeyRecord,
-    OwnerRecord, Spent, Status, Store, Timestamp, UsesLeft,
+    LeaseAnswer, LeaseAsk, OwnerRecord, Spent, Status, Store, Timestamp, UsesLeft,
 };
 
 /// Rows fetched per round trip when streaming.
@@ -315,6 +315,10 @@ impl Store for PostgresStore {
             .await?;
             Ok(())
         })
+    }
+
+    fn lease(&mut self, asks: &[LeaseAsk]) -> Result<Vec<LeaseAnswer>> {
+        self.write_async(async |tx| super::leases::lease(tx, asks).await)
     }
 
     fn spend_uses(&mut self, wanted: &[(&str, u64)], at: Timestamp) -> Result<Vec<Option<Spent>>> {

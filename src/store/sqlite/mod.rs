@@ -13,6 +13,7 @@ use rusqlite::Connection;
 
 mod bulk;
 mod errors;
+mod leases;
 mod open;
 mod probe;
 mod rows;

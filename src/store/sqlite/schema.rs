@@ -20,6 +20,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_key_changes.sql"),
     include_str!("migrations/0005_key_limits.sql"),
     include_str!("migrations/0006_owners.sql"),
+    include_str!("migrations/0007_rate_leases.sql"),
 ];
 
 pub(super) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -58,3 +58,15 @@ CREATE TABLE owners (
     rate_per       INTEGER,
     allow_ip       TEXT
 ) STRICT;
+CREATE TABLE rate_subjects (
+    subject TEXT    PRIMARY KEY,
+    clock   INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE rate_leases (
+    id         INTEGER PRIMARY KEY,
+    subject    TEXT    NOT NULL,
+    granted_at INTEGER NOT NULL,
+    until_at   INTEGER NOT NULL,
+    count      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX rate_leases_by_subject ON rate_leases (subject);

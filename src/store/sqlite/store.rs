@@ -18,7 +18,8 @@ use super::transaction::SqliteTransaction;
 use crate::error::{Error, Result, StoreFault};
 use crate::store::{
     Copied, Credential, Event, EventFilter, Importer, Item, KeyFilter, KeyInserter, KeyRecord,
-    Limits, OwnerRecord, Spent, Status, Store, Timestamp, Transaction, UsesLeft,
+    LeaseAnswer, LeaseAsk, Limits, OwnerRecord, Spent, Status, Store, Timestamp, Transaction,
+    UsesLeft,
 };
 
 /// Page cache for bulk writes, in KiB (SQLite reads a negative size as KiB).
@@ -302,6 +303,12 @@ impl Store for SqliteStore {
                 .execute(params![json, at])
                 .map(drop)
         })
+    }
+
+    fn lease(&mut self, asks: &[LeaseAsk]) -> Result<Vec<LeaseAnswer>> {
+        // IMMEDIATE, as a spend: the subjects' leases are read and written
+        // under the file's write lock.
+        self.write_sql(|tx| super::leases::lease(tx, asks, crate::time::host_clock_ms()))
     }
 
     fn spend_uses(&mut self, wanted: &[(&str, u64)], at: Timestamp) -> Result<Vec<Option<Spent>>> {

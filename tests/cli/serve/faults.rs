@@ -127,3 +127,44 @@ fn sqlite_a_damaged_or_missing_store_is_503_and_a_restored_one_is_served_without
     assert_eq!(use_count(&env, &id), 1, "{log}");
     assert!(!log.contains(&key), "{log}");
 }
+
+#[test]
+fn sqlite_a_client_gone_before_its_answer_is_counted_as_the_use_it_spent() {
+    // The spend waits for another process's write lock; the client hangs
+    // up meanwhile. Its use is still spent when the lock is let go, and the
+    // metrics count the VALID verdict, so that they always match what the
+    // store lost (bench/owners.py checks this under load).
+    use std::io::Write;
+    let env = Env::new();
+    let key = env.create("K", &["--uses", "5"]);
+    let server = Server::start(&env, &[]);
+    let conn = env.conn();
+    conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let mut client = server.connect();
+    write!(
+        client,
+        "GET /v1/auth HTTP/1.1\r\nHost: t\r\nX-API-Key: {key}\r\n\r\n"
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(client);
+    std::thread::sleep(Duration::from_millis(300));
+    conn.execute_batch("ROLLBACK").unwrap();
+    let remaining = || {
+        env.run(&["--json", "show", &Env::id_of(&key)])
+            .code(0)
+            .json()["remaining_uses"]
+            .clone()
+    };
+    let deadline = Instant::now() + PROMPT;
+    while remaining() != 4 {
+        assert!(Instant::now() < deadline, "the use was never spent");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let metrics = server.get("/metrics").body;
+    assert!(
+        metrics.contains("keysmith_verifications_total{code=\"VALID\"} 1"),
+        "{metrics}"
+    );
+    server.stop();
+}

@@ -1,0 +1,527 @@
+//! A process's side of fleet-wide rate limits (docs/src/fleet-limits.md):
+//! admissions answered from memory, out of budget leased from the store.
+//!
+//! Each subject (a key's window, or an owner's) holds the leases the store
+//! granted it (`ledger`). An admission takes one place of the oldest lease
+//! with room, as a reservation the verdict then commits or cancels; a
+//! cancelled place goes back to its lease while the lease is held. A
+//! lease is used only until its deadline: the moment, by this process's
+//! clock, that the store's `until` could at the earliest come, counted from
+//! when the ask was sent. A lease that is used up, past its deadline, idle,
+//! or of a limit that changed is closed: nothing more is taken from it,
+//! and it is given back with the places it used (cancelled ones after the
+//! close included: counted, never lost).
+//!
+//! With no lease to take from, an admission is refused when the store said
+//! there is nothing left until a moment still to come, and otherwise needs
+//! a lease (`Admit::NeedsLease`): the caller asks the store, on a thread
+//! that may wait for it, and tries again. Before that happens to a busy
+//! subject, `asks` renews its lease ahead, sized to its recent rate.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::ledger::{Ask, Budget, LeaseAnswer, LeaseAsk};
+use crate::model::RateLimit;
+
+/// The longest a process leases for, whatever the window: what a process
+/// that dies holds is counted at most this long plus a window.
+pub const LONGEST_SPAN: Duration = Duration::from_secs(60);
+
+/// The answer of `Leases::admit`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Admit {
+    Admitted(Admission),
+    /// Nothing left in any window reaching now, for this long at least.
+    Refused(Duration),
+    /// No lease with room: ask the store (`ask_now`), then admit again.
+    NeedsLease,
+}
+
+/// A place reserved in one of a subject's leases, for one answer still
+/// being decided: `commit` it when the answer is VALID, `cancel` it when it
+/// is not. One dropped without either stays used.
+#[must_use = "commit or cancel an admission once the answer is known"]
+#[derive(Debug, PartialEq, Eq)]
+pub struct Admission {
+    subject: String,
+    serial: u64,
+}
+
+#[derive(Default)]
+pub struct Leases {
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    subjects: HashMap<String, Subject>,
+    next_serial: u64,
+}
+
+struct Subject {
+    rate: RateLimit,
+    held: VecDeque<Held>,
+    /// Closed leases to give back: (id, places used).
+    closed: Vec<(i64, u32)>,
+    refused_until: Option<Instant>,
+    /// Admissions since `since`: the rate the next ask is sized to.
+    admitted: u64,
+    since: Instant,
+    last_used: Instant,
+    /// What the last grant gave: renewed ahead when less than half of it
+    /// is left.
+    last_grant: u32,
+    /// An ask for it is on its way to the store.
+    asking: bool,
+}
+
+struct Held {
+    id: i64,
+    serial: u64,
+    count: u32,
+    used: u32,
+    deadline: Instant,
+    /// How long it was granted for (the store may grant less than asked).
+    lasts: Duration,
+}
+
+impl Subject {
+    fn new(rate: RateLimit, now: Instant) -> Subject {
+        Subject {
+            rate,
+            held: VecDeque::new(),
+            closed: Vec::new(),
+            refused_until: None,
+            admitted: 0,
+            since: now,
+            last_used: now,
+            last_grant: 0,
+            asking: false,
+        }
+    }
+
+    fn close_all(&mut self) {
+        self.closed
+            .extend(self.held.drain(..).map(|h| (h.id, h.used)));
+    }
+
+    /// Closes the leases used up or past their deadline.
+    fn close_spent(&mut self, now: Instant) {
+        let closed = &mut self.closed;
+        self.held.retain(|h| {
+            let spent = h.used >= h.count || h.deadline <= now;
+            if spent {
+                closed.push((h.id, h.used));
+            }
+            !spent
+        });
+    }
+
+    fn room(&self) -> u64 {
+        self.held.iter().map(|h| u64::from(h.count - h.used)).sum()
+    }
+
+    fn budget(&self) -> Budget {
+        budget(self.rate)
+    }
+
+    /// How long a lease is asked for: a window, at most `LONGEST_SPAN`.
+    fn span(&self) -> Duration {
+        Duration::from_secs(u64::from(self.rate.per_seconds.max(1))).min(LONGEST_SPAN)
+    }
+
+    /// How many to ask for: what the recent rate uses in a span (at least
+    /// one); with no rate seen yet, a sixteenth of the limit.
+    fn want(&self, now: Instant) -> u32 {
+        let limit = self.rate.limit.max(1);
+        if self.admitted == 0 {
+            return (limit / 16).max(1);
+        }
+        let elapsed = now
+            .saturating_duration_since(self.since)
+            .max(Duration::from_millis(10));
+        let per_span = self.admitted as f64 * self.span().as_secs_f64() / elapsed.as_secs_f64();
+        (per_span.ceil() as u64).clamp(1, u64::from(limit)) as u32
+    }
+
+    /// Whether the leases held will run out before long: under half of the
+    /// last grant left, or the newest past half the time it was granted
+    /// for (once renewed, the older ones' time does not matter).
+    fn running_low(&self, now: Instant) -> bool {
+        2 * self.room() < u64::from(self.last_grant)
+            || self
+                .held
+                .back()
+                .is_some_and(|h| h.deadline.saturating_duration_since(now) < h.lasts / 2)
+    }
+}
+
+/// A rate limit in the ledger's terms.
+pub fn budget(rate: RateLimit) -> Budget {
+    Budget {
+        limit: rate.limit,
+        window_ms: i64::from(rate.per_seconds.max(1)) * 1000,
+    }
+}
+
+impl Leases {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reserves one place for `subject` under `rate` at `now`.
+    pub fn admit(&self, subject: &str, rate: RateLimit, now: Instant) -> Admit {
+        let mut state = self.state();
+        let subjects = &mut state.subjects;
+        let s = match subjects.get_mut(subject) {
+            Some(s) => s,
+            None => subjects
+                .entry(subject.to_owned())
+                .or_insert_with(|| Subject::new(rate, now)),
+        };
+        if s.rate != rate {
+            // Leases of another limit are not this one's.
+            s.close_all();
+            s.refused_until = None;
+            s.rate = rate;
+            s.last_grant = 0;
+        }
+        s.close_spent(now);
+        if let Some(h) = s.held.iter_mut().find(|h| h.used < h.count) {
+            h.used += 1;
+            s.admitted += 1;
+            s.last_used = now;
+            let serial = h.serial;
+            return Admit::Admitted(Admission {
+                subject: subject.to_owned(),
+                serial,
+            });
+        }
+        match s.refused_until {
+            Some(until) if until > now => Admit::Refused(until - now),
+            _ => Admit::NeedsLease,
+        }
+    }
+
+    /// The answer the admission was made for is VALID: its place stays used.
+    pub fn commit(&self, admission: Admission) {
+        drop(admission);
+    }
+
+    /// The answer the admission was made for is not VALID after all: its
+    /// place is free again, if its lease is still held.
+    pub fn cancel(&self, admission: Admission) {
+        let mut state = self.state();
+        if let Some(s) = state.subjects.get_mut(&admission.subject)
+            && let Some(h) = s.held.iter_mut().find(|h| h.serial == admission.serial)
+        {
+            h.used -= 1;
+            s.admitted = s.admitted.saturating_sub(1);
+        }
+    }
+
+    /// The ask for `subject` when an admission needs a lease now, with
+    /// what it gives back; `None` while another ask for it is on its way
+    /// (then wait a moment, and admit again).
+    pub fn ask_now(&self, subject: &str, now: Instant) -> Option<LeaseAsk> {
+        let mut state = self.state();
+        let s = state.subjects.get_mut(subject)?;
+        if s.asking {
+            return None;
+        }
+        s.close_spent(now);
+        Some(Self::ask(subject, s, now))
+    }
+
+    fn ask(subject: &str, s: &mut Subject, now: Instant) -> LeaseAsk {
+        s.asking = true;
+        let ask = LeaseAsk {
+            subject: subject.to_owned(),
+            budget: s.budget(),
+            ask: Ask {
+                want: s.want(now),
+                span_ms: s.span().as_millis() as i64,
+            },
+            returns: std::mem::take(&mut s.closed),
+        };
+        s.admitted = 0;
+        s.since = now;
+        ask
+    }
+
+    /// The asks to make ahead of need: renewals of busy subjects running
+    /// low, and closed leases to give back (idle ones closed here: unused
+    /// for a quarter of their span, they hold budget other processes could
+    /// use). Subjects with nothing held, nothing to give back and no use
+    /// for a span are forgotten.
+    pub fn asks(&self, now: Instant) -> Vec<LeaseAsk> {
+        let mut state = self.state();
+        let mut asks = Vec::new();
+        state.subjects.retain(|subject, s| {
+            if s.asking {
+                return true;
+            }
+            s.close_spent(now);
+            let idle = now.saturating_duration_since(s.last_used);
+            if idle >= s.span() / 4 {
+                s.close_all();
+            }
+            if !s.held.is_empty() && s.running_low(now) {
+                asks.push(Self::ask(subject, s, now));
+            } else if !s.closed.is_empty() {
+                let mut give_back = Self::ask(subject, s, now);
+                give_back.ask.want = 0;
+                asks.push(give_back);
+            }
+            s.asking || !s.held.is_empty() || idle < s.span()
+        });
+        asks
+    }
+
+    /// Takes in the store's answers to `asks` (sent at `sent`, answered at
+    /// `received`), or its failure: then nothing was granted, and what was
+    /// given back stays counted by the store (at worst until its leases'
+    /// ends and a window).
+    pub fn answered(
+        &self,
+        asks: &[LeaseAsk],
+        answers: Option<&[LeaseAnswer]>,
+        sent: Instant,
+        received: Instant,
+    ) {
+        let mut state = self.state();
+        let State {
+            subjects,
+            next_serial,
+        } = &mut *state;
+        for (i, ask) in asks.iter().enumerate() {
+            let Some(s) = subjects.get_mut(&ask.subject) else {
+                continue;
+            };
+            s.asking = false;
+            let Some(answer) = answers.and_then(|a| a.get(i)) else {
+                continue;
+            };
+            let grant = answer.grant;
+            if ask.budget != s.budget() {
+                // The limit changed while asking: give it straight back.
+                if let Some(id) = answer.id {
+                    s.closed.push((id, 0));
+                }
+                continue;
+            }
+            match answer.id {
+                Some(id) if grant.count > 0 => {
+                    let lasts = Duration::from_millis((grant.until - grant.now).max(0) as u64);
+                    *next_serial += 1;
+                    s.held.push_back(Held {
+                        id,
+                        serial: *next_serial,
+                        count: grant.count,
+                        used: 0,
+                        deadline: sent + lasts,
+                        lasts,
+                    });
+                    s.last_grant = grant.count;
+                    s.refused_until = None;
+                }
+                _ if ask.ask.want > 0 => {
+                    let wait = Duration::from_millis(grant.retry_after_ms.max(1) as u64);
+                    s.refused_until = Some(received + wait);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Everything held, closed, to give back at a graceful stop.
+    pub fn give_back_all(&self) -> Vec<LeaseAsk> {
+        let mut state = self.state();
+        let mut asks = Vec::new();
+        for (subject, s) in &mut state.subjects {
+            s.close_all();
+            if !s.closed.is_empty() {
+                asks.push(LeaseAsk {
+                    subject: subject.clone(),
+                    budget: s.budget(),
+                    ask: Ask {
+                        want: 0,
+                        span_ms: 0,
+                    },
+                    returns: std::mem::take(&mut s.closed),
+                });
+            }
+        }
+        asks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rate::ledger::Grant;
+
+    const RATE: RateLimit = RateLimit {
+        limit: 10,
+        per_seconds: 4,
+    };
+
+    /// A lease of `count` for `lasts_ms`, answered to the ask `leases` makes for "k".
+    fn granted(leases: &Leases, now: Instant, count: u32, lasts_ms: i64) -> LeaseAsk {
+        let ask = leases.ask_now("k", now).expect("no ask on its way");
+        let answer = LeaseAnswer {
+            id: Some(7),
+            grant: Grant {
+                count,
+                now: 1_000,
+                until: 1_000 + lasts_ms,
+                retry_after_ms: 0,
+            },
+        };
+        leases.answered(std::slice::from_ref(&ask), Some(&[answer]), now, now);
+        ask
+    }
+
+    fn admitted(a: Admit) -> Admission {
+        match a {
+            Admit::Admitted(a) => a,
+            other => panic!("not admitted: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_lease_admits_its_count_until_its_deadline_only() {
+        let leases = Leases::default();
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+        granted(&leases, t0, 3, 500);
+        leases.commit(admitted(leases.admit("k", RATE, t0)));
+        let cancelled = admitted(leases.admit("k", RATE, at(10)));
+        leases.cancel(cancelled);
+        leases.commit(admitted(leases.admit("k", RATE, at(499))));
+        assert_eq!(
+            leases.admit("k", RATE, at(500)),
+            Admit::NeedsLease,
+            "past its deadline, its free place is not taken"
+        );
+        // Given back with what it used: two.
+        let ask = leases.ask_now("k", at(500)).unwrap();
+        assert_eq!(ask.returns, vec![(7, 2)]);
+    }
+
+    #[test]
+    fn a_place_cancelled_after_its_lease_closed_stays_counted() {
+        let leases = Leases::default();
+        let t0 = Instant::now();
+        assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+        granted(&leases, t0, 1, 500);
+        let only = admitted(leases.admit("k", RATE, t0));
+        let ask = leases.ask_now("k", t0).unwrap();
+        assert_eq!(
+            ask.returns,
+            vec![(7, 1)],
+            "closed used up, with the reservation"
+        );
+        leases.cancel(only);
+        leases.answered(&[ask], None, t0, t0);
+        assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+    }
+
+    #[test]
+    fn refused_by_the_store_until_the_moment_it_named() {
+        let leases = Leases::default();
+        let t0 = Instant::now();
+        assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+        let ask = leases.ask_now("k", t0).unwrap();
+        let answer = LeaseAnswer {
+            id: None,
+            grant: Grant {
+                count: 0,
+                now: 0,
+                until: 0,
+                retry_after_ms: 300,
+            },
+        };
+        leases.answered(&[ask], Some(&[answer]), t0, t0);
+        assert_eq!(
+            leases.admit("k", RATE, t0 + Duration::from_millis(100)),
+            Admit::Refused(Duration::from_millis(200))
+        );
+        assert_eq!(
+            leases.admit("k", RATE, t0 + Duration::from_millis(300)),
+            Admit::NeedsLease
+        );
+    }
+
+    #[test]
+    fn a_changed_limit_closes_the_leases_of_the_old_one() {
+        let leases = Leases::default();
+        let t0 = Instant::now();
+        assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+        granted(&leases, t0, 5, 2_000);
+        leases.commit(admitted(leases.admit("k", RATE, t0)));
+        let lower = RateLimit {
+            limit: 2,
+            per_seconds: 4,
+        };
+        assert_eq!(leases.admit("k", lower, t0), Admit::NeedsLease);
+        let ask = leases.ask_now("k", t0).unwrap();
+        assert_eq!(ask.returns, vec![(7, 1)]);
+        assert_eq!(ask.budget.limit, 2);
+    }
+
+    #[test]
+    fn one_ask_at_a_time_and_renewed_ahead_when_running_low() {
+        let leases = Leases::default();
+        let t0 = Instant::now();
+        assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+        let ask = leases.ask_now("k", t0).unwrap();
+        assert_eq!(ask.ask.want, 1, "a sixteenth of 10, at least one");
+        assert_eq!(ask.ask.span_ms, 4_000);
+        assert!(leases.ask_now("k", t0).is_none(), "one on its way already");
+        let answer = LeaseAnswer {
+            id: Some(7),
+            grant: Grant {
+                count: 4,
+                now: 0,
+                // Half the window asked for, as the ledger grants.
+                until: 2_000,
+                retry_after_ms: 0,
+            },
+        };
+        leases.answered(&[ask], Some(&[answer]), t0, t0);
+        assert!(leases.asks(t0).is_empty(), "four left of four");
+        assert!(
+            leases.asks(t0 + Duration::from_millis(900)).is_empty(),
+            "granted for 2 s: not half past yet"
+        );
+        leases.commit(admitted(leases.admit("k", RATE, t0)));
+        let at = t0 + Duration::from_millis(1_200);
+        leases.commit(admitted(leases.admit("k", RATE, at)));
+        let renewals = leases.asks(at);
+        assert_eq!(
+            renewals.len(),
+            1,
+            "past half its time, and half used: renewed"
+        );
+        assert!(renewals[0].ask.want >= 1);
+        assert!(renewals[0].returns.is_empty(), "the lease is still held");
+        let answer = LeaseAnswer {
+            id: Some(8),
+            grant: Grant {
+                count: 4,
+                now: 1_200,
+                until: 3_200,
+                retry_after_ms: 0,
+            },
+        };
+        leases.answered(&renewals, Some(&[answer]), at, at);
+        assert!(
+            leases.asks(at + Duration::from_millis(100)).is_empty(),
+            "renewed: the older lease past half its time asks for nothing more"
+        );
+    }
+}

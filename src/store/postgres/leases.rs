@@ -1,0 +1,134 @@
+//! `Store::lease` on PostgreSQL (docs/src/fleet-limits.md): the subjects'
+//! rows locked in name order (so that two processes asking for the same
+//! subjects cannot deadlock), read, decided by `rate::ledger::plan`, and
+//! written back, a statement for each kind of change, in one durable
+//! transaction. Timed by the server's clock: every host asks the same one.
+
+use std::collections::HashMap;
+
+use tokio_postgres::Transaction;
+use tokio_postgres::types::Type;
+
+use super::sql::DURABLE_COMMIT;
+use super::{Fault, Pg};
+use crate::rate::ledger::{self, Lease, LeaseAnswer, LeaseAsk, Subject};
+
+const SERVER_CLOCK: &str = "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+const ENSURE_SUBJECTS: &str = "INSERT INTO rate_subjects (subject, clock) \
+     SELECT s, 0 FROM unnest($1::text[]) AS s ON CONFLICT (subject) DO NOTHING";
+const LOCK_SUBJECTS: &str = "SELECT subject, clock FROM rate_subjects \
+     WHERE subject = ANY($1) ORDER BY subject FOR UPDATE";
+const SELECT_LEASES: &str = "SELECT id, subject, granted_at, until_at, count FROM rate_leases \
+     WHERE subject = ANY($1)";
+const SET_CLOCKS: &str = "UPDATE rate_subjects AS r SET clock = u.clock \
+     FROM unnest($1::text[], $2::bigint[]) AS u(subject, clock) WHERE r.subject = u.subject";
+const DELETE_LEASES: &str = "DELETE FROM rate_leases WHERE id = ANY($1)";
+const UPDATE_LEASES: &str = "UPDATE rate_leases AS l SET until_at = u.until_at, count = u.count \
+     FROM unnest($1::bigint[], $2::bigint[], $3::int[]) AS u(id, until_at, count) WHERE l.id = u.id";
+const INSERT_LEASES: &str = "INSERT INTO rate_leases (subject, granted_at, until_at, count) \
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::int[]) RETURNING id, subject";
+
+/// `Store::lease` inside `tx`. Each subject is asked for at most once.
+pub(super) async fn lease(tx: &Transaction<'_>, asks: &[LeaseAsk]) -> Pg<Vec<LeaseAnswer>> {
+    // A lease the store forgot after a crash would be admitted from twice.
+    tx.batch_execute(DURABLE_COMMIT).await?;
+    let clock: i64 = tx.query_one(SERVER_CLOCK, &[]).await?.try_get(0)?;
+    let mut names: Vec<&str> = asks.iter().map(|a| a.subject.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    tx.execute_typed(ENSURE_SUBJECTS, &[(&names, Type::TEXT_ARRAY)])
+        .await?;
+    let mut subjects: HashMap<String, Subject> = HashMap::new();
+    for row in tx
+        .query_typed(LOCK_SUBJECTS, &[(&names, Type::TEXT_ARRAY)])
+        .await?
+    {
+        let latest: i64 = row.try_get(1)?;
+        let now = ledger::now(clock, Some(latest));
+        subjects.insert(
+            row.try_get(0)?,
+            Subject {
+                now,
+                leases: Vec::new(),
+            },
+        );
+    }
+    for row in tx
+        .query_typed(SELECT_LEASES, &[(&names, Type::TEXT_ARRAY)])
+        .await?
+    {
+        let subject: String = row.try_get(1)?;
+        let count: i32 = row.try_get(4)?;
+        let lease = Lease {
+            id: row.try_get(0)?,
+            granted_at: row.try_get(2)?,
+            until: row.try_get(3)?,
+            count: u32::try_from(count).map_err(|_| Fault::Damaged)?,
+        };
+        subjects.entry(subject).or_default().leases.push(lease);
+    }
+    let plan = ledger::plan(asks, &subjects);
+    let (names, clocks): (Vec<&str>, Vec<i64>) = subjects
+        .iter()
+        .map(|(name, s)| (name.as_str(), s.now))
+        .unzip();
+    tx.execute_typed(
+        SET_CLOCKS,
+        &[(&names, Type::TEXT_ARRAY), (&clocks, Type::INT8_ARRAY)],
+    )
+    .await?;
+    if !plan.delete.is_empty() {
+        tx.execute_typed(DELETE_LEASES, &[(&plan.delete, Type::INT8_ARRAY)])
+            .await?;
+    }
+    if !plan.update.is_empty() {
+        let ids: Vec<i64> = plan.update.iter().map(|l| l.id).collect();
+        let untils: Vec<i64> = plan.update.iter().map(|l| l.until).collect();
+        let counts: Vec<i32> = plan.update.iter().map(|l| count(l.count)).collect();
+        tx.execute_typed(
+            UPDATE_LEASES,
+            &[
+                (&ids, Type::INT8_ARRAY),
+                (&untils, Type::INT8_ARRAY),
+                (&counts, Type::INT4_ARRAY),
+            ],
+        )
+        .await?;
+    }
+    let mut ids = vec![None; asks.len()];
+    if !plan.insert.is_empty() {
+        let subjects: Vec<&str> = plan
+            .insert
+            .iter()
+            .map(|(i, _)| asks[*i].subject.as_str())
+            .collect();
+        let granted: Vec<i64> = plan.insert.iter().map(|(_, l)| l.granted_at).collect();
+        let untils: Vec<i64> = plan.insert.iter().map(|(_, l)| l.until).collect();
+        let counts: Vec<i32> = plan.insert.iter().map(|(_, l)| count(l.count)).collect();
+        let rows = tx
+            .query_typed(
+                INSERT_LEASES,
+                &[
+                    (&subjects, Type::TEXT_ARRAY),
+                    (&granted, Type::INT8_ARRAY),
+                    (&untils, Type::INT8_ARRAY),
+                    (&counts, Type::INT4_ARRAY),
+                ],
+            )
+            .await?;
+        // By subject: each is asked for once.
+        let by_subject: HashMap<String, i64> = rows
+            .iter()
+            .map(|r| Ok((r.try_get(1)?, r.try_get(0)?)))
+            .collect::<Pg<_>>()?;
+        for (i, _) in &plan.insert {
+            ids[*i] = by_subject.get(&asks[*i].subject).copied();
+        }
+    }
+    Ok(plan.answers(ids))
+}
+
+/// A lease's count as the column holds it (a limit is at most 1,000,000).
+fn count(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
