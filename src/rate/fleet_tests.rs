@@ -1,8 +1,8 @@
 //! The fleet's promise, tested as a whole (docs/src/fleet-limits.md):
 //! several processes, each with its own `Leases`, one store deciding by
 //! `ledger::plan`, and any interleaving of admissions, commits, cancels,
-//! asks sent, decided and answered (or lost), renewals, give-backs and
-//! crashes, on a clock that only moves forward. However it goes, the
+//! asks sent, decided and answered (or lost), renewals, give-backs (in
+//! pieces) and crashes, on a clock that only moves forward. However it goes, the
 //! VALID answers (committed admissions, at the moment each was admitted)
 //! are never more than the limit in any window.
 
@@ -19,9 +19,9 @@ use crate::model::RateLimit;
 enum Step {
     /// Real time moves on, in milliseconds.
     Wait(u16),
-    /// Process `p` admits one request of subject `s` (asking the store at
-    /// once when it needs a lease).
-    Admit { p: usize, s: usize },
+    /// Process `p` admits `n` requests of subject `s` at once (asking the
+    /// store when it needs a lease).
+    Admit { p: usize, s: usize, n: usize },
     /// One of the reservations made is committed (VALID) or cancelled.
     Settle { which: usize, valid: bool },
     /// Process `p` sends the asks it makes ahead (renewals, give-backs).
@@ -40,7 +40,8 @@ enum Step {
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         3 => (0u16..150).prop_map(Step::Wait),
-        10 => (0usize..3, 0usize..2).prop_map(|(p, s)| Step::Admit { p, s }),
+        10 => (0usize..3, 0usize..RATES.len(), prop_oneof![3 => Just(1usize), 1 => 2usize..40])
+            .prop_map(|(p, s, n)| Step::Admit { p, s, n }),
         8 => (0usize..64, proptest::bool::weighted(0.9)).prop_map(|(which, valid)| Step::Settle { which, valid }),
         2 => (0usize..3).prop_map(|p| Step::Renew { p }),
         4 => (0usize..8, proptest::bool::weighted(0.05)).prop_map(|(which, lost)| Step::Decide { which, lost }),
@@ -75,7 +76,7 @@ struct Fleet {
     next_id: i64,
 }
 
-const RATES: [RateLimit; 2] = [
+const RATES: [RateLimit; 3] = [
     RateLimit {
         limit: 5,
         per_seconds: 1,
@@ -83,6 +84,11 @@ const RATES: [RateLimit; 2] = [
     RateLimit {
         limit: 12,
         per_seconds: 2,
+    },
+    // Leases of more than `PIECES` places: pieces of several admissions.
+    RateLimit {
+        limit: 100,
+        per_seconds: 1,
     },
 ];
 
@@ -122,6 +128,12 @@ impl Fleet {
                 }
             }
         }
+        for (i, piece) in &plan.pieces {
+            self.next_id += 1;
+            let id = self.next_id;
+            let s = self.subjects.get_mut(&asks[*i].subject).unwrap();
+            s.leases.push(ledger::Lease { id, ..*piece });
+        }
         let mut ids = vec![None; asks.len()];
         for (i, lease) in &plan.insert {
             self.next_id += 1;
@@ -139,16 +151,22 @@ impl Fleet {
     fn run(&mut self, step: Step) {
         match step {
             Step::Wait(ms) => self.now_ms += u64::from(ms),
-            Step::Admit { p, s } => {
+            Step::Admit { p, s, n } => {
                 let subject = format!("k{s}");
                 let now = self.now();
-                let (leases, life) = &self.processes[p];
-                match leases.admit(&subject, RATES[s], now) {
-                    Admit::Admitted(a) => self.reserved.push((p, *life, a, self.now_ms, subject)),
-                    Admit::Refused(wait) => assert!(wait > Duration::ZERO),
-                    Admit::NeedsLease => {
-                        if let Some(ask) = leases.ask_now(&subject, now) {
-                            self.send(p, vec![ask]);
+                for _ in 0..n {
+                    let (leases, life) = &self.processes[p];
+                    match leases.admit(&subject, RATES[s], now) {
+                        Admit::Admitted(a) => {
+                            self.reserved
+                                .push((p, *life, a, self.now_ms, subject.clone()))
+                        }
+                        Admit::Refused(wait) => assert!(wait > Duration::ZERO),
+                        Admit::NeedsLease => {
+                            if let Some(ask) = leases.ask_now(&subject, now) {
+                                self.send(p, vec![ask]);
+                            }
+                            break;
                         }
                     }
                 }

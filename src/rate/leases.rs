@@ -10,7 +10,9 @@
 //! when the ask was sent. A lease that is used up, past its deadline, idle,
 //! or of a limit that changed is closed: nothing more is taken from it,
 //! and it is given back with the places it used (cancelled ones after the
-//! close included: counted, never lost).
+//! close included: counted, never lost) and when, in up to `PIECES`
+//! pieces, each of about an eighth of its count or of its time, so that
+//! the store frees each part a window after it was used.
 //!
 //! With no lease to take from, an admission is refused when the store said
 //! there is nothing left until a moment still to come, and otherwise needs
@@ -22,12 +24,15 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::ledger::{Ask, Budget, LeaseAnswer, LeaseAsk};
+use super::ledger::{Ask, Budget, LeaseAnswer, LeaseAsk, Piece, Returned};
 use crate::model::RateLimit;
 
 /// The longest a process leases for, whatever the window: what a process
 /// that dies holds is counted at most this long plus a window.
 pub const LONGEST_SPAN: Duration = Duration::from_secs(60);
+
+/// A lease is given back in at most this many pieces.
+const PIECES: usize = 16;
 
 /// The answer of `Leases::admit`.
 #[derive(Debug, PartialEq, Eq)]
@@ -47,6 +52,7 @@ pub enum Admit {
 pub struct Admission {
     subject: String,
     serial: u64,
+    piece: usize,
 }
 
 #[derive(Default)]
@@ -63,8 +69,8 @@ struct State {
 struct Subject {
     rate: RateLimit,
     held: VecDeque<Held>,
-    /// Closed leases to give back: (id, places used).
-    closed: Vec<(i64, u32)>,
+    /// Closed leases to give back.
+    closed: Vec<Returned>,
     refused_until: Option<Instant>,
     /// Admissions since `since`: the rate the next ask is sized to.
     admitted: u64,
@@ -85,6 +91,74 @@ struct Held {
     deadline: Instant,
     /// How long it was granted for (the store may grant less than asked).
     lasts: Duration,
+    /// The store's clock at the grant, and when the ask was sent: a moment
+    /// of this process is at the latest `granted_now` plus the time since
+    /// `sent` on the store's clock.
+    granted_now: i64,
+    sent: Instant,
+    /// Its admissions so far, in pieces, oldest first.
+    made: Vec<Made>,
+}
+
+/// A piece of a lease's admissions.
+struct Made {
+    /// Admissions in it, cancelled ones taken off.
+    kept: u32,
+    /// Admissions in it, cancelled ones included: when it is full.
+    taken: u32,
+    first: Instant,
+    last: Instant,
+}
+
+impl Held {
+    /// Takes one place at `now`; the piece it went to.
+    fn take(&mut self, now: Instant) -> usize {
+        self.used += 1;
+        let per_piece = (self.count / PIECES as u32).max(1);
+        let full = |m: &Made| {
+            m.taken >= per_piece
+                || now.saturating_duration_since(m.first) >= self.lasts / PIECES as u32
+        };
+        if self
+            .made
+            .last()
+            .is_none_or(|m| full(m) && self.made.len() < PIECES)
+        {
+            self.made.push(Made {
+                kept: 0,
+                taken: 0,
+                first: now,
+                last: now,
+            });
+        }
+        let last = self.made.len() - 1;
+        let m = &mut self.made[last];
+        m.kept += 1;
+        m.taken += 1;
+        m.last = now;
+        last
+    }
+
+    /// What it admitted, for the store: each piece until its last
+    /// admission, reckoned on the store's clock (rounded up: never sooner).
+    fn returned(&self) -> Returned {
+        let until = |at: Instant| {
+            let micros = at.saturating_duration_since(self.sent).as_micros();
+            self.granted_now + i64::try_from(micros.div_ceil(1000)).unwrap_or(i64::MAX / 2)
+        };
+        Returned {
+            id: self.id,
+            pieces: self
+                .made
+                .iter()
+                .filter(|m| m.kept > 0)
+                .map(|m| Piece {
+                    count: m.kept,
+                    until: until(m.last),
+                })
+                .collect(),
+        }
+    }
 }
 
 impl Subject {
@@ -104,7 +178,7 @@ impl Subject {
 
     fn close_all(&mut self) {
         self.closed
-            .extend(self.held.drain(..).map(|h| (h.id, h.used)));
+            .extend(self.held.drain(..).map(|h| h.returned()));
     }
 
     /// Closes the leases used up or past their deadline.
@@ -113,7 +187,7 @@ impl Subject {
         self.held.retain(|h| {
             let spent = h.used >= h.count || h.deadline <= now;
             if spent {
-                closed.push((h.id, h.used));
+                closed.push(h.returned());
             }
             !spent
         });
@@ -190,13 +264,13 @@ impl Leases {
         }
         s.close_spent(now);
         if let Some(h) = s.held.iter_mut().find(|h| h.used < h.count) {
-            h.used += 1;
+            let piece = h.take(now);
             s.admitted += 1;
             s.last_used = now;
-            let serial = h.serial;
             return Admit::Admitted(Admission {
                 subject: subject.to_owned(),
-                serial,
+                serial: h.serial,
+                piece,
             });
         }
         match s.refused_until {
@@ -218,6 +292,7 @@ impl Leases {
             && let Some(h) = s.held.iter_mut().find(|h| h.serial == admission.serial)
         {
             h.used -= 1;
+            h.made[admission.piece].kept -= 1;
             s.admitted = s.admitted.saturating_sub(1);
         }
     }
@@ -308,7 +383,10 @@ impl Leases {
             if ask.budget != s.budget() {
                 // The limit changed while asking: give it straight back.
                 if let Some(id) = answer.id {
-                    s.closed.push((id, 0));
+                    s.closed.push(Returned {
+                        id,
+                        pieces: Vec::new(),
+                    });
                 }
                 continue;
             }
@@ -323,6 +401,9 @@ impl Leases {
                         used: 0,
                         deadline: sent + lasts,
                         lasts,
+                        granted_now: grant.now,
+                        sent,
+                        made: Vec::new(),
                     });
                     s.last_grant = grant.count;
                     s.refused_until = None;
@@ -384,6 +465,16 @@ mod tests {
         ask
     }
 
+    fn back(id: i64, pieces: &[(u32, i64)]) -> Returned {
+        Returned {
+            id,
+            pieces: pieces
+                .iter()
+                .map(|&(count, until)| Piece { count, until })
+                .collect(),
+        }
+    }
+
     fn admitted(a: Admit) -> Admission {
         match a {
             Admit::Admitted(a) => a,
@@ -407,9 +498,31 @@ mod tests {
             Admit::NeedsLease,
             "past its deadline, its free place is not taken"
         );
-        // Given back with what it used: two.
+        // Given back with what it used: two, each when it was made (the
+        // store's clock read 1,000 at the grant), the cancelled one not.
         let ask = leases.ask_now("k", at(500)).unwrap();
-        assert_eq!(ask.returns, vec![(7, 2)]);
+        assert_eq!(ask.returns, [back(7, &[(1, 1_000), (1, 1_499)])]);
+    }
+
+    #[test]
+    fn a_lease_is_given_back_in_pieces_each_until_its_last_admission() {
+        let leases = Leases::default();
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+        // 32 places for 1.6 s: a piece holds two admissions, or 100 ms.
+        granted(&leases, t0, 32, 1_600);
+        for ms in [0, 50, 60, 300, 330, 340, 350] {
+            leases.commit(admitted(leases.admit("k", RATE, at(ms))));
+        }
+        let cancelled = admitted(leases.admit("k", RATE, at(500)));
+        leases.cancel(cancelled);
+        let ask = leases.ask_now("k", at(1_600)).unwrap();
+        assert_eq!(
+            ask.returns,
+            [back(7, &[(2, 1_050), (1, 1_060), (2, 1_330), (2, 1_350)])],
+            "the store's clock read 1,000 at the grant; the cancelled one is not counted"
+        );
     }
 
     #[test]
@@ -422,7 +535,7 @@ mod tests {
         let ask = leases.ask_now("k", t0).unwrap();
         assert_eq!(
             ask.returns,
-            vec![(7, 1)],
+            [back(7, &[(1, 1_000)])],
             "closed used up, with the reservation"
         );
         leases.cancel(only);
@@ -469,7 +582,7 @@ mod tests {
         };
         assert_eq!(leases.admit("k", lower, t0), Admit::NeedsLease);
         let ask = leases.ask_now("k", t0).unwrap();
-        assert_eq!(ask.returns, vec![(7, 1)]);
+        assert_eq!(ask.returns, [back(7, &[(1, 1_000)])]);
         assert_eq!(ask.budget.limit, 2);
     }
 

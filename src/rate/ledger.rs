@@ -7,8 +7,12 @@
 //! A lease is a promise about time, in the store's clock: at most `count`
 //! admissions, all made within `[granted_at, until]`. The process that holds
 //! it stops admitting from it by its own clock before `until` can pass,
-//! and when it gives the lease back it says how many it used; `until` then
-//! becomes the moment of the return, when that is sooner.
+//! and when it gives the lease back it says how many it used and when, in
+//! pieces (`Piece`: so many admissions, none after a moment): the lease
+//! becomes one record per piece, each counted only until its own moment
+//! and a window, so the budget a burst used comes back a window after the
+//! burst, not a window after the lease's end. Far from the limit, where
+//! that precision buys nothing, the pieces are kept as one.
 //!
 //! The rule: a new lease at `now` may take what the leases that could
 //! still share a window with it have not. A lease shares a window of `W`
@@ -135,14 +139,28 @@ pub fn now(clock_ms: i64, latest: Option<i64>) -> i64 {
 }
 
 /// One subject's part of a `Store::lease` call: `ask` under `budget`
-/// (`want` 0: nothing new), after giving back `returns`, each a lease id
-/// and how many admissions it made.
+/// (`want` 0: nothing new), after giving back `returns`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaseAsk {
     pub subject: String,
     pub budget: Budget,
     pub ask: Ask,
-    pub returns: Vec<(i64, u32)>,
+    pub returns: Vec<Returned>,
+}
+
+/// A lease given back: what it admitted, in pieces, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Returned {
+    pub id: i64,
+    pub pieces: Vec<Piece>,
+}
+
+/// `count` admissions, none after `until` (the store's clock, as the
+/// process reckons it from the grant: never sooner than the truth).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece {
+    pub count: u32,
+    pub until: i64,
 }
 
 /// What `Store::lease` answered one `LeaseAsk`: the new lease's id when
@@ -162,12 +180,16 @@ pub struct Subject {
 }
 
 /// What a backend writes back: leases given back or out of every window
-/// (deleted), leases given back with admissions (new count and end), and
-/// new leases, each for the ask of that index, with its answer.
+/// (deleted), leases given back with admissions (new count and end: the
+/// latest piece), the earlier pieces of those as records of their own,
+/// and new leases, each for the ask of that index, with its answer.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Plan {
     pub delete: Vec<i64>,
     pub update: Vec<Lease>,
+    /// (the index of the ask whose subject it is, the record; its `id` is
+    /// the backend's to choose).
+    pub pieces: Vec<(usize, Lease)>,
     /// (the ask's index, the lease; its `id` is the backend's to choose).
     pub insert: Vec<(usize, Lease)>,
     pub answers: Vec<Grant>,
@@ -190,26 +212,48 @@ impl Plan {
 pub fn plan(asks: &[LeaseAsk], subjects: &std::collections::HashMap<String, Subject>) -> Plan {
     let mut plan = Plan::default();
     let mut state: std::collections::HashMap<&str, Subject> = std::collections::HashMap::new();
+    // Ids of records made by this plan, negative (not the store's): a new
+    // lease's is -1 - its ask's index; pieces' count down after those.
+    let mut next_id = -1 - asks.len() as i64;
     for (i, ask) in asks.iter().enumerate() {
         let subject = state
             .entry(ask.subject.as_str())
             .or_insert_with(|| subjects.get(&ask.subject).cloned().unwrap_or_default());
         let now = subject.now;
-        for &(id, used) in &ask.returns {
-            let Some(k) = subject.leases.iter().position(|l| l.id == id) else {
+        for back in &ask.returns {
+            let Some(k) = subject.leases.iter().position(|l| l.id == back.id) else {
                 continue;
             };
-            match returned(&subject.leases[k], used, now) {
-                Some(back) => {
-                    subject.leases[k] = back;
-                    plan.update.retain(|l| l.id != id);
-                    plan.update.push(back);
-                }
-                None => {
-                    subject.leases.remove(k);
-                    plan.delete.push(id);
+            let lease = subject.leases.remove(k);
+            let mut records = returned(&lease, &back.pieces, now);
+            let taken: u64 = subject
+                .leases
+                .iter()
+                .chain(&records)
+                .filter(|l| ask.budget.counts(l, now))
+                .map(|l| u64::from(l.count))
+                .sum();
+            if 2 * taken <= u64::from(ask.budget.limit) {
+                records = merged(records);
+            }
+            plan.update.retain(|l| l.id != back.id);
+            let Some(latest) = records.pop() else {
+                plan.delete.push(back.id);
+                continue;
+            };
+            for record in records {
+                if ask.budget.counts(&record, now) {
+                    let record = Lease {
+                        id: next_id,
+                        ..record
+                    };
+                    next_id -= 1;
+                    subject.leases.push(record);
+                    plan.pieces.push((i, record));
                 }
             }
+            subject.leases.push(latest);
+            plan.update.push(latest);
         }
         let budget = ask.budget;
         subject.leases.retain(|l| {
@@ -233,18 +277,50 @@ pub fn plan(asks: &[LeaseAsk], subjects: &std::collections::HashMap<String, Subj
         }
         plan.answers.push(grant);
     }
+    // A piece made by this plan and out of a later ask's window (of
+    // another limit) is not written at all.
+    plan.pieces.retain(|(_, l)| !plan.delete.contains(&l.id));
+    plan.delete.retain(|&id| id >= 0);
     plan.update.retain(|l| !plan.delete.contains(&l.id));
     plan
 }
 
-/// A lease given back at `now` after `used` admissions: it held no more
-/// than that, and none after `now`. `None`: nothing used, delete it.
-pub fn returned(lease: &Lease, used: u32, now: i64) -> Option<Lease> {
-    (used > 0).then(|| Lease {
-        count: used.min(lease.count),
-        until: lease.until.min(now.max(lease.granted_at)),
-        ..*lease
-    })
+/// A lease given back at `now` with the admissions of `pieces`: one record
+/// per piece that admitted any (the lease's id on each), oldest first,
+/// none ending after the lease or `now`; together no more than the lease's
+/// count (a process claiming more is cut from its oldest pieces). Empty:
+/// nothing used, delete it.
+pub fn returned(lease: &Lease, pieces: &[Piece], now: i64) -> Vec<Lease> {
+    let latest = lease.until.min(now.max(lease.granted_at));
+    let mut room = lease.count;
+    let mut records: Vec<Lease> = pieces
+        .iter()
+        .rev()
+        .filter_map(|p| {
+            let count = p.count.min(room);
+            room -= count;
+            (count > 0).then(|| Lease {
+                count,
+                until: p.until.clamp(lease.granted_at, latest),
+                ..*lease
+            })
+        })
+        .collect();
+    records.reverse();
+    records
+}
+
+/// The records of one lease given back, kept as one: their count, until
+/// the latest's end.
+fn merged(records: Vec<Lease>) -> Vec<Lease> {
+    let Some(&first) = records.first() else {
+        return records;
+    };
+    vec![Lease {
+        count: records.iter().map(|l| l.count).sum(),
+        until: records.iter().map(|l| l.until).max().unwrap_or(first.until),
+        ..first
+    }]
 }
 
 #[cfg(test)]
@@ -287,71 +363,192 @@ mod tests {
     }
 
     #[test]
-    fn a_returned_lease_frees_its_unused_part_and_ends_sooner() {
+    fn a_returned_lease_frees_its_unused_part_and_ends_with_its_pieces() {
         let lease = Lease {
             id: 1,
             granted_at: 1_000,
             until: 5_000,
             count: 10,
         };
+        let piece = |count, until| Piece { count, until };
+        let record = |count, until| Lease {
+            count,
+            until,
+            ..lease
+        };
         assert_eq!(
-            returned(&lease, 3, 2_000),
-            Some(Lease {
-                count: 3,
-                until: 2_000,
-                ..lease
-            })
+            returned(&lease, &[piece(2, 1_200), piece(1, 1_900)], 2_000),
+            [record(2, 1_200), record(1, 1_900)]
         );
-        assert_eq!(returned(&lease, 0, 2_000), None);
-        assert_eq!(returned(&lease, 3, 9_000).unwrap().until, 5_000);
+        assert_eq!(returned(&lease, &[piece(0, 1_200)], 2_000), []);
+        assert_eq!(
+            returned(&lease, &[piece(3, 9_000)], 9_500),
+            [record(3, 5_000)],
+            "never past the lease's end"
+        );
+        assert_eq!(
+            returned(&lease, &[piece(3, 3_000)], 2_000),
+            [record(3, 2_000)],
+            "nor past the return"
+        );
+        assert_eq!(
+            returned(&lease, &[piece(8, 1_100), piece(8, 1_500)], 2_000),
+            [record(2, 1_100), record(8, 1_500)],
+            "never more than its count, cut from the oldest"
+        );
+    }
+
+    #[test]
+    fn pieces_are_kept_apart_near_the_limit_and_as_one_far_from_it() {
+        let give_back = |others: u32| {
+            let subject = Subject {
+                now: 3_000,
+                leases: vec![
+                    Lease {
+                        id: 1,
+                        granted_at: 1_000,
+                        until: 2_000,
+                        count: 4,
+                    },
+                    Lease {
+                        id: 2,
+                        granted_at: 1_000,
+                        until: 3_500,
+                        count: others,
+                    },
+                ],
+            };
+            let ask = LeaseAsk {
+                subject: "k".into(),
+                budget: BUDGET,
+                ask: Ask {
+                    want: 0,
+                    span_ms: 0,
+                },
+                returns: vec![Returned {
+                    id: 1,
+                    pieces: vec![
+                        Piece {
+                            count: 3,
+                            until: 1_100,
+                        },
+                        Piece {
+                            count: 1,
+                            until: 1_800,
+                        },
+                    ],
+                }],
+            };
+            ledger_plan(&ask, subject)
+        };
+        // 4 of 20 taken with 6 others: far; with 8 others, past half.
+        let far = give_back(6);
+        assert_eq!(far.pieces, []);
+        assert_eq!(
+            far.update,
+            [Lease {
+                id: 1,
+                granted_at: 1_000,
+                until: 1_800,
+                count: 4
+            }]
+        );
+        let near = give_back(8);
+        assert_eq!(
+            near.pieces,
+            [(
+                0,
+                Lease {
+                    id: -2,
+                    granted_at: 1_000,
+                    until: 1_100,
+                    count: 3
+                }
+            )]
+        );
+        assert_eq!(near.update[0].until, 1_800);
+        assert_eq!(near.update[0].count, 1);
+    }
+
+    fn ledger_plan(ask: &LeaseAsk, subject: Subject) -> Plan {
+        let subjects = [(ask.subject.clone(), subject)].into_iter().collect();
+        plan(std::slice::from_ref(ask), &subjects)
     }
 
     proptest! {
         /// Whatever the asks and their times, and whenever leases are given
-        /// back: admitting every lease's count at any moments within its
-        /// interval never puts more than the limit in a window.
+        /// back, with whatever admissions in how many pieces: the
+        /// admissions (those given back where they were; a lease never
+        /// given back admits its count at any moments of its interval)
+        /// never put more than the limit in a window.
         #[test]
         fn no_window_holds_more_than_the_limit(
             steps in proptest::collection::vec(
-                (0i64..3_000, 0u32..30, 0i64..6_000, proptest::option::of((0usize..40, 0u32..30))),
+                (0i64..3_000, 0u32..30, 0i64..6_000,
+                 proptest::option::of((0usize..40, 0u32..12, 1usize..4))),
                 1..60),
-            placement in proptest::collection::vec(0u32..1_000, 0..2_000),
+            placement in proptest::collection::vec(0u32..1_000, 1..2_000),
         ) {
-            let mut leases: Vec<Lease> = Vec::new();
-            let mut history: Vec<Lease> = Vec::new();
+            let mut p = placement.iter().cycle();
+            let mut place = |from: i64, to: i64| from + i64::from(*p.next().unwrap()) % (to - from + 1);
+            let mut subject = Subject::default();
+            // Every lease granted and whether it was given back.
+            let mut granted: Vec<(Lease, bool)> = Vec::new();
+            let mut at = Vec::new();
             let mut clock = 0;
-            for (i, (advance, want, span, give_back)) in steps.into_iter().enumerate() {
+            let mut next = 0;
+            for (advance, want, span, give_back) in steps {
                 clock += advance;
-                let now = now(clock, leases.iter().map(|l| l.granted_at).max());
-                if let Some((which, used)) = give_back
-                    && !leases.is_empty()
-                {
-                    let k = which % leases.len();
-                    let back = returned(&leases[k], used, now);
-                    let h = history.iter_mut().find(|h| h.id == leases[k].id).unwrap();
-                    match back {
-                        Some(b) => { *h = b; leases[k] = b; }
-                        None => { h.count = 0; leases.remove(k); }
+                subject.now = now(clock, Some(subject.now));
+                let mut returns = Vec::new();
+                if let Some((which, used, chunks)) = give_back {
+                    let held: Vec<usize> = (0..granted.len()).filter(|&k| !granted[k].1).collect();
+                    if let Some(&k) = held.get(which % held.len().max(1)) {
+                        let (lease, back) = &mut granted[k];
+                        *back = true;
+                        let mut made: Vec<i64> = (0..used.min(lease.count))
+                            .map(|_| place(lease.granted_at, lease.until.min(subject.now)))
+                            .collect();
+                        made.sort_unstable();
+                        at.extend(&made);
+                        let pieces = made
+                            .chunks(made.len().div_ceil(chunks).max(1))
+                            .map(|c| Piece { count: c.len() as u32, until: *c.last().unwrap() })
+                            .collect();
+                        returns.push(Returned { id: lease.id, pieces });
                     }
                 }
-                leases.retain(|l| BUDGET.counts(l, now));
-                let g = BUDGET.decide(&leases, now, Ask { want, span_ms: span });
-                prop_assert!(g.until >= now && g.until <= now + BUDGET.window_ms);
-                if g.count > 0 {
-                    let lease = Lease { id: i as i64, granted_at: now, until: g.until, count: g.count };
-                    leases.push(lease);
-                    history.push(lease);
-                } else if want > 0 {
+                let ask = LeaseAsk {
+                    subject: "k".into(),
+                    budget: BUDGET,
+                    ask: Ask { want, span_ms: span },
+                    returns,
+                };
+                let plan = ledger_plan(&ask, subject.clone());
+                let g = plan.answers[0];
+                prop_assert!(g.until >= subject.now && g.until <= subject.now + BUDGET.window_ms);
+                if g.count == 0 && want > 0 {
                     prop_assert!(g.retry_after_ms > 0);
                 }
+                // Written back as a backend does.
+                subject.leases.retain(|l| !plan.delete.contains(&l.id));
+                for u in &plan.update {
+                    *subject.leases.iter_mut().find(|l| l.id == u.id).unwrap() = *u;
+                }
+                for (_, piece) in &plan.pieces {
+                    next += 1;
+                    subject.leases.push(Lease { id: next, ..*piece });
+                }
+                for (_, lease) in &plan.insert {
+                    next += 1;
+                    let lease = Lease { id: next, ..*lease };
+                    subject.leases.push(lease);
+                    granted.push((lease, false));
+                }
             }
-            // Every admission at some moment of its lease's interval.
-            let mut at = Vec::new();
-            let mut p = placement.iter().cycle();
-            for l in &history {
-                for _ in 0..l.count {
-                    let span = (l.until - l.granted_at + 1) as u32;
-                    at.push(l.granted_at + i64::from(p.next().copied().unwrap_or(0) % span));
+            for (lease, _) in granted.iter().filter(|(_, back)| !back) {
+                for _ in 0..lease.count {
+                    at.push(place(lease.granted_at, lease.until));
                 }
             }
             at.sort_unstable();

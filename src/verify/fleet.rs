@@ -11,17 +11,17 @@ use std::time::Duration;
 
 use crate::error::Result;
 use crate::rate::leases::budget;
-use crate::rate::ledger::{Ask, LeaseAsk};
+use crate::rate::ledger::{Ask, Grant, LeaseAsk, Piece, Returned};
 use crate::store::Store;
 
 use super::rated::windows;
 use super::{Code, Verdict};
 
-/// What `admit` leased: each subject's lease and how many it granted, and
-/// the subjects each verdict took from.
+/// What `admit` leased: each subject's lease and what it granted, and the
+/// subjects each verdict took from.
 #[derive(Default)]
 pub(super) struct Taken {
-    leases: Vec<(LeaseAsk, Option<i64>, u32)>,
+    leases: Vec<(LeaseAsk, Option<i64>, Grant)>,
     by_verdict: Vec<(usize, Vec<usize>)>,
 }
 
@@ -83,7 +83,7 @@ pub(super) fn admit(store: &mut dyn Store, verdicts: &mut [Verdict]) -> Result<T
     taken.leases = asks
         .into_iter()
         .zip(&answers)
-        .map(|(ask, answer)| (ask, answer.id, answer.grant.count))
+        .map(|(ask, answer)| (ask, answer.id, answer.grant))
         .collect();
     Ok(taken)
 }
@@ -106,13 +106,20 @@ pub(super) fn give_back(store: &mut dyn Store, taken: Taken, verdicts: &[Verdict
         .into_iter()
         .zip(kept)
         .filter_map(|((ask, id, granted), kept)| {
-            let id = id.filter(|_| kept < granted)?;
+            let id = id.filter(|_| kept < granted.count)?;
             Some(LeaseAsk {
                 ask: Ask {
                     want: 0,
                     span_ms: 0,
                 },
-                returns: vec![(id, kept)],
+                // Made at once: at the grant, which is its end.
+                returns: vec![Returned {
+                    id,
+                    pieces: vec![Piece {
+                        count: kept,
+                        until: granted.until,
+                    }],
+                }],
                 ..ask
             })
         })

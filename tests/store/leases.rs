@@ -5,7 +5,7 @@
 //! never goes back, and several processes asking at once never granted
 //! more than the limit together.
 
-use keysmith::rate::ledger::{Ask, Budget, LeaseAnswer, LeaseAsk};
+use keysmith::rate::ledger::{Ask, Budget, LeaseAnswer, LeaseAsk, Piece, Returned};
 use keysmith::store::Store;
 
 use crate::backend::*;
@@ -15,7 +15,7 @@ const BUDGET: Budget = Budget {
     window_ms: 60_000,
 };
 
-fn ask(subject: &str, want: u32, returns: Vec<(i64, u32)>) -> LeaseAsk {
+fn ask(subject: &str, want: u32, returns: Vec<Returned>) -> LeaseAsk {
     LeaseAsk {
         subject: subject.into(),
         budget: BUDGET,
@@ -24,6 +24,17 @@ fn ask(subject: &str, want: u32, returns: Vec<(i64, u32)>) -> LeaseAsk {
             span_ms: 60_000,
         },
         returns,
+    }
+}
+
+/// Lease `id` given back, with its admissions in `pieces`: (count, until).
+fn back(id: i64, pieces: &[(u32, i64)]) -> Returned {
+    Returned {
+        id,
+        pieces: pieces
+            .iter()
+            .map(|&(count, until)| Piece { count, until })
+            .collect(),
     }
 }
 
@@ -60,8 +71,13 @@ fn budget_is_leased_by_the_ledger_s_rule_and_given_back(backend: &Backend) {
             .count,
         5
     );
-    // The first lease given back with 2 of its 5 used: 3 free again.
-    let after = one(store.as_mut(), ask("k1", 100, vec![(id, 2)]));
+    // The first lease given back with 2 of its 5 used, one at its grant
+    // and one 5 ms later: 3 free again.
+    let at = first.grant.now;
+    let after = one(
+        store.as_mut(),
+        ask("k1", 100, vec![back(id, &[(1, at), (1, at + 5)])]),
+    );
     assert_eq!(
         after.grant.count, 1,
         "half of the 3 given back, rounded down"
@@ -71,11 +87,25 @@ fn budget_is_leased_by_the_ledger_s_rule_and_given_back(backend: &Backend) {
         backend.query_i64("SELECT sum(count) FROM rate_leases WHERE subject = 'k1'"),
         2 + 2 + 1 + 1 + 1 + 1
     );
+    // Past half the limit, each piece is a record of its own, counted
+    // until its own moment and a window.
+    assert_eq!(
+        backend.query_i64("SELECT count(*) FROM rate_leases WHERE subject = 'k1'"),
+        7
+    );
+    assert_eq!(
+        backend.query_i64(&format!(
+            "SELECT count(*) FROM rate_leases WHERE subject = 'k1' AND granted_at = {at} \
+             AND count = 1 AND until_at IN ({at}, {})",
+            at + 5
+        )),
+        2
+    );
     // Given back unused: deleted.
     let second = one(store.as_mut(), ask("owner:acme", 0, vec![]));
     assert_eq!(second.grant.count, 0);
     let acme = backend.query_i64("SELECT min(id) FROM rate_leases WHERE subject = 'owner:acme'");
-    one(store.as_mut(), ask("owner:acme", 0, vec![(acme, 0)]));
+    one(store.as_mut(), ask("owner:acme", 0, vec![back(acme, &[])]));
     assert_eq!(
         backend.query_i64("SELECT count(*) FROM rate_leases WHERE subject = 'owner:acme'"),
         0

@@ -95,37 +95,47 @@ pub(super) async fn lease(tx: &Transaction<'_>, asks: &[LeaseAsk]) -> Pg<Vec<Lea
         )
         .await?;
     }
+    insert(tx, asks, &plan.pieces).await?;
     let mut ids = vec![None; asks.len()];
-    if !plan.insert.is_empty() {
-        let subjects: Vec<&str> = plan
-            .insert
-            .iter()
-            .map(|(i, _)| asks[*i].subject.as_str())
-            .collect();
-        let granted: Vec<i64> = plan.insert.iter().map(|(_, l)| l.granted_at).collect();
-        let untils: Vec<i64> = plan.insert.iter().map(|(_, l)| l.until).collect();
-        let counts: Vec<i32> = plan.insert.iter().map(|(_, l)| count(l.count)).collect();
-        let rows = tx
-            .query_typed(
-                INSERT_LEASES,
-                &[
-                    (&subjects, Type::TEXT_ARRAY),
-                    (&granted, Type::INT8_ARRAY),
-                    (&untils, Type::INT8_ARRAY),
-                    (&counts, Type::INT4_ARRAY),
-                ],
-            )
-            .await?;
-        // By subject: each is asked for once.
-        let by_subject: HashMap<String, i64> = rows
-            .iter()
-            .map(|r| Ok((r.try_get(1)?, r.try_get(0)?)))
-            .collect::<Pg<_>>()?;
-        for (i, _) in &plan.insert {
-            ids[*i] = by_subject.get(&asks[*i].subject).copied();
-        }
+    // By subject: each is asked for once.
+    let by_subject = insert(tx, asks, &plan.insert).await?;
+    for (i, _) in &plan.insert {
+        ids[*i] = by_subject.get(&asks[*i].subject).copied();
     }
     Ok(plan.answers(ids))
+}
+
+/// Inserts `records`, each of the subject of the ask of its index; the
+/// new ids by subject.
+async fn insert(
+    tx: &Transaction<'_>,
+    asks: &[LeaseAsk],
+    records: &[(usize, Lease)],
+) -> Pg<HashMap<String, i64>> {
+    if records.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let subjects: Vec<&str> = records
+        .iter()
+        .map(|(i, _)| asks[*i].subject.as_str())
+        .collect();
+    let granted: Vec<i64> = records.iter().map(|(_, l)| l.granted_at).collect();
+    let untils: Vec<i64> = records.iter().map(|(_, l)| l.until).collect();
+    let counts: Vec<i32> = records.iter().map(|(_, l)| count(l.count)).collect();
+    let rows = tx
+        .query_typed(
+            INSERT_LEASES,
+            &[
+                (&subjects, Type::TEXT_ARRAY),
+                (&granted, Type::INT8_ARRAY),
+                (&untils, Type::INT8_ARRAY),
+                (&counts, Type::INT4_ARRAY),
+            ],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(1)?, r.try_get(0)?)))
+        .collect()
 }
 
 /// A lease's count as the column holds it (a limit is at most 1,000,000).

@@ -59,6 +59,14 @@ pub(super) fn lease(
         tx.prepare_cached(UPDATE_LEASE)?
             .execute(params![l.id, l.until, l.count])?;
     }
+    for (i, l) in &plan.pieces {
+        tx.prepare_cached(INSERT_LEASE)?.execute(params![
+            asks[*i].subject,
+            l.granted_at,
+            l.until,
+            l.count
+        ])?;
+    }
     let mut ids = vec![None; asks.len()];
     for (i, l) in &plan.insert {
         tx.prepare_cached(INSERT_LEASE)?.execute(params![
