@@ -28,7 +28,11 @@ use crate::key_format::ParsedKey;
 use crate::time;
 use crate::verify::{Required, Verdict};
 
-use super::engine::{BUSY_TIMEOUT, Engine, RETRY, busy};
+use super::engine::{BUSY_TIMEOUT, Engine, OnSlot, RETRY, Uncached, busy};
+
+/// How many times a request asks for leases with others' before a store
+/// thread asks for its own.
+const LEASE_TRIES: usize = 3;
 
 pub enum Job {
     /// A freshness check, for a store whose checks may wait (`checks_inline`).
@@ -39,11 +43,15 @@ pub enum Job {
     Verify {
         keys: Vec<ParsedKey>,
         required: Required,
-        reply: oneshot::Sender<Result<Vec<Verdict>>>,
+        /// See `Engine::verify_on_slot`.
+        hand_back: bool,
+        reply: oneshot::Sender<Result<OnSlot>>,
     },
     Health {
         reply: oneshot::Sender<Result<()>>,
     },
+    /// Send the asks for leases requests queued (`Engine::want_leases`).
+    Lease,
 }
 
 #[derive(Clone)]
@@ -78,15 +86,42 @@ impl Pool {
         required: Required,
     ) -> Result<Vec<Verdict>> {
         self.fresh(ticket).await?;
-        let refs: Vec<&ParsedKey> = keys.iter().collect();
-        if let Some(verdicts) = self.engine.verify_cached(&refs, &required, time::now()) {
-            return Ok(verdicts);
+        // A request whose leases have no room asks for them with the
+        // others' (`Engine::want_leases`), a few times: the room granted
+        // may be taken by others first; then a store thread decides.
+        for _ in 0..LEASE_TRIES {
+            let refs: Vec<&ParsedKey> = keys.iter().collect();
+            let subjects = match self.engine.verify_cached(&refs, &required, time::now()) {
+                Ok(verdicts) => return Ok(verdicts),
+                Err(Uncached::NeedsLease(subjects)) => subjects,
+                Err(Uncached::NotCached) => {
+                    match self.on_slot(keys.clone(), required.clone(), true).await? {
+                        OnSlot::Verdicts(verdicts) => return Ok(verdicts),
+                        OnSlot::NeedsLease(subjects) => subjects,
+                    }
+                }
+            };
+            let leased = self.engine.want_leases(&subjects);
+            self.send(Job::Lease)?;
+            leased.await.map_err(|_| stopped())?;
         }
-        drop(refs);
+        match self.on_slot(keys, required, false).await? {
+            OnSlot::Verdicts(verdicts) => Ok(verdicts),
+            OnSlot::NeedsLease(_) => Err(busy()),
+        }
+    }
+
+    async fn on_slot(
+        &self,
+        keys: Vec<ParsedKey>,
+        required: Required,
+        hand_back: bool,
+    ) -> Result<OnSlot> {
         let (reply, answer) = oneshot::channel();
         self.send(Job::Verify {
             keys,
             required,
+            hand_back,
             reply,
         })?;
         answer.await.map_err(|_| stopped())?
@@ -153,10 +188,11 @@ fn work(engine: &Engine, i: usize, jobs: &Mutex<mpsc::Receiver<Job>>) {
             Job::Verify {
                 keys,
                 required,
+                hand_back,
                 reply,
             } => {
                 let refs: Vec<&ParsedKey> = keys.iter().collect();
-                let answer = engine.verify_on_slot(i, &refs, &required, time::now());
+                let answer = engine.verify_on_slot(i, &refs, &required, time::now(), hand_back);
                 let _ = reply.send(answer);
             }
             Job::Health { reply } => {
@@ -170,6 +206,9 @@ fn work(engine: &Engine, i: usize, jobs: &Mutex<mpsc::Receiver<Job>>) {
                     answer => answer,
                 };
                 let _ = reply.send(answer);
+            }
+            Job::Lease => {
+                engine.send_wanted(i);
             }
         }
     }

@@ -72,8 +72,10 @@ fn budget_is_leased_by_the_ledger_s_rule_and_given_back(backend: &Backend) {
         5
     );
     // The first lease given back with 2 of its 5 used, one at its grant
-    // and one 5 ms later: 3 free again.
+    // and one 5 ms later: 3 free again. (Given back after those 5 ms: a
+    // piece never ends after the return.)
     let at = first.grant.now;
+    std::thread::sleep(std::time::Duration::from_millis(10));
     let after = one(
         store.as_mut(),
         ask("k1", 100, vec![back(id, &[(1, at), (1, at + 5)])]),

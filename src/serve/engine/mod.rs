@@ -32,10 +32,11 @@ mod leasing;
 mod pending;
 
 pub use freshness::busy;
-pub use leasing::RENEW_EVERY;
+pub use leasing::{OnSlot, RENEW_EVERY, Uncached};
 
 use cache::Cache;
 use freshness::Home;
+use leasing::Wanted;
 use pending::Pending;
 
 /// How long a request of `serve` waits for another process's lock on the
@@ -68,6 +69,7 @@ pub struct Engine {
     cache: RwLock<Cache>,
     uses: Mutex<Pending>,
     rate: Leases,
+    wanted: Mutex<Wanted>,
     pub metrics: Metrics,
 }
 
@@ -89,6 +91,7 @@ impl Engine {
             cache: RwLock::new(Cache::default()),
             uses: Mutex::new(Pending::default()),
             rate: Leases::default(),
+            wanted: Mutex::new(Wanted::default()),
             metrics: Metrics::default(),
         })
     }
@@ -127,26 +130,34 @@ impl Engine {
     }
 
     /// Judges `keys` from the cache alone, when it holds them all (never a
-    /// key with a limit of uses: see `cache.rs`); `None` sends the request
-    /// to a store thread (`verify_on_slot`). For a request whose check
+    /// key with a limit of uses: see `cache.rs`) and their rate limits'
+    /// leases have room; else says why not: then the request goes to a
+    /// store thread (`verify_on_slot`), or waits for its leases
+    /// (`want_leases`) and tries again. For a request whose check
     /// (`try_fresh`) succeeded. Counts a use of each VALID key.
     pub fn verify_cached(
         &self,
         keys: &[&ParsedKey],
         required: &Required,
         now: Timestamp,
-    ) -> Option<Vec<Verdict>> {
-        let stored = self.all_cached(keys)?;
-        // A lease to ask for is a store thread's work.
-        let judged = verify::judge_rated(keys, stored, required, now, &self.rate).ok()?;
+    ) -> std::result::Result<Vec<Verdict>, Uncached> {
+        let stored = self.all_cached(keys).ok_or(Uncached::NotCached)?;
+        let judged = verify::judge_rated(keys, stored, required, now, &self.rate)
+            .map_err(|NeedsLease(subjects)| Uncached::NeedsLease(subjects))?;
         self.count_uses(judged.counted_uses(), now);
-        Some(self.counted(judged.settle_cached(&self.rate)))
+        Ok(self.counted(judged.settle_cached(&self.rate)))
     }
 
     /// Judges `keys` for a request whose check (`try_fresh`) succeeded, on
     /// slot `i`'s connection (opened no earlier than the check): spends a
     /// use of each VALID key with a limit of uses, there and then, and
     /// counts one of each other VALID key (written by `flush`).
+    ///
+    /// With `hand_back`, a request whose keys are all in the cache once
+    /// read and whose leases have no room is handed back
+    /// (`OnSlot::NeedsLease`), to ask for them with other requests'
+    /// (`want_leases`) instead of holding this thread for a store call of
+    /// its own.
     ///
     /// A connection the store ended (a PostgreSQL session terminated, a
     /// pooler restarted, an idle timeout) fails its first read: that read
@@ -158,7 +169,8 @@ impl Engine {
         keys: &[&ParsedKey],
         required: &Required,
         now: Timestamp,
-    ) -> Result<Vec<Verdict>> {
+        hand_back: bool,
+    ) -> Result<OnSlot> {
         let read = || self.on_slot(i, |store| self.credentials(store, keys));
         let stored = match read() {
             Err(e) if e.store_fault().is_some_and(|f| f != StoreFault::Busy) => read()?,
@@ -168,6 +180,9 @@ impl Engine {
         let judged = loop {
             match verify::judge_rated(keys, stored.clone(), required, now, &self.rate) {
                 Ok(judged) => break judged,
+                Err(NeedsLease(subjects)) if hand_back && self.all_cached(keys).is_some() => {
+                    return Ok(OnSlot::NeedsLease(subjects));
+                }
                 Err(NeedsLease(subjects)) => self.lease_now(i, &subjects, deadline)?,
             }
         };
@@ -184,7 +199,7 @@ impl Engine {
         };
         let (verdicts, spent) = judged.spend_and_settle(spend, &self.rate)?;
         self.metrics.flushed_uses.fetch_add(spent, SeqCst);
-        Ok(self.counted(verdicts))
+        Ok(OnSlot::Verdicts(self.counted(verdicts)))
     }
 
     /// Counts `verdicts` in the metrics here, where they are decided, not
