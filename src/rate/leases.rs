@@ -64,7 +64,17 @@ pub struct Leases {
 struct State {
     subjects: HashMap<String, Subject>,
     next_serial: u64,
+    /// Subjects an admission found running low or with leases to give
+    /// back: `asks` looks at these at once, at the others only every
+    /// `LOOK_AT_ALL_EVERY` (ten thousand keys are too many to look at on
+    /// every renewal tick).
+    due: Vec<String>,
+    looked_at_all: Option<Instant>,
 }
+
+/// How often `asks` looks at every subject, for the leases of those no
+/// admission flagged: idle ones to close, and what to give back.
+const LOOK_AT_ALL_EVERY: Duration = Duration::from_millis(250);
 
 struct Subject {
     rate: RateLimit,
@@ -81,6 +91,8 @@ struct Subject {
     last_grant: u32,
     /// An ask for it is on its way to the store.
     asking: bool,
+    /// It is in `State::due`.
+    due: bool,
 }
 
 struct Held {
@@ -173,6 +185,7 @@ impl Subject {
             last_used: now,
             last_grant: 0,
             asking: false,
+            due: false,
         }
     }
 
@@ -248,7 +261,7 @@ impl Leases {
     /// Reserves one place for `subject` under `rate` at `now`.
     pub fn admit(&self, subject: &str, rate: RateLimit, now: Instant) -> Admit {
         let mut state = self.state();
-        let subjects = &mut state.subjects;
+        let State { subjects, due, .. } = &mut *state;
         let s = match subjects.get_mut(subject) {
             Some(s) => s,
             None => subjects
@@ -265,11 +278,16 @@ impl Leases {
         s.close_spent(now);
         if let Some(h) = s.held.iter_mut().find(|h| h.used < h.count) {
             let piece = h.take(now);
+            let serial = h.serial;
             s.admitted += 1;
             s.last_used = now;
+            if !s.due && !s.asking && (!s.closed.is_empty() || s.running_low(now)) {
+                s.due = true;
+                due.push(subject.to_owned());
+            }
             return Admit::Admitted(Admission {
                 subject: subject.to_owned(),
-                serial: h.serial,
+                serial,
                 piece,
             });
         }
@@ -330,29 +348,50 @@ impl Leases {
     /// low, and closed leases to give back (idle ones closed here: unused
     /// for a quarter of their span, they hold budget other processes could
     /// use). Subjects with nothing held, nothing to give back and no use
-    /// for a span are forgotten.
+    /// for a span are forgotten. Looks at the subjects admissions flagged,
+    /// and at all of them every `LOOK_AT_ALL_EVERY`.
     pub fn asks(&self, now: Instant) -> Vec<LeaseAsk> {
         let mut state = self.state();
+        let State {
+            subjects,
+            due,
+            looked_at_all,
+            ..
+        } = &mut *state;
         let mut asks = Vec::new();
-        state.subjects.retain(|subject, s| {
-            if s.asking {
-                return true;
+        if looked_at_all.is_none_or(|at| now.saturating_duration_since(at) >= LOOK_AT_ALL_EVERY) {
+            *looked_at_all = Some(now);
+            due.clear();
+            subjects.retain(|subject, s| Self::look(subject, s, now, &mut asks));
+        } else {
+            for subject in due.drain(..) {
+                if let Some(s) = subjects.get_mut(&subject) {
+                    Self::look(&subject, s, now, &mut asks);
+                }
             }
-            s.close_spent(now);
-            let idle = now.saturating_duration_since(s.last_used);
-            if idle >= s.span() / 4 {
-                s.close_all();
-            }
-            if !s.held.is_empty() && s.running_low(now) {
-                asks.push(Self::ask(subject, s, now));
-            } else if !s.closed.is_empty() {
-                let mut give_back = Self::ask(subject, s, now);
-                give_back.ask.want = 0;
-                asks.push(give_back);
-            }
-            s.asking || !s.held.is_empty() || idle < s.span()
-        });
+        }
         asks
+    }
+
+    /// `asks` for one subject; whether to keep it.
+    fn look(subject: &str, s: &mut Subject, now: Instant, asks: &mut Vec<LeaseAsk>) -> bool {
+        s.due = false;
+        if s.asking {
+            return true;
+        }
+        s.close_spent(now);
+        let idle = now.saturating_duration_since(s.last_used);
+        if idle >= s.span() / 4 {
+            s.close_all();
+        }
+        if !s.held.is_empty() && s.running_low(now) {
+            asks.push(Self::ask(subject, s, now));
+        } else if !s.closed.is_empty() {
+            let mut give_back = Self::ask(subject, s, now);
+            give_back.ask.want = 0;
+            asks.push(give_back);
+        }
+        s.asking || !s.held.is_empty() || idle < s.span()
     }
 
     /// Takes in the store's answers to `asks` (sent at `sent`, answered at
@@ -370,6 +409,7 @@ impl Leases {
         let State {
             subjects,
             next_serial,
+            ..
         } = &mut *state;
         for (i, ask) in asks.iter().enumerate() {
             let Some(s) = subjects.get_mut(&ask.subject) else {
@@ -451,7 +491,17 @@ mod tests {
 
     /// A lease of `count` for `lasts_ms`, answered to the ask `leases` makes for "k".
     fn granted(leases: &Leases, now: Instant, count: u32, lasts_ms: i64) -> LeaseAsk {
-        let ask = leases.ask_now("k", now).expect("no ask on its way");
+        granted_to(leases, "k", now, count, lasts_ms)
+    }
+
+    fn granted_to(
+        leases: &Leases,
+        subject: &str,
+        now: Instant,
+        count: u32,
+        lasts_ms: i64,
+    ) -> LeaseAsk {
+        let ask = leases.ask_now(subject, now).expect("no ask on its way");
         let answer = LeaseAnswer {
             id: Some(7),
             grant: Grant {
@@ -523,6 +573,37 @@ mod tests {
             [back(7, &[(2, 1_050), (1, 1_060), (2, 1_330), (2, 1_350)])],
             "the store's clock read 1,000 at the grant; the cancelled one is not counted"
         );
+    }
+
+    #[test]
+    fn subjects_an_admission_flagged_are_looked_at_on_every_tick_the_others_less_often() {
+        let leases = Leases::default();
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        for subject in ["k", "j"] {
+            assert_eq!(leases.admit(subject, RATE, t0), Admit::NeedsLease);
+            granted_to(&leases, subject, t0, 4, 400);
+        }
+        assert!(leases.asks(t0).is_empty(), "a look at all: nothing due");
+        // "k" used 3 of 4: flagged by its admission, renewed at the next tick.
+        for _ in 0..3 {
+            leases.commit(admitted(leases.admit("k", RATE, at(100))));
+        }
+        let renewed: Vec<String> = leases
+            .asks(at(100))
+            .into_iter()
+            .map(|a| a.subject)
+            .collect();
+        assert_eq!(renewed, ["k"]);
+        // "j", unused, is past half its 400 ms at 210 ms: seen at the next
+        // look at all, not before.
+        assert!(leases.asks(at(210)).is_empty());
+        let renewed: Vec<String> = leases
+            .asks(at(260))
+            .into_iter()
+            .map(|a| a.subject)
+            .collect();
+        assert_eq!(renewed, ["j"]);
     }
 
     #[test]
