@@ -59,23 +59,21 @@ pub(super) fn lease(
         tx.prepare_cached(UPDATE_LEASE)?
             .execute(params![l.id, l.until, l.count])?;
     }
-    for (i, l) in &plan.pieces {
+    let insert = |i: usize, l: &Lease| {
         tx.prepare_cached(INSERT_LEASE)?.execute(params![
-            asks[*i].subject,
+            asks[i].subject,
             l.granted_at,
             l.until,
             l.count
         ])?;
+        Ok::<_, rusqlite::Error>(tx.last_insert_rowid())
+    };
+    for (i, l) in &plan.pieces {
+        insert(*i, l)?;
     }
     let mut ids = vec![None; asks.len()];
     for (i, l) in &plan.insert {
-        tx.prepare_cached(INSERT_LEASE)?.execute(params![
-            asks[*i].subject,
-            l.granted_at,
-            l.until,
-            l.count
-        ])?;
-        ids[*i] = Some(tx.last_insert_rowid());
+        ids[*i] = Some(insert(*i, l)?);
     }
     Ok(plan.answers(ids))
 }

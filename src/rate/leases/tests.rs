@@ -1,0 +1,233 @@
+//! The process side of leases: admissions, pieces, renewals, give-backs.
+
+use super::*;
+use crate::rate::ledger::Grant;
+
+const RATE: RateLimit = RateLimit {
+    limit: 10,
+    per_seconds: 4,
+};
+
+/// A lease of `count` for `lasts_ms`, answered to the ask `leases` makes for "k".
+fn granted(leases: &Leases, now: Instant, count: u32, lasts_ms: i64) -> LeaseAsk {
+    granted_to(leases, "k", now, count, lasts_ms)
+}
+
+fn granted_to(leases: &Leases, subject: &str, now: Instant, count: u32, lasts_ms: i64) -> LeaseAsk {
+    let ask = leases.ask_now(subject, now).expect("no ask on its way");
+    let answer = LeaseAnswer {
+        id: Some(7),
+        grant: Grant {
+            count,
+            now: 1_000,
+            until: 1_000 + lasts_ms,
+            retry_after_ms: 0,
+        },
+    };
+    leases.answered(std::slice::from_ref(&ask), Some(&[answer]), now, now);
+    ask
+}
+
+fn back(id: i64, pieces: &[(u32, i64)]) -> Returned {
+    Returned {
+        id,
+        pieces: pieces
+            .iter()
+            .map(|&(count, until)| Piece { count, until })
+            .collect(),
+    }
+}
+
+fn admitted(a: Admit) -> Admission {
+    match a {
+        Admit::Admitted(a) => a,
+        other => panic!("not admitted: {other:?}"),
+    }
+}
+
+#[test]
+fn a_lease_admits_its_count_until_its_deadline_only() {
+    let leases = Leases::default();
+    let t0 = Instant::now();
+    let at = |ms| t0 + Duration::from_millis(ms);
+    assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+    granted(&leases, t0, 3, 500);
+    leases.commit(admitted(leases.admit("k", RATE, t0)));
+    let cancelled = admitted(leases.admit("k", RATE, at(10)));
+    leases.cancel(cancelled);
+    leases.commit(admitted(leases.admit("k", RATE, at(499))));
+    assert_eq!(
+        leases.admit("k", RATE, at(500)),
+        Admit::NeedsLease,
+        "past its deadline, its free place is not taken"
+    );
+    // Given back with what it used: two, each when it was made (the
+    // store's clock read 1,000 at the grant), the cancelled one not.
+    let ask = leases.ask_now("k", at(500)).unwrap();
+    assert_eq!(ask.returns, [back(7, &[(1, 1_000), (1, 1_499)])]);
+}
+
+#[test]
+fn a_lease_is_given_back_in_pieces_each_until_its_last_admission() {
+    let leases = Leases::default();
+    let t0 = Instant::now();
+    let at = |ms| t0 + Duration::from_millis(ms);
+    assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+    // 32 places for 1.6 s: a piece holds two admissions, or 100 ms.
+    granted(&leases, t0, 32, 1_600);
+    for ms in [0, 50, 60, 300, 330, 340, 350] {
+        leases.commit(admitted(leases.admit("k", RATE, at(ms))));
+    }
+    let cancelled = admitted(leases.admit("k", RATE, at(500)));
+    leases.cancel(cancelled);
+    let ask = leases.ask_now("k", at(1_600)).unwrap();
+    assert_eq!(
+        ask.returns,
+        [back(7, &[(2, 1_050), (1, 1_060), (2, 1_330), (2, 1_350)])],
+        "the store's clock read 1,000 at the grant; the cancelled one is not counted"
+    );
+}
+
+#[test]
+fn subjects_an_admission_flagged_are_looked_at_on_every_tick_the_others_less_often() {
+    let leases = Leases::default();
+    let t0 = Instant::now();
+    let at = |ms| t0 + Duration::from_millis(ms);
+    for subject in ["k", "j"] {
+        assert_eq!(leases.admit(subject, RATE, t0), Admit::NeedsLease);
+        granted_to(&leases, subject, t0, 4, 400);
+    }
+    assert!(leases.asks(t0).is_empty(), "a look at all: nothing due");
+    // "k" used 3 of 4: flagged by its admission, renewed at the next tick.
+    for _ in 0..3 {
+        leases.commit(admitted(leases.admit("k", RATE, at(100))));
+    }
+    let renewed: Vec<String> = leases
+        .asks(at(100))
+        .into_iter()
+        .map(|a| a.subject)
+        .collect();
+    assert_eq!(renewed, ["k"]);
+    // "j", unused, is past half its 400 ms at 210 ms: seen at the next
+    // look at all, not before.
+    assert!(leases.asks(at(210)).is_empty());
+    let renewed: Vec<String> = leases
+        .asks(at(260))
+        .into_iter()
+        .map(|a| a.subject)
+        .collect();
+    assert_eq!(renewed, ["j"]);
+}
+
+#[test]
+fn a_place_cancelled_after_its_lease_closed_stays_counted() {
+    let leases = Leases::default();
+    let t0 = Instant::now();
+    assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+    granted(&leases, t0, 1, 500);
+    let only = admitted(leases.admit("k", RATE, t0));
+    let ask = leases.ask_now("k", t0).unwrap();
+    assert_eq!(
+        ask.returns,
+        [back(7, &[(1, 1_000)])],
+        "closed used up, with the reservation"
+    );
+    leases.cancel(only);
+    leases.answered(&[ask], None, t0, t0);
+    assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+}
+
+#[test]
+fn refused_by_the_store_until_the_moment_it_named() {
+    let leases = Leases::default();
+    let t0 = Instant::now();
+    assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+    let ask = leases.ask_now("k", t0).unwrap();
+    let answer = LeaseAnswer {
+        id: None,
+        grant: Grant {
+            count: 0,
+            now: 0,
+            until: 0,
+            retry_after_ms: 300,
+        },
+    };
+    leases.answered(&[ask], Some(&[answer]), t0, t0);
+    assert_eq!(
+        leases.admit("k", RATE, t0 + Duration::from_millis(100)),
+        Admit::Refused(Duration::from_millis(200))
+    );
+    assert_eq!(
+        leases.admit("k", RATE, t0 + Duration::from_millis(300)),
+        Admit::NeedsLease
+    );
+}
+
+#[test]
+fn a_changed_limit_closes_the_leases_of_the_old_one() {
+    let leases = Leases::default();
+    let t0 = Instant::now();
+    assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+    granted(&leases, t0, 5, 2_000);
+    leases.commit(admitted(leases.admit("k", RATE, t0)));
+    let lower = RateLimit {
+        limit: 2,
+        per_seconds: 4,
+    };
+    assert_eq!(leases.admit("k", lower, t0), Admit::NeedsLease);
+    let ask = leases.ask_now("k", t0).unwrap();
+    assert_eq!(ask.returns, [back(7, &[(1, 1_000)])]);
+    assert_eq!(ask.budget.limit, 2);
+}
+
+#[test]
+fn one_ask_at_a_time_and_renewed_ahead_when_running_low() {
+    let leases = Leases::default();
+    let t0 = Instant::now();
+    assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+    let ask = leases.ask_now("k", t0).unwrap();
+    assert_eq!(ask.ask.want, 1, "a sixteenth of 10, at least one");
+    assert_eq!(ask.ask.span_ms, 4_000);
+    assert!(leases.ask_now("k", t0).is_none(), "one on its way already");
+    let answer = LeaseAnswer {
+        id: Some(7),
+        grant: Grant {
+            count: 4,
+            now: 0,
+            // Half the window asked for, as the ledger grants.
+            until: 2_000,
+            retry_after_ms: 0,
+        },
+    };
+    leases.answered(&[ask], Some(&[answer]), t0, t0);
+    assert!(leases.asks(t0).is_empty(), "four left of four");
+    assert!(
+        leases.asks(t0 + Duration::from_millis(900)).is_empty(),
+        "granted for 2 s: not half past yet"
+    );
+    leases.commit(admitted(leases.admit("k", RATE, t0)));
+    let at = t0 + Duration::from_millis(1_200);
+    leases.commit(admitted(leases.admit("k", RATE, at)));
+    let renewals = leases.asks(at);
+    assert_eq!(
+        renewals.len(),
+        1,
+        "past half its time, and half used: renewed"
+    );
+    assert!(renewals[0].ask.want >= 1);
+    assert!(renewals[0].returns.is_empty(), "the lease is still held");
+    let answer = LeaseAnswer {
+        id: Some(8),
+        grant: Grant {
+            count: 4,
+            now: 1_200,
+            until: 3_200,
+            retry_after_ms: 0,
+        },
+    };
+    leases.answered(&renewals, Some(&[answer]), at, at);
+    assert!(
+        leases.asks(at + Duration::from_millis(100)).is_empty(),
+        "renewed: the older lease past half its time asks for nothing more"
+    );
+}
