@@ -18,6 +18,7 @@ Run by bench/run.py (`--fleet-only` runs just these).
 """
 
 import http.client
+import os
 import signal
 import statistics
 import sys
@@ -66,6 +67,11 @@ def rated_vs_plain(ks, p, quick, rows, cpus, threads, script, db_of, servers_cou
             for rps, p99, valid, answered in results:
                 if valid != answered:
                     sys.exit(f"fleet {name}: {answered - valid} of {answered} answers were not 200")
+            if os.environ.get("FLEET_DEBUG"):
+                print(name, secs, sum(r[0] for r in results),
+                      sum(metric(url, "keysmith_rate_lease_waits_total") for _, url in servers[name]),
+                      sum(metric(url, "keysmith_rate_lease_calls_total") for _, url in servers[name]),
+                      file=sys.stderr, flush=True)
             return sum(r[0] for r in results), max(r[1] for r in results)
 
         for name in got:  # warm-up: serve's cache, and the first leases of every key

@@ -36,6 +36,7 @@ pub struct Metrics {
     pub open_connections: AtomicU64,
     pub access_log_dropped: AtomicU64,
     pub lease_calls: AtomicU64,
+    pub lease_waits: AtomicU64,
 }
 
 impl Metrics {
@@ -137,6 +138,12 @@ impl Metrics {
                 "counter",
                 "Store transactions leasing or giving back rate-limit budget (docs/src/fleet-limits.md).",
                 &self.lease_calls,
+            ),
+            (
+                "keysmith_rate_lease_waits_total",
+                "counter",
+                "Requests that waited for a store transaction leasing rate-limit budget: none of their leases had room.",
+                &self.lease_waits,
             ),
             (
                 "keysmith_access_log_dropped_total",

@@ -17,6 +17,7 @@
 //! is most of them under load; a hop costs two thread wake-ups, more than
 //! the rest of such an answer.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -101,6 +102,7 @@ impl Pool {
                     }
                 }
             };
+            self.engine.metrics.lease_waits.fetch_add(1, Relaxed);
             let leased = self.engine.want_leases(&subjects);
             self.send(Job::Lease)?;
             leased.await.map_err(|_| stopped())?;

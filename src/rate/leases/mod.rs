@@ -20,7 +20,8 @@
 //! that may wait for it, and tries again. Before that happens to a busy
 //! subject, `asks` renews its lease ahead, sized to its recent rate.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -65,16 +66,19 @@ struct State {
     subjects: HashMap<String, Subject>,
     next_serial: u64,
     /// Subjects an admission found running low or with leases to give
-    /// back: `asks` looks at these at once, at the others only every
-    /// `LOOK_AT_ALL_EVERY` (ten thousand keys are too many to look at on
-    /// every renewal tick).
+    /// back: `asks` looks at these at once.
     due: Vec<String>,
-    looked_at_all: Option<Instant>,
+    /// When each subject next needs a look that no admission will flag (a
+    /// lease past its deadline or idle, to give back; a subject to
+    /// forget), soonest first. An entry is stale when its time is not
+    /// the subject's `looks_at`. Ten thousand keys are too many to look
+    /// at on every renewal tick: a scan of all every 250 ms was 4.7% of
+    /// serve's CPU in cache misses (BENCHMARKS.md).
+    looks: BinaryHeap<Reverse<(Instant, String)>>,
 }
 
-/// How often `asks` looks at every subject, for the leases of those no
-/// admission flagged: idle ones to close, and what to give back.
-const LOOK_AT_ALL_EVERY: Duration = Duration::from_millis(250);
+/// The least time between two looks at a subject its time brought up.
+const LOOK_AGAIN_AFTER: Duration = Duration::from_millis(10);
 
 struct Subject {
     rate: RateLimit,
@@ -93,6 +97,8 @@ struct Subject {
     asking: bool,
     /// It is in `State::due`.
     due: bool,
+    /// Its entry in `State::looks`.
+    looks_at: Option<Instant>,
 }
 
 struct Held {
@@ -186,6 +192,18 @@ impl Subject {
             last_grant: 0,
             asking: false,
             due: false,
+            looks_at: None,
+        }
+    }
+
+    /// When it next needs a look no admission flags: as its first lease
+    /// held passes its deadline or it has been idle long enough to give
+    /// back (`look`); with nothing held, when it is to be forgotten.
+    fn next_look(&self) -> Instant {
+        let first_deadline = self.held.iter().map(|h| h.deadline).min();
+        match first_deadline {
+            Some(deadline) => deadline.min(self.last_used + self.span() / 4),
+            None => self.last_used + self.span(),
         }
     }
 
@@ -245,6 +263,21 @@ impl Subject {
     }
 }
 
+/// Makes sure `looks` holds an entry for `subject` no later than its
+/// next look, and not before `not_before`.
+fn schedule(
+    looks: &mut BinaryHeap<Reverse<(Instant, String)>>,
+    subject: &str,
+    s: &mut Subject,
+    not_before: Instant,
+) {
+    let at = s.next_look().max(not_before);
+    if s.looks_at.is_none_or(|scheduled| at < scheduled) {
+        s.looks_at = Some(at);
+        looks.push(Reverse((at, subject.to_owned())));
+    }
+}
+
 /// A rate limit in the ledger's terms.
 pub fn budget(rate: RateLimit) -> Budget {
     Budget {
@@ -261,12 +294,21 @@ impl Leases {
     /// Reserves one place for `subject` under `rate` at `now`.
     pub fn admit(&self, subject: &str, rate: RateLimit, now: Instant) -> Admit {
         let mut state = self.state();
-        let State { subjects, due, .. } = &mut *state;
+        let State {
+            subjects,
+            due,
+            looks,
+            ..
+        } = &mut *state;
         let s = match subjects.get_mut(subject) {
             Some(s) => s,
-            None => subjects
-                .entry(subject.to_owned())
-                .or_insert_with(|| Subject::new(rate, now)),
+            None => {
+                let s = subjects
+                    .entry(subject.to_owned())
+                    .or_insert_with(|| Subject::new(rate, now));
+                schedule(looks, subject, s, now);
+                s
+            }
         };
         if s.rate != rate {
             // Leases of another limit are not this one's.
@@ -290,6 +332,10 @@ impl Leases {
                 serial,
                 piece,
             });
+        }
+        if !s.due && !s.asking && !s.closed.is_empty() {
+            s.due = true;
+            due.push(subject.to_owned());
         }
         match s.refused_until {
             Some(until) if until > now => Admit::Refused(until - now),
@@ -349,25 +395,40 @@ impl Leases {
     /// for a quarter of their span, they hold budget other processes could
     /// use). Subjects with nothing held, nothing to give back and no use
     /// for a span are forgotten. Looks at the subjects admissions flagged,
-    /// and at all of them every `LOOK_AT_ALL_EVERY`.
+    /// and at those whose time for a look (`Subject::next_look`) has come.
     pub fn asks(&self, now: Instant) -> Vec<LeaseAsk> {
         let mut state = self.state();
         let State {
             subjects,
             due,
-            looked_at_all,
+            looks,
             ..
         } = &mut *state;
         let mut asks = Vec::new();
-        if looked_at_all.is_none_or(|at| now.saturating_duration_since(at) >= LOOK_AT_ALL_EVERY) {
-            *looked_at_all = Some(now);
-            due.clear();
-            subjects.retain(|subject, s| Self::look(subject, s, now, &mut asks));
-        } else {
-            for subject in due.drain(..) {
-                if let Some(s) = subjects.get_mut(&subject) {
-                    Self::look(&subject, s, now, &mut asks);
-                }
+        for subject in due.drain(..) {
+            if let Some(s) = subjects.get_mut(&subject) {
+                Self::look(&subject, s, now, &mut asks);
+            }
+        }
+        while let Some(Reverse((at, _))) = looks.peek()
+            && *at <= now
+        {
+            let Some(Reverse((at, subject))) = looks.pop() else {
+                break;
+            };
+            let Some(s) = subjects.get_mut(&subject) else {
+                continue;
+            };
+            if s.looks_at != Some(at) {
+                continue; // stale: a sooner entry was made, and taken
+            }
+            s.looks_at = None;
+            if Self::look(&subject, s, now, &mut asks) {
+                // Not again on this tick: a lease past its deadline whose
+                // ask is on its way waits for the answer.
+                schedule(looks, &subject, s, now + LOOK_AGAIN_AFTER);
+            } else {
+                subjects.remove(&subject);
             }
         }
         asks
@@ -409,7 +470,8 @@ impl Leases {
         let State {
             subjects,
             next_serial,
-            ..
+            due,
+            looks,
         } = &mut *state;
         for (i, ask) in asks.iter().enumerate() {
             let Some(s) = subjects.get_mut(&ask.subject) else {
@@ -427,6 +489,10 @@ impl Leases {
                         id,
                         pieces: Vec::new(),
                     });
+                    if !s.due {
+                        s.due = true;
+                        due.push(ask.subject.clone());
+                    }
                 }
                 continue;
             }
@@ -447,6 +513,7 @@ impl Leases {
                     });
                     s.last_grant = grant.count;
                     s.refused_until = None;
+                    schedule(looks, &ask.subject, s, received);
                 }
                 _ if ask.ask.want > 0 => {
                     let wait = Duration::from_millis(grant.retry_after_ms.max(1) as u64);

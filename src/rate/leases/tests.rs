@@ -89,7 +89,7 @@ fn a_lease_is_given_back_in_pieces_each_until_its_last_admission() {
 }
 
 #[test]
-fn subjects_an_admission_flagged_are_looked_at_on_every_tick_the_others_less_often() {
+fn subjects_are_looked_at_when_an_admission_flags_them_or_their_time_comes() {
     let leases = Leases::default();
     let t0 = Instant::now();
     let at = |ms| t0 + Duration::from_millis(ms);
@@ -97,7 +97,7 @@ fn subjects_an_admission_flagged_are_looked_at_on_every_tick_the_others_less_oft
         assert_eq!(leases.admit(subject, RATE, t0), Admit::NeedsLease);
         granted_to(&leases, subject, t0, 4, 400);
     }
-    assert!(leases.asks(t0).is_empty(), "a look at all: nothing due");
+    assert!(leases.asks(t0).is_empty(), "nothing due");
     // "k" used 3 of 4: flagged by its admission, renewed at the next tick.
     for _ in 0..3 {
         leases.commit(admitted(leases.admit("k", RATE, at(100))));
@@ -108,15 +108,19 @@ fn subjects_an_admission_flagged_are_looked_at_on_every_tick_the_others_less_oft
         .map(|a| a.subject)
         .collect();
     assert_eq!(renewed, ["k"]);
-    // "j", unused, is past half its 400 ms at 210 ms: seen at the next
-    // look at all, not before.
-    assert!(leases.asks(at(210)).is_empty());
-    let renewed: Vec<String> = leases
-        .asks(at(260))
-        .into_iter()
-        .map(|a| a.subject)
-        .collect();
-    assert_eq!(renewed, ["j"]);
+    // "j", unused, is not renewed past half its 400 ms; its lease is given
+    // back, unused, when its deadline comes.
+    assert!(leases.asks(at(260)).is_empty());
+    let given_back = leases.asks(at(400));
+    assert_eq!(given_back.len(), 1, "{given_back:?}");
+    assert_eq!(given_back[0].subject, "j");
+    assert_eq!(given_back[0].ask.want, 0);
+    assert_eq!(given_back[0].returns, [back(7, &[])]);
+    // Nothing held, nothing used for a span (4 s): forgotten.
+    leases.answered(&given_back, Some(&[]), at(400), at(400));
+    assert!(leases.asks(at(4_100)).is_empty());
+    assert!(!leases.state().subjects.contains_key("j"));
+    assert!(leases.state().subjects.contains_key("k"), "its ask is on its way");
 }
 
 #[test]

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use tokio_postgres::Transaction;
-use tokio_postgres::types::Type;
+use tokio_postgres::types::{ToSql, Type};
 
 use super::sql::DURABLE_COMMIT;
 use super::{Fault, Pg};
@@ -29,20 +29,27 @@ const INSERT_LEASES: &str = "INSERT INTO rate_leases (subject, granted_at, until
      SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::int[]) RETURNING id, subject";
 
 /// `Store::lease` inside `tx`. Each subject is asked for at most once.
+///
+/// The statements of each step are sent together (pipelined, in order:
+/// PostgreSQL runs them one after the other, so the leases are read after
+/// the subjects are locked): a lease costs four round trips, not eleven,
+/// which is most of its time on a busy host (docs/src/fleet-limits.md).
 pub(super) async fn lease(tx: &Transaction<'_>, asks: &[LeaseAsk]) -> Pg<Vec<LeaseAnswer>> {
-    // A lease the store forgot after a crash would be admitted from twice.
-    tx.batch_execute(DURABLE_COMMIT).await?;
-    let clock: i64 = tx.query_one(SERVER_CLOCK, &[]).await?.try_get(0)?;
     let mut names: Vec<&str> = asks.iter().map(|a| a.subject.as_str()).collect();
     names.sort_unstable();
     names.dedup();
-    tx.execute_typed(ENSURE_SUBJECTS, &[(&names, Type::TEXT_ARRAY)])
-        .await?;
+    let by_name = [(&names as &(dyn ToSql + Sync), Type::TEXT_ARRAY)];
+    let (_, clock, _, locked, leases) = tokio::try_join!(
+        // A lease the store forgot after a crash would be admitted from twice.
+        tx.batch_execute(DURABLE_COMMIT),
+        tx.query_one(SERVER_CLOCK, &[]),
+        tx.execute_typed(ENSURE_SUBJECTS, &by_name),
+        tx.query_typed(LOCK_SUBJECTS, &by_name),
+        tx.query_typed(SELECT_LEASES, &by_name),
+    )?;
+    let clock: i64 = clock.try_get(0)?;
     let mut subjects: HashMap<String, Subject> = HashMap::new();
-    for row in tx
-        .query_typed(LOCK_SUBJECTS, &[(&names, Type::TEXT_ARRAY)])
-        .await?
-    {
+    for row in locked {
         let latest: i64 = row.try_get(1)?;
         let now = ledger::now(clock, Some(latest));
         subjects.insert(
@@ -53,10 +60,7 @@ pub(super) async fn lease(tx: &Transaction<'_>, asks: &[LeaseAsk]) -> Pg<Vec<Lea
             },
         );
     }
-    for row in tx
-        .query_typed(SELECT_LEASES, &[(&names, Type::TEXT_ARRAY)])
-        .await?
-    {
+    for row in leases {
         let subject: String = row.try_get(1)?;
         let count: i32 = row.try_get(4)?;
         let lease = Lease {
@@ -72,33 +76,43 @@ pub(super) async fn lease(tx: &Transaction<'_>, asks: &[LeaseAsk]) -> Pg<Vec<Lea
         .iter()
         .map(|(name, s)| (name.as_str(), s.now))
         .unzip();
-    tx.execute_typed(
-        SET_CLOCKS,
-        &[(&names, Type::TEXT_ARRAY), (&clocks, Type::INT8_ARRAY)],
-    )
-    .await?;
-    if !plan.delete.is_empty() {
-        tx.execute_typed(DELETE_LEASES, &[(&plan.delete, Type::INT8_ARRAY)])
-            .await?;
-    }
-    if !plan.update.is_empty() {
-        let ids: Vec<i64> = plan.update.iter().map(|l| l.id).collect();
-        let untils: Vec<i64> = plan.update.iter().map(|l| l.until).collect();
-        let counts: Vec<i32> = plan.update.iter().map(|l| count(l.count)).collect();
-        tx.execute_typed(
-            UPDATE_LEASES,
-            &[
-                (&ids, Type::INT8_ARRAY),
-                (&untils, Type::INT8_ARRAY),
-                (&counts, Type::INT4_ARRAY),
-            ],
-        )
-        .await?;
-    }
-    insert(tx, asks, &plan.pieces).await?;
+    let updated: Vec<i64> = plan.update.iter().map(|l| l.id).collect();
+    let untils: Vec<i64> = plan.update.iter().map(|l| l.until).collect();
+    let counts: Vec<i32> = plan.update.iter().map(|l| count(l.count)).collect();
+    let (_, _, _, _, by_subject) = tokio::try_join!(
+        async {
+            tx.execute_typed(
+                SET_CLOCKS,
+                &[(&names, Type::TEXT_ARRAY), (&clocks, Type::INT8_ARRAY)],
+            )
+            .await
+        },
+        async {
+            if plan.delete.is_empty() {
+                return Ok(0);
+            }
+            tx.execute_typed(DELETE_LEASES, &[(&plan.delete, Type::INT8_ARRAY)])
+                .await
+        },
+        async {
+            if updated.is_empty() {
+                return Ok(0);
+            }
+            tx.execute_typed(
+                UPDATE_LEASES,
+                &[
+                    (&updated, Type::INT8_ARRAY),
+                    (&untils, Type::INT8_ARRAY),
+                    (&counts, Type::INT4_ARRAY),
+                ],
+            )
+            .await
+        },
+        insert(tx, asks, &plan.pieces),
+        // By subject: each is asked for once.
+        insert(tx, asks, &plan.insert),
+    )?;
     let mut ids = vec![None; asks.len()];
-    // By subject: each is asked for once.
-    let by_subject = insert(tx, asks, &plan.insert).await?;
     for (i, _) in &plan.insert {
         ids[*i] = by_subject.get(&asks[*i].subject).copied();
     }
@@ -111,7 +125,7 @@ async fn insert(
     tx: &Transaction<'_>,
     asks: &[LeaseAsk],
     records: &[(usize, Lease)],
-) -> Pg<HashMap<String, i64>> {
+) -> Result<HashMap<String, i64>, tokio_postgres::Error> {
     if records.is_empty() {
         return Ok(HashMap::new());
     }
