@@ -75,7 +75,14 @@ struct State {
     /// at on every renewal tick: a scan of all every 250 ms was 4.7% of
     /// serve's CPU in cache misses (BENCHMARKS.md).
     looks: BinaryHeap<Reverse<(Instant, String)>>,
+    /// When `looks` was last taken from: every `LOOK_AT_DUE_EVERY`, so
+    /// that what they give back goes in a few large store calls, not a
+    /// small one on every tick (each call is a durable commit).
+    looked: Option<Instant>,
 }
+
+/// How often `asks` takes the looks whose time has come.
+const LOOK_AT_DUE_EVERY: Duration = Duration::from_millis(250);
 
 /// The least time between two looks at a subject its time brought up.
 const LOOK_AGAIN_AFTER: Duration = Duration::from_millis(10);
@@ -395,13 +402,15 @@ impl Leases {
     /// for a quarter of their span, they hold budget other processes could
     /// use). Subjects with nothing held, nothing to give back and no use
     /// for a span are forgotten. Looks at the subjects admissions flagged,
-    /// and at those whose time for a look (`Subject::next_look`) has come.
+    /// and, every `LOOK_AT_DUE_EVERY`, at those whose time for a look
+    /// (`Subject::next_look`) has come.
     pub fn asks(&self, now: Instant) -> Vec<LeaseAsk> {
         let mut state = self.state();
         let State {
             subjects,
             due,
             looks,
+            looked,
             ..
         } = &mut *state;
         let mut asks = Vec::new();
@@ -410,6 +419,10 @@ impl Leases {
                 Self::look(&subject, s, now, &mut asks);
             }
         }
+        if looked.is_some_and(|at| now.saturating_duration_since(at) < LOOK_AT_DUE_EVERY) {
+            return asks;
+        }
+        *looked = Some(now);
         while let Some(Reverse((at, _))) = looks.peek()
             && *at <= now
         {
@@ -472,6 +485,7 @@ impl Leases {
             next_serial,
             due,
             looks,
+            ..
         } = &mut *state;
         for (i, ask) in asks.iter().enumerate() {
             let Some(s) = subjects.get_mut(&ask.subject) else {

@@ -109,15 +109,17 @@ fn subjects_are_looked_at_when_an_admission_flags_them_or_their_time_comes() {
         .collect();
     assert_eq!(renewed, ["k"]);
     // "j", unused, is not renewed past half its 400 ms; its lease is given
-    // back, unused, when its deadline comes.
+    // back, unused, at the first look at due subjects (every 250 ms) after
+    // its deadline.
     assert!(leases.asks(at(260)).is_empty());
-    let given_back = leases.asks(at(400));
+    assert!(leases.asks(at(400)).is_empty(), "looked at due ones at 260");
+    let given_back = leases.asks(at(510));
     assert_eq!(given_back.len(), 1, "{given_back:?}");
     assert_eq!(given_back[0].subject, "j");
     assert_eq!(given_back[0].ask.want, 0);
     assert_eq!(given_back[0].returns, [back(7, &[])]);
     // Nothing held, nothing used for a span (4 s): forgotten.
-    leases.answered(&given_back, Some(&[]), at(400), at(400));
+    leases.answered(&given_back, Some(&[]), at(510), at(510));
     assert!(leases.asks(at(4_100)).is_empty());
     assert!(!leases.state().subjects.contains_key("j"));
     assert!(leases.state().subjects.contains_key("k"), "its ask is on its way");
