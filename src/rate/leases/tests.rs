@@ -73,14 +73,14 @@ fn a_lease_is_given_back_in_pieces_each_until_its_last_admission() {
     let t0 = Instant::now();
     let at = |ms| t0 + Duration::from_millis(ms);
     assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
-    // 32 places for 1.6 s: a piece holds two admissions, or 100 ms.
-    granted(&leases, t0, 32, 1_600);
+    // 128 places for 6.4 s: a piece holds two admissions, or 100 ms.
+    granted(&leases, t0, 128, 6_400);
     for ms in [0, 50, 60, 300, 330, 340, 350] {
         leases.commit(admitted(leases.admit("k", RATE, at(ms))));
     }
     let cancelled = admitted(leases.admit("k", RATE, at(500)));
     leases.cancel(cancelled);
-    let ask = leases.ask_now("k", at(1_600)).unwrap();
+    let ask = leases.ask_now("k", at(6_400)).unwrap();
     assert_eq!(
         ask.returns,
         [back(7, &[(2, 1_050), (1, 1_060), (2, 1_330), (2, 1_350)])],
@@ -122,7 +122,10 @@ fn subjects_are_looked_at_when_an_admission_flags_them_or_their_time_comes() {
     leases.answered(&given_back, Some(&[]), at(510), at(510));
     assert!(leases.asks(at(4_100)).is_empty());
     assert!(!leases.state().subjects.contains_key("j"));
-    assert!(leases.state().subjects.contains_key("k"), "its ask is on its way");
+    assert!(
+        leases.state().subjects.contains_key("k"),
+        "its ask is on its way"
+    );
 }
 
 #[test]

@@ -59,6 +59,31 @@ fn serve_and_the_cli_share_one_budget() {
     server.stop();
 }
 
+#[test]
+fn a_key_s_first_request_waits_for_a_lease_and_the_next_ones_do_not() {
+    let env = Env::new();
+    let key = env.create("busy", &["--rate", "1000/1m"]);
+    let server = Server::start(&env, &[]);
+    let counter = |name: &str| -> u64 {
+        let metrics = server.get("/metrics").body;
+        let line = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")).map(str::to_owned));
+        line.unwrap_or_else(|| panic!("{name} missing:\n{metrics}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(counter("keysmith_rate_lease_waits_total"), 0);
+    for _ in 0..20 {
+        let r = server.auth("/v1/auth", &[("X-API-Key", key.as_str())]);
+        assert_eq!(r.status, 200, "{r:#?}");
+    }
+    // The first lease is a sixteenth of the limit (62), renewed ahead.
+    assert_eq!(counter("keysmith_rate_lease_waits_total"), 1);
+    assert!(counter("keysmith_rate_lease_calls_total") >= 1);
+    server.stop();
+}
+
 /// One answer as the test's own client saw it: when it was sent and
 /// received, and whether it was VALID.
 type Answer = (std::time::Instant, std::time::Instant, bool);
