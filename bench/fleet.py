@@ -4,8 +4,9 @@
 - /v1/auth on 10,000 keys each with a rate limit high enough never to
   refuse, against the same keys without one: one serve on SQLite, and
   (with --postgres) three serve processes on one PostgreSQL; each round
-  after 2 s of warm-up (25 s on PostgreSQL, whose cold start is longer), and, reported beside it, the first 3 s after 20 s
-  without a request (a cold start: every key asks for a lease again);
+  after 2 s of warm-up (25 s on PostgreSQL, whose cold start is longer),
+  and, reported beside it, the first 3 s after 20 s without a request (a
+  cold start: every key asks for a lease again);
 - one key limited to 1,000 per 10 s, pressed through three serve
   processes for 30 s by a client of this script's, which records when it
   sent each request and when the answer came: at most 1,000 VALID answers
@@ -14,7 +15,10 @@
 - the store transactions leasing budget per 1,000 admissions of a busy
   key, from serve's keysmith_rate_lease_calls_total.
 
-Run by bench/run.py (`--fleet-only` runs just these).
+Run by bench/run.py (`--fleet-only` runs just these). With FLEET_DEBUG=1
+in the environment, every round of the 10,000-key cases prints its side,
+seconds, requests/s and the servers' lease waits and calls so far to
+stderr: what tells a slow round's cold start from a noisy machine.
 """
 
 import http.client
