@@ -379,6 +379,10 @@ impl Leases {
         if s.asking {
             return None;
         }
+        // A request waits for this lease: the subject is in use, and its
+        // lease must not be given back for idleness before the request
+        // takes its place.
+        s.last_used = now;
         s.close_spent(now);
         Some(Self::ask(subject, s, now))
     }
@@ -435,7 +439,7 @@ impl Leases {
                 continue;
             };
             if s.looks_at != Some(at) {
-                continue; // stale: a sooner entry was made, and taken
+                continue; // stale: the subject has a sooner entry, or had one
             }
             s.looks_at = None;
             if Self::look(&subject, s, now, &mut asks) {

@@ -240,3 +240,31 @@ fn one_ask_at_a_time_and_renewed_ahead_when_running_low() {
         "renewed: the older lease past half its time asks for nothing more"
     );
 }
+
+#[test]
+fn a_lease_a_request_waits_for_is_not_given_back_as_idle() {
+    let leases = Leases::default();
+    let t0 = Instant::now();
+    let at = |ms| t0 + Duration::from_millis(ms);
+    assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+    assert!(leases.asks(t0).is_empty());
+    // Two seconds later (idle past a quarter of its 4 s span), a request
+    // needs a lease again and waits for it.
+    assert_eq!(leases.admit("k", RATE, at(2_000)), Admit::NeedsLease);
+    let ask = leases.ask_now("k", at(2_000)).unwrap();
+    let answer = LeaseAnswer {
+        id: Some(9),
+        grant: Grant {
+            count: 2,
+            now: 1_000,
+            until: 2_000,
+            retry_after_ms: 0,
+        },
+    };
+    leases.answered(&[ask], Some(&[answer]), at(2_000), at(2_010));
+    assert!(
+        leases.asks(at(2_300)).is_empty(),
+        "not given back before the request takes its place"
+    );
+    leases.commit(admitted(leases.admit("k", RATE, at(2_310))));
+}
