@@ -15,17 +15,23 @@ fn granted(leases: &Leases, now: Instant, count: u32, lasts_ms: i64) -> LeaseAsk
 
 fn granted_to(leases: &Leases, subject: &str, now: Instant, count: u32, lasts_ms: i64) -> LeaseAsk {
     let ask = leases.ask_now(subject, now).expect("no ask on its way");
-    let answer = LeaseAnswer {
-        id: Some(7),
-        grant: Grant {
-            count,
-            now: 1_000,
-            until: 1_000 + lasts_ms,
-            retry_after_ms: 0,
-        },
-    };
+    let answer = lease(7, count, 1_000, 1_000 + lasts_ms);
     leases.answered(std::slice::from_ref(&ask), Some(&[answer]), now, now);
     ask
+}
+
+/// The store's answer granting lease `id`: `count` places from `now` to
+/// `until` on its clock.
+fn lease(id: i64, count: u32, now: i64, until: i64) -> LeaseAnswer {
+    LeaseAnswer {
+        id: Some(id),
+        grant: Grant {
+            count,
+            now,
+            until,
+            retry_after_ms: 0,
+        },
+    }
 }
 
 fn back(id: i64, pieces: &[(u32, i64)]) -> Returned {
@@ -198,16 +204,8 @@ fn one_ask_at_a_time_and_renewed_ahead_when_running_low() {
     assert_eq!(ask.ask.want, 1, "a sixteenth of 10, at least one");
     assert_eq!(ask.ask.span_ms, 4_000);
     assert!(leases.ask_now("k", t0).is_none(), "one on its way already");
-    let answer = LeaseAnswer {
-        id: Some(7),
-        grant: Grant {
-            count: 4,
-            now: 0,
-            // Half the window asked for, as the ledger grants.
-            until: 2_000,
-            retry_after_ms: 0,
-        },
-    };
+    // Half the window asked for, as the ledger grants.
+    let answer = lease(7, 4, 0, 2_000);
     leases.answered(&[ask], Some(&[answer]), t0, t0);
     assert!(leases.asks(t0).is_empty(), "four left of four");
     assert!(
@@ -225,15 +223,7 @@ fn one_ask_at_a_time_and_renewed_ahead_when_running_low() {
     );
     assert!(renewals[0].ask.want >= 1);
     assert!(renewals[0].returns.is_empty(), "the lease is still held");
-    let answer = LeaseAnswer {
-        id: Some(8),
-        grant: Grant {
-            count: 4,
-            now: 1_200,
-            until: 3_200,
-            retry_after_ms: 0,
-        },
-    };
+    let answer = lease(8, 4, 1_200, 3_200);
     leases.answered(&renewals, Some(&[answer]), at, at);
     assert!(
         leases.asks(at + Duration::from_millis(100)).is_empty(),
@@ -252,15 +242,7 @@ fn a_lease_a_request_waits_for_is_not_given_back_as_idle() {
     // needs a lease again and waits for it.
     assert_eq!(leases.admit("k", RATE, at(2_000)), Admit::NeedsLease);
     let ask = leases.ask_now("k", at(2_000)).unwrap();
-    let answer = LeaseAnswer {
-        id: Some(9),
-        grant: Grant {
-            count: 2,
-            now: 1_000,
-            until: 2_000,
-            retry_after_ms: 0,
-        },
-    };
+    let answer = lease(9, 2, 1_000, 2_000);
     leases.answered(&[ask], Some(&[answer]), at(2_000), at(2_010));
     assert!(
         leases.asks(at(2_300)).is_empty(),
