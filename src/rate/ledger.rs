@@ -61,6 +61,9 @@ pub struct Grant {
     pub now: i64,
     pub until: i64,
     pub retry_after_ms: i64,
+    /// The grant brings the subject past half its limit: the lease is
+    /// short, and what it leaves unused is wanted back at once.
+    pub near_limit: bool,
 }
 
 /// A lease lasts at most this part of a window: one a process dies
@@ -111,6 +114,7 @@ impl Budget {
                 now,
                 until: now,
                 retry_after_ms,
+                near_limit: true,
             };
         }
         let near = 2 * (taken + count) > u64::from(self.limit);
@@ -126,6 +130,7 @@ impl Budget {
             now,
             until: now + ask.span_ms.clamp(0, longest),
             retry_after_ms,
+            near_limit: near,
         }
     }
 }

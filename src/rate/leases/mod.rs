@@ -12,7 +12,8 @@
 //! and it is given back with the places it used (cancelled ones after the
 //! close included: counted, never lost) and when, in up to `PIECES`
 //! pieces, each of about a `PIECES`th of its count or of its time, so that
-//! the store frees each part a window after it was used.
+//! the store frees each part a window after it was used: at once when it
+//! was granted near the limit, else with the subject's next ask.
 //!
 //! With no lease to take from, an admission is refused when the store said
 //! there is nothing left until a moment still to come, and otherwise needs
@@ -94,6 +95,12 @@ struct Subject {
     held: VecDeque<Held>,
     /// Closed leases to give back.
     closed: Vec<Returned>,
+    /// One of `closed` was granted near the limit: other processes may be
+    /// waiting for what it left, so it goes back at once. Those granted
+    /// far from it go back with the subject's next ask (its renewal), or
+    /// when nothing more is held: a store call saved, for budget nobody
+    /// lacks (BENCHMARKS.md).
+    give_back_soon: bool,
     refused_until: Option<Instant>,
     /// Admissions since `since`: the rate the next ask is sized to.
     admitted: u64,
@@ -118,6 +125,8 @@ struct Held {
     deadline: Instant,
     /// How long it was granted for (the store may grant less than asked).
     lasts: Duration,
+    /// Granted near the limit (`Grant::near_limit`).
+    near_limit: bool,
     /// The store's clock at the grant, and when the ask was sent: a moment
     /// of this process is at the latest `granted_now` plus the time since
     /// `sent` on the store's clock.
@@ -194,6 +203,7 @@ impl Subject {
             rate,
             held: VecDeque::new(),
             closed: Vec::new(),
+            give_back_soon: false,
             refused_until: None,
             admitted: 0,
             since: now,
@@ -217,20 +227,29 @@ impl Subject {
     }
 
     fn close_all(&mut self) {
-        self.closed
-            .extend(self.held.drain(..).map(|h| h.returned()));
+        for h in self.held.drain(..) {
+            self.give_back_soon |= h.near_limit;
+            self.closed.push(h.returned());
+        }
     }
 
     /// Closes the leases used up or past their deadline.
     fn close_spent(&mut self, now: Instant) {
-        let closed = &mut self.closed;
+        let (closed, soon) = (&mut self.closed, &mut self.give_back_soon);
         self.held.retain(|h| {
             let spent = h.used >= h.count || h.deadline <= now;
             if spent {
+                *soon |= h.near_limit;
                 closed.push(h.returned());
             }
             !spent
         });
+    }
+
+    /// Whether what it closed goes back now, in a call of its own, rather
+    /// than with its next ask (`give_back_soon`).
+    fn gives_back_now(&self) -> bool {
+        !self.closed.is_empty() && (self.give_back_soon || self.held.is_empty())
     }
 
     fn room(&self) -> u64 {
@@ -261,14 +280,17 @@ impl Subject {
     }
 
     /// Whether the leases held will run out before long: under half of the
-    /// last grant left, or the newest past half the time it was granted
-    /// for (once renewed, the older ones' time does not matter).
+    /// last grant left, or under a quarter of the time the newest was
+    /// granted for (once renewed, the older ones' time does not matter).
+    /// A quarter of a lease is seconds for most windows, a store call is
+    /// milliseconds; renewed at half, 10,000 keys far from their limits
+    /// cost a third more store calls (BENCHMARKS.md).
     fn running_low(&self, now: Instant) -> bool {
         2 * self.room() < u64::from(self.last_grant)
             || self
                 .held
                 .back()
-                .is_some_and(|h| h.deadline.saturating_duration_since(now) < h.lasts / 2)
+                .is_some_and(|h| h.deadline.saturating_duration_since(now) < h.lasts / 4)
     }
 }
 
@@ -332,7 +354,7 @@ impl Leases {
             let serial = h.serial;
             s.admitted += 1;
             s.last_used = now;
-            if !s.due && !s.asking && (!s.closed.is_empty() || s.running_low(now)) {
+            if !s.due && !s.asking && (s.gives_back_now() || s.running_low(now)) {
                 s.due = true;
                 due.push(subject.to_owned());
             }
@@ -342,7 +364,7 @@ impl Leases {
                 piece,
             });
         }
-        if !s.due && !s.asking && !s.closed.is_empty() {
+        if !s.due && !s.asking && s.gives_back_now() {
             s.due = true;
             due.push(subject.to_owned());
         }
@@ -398,6 +420,7 @@ impl Leases {
             },
             returns: std::mem::take(&mut s.closed),
         };
+        s.give_back_soon = false;
         s.admitted = 0;
         s.since = now;
         ask
@@ -466,7 +489,7 @@ impl Leases {
         }
         if !s.held.is_empty() && s.running_low(now) {
             asks.push(Self::ask(subject, s, now));
-        } else if !s.closed.is_empty() {
+        } else if s.gives_back_now() {
             let mut give_back = Self::ask(subject, s, now);
             give_back.ask.want = 0;
             asks.push(give_back);
@@ -509,6 +532,7 @@ impl Leases {
                         id,
                         pieces: Vec::new(),
                     });
+                    s.give_back_soon = true;
                     if !s.due {
                         s.due = true;
                         due.push(ask.subject.clone());
@@ -527,6 +551,7 @@ impl Leases {
                         used: 0,
                         deadline: sent + lasts,
                         lasts,
+                        near_limit: grant.near_limit,
                         granted_now: grant.now,
                         sent,
                         made: Vec::new(),

@@ -21,7 +21,7 @@ fn granted_to(leases: &Leases, subject: &str, now: Instant, count: u32, lasts_ms
 }
 
 /// The store's answer granting lease `id`: `count` places from `now` to
-/// `until` on its clock.
+/// `until` on its clock, far from the limit.
 fn lease(id: i64, count: u32, now: i64, until: i64) -> LeaseAnswer {
     LeaseAnswer {
         id: Some(id),
@@ -30,6 +30,7 @@ fn lease(id: i64, count: u32, now: i64, until: i64) -> LeaseAnswer {
             now,
             until,
             retry_after_ms: 0,
+            near_limit: false,
         },
     }
 }
@@ -165,6 +166,7 @@ fn refused_by_the_store_until_the_moment_it_named() {
             now: 0,
             until: 0,
             retry_after_ms: 300,
+            near_limit: true,
         },
     };
     leases.answered(&[ask], Some(&[answer]), t0, t0);
@@ -215,19 +217,25 @@ fn one_ask_at_a_time_and_renewed_ahead_when_running_low() {
     leases.commit(admitted(leases.admit("k", RATE, t0)));
     let at = t0 + Duration::from_millis(1_200);
     leases.commit(admitted(leases.admit("k", RATE, at)));
+    assert!(
+        leases.asks(at).is_empty(),
+        "half used, 800 ms of 2 s left: not yet"
+    );
+    let at = t0 + Duration::from_millis(1_600);
+    leases.commit(admitted(leases.admit("k", RATE, at)));
     let renewals = leases.asks(at);
     assert_eq!(
         renewals.len(),
         1,
-        "past half its time, and half used: renewed"
+        "under a quarter of its time left: renewed"
     );
     assert!(renewals[0].ask.want >= 1);
     assert!(renewals[0].returns.is_empty(), "the lease is still held");
-    let answer = lease(8, 4, 1_200, 3_200);
+    let answer = lease(8, 4, 1_600, 3_600);
     leases.answered(&renewals, Some(&[answer]), at, at);
     assert!(
         leases.asks(at + Duration::from_millis(100)).is_empty(),
-        "renewed: the older lease past half its time asks for nothing more"
+        "renewed: the older lease near its end asks for nothing more"
     );
 }
 
@@ -249,4 +257,56 @@ fn a_lease_a_request_waits_for_is_not_given_back_as_idle() {
         "not given back before the request takes its place"
     );
     leases.commit(admitted(leases.admit("k", RATE, at(2_310))));
+}
+
+/// Two leases of "k" held: lease 7 (granted as `first` answers) from t0
+/// for 2 s, admitted at 0 and 900 ms, and lease 8 from 1,600 ms, when 7
+/// was past three quarters of its time. The asks due at 2,100 ms, after
+/// 7's deadline, with an admission from 8.
+fn asks_after_the_first_of_two_leases_closed(first: LeaseAnswer) -> (Leases, Vec<LeaseAsk>) {
+    let leases = Leases::default();
+    let t0 = Instant::now();
+    let at = |ms| t0 + Duration::from_millis(ms);
+    assert_eq!(leases.admit("k", RATE, t0), Admit::NeedsLease);
+    let ask = leases.ask_now("k", t0).unwrap();
+    leases.answered(&[ask], Some(&[first]), t0, t0);
+    leases.commit(admitted(leases.admit("k", RATE, t0)));
+    leases.commit(admitted(leases.admit("k", RATE, at(900))));
+    let renewal = leases.asks(at(1_600));
+    assert_eq!(renewal.len(), 1);
+    assert!(renewal[0].ask.want > 0, "a renewal, nothing to give back");
+    leases.answered(
+        &renewal,
+        Some(&[lease(8, 4, 2_600, 4_600)]),
+        at(1_600),
+        at(1_600),
+    );
+    leases.commit(admitted(leases.admit("k", RATE, at(2_100))));
+    let asks = leases.asks(at(2_100));
+    (leases, asks)
+}
+
+#[test]
+fn a_lease_granted_far_from_the_limit_goes_back_with_the_next_ask() {
+    let (leases, asks) = asks_after_the_first_of_two_leases_closed(lease(7, 4, 1_000, 3_000));
+    assert!(asks.is_empty(), "no call of its own: {asks:?}");
+    // At 3,200 ms, under a quarter of lease 8's time is left: its renewal
+    // gives 7 back.
+    let t = leases.state().subjects["k"].since;
+    let at = t + Duration::from_millis(1_600);
+    leases.commit(admitted(leases.admit("k", RATE, at)));
+    let renewal = leases.asks(at);
+    assert_eq!(renewal.len(), 1);
+    assert!(renewal[0].ask.want > 0);
+    assert_eq!(renewal[0].returns, [back(7, &[(1, 1_000), (1, 1_900)])]);
+}
+
+#[test]
+fn a_lease_granted_near_the_limit_goes_back_at_once() {
+    let mut near = lease(7, 4, 1_000, 3_000);
+    near.grant.near_limit = true;
+    let (_, asks) = asks_after_the_first_of_two_leases_closed(near);
+    assert_eq!(asks.len(), 1, "{asks:?}");
+    assert_eq!(asks[0].ask.want, 0, "lease 8 has room and time");
+    assert_eq!(asks[0].returns, [back(7, &[(1, 1_000), (1, 1_900)])]);
 }
