@@ -43,6 +43,33 @@ def metric(url, name):
     return 0
 
 
+def cpu_seconds(pids):
+    """CPU time (user and system) the processes used so far, in seconds."""
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone: a PostgreSQL backend that ended
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_pids():
+    """The PostgreSQL server's processes on this machine (none when it is
+    elsewhere): the store's side of the CPU a request costs."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                if f.read().strip() == "postgres":
+                    pids.append(int(entry))
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
 def create_keys(ks, db, path, count, rate):
     return owners.create_from(ks, db, path, (
         {"name": f"k {i}", **({"rate": rate} if rate else {})} for i in range(count)))
@@ -66,6 +93,11 @@ def rated_vs_plain(ks, p, quick, rows, cpus, threads, script, db_of, servers_cou
                for name, db in stores.items()}
     try:
         def press(name, secs):
+            # CPU per request is steadier than requests/s on a shared VM: what
+            # tells where the gap is (BENCHMARKS.md).
+            pids = [proc.pid for proc, _ in servers[name]]
+            store_pids = postgres_pids() if servers_count > 1 else []
+            cpu_before = (cpu_seconds(pids), cpu_seconds(store_pids))
             procs = [load.wrk_start(url, script, "auth", files[name], secs, max(1, threads // servers_count),
                                     max(8, 64 // servers_count))
                      for _, url in servers[name]]
@@ -73,12 +105,15 @@ def rated_vs_plain(ks, p, quick, rows, cpus, threads, script, db_of, servers_cou
             for rps, p99, valid, answered in results:
                 if valid != answered:
                     sys.exit(f"fleet {name}: {answered - valid} of {answered} answers were not 200")
+            requests = sum(r[3] for r in results)
+            cpu = [(cpu_seconds(pids) - cpu_before[0]) / max(1, requests),
+                   (cpu_seconds(store_pids) - cpu_before[1]) / max(1, requests)]
             if os.environ.get("FLEET_DEBUG"):
                 print(name, secs, sum(r[0] for r in results),
                       sum(metric(url, "keysmith_rate_lease_waits_total") for _, url in servers[name]),
                       sum(metric(url, "keysmith_rate_lease_calls_total") for _, url in servers[name]),
                       file=sys.stderr, flush=True)
-            return sum(r[0] for r in results), max(r[1] for r in results)
+            return sum(r[0] for r in results), max(r[1] for r in results), *cpu
 
         for name in got:  # warm-up: serve's cache, and the first leases of every key
             press(name, 5 if not quick else 2)
@@ -105,6 +140,12 @@ def rated_vs_plain(ks, p, quick, rows, cpus, threads, script, db_of, servers_cou
                  f"{med('rated', 0)/med('plain', 0):.2f}x (rounds "
                  + ", ".join(f"{r[0]/q[0]:.2f}" for r, q in zip(got['rated'], got['plain'])) + ")",
                  target))
+    store_cpu = f", the store {med('rated', 3)*1e6:.0f}" if servers_count > 1 else ""
+    plain_store_cpu = f", the store {med('plain', 3)*1e6:.0f}" if servers_count > 1 else ""
+    rows.append((f"{label}  CPU per request, microseconds",
+                 f"serve {med('rated', 2)*1e6:.0f}{store_cpu}",
+                 f"no rate limit: serve {med('plain', 2)*1e6:.0f}{plain_store_cpu}",
+                 f"{med('rated', 2)/med('plain', 2):.2f}x", "reported"))
     rows.append((f"{label}  the first 3 s after 20 s idle (every key asks for a lease again)",
                  f"{cold['rated'][0]:,.0f} req/s, p99 {cold['rated'][1]*1000:.2f} ms",
                  f"no rate limit {cold['plain'][0]:,.0f} req/s, p99 {cold['plain'][1]*1000:.2f} ms",
