@@ -121,7 +121,7 @@ pub fn run(ctx: &mut Context, args: EditArgs) -> Result<u8> {
             (None, false) => None,
         },
         scopes: match (args.scope.is_empty(), args.no_scopes) {
-            (false, _) => Some(input::scopes(args.scope)?),
+            (false, _) => Some(input::key_scopes(args.scope)?),
             (true, true) => Some(Vec::new()),
             (true, false) => None,
         },

@@ -108,7 +108,7 @@ pub fn key_line(raw: &[u8], default_prefix: &Prefix) -> Result<Option<NewKey>, E
             .map(|d| field::<Duration>("expires_in", &d).map(Duration::seconds))
             .transpose()?,
         limits: Limits {
-            scopes: super::scopes(scopes)?,
+            scopes: super::key_scopes(scopes)?,
             remaining_uses: uses,
             rate: line
                 .rate

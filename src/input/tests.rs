@@ -47,6 +47,13 @@ fn scopes_uses_and_rates() {
     assert_eq!(scopes(&twice).unwrap(), ["a", "b"]);
     let too_many: Vec<String> = (0..65).map(|i| format!("s{i}")).collect();
     assert!(scopes(&too_many).is_err());
+    let key_scopes =
+        |raw: &[&str]| super::key_scopes(raw.iter().map(|s| s.parse::<Scope>().unwrap()));
+    assert!(key_scopes(&["keysmith:keys:create", "keysmith:*"]).is_ok());
+    assert!(key_scopes(&["sms:send", "keysmith-like:x", "keysmith"]).is_ok());
+    assert!(key_scopes(&["keysmith:keys:delete"]).is_err());
+    assert!(key_scopes(&["keysmith:keys:read", "sms:send"]).is_err());
+    assert!(key_scopes(&["sms:send", "keysmith:*"]).is_err());
 
     assert_eq!(uses("--uses", "1").unwrap(), 1);
     assert_eq!(uses("--uses", "1000000000000").unwrap(), MAX_USES);

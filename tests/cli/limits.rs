@@ -91,6 +91,13 @@ fn bad_limits_are_refused_with_exit_2_and_nothing_written() {
         (&["--scope", "sms:*:send"], "scope"),
         (&["--scope", "*"], "scope"),
         (&["--scope", "sms send"], "scope"),
+        // The keysmith: namespace is the root keys' (docs/src/limits.md).
+        (&["--scope", "keysmith:deploy"], "reserved for root keys"),
+        (&["--scope", "keysmith:keys:*"], "reserved for root keys"),
+        (
+            &["--scope", "keysmith:keys:read", "--scope", "sms:send"],
+            "either keysmith: scopes",
+        ),
         (&["--uses", "0"], "uses"),
         (&["--uses", "-1"], "uses"),
         (&["--uses", "1.5"], "uses"),
@@ -128,7 +135,37 @@ fn bad_limits_are_refused_with_exit_2_and_nothing_written() {
     let lines = "{\"name\": \"a\", \"scopes\": \"sms:send\"}\n";
     env.run_stdin(&["create", "--from", "-"], lines)
         .error(2, "line 1");
+    let lines = "{\"name\": \"a\", \"scopes\": [\"keysmith:*\", \"sms:*\"]}\n";
+    env.run_stdin(&["create", "--from", "-"], lines)
+        .error(2, "line 1");
     assert!(env.store_bytes() == before, "a refused command wrote");
+}
+
+#[test]
+fn root_scopes_are_taken_alone() {
+    let env = Env::new();
+    let mut args = vec!["--json", "create", "--name", "admin"];
+    for scope in ["keysmith:keys:create", "keysmith:keys:read", "keysmith:*"] {
+        args.extend(["--scope", scope]);
+    }
+    let created = env.run(&args).code(0).json();
+    assert_eq!(
+        created["scopes"],
+        serde_json::json!(["keysmith:keys:create", "keysmith:keys:read", "keysmith:*"])
+    );
+    let id = created["id"].as_str().unwrap().to_owned();
+    // Replaced by ordinary scopes: still never both.
+    env.run(&["edit", &id, "--scope", "sms:send"]).code(0);
+    assert_eq!(
+        key_json(&env, &id)["scopes"],
+        serde_json::json!(["sms:send"])
+    );
+    env.run(&["edit", &id, "--scope", "sms:send", "--scope", "keysmith:*"])
+        .error(2, "either keysmith: scopes");
+    assert_eq!(
+        key_json(&env, &id)["scopes"],
+        serde_json::json!(["sms:send"])
+    );
 }
 
 #[test]

@@ -110,7 +110,7 @@ pub fn run(ctx: &mut Context, args: CreateArgs) -> Result<u8> {
     let prefix = String::from(args.prefix);
     let expires_in = args.expires_in.map(Duration::seconds);
     let limits = Limits {
-        scopes: input::scopes(args.scope)?,
+        scopes: input::key_scopes(args.scope)?,
         remaining_uses: args.uses.map(|n| n.0),
         rate: args.rate.map(|r| r.0),
         refill: args
