@@ -439,31 +439,20 @@ pub fn scopes(given: impl IntoIterator<Item = Scope>) -> Result<Vec<String>, Inv
     Ok(scopes)
 }
 
-/// The scopes of root keys, the keys of keysmith's own admin API
-/// (docs/src/limits.md): the `keysmith:` namespace is theirs alone.
-pub const ROOT_SCOPES: &[&str] = &[
-    "keysmith:keys:create",
-    "keysmith:keys:read",
-    "keysmith:keys:write",
-    "keysmith:owners:write",
-    "keysmith:usage:read",
-    "keysmith:*",
-];
-
 /// A key's own scopes (`scopes`), held to the root keys' rule: a scope of
-/// the `keysmith:` namespace is one of `ROOT_SCOPES`, and a key holds
+/// the `keysmith:` namespace is one of `crate::model::ROOT_SCOPES`, and a key holds
 /// either such scopes only (a root key) or none of them, so that no
 /// ordinary key is ever half an administrator.
 pub fn key_scopes(given: impl IntoIterator<Item = Scope>) -> Result<Vec<String>, Invalid> {
     let scopes = scopes(given)?;
     let mut root = 0;
     for scope in scopes.iter().filter(|s| s.starts_with("keysmith:")) {
-        if !ROOT_SCOPES.contains(&scope.as_str()) {
+        if !crate::model::ROOT_SCOPES.contains(&scope.as_str()) {
             return Err(Invalid::named(
                 "scope",
                 format!(
                     "{scope}: the keysmith: namespace is reserved for root keys, whose scopes are {}",
-                    ROOT_SCOPES.join(", ")
+                    crate::model::ROOT_SCOPES.join(", ")
                 ),
             ));
         }

@@ -79,7 +79,28 @@ pub struct Limits {
     pub allow_ip: Vec<crate::ip::IpRule>,
 }
 
+/// The scopes of root keys, the keys of keysmith's own admin API
+/// (docs/src/limits.md): the `keysmith:` namespace is theirs alone.
+pub const ROOT_SCOPES: &[&str] = &[
+    "keysmith:keys:create",
+    "keysmith:keys:read",
+    "keysmith:keys:write",
+    "keysmith:owners:write",
+    "keysmith:usage:read",
+    "keysmith:*",
+];
+
 impl Limits {
+    /// Whether these are a root key's: root scopes only. Such a key is
+    /// never VALID for a verification (docs/src/limits.md).
+    pub fn is_root(&self) -> bool {
+        !self.scopes.is_empty()
+            && self
+                .scopes
+                .iter()
+                .all(|s| ROOT_SCOPES.contains(&s.as_str()))
+    }
+
     /// The uses left a verification at `at` sees (`None`: unlimited): the
     /// refill's amount when a period began since the last refill, without
     /// writing it (docs/src/owners.md).

@@ -7,6 +7,7 @@
 
 pub mod backup;
 mod postgres;
+mod root_keys;
 mod sqlite;
 mod uses;
 
@@ -548,10 +549,10 @@ pub fn open(location: &Location, mode: OpenMode) -> Result<Opened> {
             })
         }
         Location::Postgres(target) => {
-            let (store, created) = postgres::open(target, mode)?;
+            let (store, created, migrated) = postgres::open(target, mode)?;
             Ok(Opened {
                 store,
-                warnings: target.warnings.clone(),
+                warnings: target.warnings.iter().cloned().chain(migrated).collect(),
                 presence: if created {
                     Presence::Created
                 } else {

@@ -79,6 +79,9 @@ pub struct Verdict {
     pub cost: u64,
     /// When it was judged: what the next refill is counted from.
     pub at: Timestamp,
+    /// NOT_FOUND because the key is a root key (docs/src/limits.md): for
+    /// the operator's eyes only (`keysmith verify`), never an answer's.
+    pub root_key: bool,
 }
 
 impl Verdict {
@@ -93,6 +96,7 @@ impl Verdict {
             retry_after: None,
             cost: 1,
             at: 0,
+            root_key: false,
         }
     }
 
@@ -220,6 +224,13 @@ pub fn judge_costing(
     // Right id, wrong secret: the presented key is not one we issued.
     if !record.hash.matches(&parsed.hash) {
         return Verdict::new(Code::NotFound, None);
+    }
+    // A root key authorises keysmith's admin API, nothing else: to an
+    // application it does not exist (docs/src/limits.md).
+    if record.limits.is_root() {
+        let mut verdict = Verdict::new(Code::NotFound, None);
+        verdict.root_key = true;
+        return verdict;
     }
     // IP rules come first among the refusals of a found key: from outside
     // its ranges, a key says nothing of its state (docs/src/owners.md).

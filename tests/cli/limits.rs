@@ -154,12 +154,30 @@ fn root_scopes_are_taken_alone() {
         serde_json::json!(["keysmith:keys:create", "keysmith:keys:read", "keysmith:*"])
     );
     let id = created["id"].as_str().unwrap().to_owned();
+    let key = created["key"].as_str().unwrap().to_owned();
+    // Never VALID for a verification: NOT_FOUND, and a note for the operator.
+    let run = env.run_stdin(&["verify"], &key).code(1);
+    assert_eq!(run.stdout, "invalid: NOT_FOUND\n");
+    assert!(
+        run.stderr.contains("note: this is a root key"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(verify_code(&env, &key, &[]), (1, "NOT_FOUND".into()));
+    let run = env.run_stdin(&["verify", "--stdin-all"], &key).code(1);
+    assert!(run.stdout.starts_with("1 NOT_FOUND -"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("note: line 1 is a root key"),
+        "{}",
+        run.stderr
+    );
     // Replaced by ordinary scopes: still never both.
     env.run(&["edit", &id, "--scope", "sms:send"]).code(0);
     assert_eq!(
         key_json(&env, &id)["scopes"],
         serde_json::json!(["sms:send"])
     );
+    assert_eq!(verify_code(&env, &key, &[]), (0, "VALID".into()));
     env.run(&["edit", &id, "--scope", "sms:send", "--scope", "keysmith:*"])
         .error(2, "either keysmith: scopes");
     assert_eq!(

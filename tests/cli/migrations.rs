@@ -126,3 +126,93 @@ pg_test! {
         }
     }
 }
+
+/// A store of the version before root keys (docs/src/limits.md), with a key
+/// holding root scopes only and one holding a `keysmith:` scope among
+/// others: the first command to open it names both on stderr, once; the
+/// first is a root key from then on (NOT_FOUND, and `verify` says why),
+/// the second verifies as before.
+fn root_scopes_named_when_migrated(env: &Env, make_store: impl FnOnce(&str)) {
+    let root = keysmith::mint("ks");
+    let other = keysmith::mint("ks");
+    let hex = |k: &keysmith::key_format::MintedKey| -> String {
+        k.hash.0.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let blob = |k| {
+        if env.is_postgres() {
+            format!("'\\x{}'::bytea", hex(k))
+        } else {
+            format!("x'{}'", hex(k))
+        }
+    };
+    make_store(&format!(
+        "INSERT INTO keys (id, hash, prefix, name, created_at, scopes) VALUES \
+         ('{}', {}, 'ks', 'admin', 1, 'keysmith:keys:read keysmith:*'), \
+         ('{}', {}, 'ks', 'deployer', 1, 'keysmith:deploy sms:send');",
+        root.id,
+        blob(&root),
+        other.id,
+        blob(&other)
+    ));
+    let run = env.run_stdin(&["verify"], root.secret.expose()).code(1);
+    assert_eq!(run.stdout, "invalid: NOT_FOUND\n");
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: ") && l.contains("reserved for root keys"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{}", run.stderr);
+    let named = |id: &str| warnings.iter().find(|w| w.contains(id)).copied().unwrap();
+    assert!(
+        named(&root.id).contains("root key from now on"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        named(&other.id).contains("stays an ordinary key"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("note: this is a root key"),
+        "{}",
+        run.stderr
+    );
+    let run = env.run_stdin(&["verify"], other.secret.expose()).code(0);
+    assert!(
+        !run.stderr.contains("reserved for root keys"),
+        "once only: {}",
+        run.stderr
+    );
+    // Made an ordinary key again, as the warning says.
+    env.run(&["edit", &root.id, "--no-scopes"]).code(0);
+    env.run_stdin(&["verify"], root.secret.expose()).code(0);
+}
+
+#[test]
+fn a_sqlite_store_from_before_root_keys_names_the_keys_holding_their_scopes() {
+    let steps = migrations("sqlite");
+    let env = Env::new();
+    root_scopes_named_when_migrated(&env, |keys| {
+        let conn = rusqlite::Connection::open(&env.db).unwrap();
+        for step in &steps[..7] {
+            conn.execute_batch(step).unwrap();
+        }
+        conn.execute_batch(&format!(
+            "PRAGMA application_id = 1263750484; PRAGMA user_version = 7; {keys}"
+        ))
+        .unwrap();
+    });
+}
+
+pg_test! {
+    fn a_postgres_store_from_before_root_keys_names_the_keys_holding_their_scopes() {
+        let steps = migrations("postgres");
+        let env = Env::postgres();
+        root_scopes_named_when_migrated(&env, |keys| {
+            let mut sql = steps[..5].join("\n");
+            sql.push_str(&format!("\nUPDATE keysmith_store SET schema_version = 5;\n{keys}"));
+            env.exec_batch_pg(&sql);
+        });
+    }
+}

@@ -62,6 +62,11 @@ pub const SQLITE_ONLY: &[(&str, &str)] = &[
         "builds SQLite files of each version; on PostgreSQL: \
          migrations::a_postgres_store_of_every_earlier_version_opens_migrated",
     ),
+    (
+        "migrations::a_sqlite_store_from_before_root_keys_names_the_keys_holding_their_scopes",
+        "builds a SQLite file of version 7; on PostgreSQL: \
+         migrations::a_postgres_store_from_before_root_keys_names_the_keys_holding_their_scopes",
+    ),
 ];
 
 /// One line on the terminal, past libtest's capture of `eprintln!`.
@@ -266,7 +271,7 @@ pg_test! {
         // Brought up to the version a new store has, its change counter there.
         assert_eq!(
             env.query_i64("SELECT schema_version::bigint FROM keysmith_store", &[]),
-            5
+            6
         );
         let before = env.query_i64("SELECT n FROM key_changes", &[]);
         env.run(&["disable", "alpha"]).code(0);

@@ -317,6 +317,29 @@ fn verify_answers_every_code_with_the_key_s_fields() {
 }
 
 #[test]
+fn a_root_key_is_answered_as_a_key_that_does_not_exist() {
+    let env = Env::new();
+    let root = env.create("admin", &["--scope", "keysmith:*"]);
+    let stranger = keysmith::mint("ks");
+    let stranger = stranger.secret.expose();
+    let server = Server::start(&env, &[]);
+    assert_eq!(server.verify(&root, ""), server.verify(stranger, ""));
+    assert_eq!(server.verify(&root, "")["code"], "NOT_FOUND");
+    let body = |key: &str| format!("{{\"keys\": [\"{key}\"]}}");
+    let batch = server.post("/v1/verify/batch", &body(&root));
+    assert_eq!(
+        batch.json(),
+        server.post("/v1/verify/batch", &body(stranger)).json()
+    );
+    let auth = server.auth("/v1/auth", &[("X-API-Key", &root)]);
+    let unknown = server.auth("/v1/auth", &[("X-API-Key", stranger)]);
+    assert_eq!(auth.status, 401, "{auth:#?}");
+    assert_eq!((auth.status, &auth.body), (unknown.status, &unknown.body));
+    server.stop();
+    assert_eq!(use_count(&env, &Env::id_of(&root)), 0);
+}
+
+#[test]
 fn bad_requests_are_refused_with_400_413() {
     let env = Env::new();
     let key = env.create("Data Sync", &[]);

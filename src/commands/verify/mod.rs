@@ -62,8 +62,15 @@ pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
         ctx.out
             .line(&format!("invalid: {}", verdict.code.as_str()))?;
     }
-    // For a person at a terminal: why, on stderr; stdout stays the data.
-    if !verdict.is_valid() && io::stderr().is_terminal() {
+    if verdict.root_key {
+        // Always, not only at a terminal: a script checking a root key is
+        // a mistake worth naming.
+        ctx.out.notice(
+            "note: this is a root key, for keysmith's admin API only: every verification \
+             answers it NOT_FOUND",
+        )?;
+    } else if !verdict.is_valid() && io::stderr().is_terminal() {
+        // For a person at a terminal: why, on stderr; stdout stays the data.
         let why = malformed.map_or_else(|| reason(&verdict, &required), str::to_owned);
         ctx.out.notice(&format!("why: {why}"))?;
     }

@@ -77,6 +77,12 @@ pub fn run(ctx: &mut Context, required: &Required) -> Result<u8> {
                     id,
                 ])?;
             }
+            if verdict.root_key {
+                ctx.out.notice(&format!(
+                    "note: line {line_number} is a root key, for keysmith's admin API only: \
+                     every verification answers it NOT_FOUND"
+                ))?;
+            }
         }
     }
     Ok(if all_valid { 0 } else { 1 })

@@ -9,12 +9,13 @@ use super::{PostgresStore, tls};
 use crate::error::{Error, Result, StoreFault};
 use crate::store::{OpenMode, Store};
 
-/// Opens the store at `target`, and says whether it made the schema
+/// Opens the store at `target`, and says whether it made the schema and
+/// what migrating it found worth telling
 /// (`OpenMode::Create` on an empty database). A database that holds
 /// another application's tables, or a newer keysmith schema, is refused
 /// untouched; with `OpenMode::NoCreate`, a database without keysmith's
 /// tables is a missing store (`StoreFault::Missing`) and is left as it is.
-pub fn open(target: &Target, mode: OpenMode) -> Result<(Box<dyn Store>, bool)> {
+pub fn open(target: &Target, mode: OpenMode) -> Result<(Box<dyn Store>, bool, Vec<String>)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()
@@ -54,10 +55,13 @@ pub fn open(target: &Target, mode: OpenMode) -> Result<(Box<dyn Store>, bool)> {
         runtime,
         client,
         shown: target.shown.clone(),
+        warnings: Vec::new(),
     };
-    match store.prepare(mode)? {
-        Prepared::Found => Ok((Box::new(store), false)),
-        Prepared::Created => Ok((Box::new(store), true)),
+    let prepared = store.prepare(mode)?;
+    let warnings = std::mem::take(&mut store.warnings);
+    match prepared {
+        Prepared::Found => Ok((Box::new(store), false, warnings)),
+        Prepared::Created => Ok((Box::new(store), true, warnings)),
         Prepared::Missing => Err(crate::store::missing(&target.shown)),
     }
 }

@@ -56,6 +56,8 @@ pub struct PostgresStore {
     client: Client,
     /// The URL as shown in messages, password masked.
     shown: String,
+    /// What opening found worth telling (`schema`), taken by `open`.
+    warnings: Vec<String>,
 }
 
 /// Whether PostgreSQL can hold `text`: its text type has no NUL byte, and

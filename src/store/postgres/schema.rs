@@ -9,7 +9,7 @@ use tokio_postgres::{Client, Row};
 use super::errors::{failure, not_a_store};
 use super::{Fault, Pg, PostgresStore};
 use crate::error::{Error, Result};
-use crate::store::OpenMode;
+use crate::store::{OpenMode, root_keys};
 
 /// Append-only: step N turns a version-N store into version N+1; the version
 /// a store carries (`keysmith_store.schema_version`) is the steps applied.
@@ -20,7 +20,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_key_limits.sql"),
     include_str!("migrations/0004_owners.sql"),
     include_str!("migrations/0005_rate_leases.sql"),
+    include_str!("migrations/0006_root_keys.sql"),
 ];
+
+/// The version from which `keysmith:` scopes are root keys' (`root_keys`).
+const ROOT_KEYS_VERSION: i32 = 6;
 
 pub(super) const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 
@@ -116,15 +120,31 @@ impl PostgresStore {
             for step in &MIGRATIONS[from as usize..] {
                 tx.batch_execute(step).await?;
             }
+            let mut warnings = Vec::new();
+            if from > 0 && from < ROOT_KEYS_VERSION {
+                let rows = tx
+                    .query_typed(root_keys::HOLDING_RESERVED_SCOPES, &[])
+                    .await?;
+                let held = rows
+                    .iter()
+                    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+                    .collect::<Pg<Vec<_>>>()?;
+                warnings = root_keys::warnings(held);
+            }
             tx.execute_typed(
                 "UPDATE keysmith_store SET schema_version = $1",
                 &[(&SCHEMA_VERSION, Type::INT4)],
             )
             .await?;
             tx.commit().await?;
-            Ok(from == 0)
+            Ok((from == 0, warnings))
         };
-        self.runtime.block_on(work).map_err(|f| failure(&shown, f))
+        let (created, warnings) = self
+            .runtime
+            .block_on(work)
+            .map_err(|f| failure(&shown, f))?;
+        self.warnings.extend(warnings);
+        Ok(created)
     }
 }
 

@@ -108,6 +108,7 @@ impl Store for PostgresStore {
             runtime,
             client,
             shown,
+            ..
         } = self;
         let tx = runtime
             .block_on(async {

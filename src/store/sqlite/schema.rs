@@ -6,6 +6,7 @@ use rusqlite::TransactionBehavior;
 use super::SqliteStore;
 use super::errors::not_a_store;
 use crate::error::{Error, Result};
+use crate::store::root_keys;
 
 /// Stamped into the file header (`PRAGMA application_id`) so a keysmith store
 /// is told apart from any other SQLite file: "KSMT".
@@ -21,7 +22,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_key_limits.sql"),
     include_str!("migrations/0006_owners.sql"),
     include_str!("migrations/0007_rate_leases.sql"),
+    include_str!("migrations/0008_root_keys.sql"),
 ];
+
+/// The version from which `keysmith:` scopes are root keys' (`root_keys`).
+const ROOT_KEYS_VERSION: i64 = 8;
 
 pub(super) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -65,6 +70,13 @@ impl SqliteStore {
         } else {
             for step in &MIGRATIONS[from as usize..] {
                 tx.execute_batch(step)?;
+            }
+            if from < ROOT_KEYS_VERSION {
+                let held = tx
+                    .prepare(root_keys::HOLDING_RESERVED_SCOPES)?
+                    .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                self.warnings.extend(root_keys::warnings(held));
             }
         }
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;

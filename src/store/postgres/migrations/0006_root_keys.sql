@@ -1,0 +1,4 @@
+-- Version 6. Root keys (docs/src/limits.md): the keysmith: namespace of
+-- scopes is reserved for them. No table changes; a store migrated across
+-- this version lists the keys that already held such scopes
+-- (src/store/root_keys.rs).
