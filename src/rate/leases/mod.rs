@@ -283,8 +283,8 @@ impl Subject {
     /// last grant left, or under a quarter of the time the newest was
     /// granted for (once renewed, the older ones' time does not matter).
     /// A quarter of a lease is seconds for most windows, a store call is
-    /// milliseconds; renewed at half, 10,000 keys far from their limits
-    /// cost a third more store calls (BENCHMARKS.md).
+    /// milliseconds: renewed at half, 10,000 keys far from their limits
+    /// were renewed half again as often (BENCHMARKS.md, stop 37).
     fn running_low(&self, now: Instant) -> bool {
         2 * self.room() < u64::from(self.last_grant)
             || self
