@@ -9,7 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::Error;
-use crate::model::RateLimit;
+use crate::model::{ROOT_SCOPES, RateLimit};
 
 pub const MAX_NAME_CHARS: usize = 128;
 /// A `create --from` line longer than this is refused rather than buffered.
@@ -440,19 +440,19 @@ pub fn scopes(given: impl IntoIterator<Item = Scope>) -> Result<Vec<String>, Inv
 }
 
 /// A key's own scopes (`scopes`), held to the root keys' rule: a scope of
-/// the `keysmith:` namespace is one of `crate::model::ROOT_SCOPES`, and a key holds
+/// the `keysmith:` namespace is one of `ROOT_SCOPES`, and a key holds
 /// either such scopes only (a root key) or none of them, so that no
 /// ordinary key is ever half an administrator.
 pub fn key_scopes(given: impl IntoIterator<Item = Scope>) -> Result<Vec<String>, Invalid> {
     let scopes = scopes(given)?;
     let mut root = 0;
     for scope in scopes.iter().filter(|s| s.starts_with("keysmith:")) {
-        if !crate::model::ROOT_SCOPES.contains(&scope.as_str()) {
+        if !ROOT_SCOPES.contains(&scope.as_str()) {
             return Err(Invalid::named(
                 "scope",
                 format!(
                     "{scope}: the keysmith: namespace is reserved for root keys, whose scopes are {}",
-                    crate::model::ROOT_SCOPES.join(", ")
+                    ROOT_SCOPES.join(", ")
                 ),
             ));
         }

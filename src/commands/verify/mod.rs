@@ -65,10 +65,7 @@ pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
     if verdict.root_key {
         // Always, not only at a terminal: a script checking a root key is
         // a mistake worth naming.
-        ctx.out.notice(
-            "note: this is a root key, for keysmith's admin API only: every verification \
-             answers it NOT_FOUND",
-        )?;
+        ctx.out.notice(&format!("note: this is {ROOT_KEY}"))?;
     } else if !verdict.is_valid() && io::stderr().is_terminal() {
         // For a person at a terminal: why, on stderr; stdout stays the data.
         let why = malformed.map_or_else(|| reason(&verdict, &required), str::to_owned);
@@ -76,6 +73,10 @@ pub fn run(ctx: &mut Context, args: VerifyArgs) -> Result<u8> {
     }
     Ok(if verdict.is_valid() { 0 } else { 1 })
 }
+
+/// What `verify` says of a root key it was given (docs/src/limits.md).
+const ROOT_KEY: &str =
+    "a root key, for keysmith's admin API only: every verification answers it NOT_FOUND";
 
 /// Why a well-formed key was rejected, in words; names the key by id and
 /// name, never by anything presented.

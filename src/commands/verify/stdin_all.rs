@@ -78,10 +78,8 @@ pub fn run(ctx: &mut Context, required: &Required) -> Result<u8> {
                 ])?;
             }
             if verdict.root_key {
-                ctx.out.notice(&format!(
-                    "note: line {line_number} is a root key, for keysmith's admin API only: \
-                     every verification answers it NOT_FOUND"
-                ))?;
+                ctx.out
+                    .notice(&format!("note: line {line_number} is {}", super::ROOT_KEY))?;
             }
         }
     }
